@@ -1,0 +1,64 @@
+# Attention from Scratch — every command a user types is a target here.
+# The build itself is defined once, in CMakeLists.txt; these targets only drive it.
+#
+#   make                  build everything (Release, -O3 -march=native)
+#   make run              the course tour: every chapter in --quick mode, then a summary table
+#   make run CHAPTER=00_foundations   one chapter's full default run
+#   make test             build and run every test suite
+#   make bench            matmul GFLOP/s beside OpenBLAS, loader speed
+#   make test-sanitize    the whole suite under AddressSanitizer + UBSan
+#   make results          every chapter's default run, collected into results/RESULTS.md
+#   make format           clang-format every source file
+#   make clean            remove build directories
+#
+# Switches: WERROR=1 (warnings are errors), THREADS=N (ATTN_THREADS for runs), ARGS="..." (extra
+# flags for `make run CHAPTER=...`).
+
+BUILD      ?= build
+SAN_BUILD  ?= build-sanitize
+WERROR     ?= 0
+CMAKE_OPTS  = -DCMAKE_BUILD_TYPE=Release -DWERROR=$(if $(filter 1,$(WERROR)),ON,OFF)
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CHAPTER    ?=
+ARGS       ?=
+OUT        ?= runs
+
+.PHONY: all deps build run test bench test-sanitize results format clean
+
+all: build
+
+# Install the Debian packages we need, only when something is missing.
+deps:
+	@data_tools/install_deps.sh --check >/dev/null 2>&1 || data_tools/install_deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_OPTS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The tour (no CHAPTER): each chapter --quick, then the summary. With CHAPTER: its full default run.
+run: build
+ifeq ($(CHAPTER),)
+	@data_tools/tour.sh $(BUILD)/bin $(OUT)
+else
+	@$(BUILD)/bin/$(CHAPTER) --out $(OUT)/$(CHAPTER) $(ARGS)
+endif
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@for b in $(BUILD)/bin/bench_*; do echo "== $$b"; $$b || exit 1; done
+
+test-sanitize: deps
+	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON -DWERROR=$(if $(filter 1,$(WERROR)),ON,OFF) >/dev/null
+	@cmake --build $(SAN_BUILD) -j $(JOBS)
+	@cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+results: build
+	@data_tools/results.sh $(BUILD)/bin results
+
+format:
+	@find common chapters data_tools tests -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -1,0 +1,31 @@
+// matmul.hpp — the three matrix-product layouts every chapter needs, and the linear layer.
+//
+//   matmul_nt:  C[M,N] (+)= A[M,K] · B[N,K]ᵀ   (B holds one row per output: the Linear weight layout)
+//   matmul_nn:  C[M,N] (+)= A[M,K] · B[K,N]
+//   matmul_tn:  C[M,N] (+)= A[K,M]ᵀ · B[K,N]   (weight gradients: dW = doutᵀ · inp)
+//
+// accumulate=false overwrites C; accumulate=true adds into it (backward passes add, +=).
+// Every fast kernel has a naive twin (the textbook triple loop) right beside it; the tests
+// hold them equal. The fast ones split *output rows* among threads (thread_pool.hpp), so a
+// result is bit-identical for any thread count.
+#pragma once
+
+namespace attn {
+
+void matmul_nt(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate = false);
+void matmul_nt_naive(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate = false);
+
+void matmul_nn(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate = false);
+void matmul_nn_naive(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate = false);
+
+void matmul_tn(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate = false);
+void matmul_tn_naive(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate = false);
+
+// ---- linear layer: out = inp · Wᵀ + b ----------------------------------------------------
+// inp is (M,K), W is (N,K), b is (N) or nullptr, out is (M,N)
+void linear_forward(float* out, const float* inp, const float* W, const float* b, int M, int K, int N);
+// dinp (M,K) += dout · W;  dW (N,K) += doutᵀ · inp;  db (N) += Σ_rows dout.  Any of dinp/dW/db may be nullptr.
+void linear_backward(float* dinp, float* dW, float* db, const float* dout, const float* inp, const float* W,
+                     int M, int K, int N);
+
+}  // namespace attn

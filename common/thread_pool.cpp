@@ -58,10 +58,13 @@ struct Pool {
         t_in_worker = true;
         uint64_t seen = 0;
         for (;;) {
-            // spin a little (a few tens of µs), then sleep until the next job
+            // spin a little, then yield, then sleep until the next job: back-to-back jobs (a
+            // training step is dozens of them) are handed over in well under a µs, while an idle
+            // pool, or more threads than cores, costs no CPU
             uint64_t g = generation.load(std::memory_order_acquire);
             for (int spin = 0; g == seen && spin < 20000; spin++) {
-                cpu_relax();
+                if (spin < 2000) cpu_relax();
+                else std::this_thread::yield();
                 g = generation.load(std::memory_order_acquire);
             }
             if (g == seen) {
@@ -90,7 +93,10 @@ struct Pool {
         t_in_worker = true;  // nested parallel_for inside chunk 0 runs serially too
         run_chunk(0);
         t_in_worker = false;
-        while (pending.load(std::memory_order_acquire) != 0) cpu_relax();
+        for (int spin = 0; pending.load(std::memory_order_acquire) != 0; spin++) {
+            if (spin < 2000) cpu_relax();
+            else std::this_thread::yield();  // a worker may be waiting for this core
+        }
     }
 };
 

@@ -14,7 +14,7 @@
 // Variant `negation = true`: with probability 1/2 a text also holds "not <keyword of another
 // class>", a decoy that must be ignored; the label is still the class of the un-negated keyword:
 //
-//   label Sci/Tech:  "still at old amid telescope plan team not stocks race year morning"
+//   label Business:  "stocks again not vaccine plans team day stocks after season"
 //
 // Then a bag of words cannot tell the real keyword from the negated one (both are present, and
 // "not" says nothing about which): order matters, and about half of the decoy texts are lost to

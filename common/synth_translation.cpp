@@ -230,13 +230,13 @@ void render_np(const NP& np, Out& o, const SynthTranslationOptions& opt) {
     }
 }
 
-// Source and target of one clause are appended in two passes over the same tree, because
-// their orders differ; `tmp` collects the target pieces in the source order when !reorder.
+// The parts of a clause (object, embedded clause, prepositional phrase) are rendered on their
+// own, then placed in each language's order.
 void render_clause(const Clause& c, Out& o, const SynthTranslationOptions& opt) {
     int g = agr(c.subj);
     bool say = kVerbs[c.verb].kind == kSay;
     render_np(c.subj, o, opt);
-    Out obj, comp, pp;  // render the parts separately, then place them in each language's order
+    Out obj, comp, pp;
     for (const NP& n : c.obj) render_np(n, obj, opt);
     for (const Clause& e : c.comp) render_clause(e, comp, opt);
     for (const NP& n : c.pp) render_np(n, pp, opt);

@@ -38,6 +38,9 @@
 // long sentences are as common as short ones — so a model without attention visibly degrades
 // with length. Short sentences repeat (there are only a few hundred of length 3–4).
 //
+// Every source word has exactly one target word (the bare plural has no article on either side),
+// so target length == source length: the difficulty is the order and the forms, not the length.
+//
 // Deterministic: the same (n_pairs, seed, options) gives the same pairs on every machine.
 #pragma once
 #include <cstdint>

@@ -30,6 +30,9 @@ double weight_total(const int* targets, const float* weights, int rows, int igno
 float cross_entropy_forward(float* probs, float* losses, const float* logits, const int* targets,
                             const float* weights, int rows, int V, int ignore_index, float label_smoothing) {
     // validate first, on this thread: an exception must not escape a worker
+    if (!(label_smoothing >= 0.0f && label_smoothing <= 1.0f))  // written this way so NaN fails too
+        fail("cross_entropy_forward", "expected label_smoothing in [0, 1], found " + std::to_string(label_smoothing),
+             "0.1 is the usual value (Vaswani et al. 2017)");
     for (int i = 0; i < rows; i++)
         if (counts(targets, i, ignore_index) && (targets[i] < 0 || targets[i] >= V))
             fail("cross_entropy_forward",

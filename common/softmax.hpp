@@ -12,7 +12,8 @@
 
 namespace attn {
 
-// inp, out are (rows, cols)
+// inp, out are (rows, cols). A score of -INFINITY gets weight exactly 0; a row of nothing but
+// -INFINITY gives a row of zeros (see masked_softmax_forward).
 void softmax_forward(float* out, const float* inp, int rows, int cols);
 // dinp[r,j] += out[r,j] · (dout[r,j] − Σ_k dout[r,k] out[r,k])
 void softmax_backward(float* dinp, const float* dout, const float* out, int rows, int cols);

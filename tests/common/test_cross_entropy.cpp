@@ -68,6 +68,8 @@ TEST_CASE("cross-entropy: a target outside [0, V) is an error naming the row") {
     }
     int neg[2] = {-1, 0};  // ignore_index -1 means "none": -1 is then a bad target too
     CHECK_THROWS_AS(cross_entropy_forward(probs, nullptr, logits, neg, nullptr, 2, 3, -1, 0.0f), attn::Error);
+    int ok[2] = {0, 1};
+    CHECK_THROWS_AS(cross_entropy_forward(probs, nullptr, logits, ok, nullptr, 2, 3, -1, 1.5f), attn::Error);
 }
 
 TEST_CASE("cross-entropy: matches PyTorch (ignore_index=0, label_smoothing=0.1, with and without weights)") {

@@ -42,6 +42,12 @@ static std::string fmt_g(double v) {
     return buf;
 }
 
+// A bound for messages: integral values without an exponent ("1000000", not "1e+06").
+static std::string fmt_bound(double v) {
+    if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string((long long)v);
+    return fmt_g(v);
+}
+
 static std::string join(const std::vector<std::string>& v, const char* sep) {
     std::string s;
     for (size_t i = 0; i < v.size(); i++) s += (i ? sep : "") + v[i];
@@ -169,7 +175,7 @@ bool Cli::assign(Flag& f, const std::string& value, std::string* error) {
         } break;
     }
     if (f.has_range && (real < f.lo || real > f.hi)) {
-        *error = where + "expected a value in [" + fmt_g(f.lo) + ", " + fmt_g(f.hi) + "]" + got;
+        *error = where + "expected a value in [" + fmt_bound(f.lo) + ", " + fmt_bound(f.hi) + "]" + got;
         return false;
     }
     f.set = true;
@@ -266,7 +272,8 @@ std::string Cli::usage() const {
             case Kind::Choice: left += " {" + join(f.allowed, ",") + "}"; break;
             case Kind::List: left += " STR"; right += " (repeatable)"; break;
         }
-        if (f.has_range) right += " [" + fmt_g(f.lo) + ", " + fmt_g(f.hi) + "]";
+        if (f.has_range)
+            right += f.hi >= 1e6 ? " [at least " + fmt_bound(f.lo) + "]" : " [" + fmt_bound(f.lo) + ".." + fmt_bound(f.hi) + "]";
         if (!f.default_text.empty()) right += " (default: " + f.default_text + ")";
         rows.push_back({left, right});
     }

@@ -1,6 +1,7 @@
 // conv2d.cpp — convolution as im2col + matmul; see conv2d.hpp for the shapes.
 #include "common/conv2d.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "common/error.hpp"
@@ -8,6 +9,9 @@
 #include "common/thread_pool.hpp"
 
 namespace attn {
+
+// images per thread chunk: tiny batches of tiny images stay on one thread
+static int images_chunk(int K, int P) { return std::max(1, 16384 / std::max(K * P, 1)); }
 
 int conv2d_out_size(int in, int k, int stride, int pad) {
     if (stride < 1 || pad < 0 || k < 1 || in + 2 * pad < k)
@@ -76,7 +80,7 @@ void conv2d_forward(float* out, float* cols, const float* inp, const float* W, c
                 for (int o = 0; o < C_out; o++)
                     for (int p = 0; p < P; p++) out_b[(size_t)o * P + p] += b[o];
         }
-    });
+    }, images_chunk(K, P));
 }
 
 void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const float* inp, const float* W,
@@ -98,7 +102,7 @@ void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const
             for (int bi = b0; bi < b1; bi++)
                 im2col(cols + (size_t)bi * K * P, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad,
                        OH, OW);
-        });
+        }, images_chunk(K, P));
         // pass 2: images in a fixed order, each product split by rows of dW inside the matmul,
         // so no two threads ever add into the same dW element (bit-identical for any thread count)
         for (int bi = 0; bi < B; bi++)
@@ -112,7 +116,7 @@ void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const
                 matmul_tn(dcols_b, W, dout + (size_t)bi * C_out * P, K, C_out, P);
                 col2im_add(dinp + (size_t)bi * C_in * H * Wd, dcols_b, C_in, H, Wd, KH, KW, stride, pad, OH, OW);
             }
-        });
+        }, images_chunk(K, P));
     }
 }
 

@@ -2,6 +2,7 @@
 // thread takes whole planes: no two threads write the same element, for any thread count.
 #include "common/pool2d.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -9,6 +10,9 @@
 #include "common/thread_pool.hpp"
 
 namespace attn {
+
+// planes per thread chunk: small tensors stay on one thread (a hand-off costs more than the work)
+static int planes_chunk(int H, int W) { return std::max(1, 16384 / std::max(H * W, 1)); }
 
 int pool2d_out_size(int in, int k, int stride) {
     if (k < 1 || stride < 1 || in < k)
@@ -40,7 +44,7 @@ void maxpool2d_forward(float* out, int* argmax, const float* inp, int B, int C, 
                     argmax[o] = best_at;
                 }
         }
-    });
+    }, planes_chunk(H, W));
 }
 
 void maxpool2d_backward(float* dinp, const float* dout, const int* argmax, int B, int C, int H, int W, int k,
@@ -53,7 +57,7 @@ void maxpool2d_backward(float* dinp, const float* dout, const int* argmax, int B
                 size_t idx = (size_t)p * OH * OW + o;
                 dinp[(size_t)p * H * W + argmax[idx]] += dout[idx];
             }
-    });
+    }, planes_chunk(H, W));
 }
 
 void avgpool2d_forward(float* out, const float* inp, int B, int C, int H, int W, int k, int stride) {
@@ -71,7 +75,7 @@ void avgpool2d_forward(float* out, const float* inp, int B, int C, int H, int W,
                     out[((size_t)p * OH + y) * OW + x] = s * scale;
                 }
         }
-    });
+    }, planes_chunk(H, W));
 }
 
 void avgpool2d_backward(float* dinp, const float* dout, int B, int C, int H, int W, int k, int stride) {
@@ -88,7 +92,7 @@ void avgpool2d_backward(float* dinp, const float* dout, int B, int C, int H, int
                         for (int j = 0; j < k; j++) din_p[(y * stride + i) * W + (x * stride + j)] += g;
                 }
         }
-    });
+    }, planes_chunk(H, W));
 }
 
 }  // namespace attn

@@ -80,7 +80,8 @@ TEST_CASE("conv2d: gradient check, stride 2, padding 1 (inp, W, b)") {
 
 TEST_CASE("conv2d: forward and backward are bit-identical on 1, 2 and 3 threads") {
     Rng rng(9);
-    const int B = 5, C_in = 3, H = 9, Wd = 8, C_out = 6, K = 3, S = 2, P = 1;
+    // large enough images (C_in·K²·OH·OW > 16384 per image) that the batch is really split among threads
+    const int B = 5, C_in = 4, H = 41, Wd = 40, C_out = 6, K = 3, S = 2, P = 1;
     const int OH = conv2d_out_size(H, K, S, P), OW = conv2d_out_size(Wd, K, S, P);
     Buf inp = random_buf((size_t)B * C_in * H * Wd, rng), W = random_buf((size_t)C_out * C_in * K * K, rng);
     Buf b = random_buf(C_out, rng), dout = random_buf((size_t)B * C_out * OH * OW, rng);
@@ -165,7 +166,8 @@ static Buf distinct_values(size_t n, Rng& rng) {
 TEST_CASE("maxpool2d and avgpool2d: gradient checks, overlapping (k=3, s=2) and tiling (k=2, s=2) windows") {
     Rng rng(11);
     const int B = 2, C = 2, H = 7, W = 6;
-    for (auto [k, s] : {std::pair{3, 2}, std::pair{2, 2}}) {
+    for (int k : {3, 2}) {  // (structured bindings cannot be captured by lambdas in clang 14)
+        const int s = 2;
         CAPTURE(k);
         const int OH = pool2d_out_size(H, k, s), OW = pool2d_out_size(W, k, s);
         Buf inp = distinct_values((size_t)B * C * H * W, rng), R = random_buf((size_t)B * C * OH * OW, rng);

@@ -1,0 +1,98 @@
+// pool2d.cpp — max and average pooling; see pool2d.hpp. Planes (b,c) are independent, so each
+// thread takes whole planes: no two threads write the same element, for any thread count.
+#include "common/pool2d.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "common/error.hpp"
+#include "common/thread_pool.hpp"
+
+namespace attn {
+
+// planes per thread chunk: small tensors stay on one thread (a hand-off costs more than the work)
+static int planes_chunk(int H, int W) { return std::max(1, 16384 / std::max(H * W, 1)); }
+
+int pool2d_out_size(int in, int k, int stride) {
+    if (k < 1 || stride < 1 || in < k)
+        fail("pool2d", "a " + std::to_string(k) + "x" + std::to_string(k) + " window with stride " +
+                           std::to_string(stride) + " does not fit an input of size " + std::to_string(in),
+             "pooling has no padding: the input must be at least k wide");
+    return (in - k) / stride + 1;
+}
+
+void maxpool2d_forward(float* out, int* argmax, const float* inp, int B, int C, int H, int W, int k, int stride) {
+    // inp is (B,C,H,W), out and argmax are (B,C,OH,OW)
+    const int OH = pool2d_out_size(H, k, stride), OW = pool2d_out_size(W, k, stride);
+    parallel_for(B * C, [&](int p0, int p1) {
+        for (int p = p0; p < p1; p++) {
+            const float* in_p = inp + (size_t)p * H * W;
+            for (int y = 0; y < OH; y++)
+                for (int x = 0; x < OW; x++) {
+                    // start below every float, so the first element of the window always wins;
+                    // a NaN wins too (as in PyTorch), so a diverged input is not hidden by the pooling
+                    float best = -INFINITY;
+                    int best_at = (y * stride) * W + x * stride;
+                    for (int i = 0; i < k; i++)
+                        for (int j = 0; j < k; j++) {
+                            int at = (y * stride + i) * W + (x * stride + j);
+                            if (in_p[at] > best || std::isnan(in_p[at])) best = in_p[at], best_at = at;
+                        }
+                    size_t o = ((size_t)p * OH + y) * OW + x;
+                    out[o] = best;
+                    argmax[o] = best_at;
+                }
+        }
+    }, planes_chunk(H, W));
+}
+
+void maxpool2d_backward(float* dinp, const float* dout, const int* argmax, int B, int C, int H, int W, int k,
+                        int stride) {
+    // out = inp[argmax]  ->  dinp[argmax] += dout (the other k²−1 inputs of the window get nothing)
+    const int OH = pool2d_out_size(H, k, stride), OW = pool2d_out_size(W, k, stride);
+    parallel_for(B * C, [&](int p0, int p1) {
+        for (int p = p0; p < p1; p++)
+            for (int o = 0; o < OH * OW; o++) {
+                size_t idx = (size_t)p * OH * OW + o;
+                dinp[(size_t)p * H * W + argmax[idx]] += dout[idx];
+            }
+    }, planes_chunk(H, W));
+}
+
+void avgpool2d_forward(float* out, const float* inp, int B, int C, int H, int W, int k, int stride) {
+    // inp is (B,C,H,W), out is (B,C,OH,OW)
+    const int OH = pool2d_out_size(H, k, stride), OW = pool2d_out_size(W, k, stride);
+    const float scale = 1.0f / (float)(k * k);
+    parallel_for(B * C, [&](int p0, int p1) {
+        for (int p = p0; p < p1; p++) {
+            const float* in_p = inp + (size_t)p * H * W;
+            for (int y = 0; y < OH; y++)
+                for (int x = 0; x < OW; x++) {
+                    float s = 0.0f;
+                    for (int i = 0; i < k; i++)
+                        for (int j = 0; j < k; j++) s += in_p[(y * stride + i) * W + (x * stride + j)];
+                    out[((size_t)p * OH + y) * OW + x] = s * scale;
+                }
+        }
+    }, planes_chunk(H, W));
+}
+
+void avgpool2d_backward(float* dinp, const float* dout, int B, int C, int H, int W, int k, int stride) {
+    // out = (1/k²) Σ_window inp  ->  every input of the window gets dout / k²
+    const int OH = pool2d_out_size(H, k, stride), OW = pool2d_out_size(W, k, stride);
+    const float scale = 1.0f / (float)(k * k);
+    parallel_for(B * C, [&](int p0, int p1) {
+        for (int p = p0; p < p1; p++) {
+            float* din_p = dinp + (size_t)p * H * W;
+            for (int y = 0; y < OH; y++)
+                for (int x = 0; x < OW; x++) {
+                    float g = dout[((size_t)p * OH + y) * OW + x] * scale;
+                    for (int i = 0; i < k; i++)
+                        for (int j = 0; j < k; j++) din_p[(y * stride + i) * W + (x * stride + j)] += g;
+                }
+        }
+    }, planes_chunk(H, W));
+}
+
+}  // namespace attn

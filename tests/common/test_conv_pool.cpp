@@ -1,0 +1,210 @@
+// Tests for common/conv2d and common/pool2d: hand cases, the naive twin, gradient checks,
+// thread-count invariance and PyTorch reference values (tests/fixtures/conv_rnn.txt).
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "common/conv2d.hpp"
+#include "common/error.hpp"
+#include "common/pool2d.hpp"
+#include "common/thread_pool.hpp"
+#include "tests/fixture.hpp"
+#include "tests/gradcheck.hpp"
+
+using namespace attn;
+using namespace attn::testing;
+
+TEST_CASE("conv2d: output size") {
+    CHECK(conv2d_out_size(28, 3, 1, 1) == 28);
+    CHECK(conv2d_out_size(7, 3, 2, 1) == 4);
+    CHECK(conv2d_out_size(6, 3, 2, 1) == 3);
+    CHECK(conv2d_out_size(5, 5, 1, 0) == 1);
+    CHECK_THROWS_AS(conv2d_out_size(2, 5, 1, 1), Error);
+    CHECK(conv2d_cols_size(2, 3, 5, 6, 3, 3, 2, 1) == (size_t)2 * 27 * 3 * 3);
+}
+
+TEST_CASE("conv2d: hand-computed 3x3 image, 2x2 kernel, with and without padding") {
+    float inp[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    float W[4] = {1, 0, 0, -1};  // out = x[y][x] − x[y+1][x+1]
+    float b[1] = {10};
+    float out[16], cols[64];
+    conv2d_forward(out, cols, inp, W, b, 1, 1, 3, 3, 1, 2, 2, 1, 0);
+    for (int i = 0; i < 4; i++) CHECK(out[i] == 10.0f - 4.0f);
+    // padding 1, stride 2: 2x2 windows whose top-left corners are x[-1][-1], x[-1][1], x[1][-1], x[1][1]
+    conv2d_forward(out, cols, inp, W, nullptr, 1, 1, 3, 3, 1, 2, 2, 2, 1);
+    CHECK(out[0] == -1.0f);  // 0 − x[0][0]   (the corner is padding)
+    CHECK(out[1] == -3.0f);  // 0 − x[0][2]
+    CHECK(out[2] == -7.0f);  // 0 − x[2][0]
+    CHECK(out[3] == -4.0f);  // x[1][1] − x[2][2]
+}
+
+TEST_CASE("conv2d: im2col + matmul equals the naive loop (non-square kernel, several strides/paddings)") {
+    Rng rng(3);
+    const int B = 3, C_in = 2, H = 7, Wd = 5, C_out = 4, KH = 3, KW = 2;
+    for (int stride : {1, 2, 3})
+        for (int pad : {0, 1, 2}) {
+            CAPTURE(stride);
+            CAPTURE(pad);
+            int OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad);
+            Buf inp = random_buf((size_t)B * C_in * H * Wd, rng), W = random_buf((size_t)C_out * C_in * KH * KW, rng);
+            Buf b = random_buf(C_out, rng);
+            Buf out((size_t)B * C_out * OH * OW), ref(out.size());
+            Buf cols(conv2d_cols_size(B, C_in, H, Wd, KH, KW, stride, pad));
+            conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), b.data(), B, C_in, H, Wd, C_out, KH, KW,
+                           stride, pad);
+            conv2d_forward_naive(ref.data(), inp.data(), W.data(), b.data(), B, C_in, H, Wd, C_out, KH, KW, stride, pad);
+            CHECK(max_abs_diff(out.data(), ref.data(), out.size()) < 1e-5);
+        }
+}
+
+TEST_CASE("conv2d: gradient check, stride 2, padding 1 (inp, W, b)") {
+    Rng rng(5);
+    const int B = 2, C_in = 2, H = 5, Wd = 6, C_out = 3, K = 3, S = 2, P = 1;
+    const int OH = conv2d_out_size(H, K, S, P), OW = conv2d_out_size(Wd, K, S, P);
+    Buf inp = random_buf((size_t)B * C_in * H * Wd, rng), W = random_buf((size_t)C_out * C_in * K * K, rng);
+    Buf b = random_buf(C_out, rng), R = random_buf((size_t)B * C_out * OH * OW, rng);
+    Buf out(R.size()), cols(conv2d_cols_size(B, C_in, H, Wd, K, K, S, P));
+    auto loss = [&] {
+        conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), b.data(), B, C_in, H, Wd, C_out, K, K, S, P);
+        return dot_double(out.data(), R.data(), out.size());
+    };
+    Buf dinp(inp.size(), 0.0f), dW(W.size(), 0.0f), db(b.size(), 0.0f);
+    loss();
+    conv2d_backward(dinp.data(), dW.data(), db.data(), R.data(), inp.data(), W.data(), cols.data(), B, C_in, H, Wd,
+                    C_out, K, K, S, P);
+    check_gradient("conv2d dinp", loss, inp.data(), dinp.data(), inp.size());
+    check_gradient("conv2d dW", loss, W.data(), dW.data(), W.size());
+    check_gradient("conv2d db", loss, b.data(), db.data(), b.size());
+}
+
+TEST_CASE("conv2d: forward and backward are bit-identical on 1, 2 and 3 threads") {
+    Rng rng(9);
+    // large enough images (C_in·K²·OH·OW > 16384 per image) that the batch is really split among threads
+    const int B = 5, C_in = 4, H = 41, Wd = 40, C_out = 6, K = 3, S = 2, P = 1;
+    const int OH = conv2d_out_size(H, K, S, P), OW = conv2d_out_size(Wd, K, S, P);
+    Buf inp = random_buf((size_t)B * C_in * H * Wd, rng), W = random_buf((size_t)C_out * C_in * K * K, rng);
+    Buf b = random_buf(C_out, rng), dout = random_buf((size_t)B * C_out * OH * OW, rng);
+    Buf cols(conv2d_cols_size(B, C_in, H, Wd, K, K, S, P));
+    std::vector<Buf> results;
+    for (int threads : {1, 2, 3}) {
+        set_threads(threads);
+        Buf out(dout.size()), dinp(inp.size(), 0.0f), dW(W.size(), 0.0f), db(C_out, 0.0f);
+        conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), b.data(), B, C_in, H, Wd, C_out, K, K, S, P);
+        conv2d_backward(dinp.data(), dW.data(), db.data(), dout.data(), inp.data(), W.data(), cols.data(), B, C_in, H,
+                        Wd, C_out, K, K, S, P);
+        Buf all(out);
+        all.insert(all.end(), dinp.begin(), dinp.end());
+        all.insert(all.end(), dW.begin(), dW.end());
+        all.insert(all.end(), db.begin(), db.end());
+        results.push_back(all);
+    }
+    set_threads(0);
+    CHECK(std::memcmp(results[0].data(), results[1].data(), results[0].size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(results[0].data(), results[2].data(), results[0].size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("conv2d: matches PyTorch nn.functional.conv2d (stride 2, padding 1), output and gradients") {
+    Fixture fx = load_fixture("conv_rnn.txt");
+    const auto& x = get(fx, "conv.x");
+    const auto& Wt = get(fx, "conv.W");
+    const int B = x.shape[0], C_in = x.shape[1], H = x.shape[2], Wd = x.shape[3];
+    const int C_out = Wt.shape[0], KH = Wt.shape[2], KW = Wt.shape[3];
+    Buf inp(x.v.begin(), x.v.end()), W(Wt.v.begin(), Wt.v.end());
+    Buf b(get(fx, "conv.b").v.begin(), get(fx, "conv.b").v.end());
+    const auto& ref = get(fx, "conv.out");
+    Buf out(ref.v.size()), cols(conv2d_cols_size(B, C_in, H, Wd, KH, KW, 2, 1));
+    conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), b.data(), B, C_in, H, Wd, C_out, KH, KW, 2, 1);
+    CHECK(max_abs_diff(out.data(), ref.v.data(), out.size()) < 1e-5);
+    Buf dinp(inp.size(), 0.0f), dW(W.size(), 0.0f), db(C_out, 0.0f);
+    conv2d_backward(dinp.data(), dW.data(), db.data(), get(fx, "conv.R").v.data(), inp.data(), W.data(), cols.data(),
+                    B, C_in, H, Wd, C_out, KH, KW, 2, 1);
+    CHECK(max_abs_diff(dinp.data(), get(fx, "conv.dx").v.data(), dinp.size()) < 1e-5);
+    CHECK(max_abs_diff(dW.data(), get(fx, "conv.dW").v.data(), dW.size()) < 1e-5);
+    CHECK(max_abs_diff(db.data(), get(fx, "conv.db").v.data(), db.size()) < 1e-5);
+}
+
+// ---- pooling ----------------------------------------------------------------------------------
+
+TEST_CASE("maxpool2d / avgpool2d: hand-computed 4x4 image, 2x2 windows") {
+    float inp[16] = {1, 5, 2, 0,   //
+                     3, 4, 8, 8,   //
+                     -1, -2, 0, 6, //
+                     -3, -4, 7, 1};
+    float out[4], avg[4];
+    int arg[4];
+    maxpool2d_forward(out, arg, inp, 1, 1, 4, 4, 2, 2);
+    CHECK(out[0] == 5.0f);
+    CHECK(arg[0] == 1);
+    CHECK(out[1] == 8.0f);
+    CHECK(arg[1] == 6);  // tie between (1,2) and (1,3): the first wins, as in PyTorch
+    CHECK(out[2] == -1.0f);
+    CHECK(arg[2] == 8);
+    CHECK(out[3] == 7.0f);
+    CHECK(arg[3] == 14);
+    float dout[4] = {1, 2, 3, 4}, dinp[16] = {};
+    maxpool2d_backward(dinp, dout, arg, 1, 1, 4, 4, 2, 2);
+    CHECK(dinp[1] == 1.0f);
+    CHECK(dinp[6] == 2.0f);
+    CHECK(dinp[7] == 0.0f);
+    CHECK(dinp[14] == 4.0f);
+    avgpool2d_forward(avg, inp, 1, 1, 4, 4, 2, 2);
+    CHECK(avg[0] == doctest::Approx(13.0 / 4));
+    CHECK(avg[3] == doctest::Approx(14.0 / 4));
+    CHECK(pool2d_out_size(7, 3, 2) == 3);
+    CHECK_THROWS_AS(pool2d_out_size(2, 3, 1), Error);
+}
+
+// distinct values at least 0.05 apart, so a ±ε perturbation never changes which input is the max
+static Buf distinct_values(size_t n, Rng& rng) {
+    Buf v(n);
+    for (size_t i = 0; i < n; i++) v[i] = 0.05f * (float)i - 0.025f * (float)n;
+    rng.shuffle(v.begin(), v.end());
+    return v;
+}
+
+TEST_CASE("maxpool2d and avgpool2d: gradient checks, overlapping (k=3, s=2) and tiling (k=2, s=2) windows") {
+    Rng rng(11);
+    const int B = 2, C = 2, H = 7, W = 6;
+    for (int k : {3, 2}) {  // (structured bindings cannot be captured by lambdas in clang 14)
+        const int s = 2;
+        CAPTURE(k);
+        const int OH = pool2d_out_size(H, k, s), OW = pool2d_out_size(W, k, s);
+        Buf inp = distinct_values((size_t)B * C * H * W, rng), R = random_buf((size_t)B * C * OH * OW, rng);
+        Buf out(R.size());
+        std::vector<int> arg(R.size());
+        auto max_loss = [&] {
+            maxpool2d_forward(out.data(), arg.data(), inp.data(), B, C, H, W, k, s);
+            return dot_double(out.data(), R.data(), out.size());
+        };
+        Buf dinp(inp.size(), 0.0f);
+        max_loss();
+        maxpool2d_backward(dinp.data(), R.data(), arg.data(), B, C, H, W, k, s);
+        check_gradient("maxpool2d dinp", max_loss, inp.data(), dinp.data(), inp.size());
+
+        auto avg_loss = [&] {
+            avgpool2d_forward(out.data(), inp.data(), B, C, H, W, k, s);
+            return dot_double(out.data(), R.data(), out.size());
+        };
+        std::fill(dinp.begin(), dinp.end(), 0.0f);
+        avgpool2d_backward(dinp.data(), R.data(), B, C, H, W, k, s);
+        check_gradient("avgpool2d dinp", avg_loss, inp.data(), dinp.data(), inp.size());
+    }
+}
+
+TEST_CASE("maxpool2d / avgpool2d: match PyTorch max_pool2d(2,2) and avg_pool2d(3,2)") {
+    Fixture fx = load_fixture("conv_rnn.txt");
+    const auto& x = get(fx, "pool.x");
+    const int B = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+    const auto& mref = get(fx, "pool.max");
+    const auto& aref = get(fx, "pool.avg");
+    Buf mo(mref.v.size()), ao(aref.v.size()), dinp(x.v.size(), 0.0f);
+    std::vector<int> arg(mo.size());
+    maxpool2d_forward(mo.data(), arg.data(), x.v.data(), B, C, H, W, 2, 2);
+    avgpool2d_forward(ao.data(), x.v.data(), B, C, H, W, 3, 2);
+    CHECK(max_abs_diff(mo.data(), mref.v.data(), mo.size()) < 1e-6);
+    CHECK(max_abs_diff(ao.data(), aref.v.data(), ao.size()) < 1e-6);
+    maxpool2d_backward(dinp.data(), get(fx, "pool.Rmax").v.data(), arg.data(), B, C, H, W, 2, 2);
+    avgpool2d_backward(dinp.data(), get(fx, "pool.Ravg").v.data(), B, C, H, W, 3, 2);
+    CHECK(max_abs_diff(dinp.data(), get(fx, "pool.dx").v.data(), dinp.size()) < 1e-6);
+}

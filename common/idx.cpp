@@ -18,23 +18,28 @@ static void check_idx(const std::string& b, const std::string& path, uint32_t ma
                       const char* what) {
     size_t header = 4 + 4 * (size_t)ndim;
     if (b.empty()) fail(path, std::string("expected an IDX ") + what + " file, found an empty file");
-    if (b.size() < header)
-        fail(path + ":byte " + std::to_string(b.size()),
-             "expected a " + std::to_string(header) + "-byte IDX header, the file has only " +
-                 std::to_string(b.size()) + " bytes",
-             "the file is truncated; fetch it again");
+    if (b.size() < 4)
+        fail(path + ":byte " + std::to_string(b.size()), std::string("expected an IDX ") + what + " file, found only " +
+             std::to_string(b.size()) + " bytes", "the file is truncated; fetch it again");
     if (be32(b, 0) != magic)
         fail(path + ":byte 0",
              std::string("expected IDX ") + what + " magic " + std::to_string(magic) + ", found " +
                  std::to_string(be32(b, 0)),
              magic == 2051 ? "is this an image file (…-images-idx3-ubyte), not a label file?"
                            : "is this a label file (…-labels-idx1-ubyte), not an image file?");
+    if (b.size() < header)
+        fail(path + ":byte " + std::to_string(b.size()),
+             "expected a " + std::to_string(header) + "-byte IDX header, the file has only " +
+                 std::to_string(b.size()) + " bytes",
+             "the file is truncated; fetch it again");
     uint64_t items = 1;
     for (int d = 0; d < ndim; d++) {
         uint32_t n = be32(b, 4 + 4 * d);
         if (n == 0 || n > (1u << 28))
             fail(path + ":byte " + std::to_string(4 + 4 * d), "expected a dimension in 1..2^28, found " + std::to_string(n));
         items *= n;
+        if (items > (1ull << 36))  // 64 GB: a garbage header, and no risk of overflowing `items`
+            fail(path + ":byte 4", "expected a plausible IDX size, the header asks for " + std::to_string(items) + "+ items");
     }
     uint64_t need = header + items;
     if (b.size() < need)
@@ -95,7 +100,9 @@ ImageSet load_mnist_dir(const std::string& dir, bool train, const std::string& n
         fail(base + "[.gz]", "expected this IDX file to exist",
              "MNIST: data_tools/fetch_mnist.sh; Fashion-MNIST: apt-get install dataset-fashion-mnist");
     };
-    ImageSet s = load_idx_images(pick(prefix + "-images-idx3-ubyte"), pick(prefix + "-labels-idx1-ubyte"), name);
+    std::string images = pick(prefix + "-images-idx3-ubyte");  // images first: errors in a fixed order
+    std::string labels = pick(prefix + "-labels-idx1-ubyte");
+    ImageSet s = load_idx_images(images, labels, name);
     if (name == "fashion-mnist")
         s.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};

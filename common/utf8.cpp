@@ -68,7 +68,7 @@ void check_utf8(const std::string& text, const std::string& path, long first_lin
     for (size_t i = 0; i < bad; i++) line += text[i] == '\n';
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02X", (unsigned)(unsigned char)text[bad]);
-    fail(path + ":" + std::to_string(line) + ":byte " + std::to_string(bad + 1),
+    fail(path + ":" + std::to_string(line) + ":byte " + std::to_string(bad),
          std::string("expected valid UTF-8, found byte ") + hex,
          "is the file in another encoding (Latin-1, Windows-1252)? convert it with iconv -t UTF-8");
 }

@@ -25,7 +25,8 @@ void utf8_append(std::string& out, uint32_t cp);
 size_t utf8_first_invalid(const char* s, size_t n);
 
 // Throw attn::Error "path:line:byte N: invalid UTF-8 ..." when text is not valid UTF-8.
-// line is counted from 1; byte is the 1-based offset within the whole file (as `cmp` reports).
+// line is counted from 1; byte is the 0-based offset from the start of the text (as in every
+// loader error: "file:byte N" means N bytes precede the bad one).
 // first_line: the line number of text[0] (when text is one line of a larger file).
 void check_utf8(const std::string& text, const std::string& path, long first_line = 1);
 

@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <string>
 
+#include "common/corpus.hpp"
 #include "common/csv.hpp"
 #include "common/error.hpp"
+#include "common/rng.hpp"
 #include "common/text_datasets.hpp"
 
 namespace {
@@ -129,4 +131,35 @@ TEST_CASE("airline tweets: columns by name, quoted newlines and emoji, bad label
     CHECK_THROWS_WITH_AS(attn::load_airline_tweets(write_tmp("t3.csv", "sentiment,text\nnegative,a\n")),
                          doctest::Contains("t3.csv:1: expected a column named 'airline_sentiment', the header has: sentiment, text"),
                          attn::Error);
+}
+
+TEST_CASE("csv and pairs: random byte damage gives a table or an attn::Error, never a crash") {
+    // Mutate valid files byte by byte (seeded); every outcome must be a result or attn::Error.
+    const std::string csv = "y,X\nBusiness,\"a, \"\"b\"\"\"\nSports,\"two\nlines\"\r\nWorld,caf\xC3\xA9\n";
+    const std::string tsv = "Go.\tVa !\nI am cold.\tJ'ai froid.\tCC-BY\n\xC3\x89t\xC3\xA9.\tSummer.\n";
+    const char alphabet[] = {',', '"', '\n', '\r', '\t', 'a', '\\', '\xC3', '\xA9', '\xFF', '\0'};
+    attn::Rng rng(5);
+    int errors = 0, parsed = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        std::string c = csv, t = tsv;
+        for (int k = 0; k < 3; k++) {
+            c[rng.below(c.size())] = alphabet[rng.below(sizeof alphabet)];
+            t[rng.below(t.size())] = alphabet[rng.below(sizeof alphabet)];
+        }
+        if (trial % 7 == 0) c.resize(rng.below(c.size())), t.resize(rng.below(t.size()));
+        try {
+            attn::load_ag_news_csv(write_tmp("fuzz.csv", c));
+            parsed++;
+        } catch (const attn::Error&) {
+            errors++;
+        }
+        try {
+            attn::load_pairs(write_tmp("fuzz.txt", t));
+            parsed++;
+        } catch (const attn::Error&) {
+            errors++;
+        }
+    }
+    CHECK(errors > 50);  // the damage was real
+    CHECK(parsed > 50);  // and harmless damage still parses
 }

@@ -11,6 +11,7 @@
 #include "common/error.hpp"
 #include "common/gzfile.hpp"
 #include "common/idx.hpp"
+#include "common/rng.hpp"
 
 namespace {
 
@@ -168,4 +169,27 @@ TEST_CASE("idx: bad files are errors naming the file and the place") {
         CHECK_THROWS_WITH_AS(attn::load_idx_images(img + ".gz", lab, "x"),
                              doctest::Contains("bad-images.gz: truncated gzip data"), attn::Error);
     }
+}
+
+TEST_CASE("idx: random damage to headers and gzip streams is an attn::Error or a valid set, never a crash") {
+    attn::Rng rng(11);
+    std::string img = tmp_path("fuzz-images.gz"), lab = tmp_path("fuzz-labels");
+    write_bytes(lab, idx_labels(3));
+    const std::string good = gzip_bytes(idx_images(3, 3, 4, 4));
+    int errors = 0;
+    for (int trial = 0; trial < 200; trial++) {
+        std::string g = good;
+        int hits = 1 + (int)rng.below(3);
+        for (int k = 0; k < hits; k++) g[rng.below(g.size())] = (char)rng.below(256);
+        if (trial % 5 == 0) g.resize(rng.below(g.size()));
+        write_bytes(img, g);
+        try {
+            attn::ImageSet s = attn::load_idx_images(img, lab, "x");
+            CHECK(s.pixels.size() == (size_t)s.count * s.rows * s.cols);
+        } catch (const attn::Error& e) {
+            errors++;
+            CHECK(std::string(e.what()).find("fuzz-images.gz") != std::string::npos);
+        }
+    }
+    CHECK(errors > 100);
 }

@@ -109,8 +109,9 @@ Canvas render_heatmap(const float* values, int rows, int cols, const std::vector
         tick(hi, hi_s);
         if (hi > lo) {
             tick(lo, lo_s);
-            std::vector<double> mid = nice_ticks(lo, hi, std::max(2, bar_h / 40));
-            double step = mid.size() > 1 ? mid[1] - mid[0] : 1;
+            int n = std::max(2, bar_h / 40);
+            std::vector<double> mid = nice_ticks(lo, hi, n);
+            double step = nice_step(lo, hi, n);
             for (double m : mid) {
                 float dist = (float)std::min(m - lo, hi - m) / span * bar_h;
                 if (dist >= th + 2) tick((float)m, format_tick(m, step));

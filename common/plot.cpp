@@ -8,17 +8,19 @@
 
 namespace attn {
 
+double nice_step(double lo, double hi, int target) {
+    if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return 1;
+    double raw = (hi - lo) / std::max(target, 1);
+    double mag = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 5.0})  // the smallest of 1, 2, 5, 10 × mag that is >= raw
+        if (m * mag >= raw * (1 - 1e-9)) return m * mag;
+    return 10 * mag;
+}
+
 std::vector<double> nice_ticks(double lo, double hi, int target) {
     std::vector<double> ticks;
     if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return ticks;
-    double raw = (hi - lo) / std::max(target, 1);
-    double mag = std::pow(10.0, std::floor(std::log10(raw)));
-    double step = mag;  // the smallest of 1, 2, 5, 10 × mag that is >= raw
-    for (double m : {1.0, 2.0, 5.0, 10.0})
-        if (m * mag >= raw * (1 - 1e-9)) {
-            step = m * mag;
-            break;
-        }
+    double step = nice_step(lo, hi, target);
     double eps = step * 1e-6;
     for (double v = std::ceil((lo - eps) / step) * step; v <= hi + eps; v += step)
         ticks.push_back(std::abs(v) < eps ? 0.0 : v);  // no "-0"
@@ -122,9 +124,10 @@ Canvas render_line_plot(const std::vector<Series>& series, const PlotOptions& op
         fail("save_line_plot", "an axis range with min < max", "check PlotOptions xmin/xmax/ymin/ymax");
 
     // Tick values (in data units) and their labels decide the left margin.
-    std::vector<double> xt = nice_ticks(ax.lo, ax.hi, std::max(2, (opt.width - 100) / 90));
-    std::vector<double> yt = ay.log ? log_ticks(ay.lo, ay.hi) : nice_ticks(ay.lo, ay.hi, std::max(2, (opt.height - 80) / 50));
-    double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1, ystep = yt.size() > 1 ? yt[1] - yt[0] : 1;
+    int xn = std::max(2, (opt.width - 100) / 90), yn = std::max(2, (opt.height - 80) / 50);
+    std::vector<double> xt = nice_ticks(ax.lo, ax.hi, xn);
+    std::vector<double> yt = ay.log ? log_ticks(ay.lo, ay.hi) : nice_ticks(ay.lo, ay.hi, yn);
+    double xstep = nice_step(ax.lo, ax.hi, xn), ystep = nice_step(ay.lo, ay.hi, yn);
     std::vector<std::string> ylabels;
     int ylab_w = 0;
     for (double v : yt) {

@@ -39,8 +39,9 @@ struct PlotOptions {
 Canvas render_line_plot(const std::vector<Series>& series, const PlotOptions& opt);
 void save_line_plot(const std::string& path, const std::vector<Series>& series, const PlotOptions& opt);
 
-// Tick positions in [lo, hi] spaced 1, 2 or 5 × 10^k, about `target` of them (at least 2
-// when lo < hi). format_tick prints v with just the decimals that `step` needs.
+// Tick positions in [lo, hi] spaced nice_step = 1, 2 or 5 × 10^k apart, about `target` of them.
+// format_tick prints v with just the decimals that `step` needs.
+double nice_step(double lo, double hi, int target);
 std::vector<double> nice_ticks(double lo, double hi, int target);
 std::string format_tick(double v, double step);
 

@@ -1,14 +1,17 @@
 // figure_demo — draws one example of every figure type of the course, to look at them.
 //
-//   build/bin/figure_demo [--out DIR]      (default figures/demo; the directory must exist)
+//   build/bin/figure_demo [--out DIR]      (default figures/demo, created when missing)
 //
 // Writes heatmap.png (French → English alignment with accented labels), heatmap_long.png
 // (a 40-token map, to check the labels stay legible), heatmap_grid.png (four "heads"),
 // line_plot.png (three series, one dashed, one with a gap), image_grid.png (digits with
-// captions, the wrong ones in red) and overlays.png (glimpse boxes, a numbered path, a heatmap
-// over an image); prints the French → English map as an ASCII heatmap.
+// captions, the wrong ones in red), overlays.png (glimpse boxes, a numbered path, a heatmap
+// over an image), heatmap_row.png (a classifier's attention over one sentence),
+// line_plot_log.png (log y axis, a lone point) and font_sheet.png (every glyph);
+// prints the French → English map as an ASCII heatmap.
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -55,6 +58,9 @@ int main(int argc, char** argv) try {
         else if (a == "--help") { std::printf("usage: figure_demo [--out DIR]\n"); return 0; }
         else fail(a, "a known flag", "usage: figure_demo [--out DIR]");
     }
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) fail(out, "a directory we can create for the figures (" + ec.message() + ")");
     std::vector<std::string> written;
 
     // 1. French → English alignment, small enough to print values in the cells.
@@ -136,7 +142,23 @@ int main(int argc, char** argv) try {
     save_image_panels(out + "/overlays.png", {glimpses, walk, rollout, inverted}, 4, 4, "Overlays");
     written.push_back("overlays.png");
 
-    // 7. The font itself: every glyph at scale 3, and an unknown character (a box).
+    // 7. A classifier's attention over one sentence (1 row), and a log-scale plot with a lone point.
+    std::vector<std::string> tweet = {"@united", "my", "flight", "was", "cancelled", "again", "and", "nobody",
+                                      "helped", ".", "worst", "airline", "ever", "!"};
+    std::vector<float> pool(tweet.size());
+    for (size_t j = 0; j < tweet.size(); j++) pool[j] = 0.02f + (j == 4 ? 0.35f : j == 10 ? 0.3f : j == 7 ? 0.1f : 0.f);
+    save_heatmap(out + "/heatmap_row.png", pool.data(), 1, (int)tweet.size(), {"negative"}, tweet,
+                 {.title = "Attention pooling", .show_values = 0});
+    written.push_back("heatmap_row.png");
+    Series ppl{.name = "perplexity"}, lone{.name = "a single point"};
+    for (int e = 0; e < 50; e++) ppl.y.push_back(3000.0 * std::exp(-e / 6.0) + 4);
+    lone.x = {25}, lone.y = {300};
+    save_line_plot(out + "/line_plot_log.png", {ppl, lone},
+                   {.title = "Log scale", .xlabel = "step", .ylabel = "perplexity", .width = 480, .height = 320,
+                    .log_y = true});
+    written.push_back("line_plot_log.png");
+
+    // 8. The font itself: every glyph at scale 3, and an unknown character (a box).
     std::vector<std::string> sheet = {" !\"#$%&'()*+,-./0123456789:;<=>?",
                                       "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_",
                                       "`abcdefghijklmnopqrstuvwxyz{|}~",

@@ -291,6 +291,8 @@ TEST_CASE("line plot: nice ticks step by 1, 2 or 5 and print with the decimals t
     CHECK(t[1] == 0.0);
     CHECK_FALSE(std::signbit(t[1]));  // never prints "-0"
     CHECK(nice_ticks(1, 1, 5).empty());
+    CHECK(nice_step(0.02, 0.37, 2) == doctest::Approx(0.2));  // one tick in range, still step 0.2
+    CHECK(nice_ticks(0.02, 0.37, 2).size() == 1);
     CHECK(format_tick(0.2, 0.2) == "0.2");
     CHECK(format_tick(1500, 500) == "1500");
     CHECK(format_tick(0.05, 0.05) == "0.05");

@@ -56,7 +56,10 @@ int main(int argc, char** argv) try {
         std::string a = argv[i];
         if (a == "--out" && i + 1 < argc) out = argv[++i];
         else if (a == "--help") { std::printf("usage: figure_demo [--out DIR]\n"); return 0; }
-        else fail(a, "a known flag", "usage: figure_demo [--out DIR]");
+        else {  // a usage error: exit 2
+            std::fprintf(stderr, "figure_demo: %s: unknown flag, expected --out DIR or --help\n", a.c_str());
+            return 2;
+        }
     }
     std::error_code ec;
     std::filesystem::create_directories(out, ec);

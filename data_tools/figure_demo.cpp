@@ -1,0 +1,182 @@
+// figure_demo — draws one example of every figure type of the course, to look at them.
+//
+//   build/bin/figure_demo [--out DIR]      (default figures/demo, created when missing)
+//
+// Writes heatmap.png (French → English alignment with accented labels), heatmap_long.png
+// (a 40-token map, to check the labels stay legible), heatmap_grid.png (four "heads"),
+// line_plot.png (three series, one dashed, one with a gap), image_grid.png (digits with
+// captions, the wrong ones in red), overlays.png (glimpse boxes, a numbered path, a heatmap
+// over an image), heatmap_row.png (a classifier's attention over one sentence),
+// line_plot_log.png (log y axis, a lone point) and font_sheet.png (every glyph);
+// prints the French → English map as an ASCII heatmap.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/ascii_heatmap.hpp"
+#include "common/error.hpp"
+#include "common/font.hpp"
+#include "common/heatmap.hpp"
+#include "common/image_grid.hpp"
+#include "common/plot.hpp"
+
+using namespace attn;
+
+// A soft alignment: row i peaks at column target[i], rows sum to 1.
+static std::vector<float> alignment(int rows, int cols, const std::vector<float>& target, float width) {
+    std::vector<float> a((size_t)rows * cols);
+    for (int i = 0; i < rows; i++) {
+        float sum = 0;
+        for (int j = 0; j < cols; j++) sum += a[i * cols + j] = std::exp(-std::pow((j - target[i]) / width, 2.f));
+        for (int j = 0; j < cols; j++) a[i * cols + j] /= sum;
+    }
+    return a;
+}
+
+// A 28×28 "digit": the font's glyph at scale 3, softened by a 3×3 blur — stands in for MNIST.
+static std::vector<float> digit_image(char d, int shift) {
+    Canvas c(28, 28, kBlack);
+    c.text(6 + shift, -3, std::string(1, d), kWhite, 3);
+    std::vector<float> img(28 * 28, 0.f);
+    for (int y = 0; y < 28; y++)
+        for (int x = 0; x < 28; x++) {
+            float s = 0;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) s += c.get(x + dx, y + dy).r / 255.f * (dx || dy ? 0.5f : 1.f);
+            img[y * 28 + x] = std::min(1.f, s / 3.f);
+        }
+    return img;
+}
+
+int main(int argc, char** argv) try {
+    std::string out = "figures/demo";
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        if (a == "--out" && i + 1 < argc) out = argv[++i];
+        else if (a == "--help") { std::printf("usage: figure_demo [--out DIR]\n"); return 0; }
+        else {  // a usage error: exit 2
+            std::fprintf(stderr, "figure_demo: %s: unknown flag, expected --out DIR or --help\n", a.c_str());
+            return 2;
+        }
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) fail(out, "a directory we can create for the figures (" + ec.message() + ")");
+    std::vector<std::string> written;
+
+    // 1. French → English alignment, small enough to print values in the cells.
+    std::vector<std::string> src = {"je", "ne", "suis", "pas", "très", "content", ".", "<eos>"};
+    std::vector<std::string> tgt = {"i", "am", "not", "very", "happy", ".", "<eos>"};
+    std::vector<float> att = alignment(7, 8, {0, 2, 1.5f, 4, 5, 6, 7}, 0.7f);
+    save_heatmap(out + "/heatmap.png", att.data(), 7, 8, tgt, src,
+                 {.title = "Attention: français → English", .xlabel = "source (keys)", .ylabel = "output (queries)"});
+    written.push_back("heatmap.png");
+    std::printf("%s\n", ascii_heatmap(att.data(), 7, 8, tgt, src).c_str());
+
+    // 2. A 40-token map: do the labels stay readable?
+    const char* words[] = {"l’été", "dernier", "nous", "sommes", "allés", "à", "la", "plage", "avec", "mes",
+                           "sœurs", "et", "leurs", "enfants", ",", "c’était", "une", "journée", "très", "agréable"};
+    std::vector<std::string> long_src, long_tgt;
+    for (int k = 0; k < 40; k++) long_src.push_back(words[k % 20]);
+    for (int k = 0; k < 38; k++) {
+        std::string w = std::to_string(k);  // (not "w" + ...: g++ 12 -O3 warns falsely, GCC bug 105329)
+        w.insert(0, 1, 'w');
+        if (k % 5 == 0) w += "ÉÇŒ";
+        long_tgt.push_back(k % 7 == 3 ? "«déjà»" : w);
+    }
+    std::vector<float> diag_t(38);
+    for (int i = 0; i < 38; i++) diag_t[i] = i * 39.f / 37.f + 1.5f * std::sin(i * 0.7f);
+    std::vector<float> att_long = alignment(38, 40, diag_t, 1.2f);
+    att_long[5 * 40 + 3] = -INFINITY;  // a masked score shows as light grey
+    save_heatmap(out + "/heatmap_long.png", att_long.data(), 38, 40, long_tgt, long_src,
+                 {.title = "40 source tokens", .xlabel = "source", .ylabel = "target"});
+    written.push_back("heatmap_long.png");
+
+    // 3. Four "heads" side by side, one shared colour range.
+    std::vector<std::vector<float>> heads;
+    for (int hd = 0; hd < 4; hd++) {
+        std::vector<float> t(7);
+        for (int i = 0; i < 7; i++) t[i] = hd == 0 ? i : hd == 1 ? 7 - i : hd == 2 ? 0 : i / 2.f + 2;
+        heads.push_back(alignment(7, 8, t, 0.5f + hd * 0.4f));
+    }
+    std::vector<HeatmapPanel> panels;
+    for (int hd = 0; hd < 4; hd++) panels.push_back({heads[hd].data(), 7, 8, tgt, src, "head " + std::to_string(hd)});
+    save_heatmap_grid(out + "/heatmap_grid.png", panels, 2, {.title = "Self-attention, layer 1", .show_values = 0});
+    written.push_back("heatmap_grid.png");
+
+    // 4. Line plot: loss curves and a series with a NaN gap.
+    Series train{.name = "train loss"}, valid{.name = "valid loss", .dashed = true}, bleu{.name = "with a gap (NaN)"};
+    for (int e = 1; e <= 30; e++) {
+        train.x.push_back(e), train.y.push_back(2.5 * std::exp(-e / 8.0) + 0.3);
+        valid.x.push_back(e), valid.y.push_back(2.4 * std::exp(-e / 9.0) + 0.45 + 0.002 * e);
+        bleu.x.push_back(e), bleu.y.push_back(e >= 12 && e <= 15 ? NAN : 1.6 - 0.03 * e + 0.1 * std::sin(e));
+    }
+    save_line_plot(out + "/line_plot.png", {train, valid, bleu},
+                   {.title = "Training curves", .xlabel = "epoch", .ylabel = "cross-entropy (nats)"});
+    written.push_back("line_plot.png");
+
+    // 5. Image grid: ten "digits" with predictions, wrong ones in red.
+    std::vector<std::vector<float>> imgs;
+    std::vector<const float*> ptrs;
+    std::vector<std::string> caps;
+    std::vector<Color> cols;
+    for (int k = 0; k < 10; k++) {
+        imgs.push_back(digit_image((char)('0' + k), k % 3 - 1));
+        int pred = k == 3 ? 8 : k == 7 ? 1 : k;
+        caps.push_back(pred == k ? "pred " + std::to_string(pred) : std::to_string(k) + " → " + std::to_string(pred));
+        cols.push_back(pred == k ? kBlack : kRed);
+    }
+    for (auto& im : imgs) ptrs.push_back(im.data());
+    save_image_grid(out + "/image_grid.png", ptrs, 28, 28, 5, caps, 3, cols, "Test digits (red = wrong)");
+    written.push_back("image_grid.png");
+
+    // 6. Overlays: glimpses, a numbered path, a 7×7 attention map over the image.
+    std::vector<float> heat(49);
+    for (int i = 0; i < 49; i++) heat[i] = imgs[4][(i / 7 * 4 + 2) * 28 + (i % 7 * 4 + 2)] + 0.1f * (i % 7);
+    ImagePanel glimpses{.image = imgs[2].data(), .rows = 28, .cols = 28, .caption = "glimpses"};
+    glimpses.boxes = {{4, 4, 8, 8, kRed}, {10, 8, 8, 8, kOrange}, {12, 14, 12, 12, kGreen}};
+    ImagePanel walk{.image = imgs[5].data(), .rows = 28, .cols = 28, .caption = "glimpse path\n6 steps"};
+    walk.path = {{6, 5}, {14, 6}, {9, 13}, {18, 16}, {14, 22}, {8, 21}};
+    ImagePanel rollout{.image = imgs[4].data(), .rows = 28, .cols = 28, .caption = "rollout",
+                       .heat = heat.data(), .heat_rows = 7, .heat_cols = 7, .heat_alpha = 0.55f};
+    ImagePanel inverted{.image = imgs[8].data(), .rows = 28, .cols = 28, .invert = true, .caption = "inverted"};
+    save_image_panels(out + "/overlays.png", {glimpses, walk, rollout, inverted}, 4, 4, "Overlays");
+    written.push_back("overlays.png");
+
+    // 7. A classifier's attention over one sentence (1 row), and a log-scale plot with a lone point.
+    std::vector<std::string> tweet = {"@united", "my", "flight", "was", "cancelled", "again", "and", "nobody",
+                                      "helped", ".", "worst", "airline", "ever", "!"};
+    std::vector<float> pool(tweet.size());
+    for (size_t j = 0; j < tweet.size(); j++) pool[j] = 0.02f + (j == 4 ? 0.35f : j == 10 ? 0.3f : j == 7 ? 0.1f : 0.f);
+    save_heatmap(out + "/heatmap_row.png", pool.data(), 1, (int)tweet.size(), {"negative"}, tweet,
+                 {.title = "Attention pooling", .show_values = 0});
+    written.push_back("heatmap_row.png");
+    Series ppl{.name = "perplexity"}, lone{.name = "a single point"};
+    for (int e = 0; e < 50; e++) ppl.y.push_back(3000.0 * std::exp(-e / 6.0) + 4);
+    lone.x = {25}, lone.y = {300};
+    save_line_plot(out + "/line_plot_log.png", {ppl, lone},
+                   {.title = "Log scale", .xlabel = "step", .ylabel = "perplexity", .width = 480, .height = 320,
+                    .log_y = true});
+    written.push_back("line_plot_log.png");
+
+    // 8. The font itself: every glyph at scale 3, and an unknown character (a box).
+    std::vector<std::string> sheet = {" !\"#$%&'()*+,-./0123456789:;<=>?",
+                                      "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_",
+                                      "`abcdefghijklmnopqrstuvwxyz{|}~",
+                                      "àâäçéèêëîïôöùûüÿœæ áíóúìòñ",
+                                      "ÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆ ÁÍÓÚÑ",
+                                      "«»’‘“”…–—·×°→ unknown: 漢",
+                                      "Ça m’a coûté très cher « déjà » !"};
+    Canvas font_sheet(40 * kFontCellW * 3 + 20, (int)sheet.size() * text_height(3) + 20, kWhite);
+    for (size_t i = 0; i < sheet.size(); i++) font_sheet.text(10, 10 + (int)i * text_height(3), sheet[i], kBlack, 3);
+    font_sheet.save_png(out + "/font_sheet.png");
+    written.push_back("font_sheet.png");
+
+    for (const std::string& w : written) std::printf("wrote %s/%s\n", out.c_str(), w.c_str());
+    return 0;
+} catch (const attn::Error& e) {
+    std::fprintf(stderr, "figure_demo: %s\n", e.what());
+    return 1;
+}

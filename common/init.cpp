@@ -79,13 +79,15 @@ void init_orthogonal(float* data, int rows, int cols, Rng& rng, float gain) {
     } else {  // wide: factor the transpose (cols x rows) and transpose back, so the rows are orthonormal
         std::vector<double> q = gaussian_q(cols, rows, rng);
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) data[(size_t)r * cols + c] = (float)(gain * q[(size_t)c * rows + r]);
+            for (int c = 0; c < cols; c++)
+                data[(size_t)r * cols + c] = (float)(gain * q[(size_t)c * rows + r]);
     }
 }
 
 void init_orthogonal(Tensor& t, Rng& rng, float gain) {
     check_tensor(t, "init_orthogonal");
-    ATTN_CHECK(t.shape.size() >= 2, "init_orthogonal", "a tensor of at least 2 dimensions, got " + shape_str(t.shape));
+    ATTN_CHECK(t.shape.size() >= 2, "init_orthogonal",
+               "a tensor of at least 2 dimensions, got " + shape_str(t.shape));
     int rows = t.shape[0];
     init_orthogonal(t.data, rows, (int)(t.size / rows), rng, gain);
 }
@@ -93,8 +95,8 @@ void init_orthogonal(Tensor& t, Rng& rng, float gain) {
 void init_orthogonal_blocks(Tensor& t, Rng& rng, int blocks, float gain) {
     check_tensor(t, "init_orthogonal_blocks");
     ATTN_CHECK(t.shape.size() >= 2 && blocks > 0 && t.shape[0] % blocks == 0, "init_orthogonal_blocks",
-               "a tensor of at least 2 dimensions whose first dimension divides into " + std::to_string(blocks) +
-                   " blocks, got " + shape_str(t.shape));
+               "a tensor of at least 2 dimensions whose first dimension divides into " +
+                   std::to_string(blocks) + " blocks, got " + shape_str(t.shape));
     int rows = t.shape[0] / blocks, cols = (int)(t.size / t.shape[0]);
     for (int b = 0; b < blocks; b++) init_orthogonal(t.data + (size_t)b * rows * cols, rows, cols, rng, gain);
 }

@@ -31,7 +31,8 @@ void init_normal(float* data, size_t n, Rng& rng, float std);
 
 void init_constant(Tensor& t, float v);
 
-// Xavier/Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)), so Var = gain^2 * 2/(fan_in+fan_out)
+// Xavier/Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)), so Var = gain^2 *
+// 2/(fan_in+fan_out)
 void init_xavier_uniform(Tensor& t, Rng& rng, int fan_in, int fan_out, float gain = 1.0f);
 
 // Kaiming/He normal: N(0, std^2), std = gain / sqrt(fan_in); gain sqrt(2) is ReLU's

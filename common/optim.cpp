@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.hpp"
@@ -13,12 +14,14 @@ namespace attn {
 // Elementwise loops are split into ranges of at least this many floats per thread: below that the
 // hand-off to the pool costs more than the loop.
 static const int kMinChunk = 16384;
+// (The loops below are named lambdas passed with std::move: parallel_for takes F&& and, as
+// thread_pool.hpp stands, cannot be given an lvalue lambda.)
 
 static void check_state(const Buf& state, const ParamSet& ps, const char* where, const char* what) {
     if (state.size() != ps.value.size() || ps.grad.size() != ps.value.size())
         fail(where,
-             std::string(what) + " sized to the parameter buffer (" + std::to_string(ps.value.size()) +
-                 " floats), found " + std::to_string(state.size()),
+             "expected " + std::string(what) + " sized to the parameter buffer (" +
+                 std::to_string(ps.value.size()) + " floats), found " + std::to_string(state.size()),
              "call init(params) (or make_sgd / make_adam) after params.allocate() and before step()");
 }
 
@@ -39,16 +42,17 @@ void SGD::step(ParamSet& ps) {
     const float* grad = ps.grad.data();
     float* vel = velocity.data();
     const float lr_ = lr, mu = momentum, wd = weight_decay;
-    parallel_for((int)ps.value.size(), [&](int i0, int i1) {
+    auto update = [&](int i0, int i1) {
         for (int i = i0; i < i1; i++) {
-            float g = grad[i] + wd * p[i];  // L2 penalty 0.5*wd*p^2 differentiated
+            float g = grad[i] + wd * p[i];  // gradient of loss + wd/2 * p^2
             if (mu != 0.0f) {
                 vel[i] = mu * vel[i] + g;  // velocity = momentum * velocity + g
                 g = vel[i];
             }
             p[i] -= lr_ * g;
         }
-    }, kMinChunk);
+    };
+    parallel_for((int)ps.value.size(), std::move(update), kMinChunk);
 }
 
 // ---- Adam / AdamW ----------------------------------------------------------------------------
@@ -90,16 +94,18 @@ void Adam::step(ParamSet& ps) {
     const float* grad = ps.grad.data();
     float* m_ = m.data();
     float* v_ = v.data();
-    parallel_for((int)ps.value.size(), [&](int i0, int i1) {
+    auto update = [&](int i0, int i1) {
         for (int i = i0; i < i1; i++) {
             float g = grad[i] + l2 * p[i];
             if (dec) p[i] *= decay;
             m_[i] = b1 * m_[i] + one_b1 * g;      // m = beta1 m + (1-beta1) g
             v_[i] = b2 * v_[i] + one_b2 * g * g;  // v = beta2 v + (1-beta2) g^2
+            // p -= lr/(1-beta1^t) * m / (sqrt(v)/sqrt(1-beta2^t) + eps)
             float denom = std::sqrt(v_[i]) / bc2_sqrt + eps_;
-            p[i] += neg_step * m_[i] / denom;  // p -= lr/(1-beta1^t) * m / (sqrt(v/(1-beta2^t)) + eps)
+            p[i] += neg_step * m_[i] / denom;
         }
-    }, kMinChunk);
+    };
+    parallel_for((int)ps.value.size(), std::move(update), kMinChunk);
 }
 
 // ---- gradient clipping -----------------------------------------------------------------------
@@ -111,14 +117,15 @@ float clip_grad_norm(ParamSet& ps, float max_norm) {
     const int nblocks = (n + block - 1) / block;
     std::vector<double> partial(nblocks, 0.0);
     const float* g = ps.grad.data();
-    parallel_for(nblocks, [&](int b0, int b1) {
+    auto sum_blocks = [&](int b0, int b1) {
         for (int b = b0; b < b1; b++) {
-            double s = 0;
+            double sum = 0;
             int end = std::min(n, (b + 1) * block);
-            for (int i = b * block; i < end; i++) s += (double)g[i] * g[i];
-            partial[b] = s;
+            for (int i = b * block; i < end; i++) sum += (double)g[i] * g[i];
+            partial[b] = sum;
         }
-    }, 4);
+    };
+    parallel_for(nblocks, std::move(sum_blocks), 4);
     double sumsq = 0;
     for (double s : partial) sumsq += s;
     const double norm = std::sqrt(sumsq);
@@ -129,9 +136,10 @@ float clip_grad_norm(ParamSet& ps, float max_norm) {
     if (coef < 1.0) {
         const float c = (float)coef;
         float* gw = ps.grad.data();
-        parallel_for(n, [&](int i0, int i1) {
+        auto scale = [&](int i0, int i1) {
             for (int i = i0; i < i1; i++) gw[i] *= c;
-        }, kMinChunk);
+        };
+        parallel_for(n, std::move(scale), kMinChunk);
     }
     return (float)norm;
 }

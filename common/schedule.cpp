@@ -39,7 +39,8 @@ float Noam::lr(long step) const {
     double n = (double)(step + 1);
     double w = (double)std::max(warmup, 1L);
     // factor * d_model^-0.5 * min(n^-0.5, n * warmup^-1.5)
-    return (float)(factor / std::sqrt((double)d_model) * std::min(1.0 / std::sqrt(n), n / (w * std::sqrt(w))));
+    return (float)(factor / std::sqrt((double)d_model) *
+                   std::min(1.0 / std::sqrt(n), n / (w * std::sqrt(w))));
 }
 
 bool ReduceOnPlateau::observe(float metric) {

@@ -84,7 +84,8 @@ TEST_CASE("init: kaiming normal and uniform have std sqrt(2/fan_in); uniform, no
     s = stats(m.t.data, m.t.size);
     CHECK(s.std == doctest::Approx(std::sqrt(2.0 / 128)).epsilon(0.02));
     CHECK(s.max <= std::sqrt(6.0 / 128));
-    init_kaiming_uniform(m.t, rng, 100, 1.0f / std::sqrt(3.0f));  // PyTorch's nn.Linear default: U(+-1/sqrt(fan_in))
+    init_kaiming_uniform(m.t, rng, 100,
+                         1.0f / std::sqrt(3.0f));  // PyTorch's nn.Linear default: U(+-1/sqrt(fan_in))
     s = stats(m.t.data, m.t.size);
     CHECK(s.max <= 0.1 + 1e-6);
     CHECK(s.max > 0.099);

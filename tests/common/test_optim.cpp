@@ -44,8 +44,8 @@ struct TwoParams {
 };
 
 // Run 3 steps of `opt` on the fixture's gradients, comparing with PyTorch after steps 1 and 3.
-template <class Opt> void check_against_torch(Opt& opt, TwoParams& p, const attn::testing::Fixture& fx,
-                                             const std::string& name) {
+template <class Opt>
+void check_against_torch(Opt& opt, TwoParams& p, const attn::testing::Fixture& fx, const std::string& name) {
     for (int k = 1; k <= 3; k++) {
         p.ps.zero_grad();
         p.set_grad(fx, k);
@@ -190,7 +190,7 @@ TEST_CASE("schedule: StepLR, Cosine, Warmup, WarmupCosine, Noam at hand-computed
 
     Cosine cos{1.0f, 0.1f, 100};
     CHECK(cos.lr(0) == doctest::Approx(1.0));
-    CHECK(cos.lr(50) == doctest::Approx(0.55));                    // 0.1 + 0.9 * (1 + cos(pi/2)) / 2
+    CHECK(cos.lr(50) == doctest::Approx(0.55));  // 0.1 + 0.9 * (1 + cos(pi/2)) / 2
     CHECK(cos.lr(25) == doctest::Approx(0.1 + 0.45 * (1 + std::sqrt(0.5))));  // cos(pi/4)
     CHECK(cos.lr(100) == doctest::Approx(0.1));
     CHECK(cos.lr(1000) == doctest::Approx(0.1));  // flat after total
@@ -209,7 +209,7 @@ TEST_CASE("schedule: StepLR, Cosine, Warmup, WarmupCosine, Noam at hand-computed
 
     Noam noam{64, 100, 2.0f};  // 2 / 8 * min(n^-0.5, n / 1000)
     CHECK(noam.lr(0) == doctest::Approx(0.25 * 1.0 / 1000));
-    CHECK(noam.lr(99) == doctest::Approx(0.25 * 0.1));   // the peak, n = warmup: both terms 0.1
+    CHECK(noam.lr(99) == doctest::Approx(0.25 * 0.1));    // the peak, n = warmup: both terms 0.1
     CHECK(noam.lr(399) == doctest::Approx(0.25 * 0.05));  // n = 400: 1/sqrt(400)
     CHECK(noam.lr(98) < noam.lr(99));
     CHECK(noam.lr(100) < noam.lr(99));
@@ -232,7 +232,7 @@ TEST_CASE("schedule: ReduceOnPlateau lowers lr after patience bad epochs, down t
     CHECK(rp.observe(0.8f));
     CHECK(rp.lr == 0.25f);
     for (int i = 0; i < 3; i++) rp.observe(0.8f);
-    CHECK(rp.lr == 0.2f);  // clamped at min_lr
+    CHECK(rp.lr == 0.2f);                                       // clamped at min_lr
     for (int i = 0; i < 3; i++) CHECK_FALSE(rp.observe(0.8f));  // at min_lr: never "reduces" again
     CHECK(rp.lr == 0.2f);
 

@@ -87,6 +87,7 @@ void Checkpoint::add_bytes(const std::string& name, std::string data) {
 }
 
 void Checkpoint::add_params(const ParamSet& ps, const std::string& prefix) {
+    ATTN_CHECK(ps.value.size() == ps.count(), "Checkpoint::add_params", "an allocated ParamSet");
     for (const auto& e : ps.entries()) add_tensor(prefix + e.name, e.shape, ps.value.data() + e.offset);
 }
 
@@ -308,6 +309,7 @@ void Checkpoint::restore_tensor(const std::string& name, const Shape& shape, flo
 }
 
 void Checkpoint::restore_params(ParamSet& ps, const std::string& prefix) const {
+    ATTN_CHECK(ps.value.size() == ps.count(), "Checkpoint::restore_params", "an allocated ParamSet");
     // Pass 1: compare names and shapes, touching nothing.
     std::vector<std::string> problems;
     for (const auto& e : ps.entries()) {

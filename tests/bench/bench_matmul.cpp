@@ -1,0 +1,112 @@
+// bench_matmul — GFLOP/s of our matmul beside OpenBLAS (when installed), on 1 and 2 threads.
+//
+//   ./build/bin/bench_matmul
+//
+// GFLOP/s = 2·M·N·K / (best time of several runs). The Linear layout (matmul_nt: C = A·Bᵀ) is
+// measured on square sizes and on the shapes the chapters use; the nn and tn layouts at 512³,
+// so a slow layout shows up. Numbers are from one run on whatever else the machine is doing.
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+#include "common/buffer.hpp"
+#include "common/matmul.hpp"
+#include "common/rng.hpp"
+#include "common/thread_pool.hpp"
+
+#ifdef ATTN_HAVE_OPENBLAS
+#include <cblas.h>
+extern "C" void openblas_set_num_threads(int);
+#endif
+
+using namespace attn;
+
+namespace {
+
+// Best-of-several seconds for fn(): repeat until ~0.15 s has been spent (at least 3 runs).
+double best_seconds(const std::function<void()>& fn) {
+    fn();  // warm-up: page in buffers, grow packing scratch, wake the pool
+    double best = 1e30, spent = 0;
+    for (int run = 0; run < 3 || (spent < 0.15 && run < 200); run++) {
+        auto t0 = std::chrono::steady_clock::now();
+        fn();
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = s < best ? s : best;
+        spent += s;
+    }
+    return best;
+}
+
+struct Shape {
+    const char* name;
+    int M, K, N;
+};
+
+struct Operands {
+    Buf A, B, C;
+    Operands(int M, int K, int N, Rng& rng) : A((size_t)M * K), B((size_t)K * N), C((size_t)M * N) {
+        for (float& x : A) x = rng.uniform(-1, 1);
+        for (float& x : B) x = rng.uniform(-1, 1);
+    }
+};
+
+double gflops(const Shape& s, double seconds) { return 2.0 * s.M * s.N * s.K / seconds / 1e9; }
+
+}  // namespace
+
+int main() {
+    const Shape shapes[] = {
+        {"64^3", 64, 64, 64},       {"128^3", 128, 128, 128},   {"256^3", 256, 256, 256},
+        {"512^3", 512, 512, 512},   {"1024^3", 1024, 1024, 1024},
+        {"M=4096 K=128 N=384", 4096, 128, 384},  // ch07/08: a batch of tokens through a projection
+        {"M=64 K=512 N=512", 64, 512, 512},      // a small batch through a hidden layer
+        {"M=64 K=128 N=2000", 64, 128, 2000},    // output layer over a vocabulary
+    };
+    Rng rng(1);
+    std::printf("matmul_nt (C = A·Bᵀ, the Linear layout), GFLOP/s = 2MNK / best time\n");
+#ifdef ATTN_HAVE_OPENBLAS
+    std::printf("%-20s | %7s | %10s | %13s | %5s\n", "shape", "threads", "ours GF/s", "OpenBLAS GF/s", "ratio");
+    std::printf("---------------------+---------+------------+---------------+------\n");
+#else
+    std::printf("OpenBLAS was not found at build time: our numbers only.\n");
+    std::printf("%-20s | %7s | %10s\n", "shape", "threads", "ours GF/s");
+    std::printf("---------------------+---------+-----------\n");
+#endif
+    double ours_512[3] = {0, 0, 0};
+    for (const Shape& s : shapes) {
+        Operands op(s.M, s.K, s.N, rng);
+        for (int threads : {1, 2}) {
+            set_threads(threads);
+            double ours = gflops(s, best_seconds([&] {
+                matmul_nt(op.C.data(), op.A.data(), op.B.data(), s.M, s.K, s.N);
+            }));
+            if (s.M == 512 && s.K == 512 && s.N == 512) ours_512[threads] = ours;
+#ifdef ATTN_HAVE_OPENBLAS
+            openblas_set_num_threads(threads);
+            double blas = gflops(s, best_seconds([&] {
+                // row-major C = A · Bᵀ with B stored (N,K): the same layout as matmul_nt
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.M, s.N, s.K, 1.0f, op.A.data(), s.K,
+                            op.B.data(), s.K, 0.0f, op.C.data(), s.N);
+            }));
+            std::printf("%-20s | %7d | %10.1f | %13.1f | %5.2f\n", s.name, threads, ours, blas, ours / blas);
+#else
+            std::printf("%-20s | %7d | %10.1f\n", s.name, threads, ours);
+#endif
+        }
+    }
+    std::printf("\nspeed-up 1 -> 2 threads at 512^3 (ours): %.2fx\n", ours_512[2] / ours_512[1]);
+
+    // the other two layouts, so a slow one is visible (same sizes: A and B hold 512*512 numbers each)
+    std::printf("\nother layouts at 512^3, GFLOP/s\n");
+    const Shape sq = {"512^3", 512, 512, 512};
+    Operands op(sq.M, sq.K, sq.N, rng);
+    for (int threads : {1, 2}) {
+        set_threads(threads);
+        double nt = gflops(sq, best_seconds([&] { matmul_nt(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
+        double nn = gflops(sq, best_seconds([&] { matmul_nn(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
+        double tn = gflops(sq, best_seconds([&] { matmul_tn(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
+        std::printf("threads %d: nt %6.1f   nn %6.1f   tn %6.1f\n", threads, nt, nn, tn);
+    }
+    return 0;
+}

@@ -29,68 +29,92 @@ constexpr int KC = 256;  // depth of a packed block: KC*NR*4 B = 32 KB of B; MR*
 constexpr int MC = 128;  // rows of A per packed block  (MC*KC*4 B = 128 KB, lives in L2)
 constexpr int NC = 2048; // columns of B per packed panel (KC*NC*4 B = 2 MB, lives in L3)
 
-// A matrix seen through strides: element (r, c) is p[r*rs + c*cs]. Lets one packer read
-// A (M,K) row-major (rs=K, cs=1), Aᵀ stored as (K,M) (rs=1, cs=M), and B either way.
+// Packing. A sliver is W rows (or columns) wide and kc deep, stored as dst[k*W + w]: the W values
+// the micro-kernel needs at step k sit next to each other. Lanes past the edge of the matrix are
+// zero-padded. Each operand arrives in one of two orientations:
+//   pack_copy:       src[k*ld + w]  (w contiguous)   B stored (K,N); Aᵀ stored (K,M) in matmul_tn
+//   pack_transposed: src[w*ld + k]  (k contiguous)   A stored (M,K); B stored (N,K) in matmul_nt
+template <int W>
+inline void pack_copy(float* __restrict dst, const float* __restrict src, size_t ld, int width, int kc) {
+    for (int k = 0; k < kc; k++) {
+        const float* s = src + (size_t)k * ld;
+        float* d = dst + (size_t)k * W;
+        if (width == W)
+            for (int w = 0; w < W; w++) d[w] = s[w];
+        else
+            for (int w = 0; w < W; w++) d[w] = w < width ? s[w] : 0.0f;
+    }
+}
+// A transpose, done in 8-deep chunks of k: reading along k and writing across W at once would
+// scatter stores over the whole sliver (one cache line per k), which made packing cost 25% of a
+// 512³ product.
+template <int W>
+inline void pack_transposed(float* __restrict dst, const float* __restrict src, size_t ld, int width, int kc) {
+    constexpr int KB = 8;
+    int k0 = 0;
+    for (; k0 + KB <= kc; k0 += KB) {
+        for (int w = 0; w < width; w++) {
+            const float* s = src + (size_t)w * ld + k0;
+            for (int kk = 0; kk < KB; kk++) dst[(size_t)(k0 + kk) * W + w] = s[kk];
+        }
+        for (int w = width; w < W; w++)
+            for (int kk = 0; kk < KB; kk++) dst[(size_t)(k0 + kk) * W + w] = 0.0f;
+    }
+    for (; k0 < kc; k0++)
+        for (int w = 0; w < W; w++) dst[(size_t)k0 * W + w] = w < width ? src[(size_t)w * ld + k0] : 0.0f;
+}
+
+// A matrix seen through strides: element (r, c) is p[r*rs + c*cs], with rs == 1 or cs == 1.
+// Lets one packer read A (M,K) (rs=K, cs=1), Aᵀ stored (K,M) (rs=1, cs=M), and B either way.
 struct View {
     const float* p;
     size_t rs, cs;
-    float at(int r, int c) const { return p[(size_t)r * rs + (size_t)c * cs]; }
+    const float* at(int r, int c) const { return p + (size_t)r * rs + (size_t)c * cs; }
 };
 
-// Pack rows [i0, i0+mc) x depth [p0, p0+kc) of A into MR-row slivers: Ap[s][k][i] = A(i0+s*MR+i, p0+k),
-// rows past the end padded with zeros.
-inline void pack_a(float* __restrict Ap, View A, int i0, int mc, int p0, int kc) {
+// Rows [i0, i0+mc) x depth [p0, p0+kc) of A as MR-row slivers: Ap[s][k][i] = A(i0 + s*MR + i, p0 + k).
+inline void pack_a(float* Ap, View A, int i0, int mc, int p0, int kc) {
     for (int s = 0; s * MR < mc; s++) {
-        float* dst = Ap + (size_t)s * MR * kc;
         int rows = mc - s * MR < MR ? mc - s * MR : MR;
-        if (A.rs == 1) {  // Aᵀ stored (K,M): a sliver row of MR values is contiguous in memory
-            for (int k = 0; k < kc; k++)
-                for (int i = 0; i < MR; i++) dst[k * MR + i] = i < rows ? A.at(i0 + s * MR + i, p0 + k) : 0.0f;
-        } else {  // A stored (M,K): walk each row of A contiguously
-            for (int i = 0; i < MR; i++)
-                for (int k = 0; k < kc; k++) dst[k * MR + i] = i < rows ? A.at(i0 + s * MR + i, p0 + k) : 0.0f;
-        }
+        const float* src = A.at(i0 + s * MR, p0);
+        if (A.cs == 1) pack_transposed<MR>(Ap + (size_t)s * MR * kc, src, A.rs, rows, kc);
+        else pack_copy<MR>(Ap + (size_t)s * MR * kc, src, A.cs, rows, kc);
     }
 }
 
-// Pack depth [p0, p0+kc) x columns [j0, j0+nc) of B into NR-column slivers: Bp[s][k][j] = B(p0+k, j0+s*NR+j),
-// columns past the end padded with zeros.
-inline void pack_b(float* __restrict Bp, View B, int p0, int kc, int j0, int nc) {
+// Depth [p0, p0+kc) x columns [j0, j0+nc) of B as NR-column slivers: Bp[s][k][j] = B(p0 + k, j0 + s*NR + j).
+inline void pack_b(float* Bp, View B, int p0, int kc, int j0, int nc) {
     for (int s = 0; s * NR < nc; s++) {
-        float* dst = Bp + (size_t)s * NR * kc;
         int cols = nc - s * NR < NR ? nc - s * NR : NR;
-        if (B.cs == 1 && cols == NR) {  // B stored (K,N): each k is one contiguous run of NR floats
-            for (int k = 0; k < kc; k++) {
-                const float* src = B.p + (size_t)(p0 + k) * B.rs + (j0 + s * NR);
-                for (int j = 0; j < NR; j++) dst[k * NR + j] = src[j];
-            }
-        } else if (B.rs == 1) {  // Bᵀ stored (N,K) (the Linear weight): walk each weight row contiguously
-            for (int j = 0; j < NR; j++)
-                for (int k = 0; k < kc; k++) dst[k * NR + j] = j < cols ? B.at(p0 + k, j0 + s * NR + j) : 0.0f;
-        } else {
-            for (int k = 0; k < kc; k++)
-                for (int j = 0; j < NR; j++) dst[k * NR + j] = j < cols ? B.at(p0 + k, j0 + s * NR + j) : 0.0f;
-        }
+        const float* src = B.at(p0, j0 + s * NR);
+        if (B.cs == 1) pack_copy<NR>(Bp + (size_t)s * NR * kc, src, B.rs, cols, kc);
+        else pack_transposed<NR>(Bp + (size_t)s * NR * kc, src, B.cs, cols, kc);
     }
 }
 
 // The micro-kernel: an MR×NR tile of C (row stride ldc) += (MR×kc sliver of A) · (kc×NR sliver of B).
 // load=false starts the chain from 0 instead of reading C (the first K block of an overwrite).
-// acc[][] is 8×32 floats: the compiler keeps it in 16 zmm (AVX-512) registers; each k step is
-// MR broadcasts of a[k][i] and MR*NR/16 vector FMAs against the two vectors of b[k][:].
+// acc is 8×32 floats: the compiler keeps it in 16 zmm (AVX-512) registers; each k step is MR
+// broadcasts of a[k][i] and 16 vector FMAs against the two vectors of b[k][:].
+// (Written with a flat acc[] and the a value hoisted: g++ compiles acc[MR][NR] with a[k*MR+i] in
+// the inner loop into a kernel whose epilogue alone costs ~400 lane extracts, half the speed at kc=128.)
 inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, float* __restrict c,
                          size_t ldc, bool load) {
-    float acc[MR][NR];
+    float acc[MR * NR];
     for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) acc[i][j] = load ? c[i * ldc + j] : 0.0f;
+        for (int j = 0; j < NR; j++) acc[i * NR + j] = load ? c[i * ldc + j] : 0.0f;
     for (int k = 0; k < kc; k++) {
+        const float* ak = a + k * MR;  // column k of the A sliver
+        const float* bk = b + k * NR;  // row k of the B sliver
 #pragma GCC unroll 8
-        for (int i = 0; i < MR; i++)
+        for (int i = 0; i < MR; i++) {
+            const float ai = ak[i];
 #pragma GCC unroll 32
-            for (int j = 0; j < NR; j++) acc[i][j] += a[k * MR + i] * b[k * NR + j];  // c_ij = fma(a_ik, b_kj, c_ij)
+            for (int j = 0; j < NR; j++) acc[i * NR + j] += ai * bk[j];  // c_ij = c_ij + a_ik b_kj
+        }
     }
     for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) c[i * ldc + j] = acc[i][j];
+        for (int j = 0; j < NR; j++) c[i * ldc + j] = acc[i * NR + j];
 }
 
 // The same for a tile cut short by the edge of C (rows < MR or cols < NR): run the full kernel

@@ -46,7 +46,7 @@ using namespace kernels;
 // Packing scratch is per thread and kept between calls: it grows once, never per tile.
 void gemm_block(float* C, View A, View B, int K, int N, int i0, int i1, int j0, int j1, bool accumulate) {
     thread_local Buf Ap, Bp;
-    if (Ap.size() < (size_t)MC * KC) Ap.resize((size_t)MC * KC);
+    if (Ap.size() < (size_t)MR * KC) Ap.resize((size_t)MR * KC);
     if (Bp.size() < (size_t)KC * NC) Bp.resize((size_t)KC * NC);
     for (int jc = j0; jc < j1; jc += NC) {
         int nc = std::min(NC, j1 - jc);
@@ -54,19 +54,15 @@ void gemm_block(float* C, View A, View B, int K, int N, int i0, int i1, int j0, 
             int kc = std::min(KC, K - pc);
             bool load = accumulate || pc > 0;  // continue the k chain from C after the first block
             pack_b(Bp.data(), B, pc, kc, jc, nc);
-            for (int ic = i0; ic < i1; ic += MC) {
-                int mc = std::min(MC, i1 - ic);
-                pack_a(Ap.data(), A, ic, mc, pc, kc);
-                for (int jr = 0; jr < nc; jr += NR) {      // one B sliver (in L1) ...
+            for (int ir = i0; ir < i1; ir += MR) {  // one A sliver (in L1) ...
+                int rows = std::min(MR, i1 - ir);
+                pack_a(Ap.data(), A, ir, rows, pc, kc);
+                for (int jr = 0; jr < nc; jr += NR) {  // ... meets every B sliver of the panel
                     const float* b = Bp.data() + (size_t)jr * kc;
+                    float* c = C + (size_t)ir * N + (jc + jr);
                     int cols = std::min(NR, nc - jr);
-                    for (int ir = 0; ir < mc; ir += MR) {  // ... meets every A sliver of the block
-                        const float* a = Ap.data() + (size_t)ir * kc;
-                        float* c = C + (size_t)(ic + ir) * N + (jc + jr);
-                        int rows = std::min(MR, mc - ir);
-                        if (rows == MR && cols == NR) micro_kernel(kc, a, b, c, N, load);
-                        else edge_kernel(kc, a, b, c, N, load, rows, cols);
-                    }
+                    if (rows == MR && cols == NR) micro_kernel(kc, Ap.data(), b, c, N, load);
+                    else edge_kernel(kc, Ap.data(), b, c, N, load, rows, cols);
                 }
             }
         }

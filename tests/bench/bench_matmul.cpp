@@ -63,7 +63,50 @@ int main() {
         {"M=64 K=512 N=512", 64, 512, 512},      // a small batch through a hidden layer
         {"M=64 K=128 N=2000", 64, 128, 2000},    // output layer over a vocabulary
     };
+    const int n_shapes = sizeof(shapes) / sizeof(shapes[0]);
     Rng rng(1);
+    std::vector<Operands> ops;
+    for (const Shape& s : shapes) ops.emplace_back(s.M, s.K, s.N, rng);
+
+    // All of ours first, then all of OpenBLAS: an idle OpenBLAS thread keeps spinning on a core for
+    // a while after each call, which would steal the second core from our next measurement.
+    double ours[n_shapes][3] = {}, blas[n_shapes][3] = {};
+    for (int threads : {1, 2}) {
+        set_threads(threads);
+        for (int i = 0; i < n_shapes; i++) {
+            const Shape& s = shapes[i];
+            Operands& op = ops[i];
+            ours[i][threads] = gflops(s, best_seconds([&] {
+                matmul_nt(op.C.data(), op.A.data(), op.B.data(), s.M, s.K, s.N);
+            }));
+        }
+    }
+    // the other two layouts, so a slow one is visible (A and B hold 512*512 numbers in every layout)
+    double layouts[3][3] = {};  // [nt, nn, tn][threads]
+    const Shape sq = {"512^3", 512, 512, 512};
+    Operands& op = ops[3];
+    for (int threads : {1, 2}) {
+        set_threads(threads);
+        layouts[0][threads] = gflops(sq, best_seconds([&] { matmul_nt(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
+        layouts[1][threads] = gflops(sq, best_seconds([&] { matmul_nn(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
+        layouts[2][threads] = gflops(sq, best_seconds([&] { matmul_tn(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
+    }
+    set_threads(1);  // our idle pool must not compete with OpenBLAS either
+#ifdef ATTN_HAVE_OPENBLAS
+    for (int threads : {1, 2}) {
+        openblas_set_num_threads(threads);
+        for (int i = 0; i < n_shapes; i++) {
+            const Shape& s = shapes[i];
+            Operands& o = ops[i];
+            blas[i][threads] = gflops(s, best_seconds([&] {
+                // row-major C = A · Bᵀ with B stored (N,K): the same layout as matmul_nt
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.M, s.N, s.K, 1.0f, o.A.data(), s.K,
+                            o.B.data(), s.K, 0.0f, o.C.data(), s.N);
+            }));
+        }
+    }
+#endif
+
     std::printf("matmul_nt (C = A·Bᵀ, the Linear layout), GFLOP/s = 2MNK / best time\n");
 #ifdef ATTN_HAVE_OPENBLAS
     std::printf("%-20s | %7s | %10s | %13s | %5s\n", "shape", "threads", "ours GF/s", "OpenBLAS GF/s", "ratio");
@@ -73,40 +116,22 @@ int main() {
     std::printf("%-20s | %7s | %10s\n", "shape", "threads", "ours GF/s");
     std::printf("---------------------+---------+-----------\n");
 #endif
-    double ours_512[3] = {0, 0, 0};
-    for (const Shape& s : shapes) {
-        Operands op(s.M, s.K, s.N, rng);
+    for (int i = 0; i < n_shapes; i++)
         for (int threads : {1, 2}) {
-            set_threads(threads);
-            double ours = gflops(s, best_seconds([&] {
-                matmul_nt(op.C.data(), op.A.data(), op.B.data(), s.M, s.K, s.N);
-            }));
-            if (s.M == 512 && s.K == 512 && s.N == 512) ours_512[threads] = ours;
 #ifdef ATTN_HAVE_OPENBLAS
-            openblas_set_num_threads(threads);
-            double blas = gflops(s, best_seconds([&] {
-                // row-major C = A · Bᵀ with B stored (N,K): the same layout as matmul_nt
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.M, s.N, s.K, 1.0f, op.A.data(), s.K,
-                            op.B.data(), s.K, 0.0f, op.C.data(), s.N);
-            }));
-            std::printf("%-20s | %7d | %10.1f | %13.1f | %5.2f\n", s.name, threads, ours, blas, ours / blas);
+            std::printf("%-20s | %7d | %10.1f | %13.1f | %5.2f\n", shapes[i].name, threads, ours[i][threads],
+                        blas[i][threads], ours[i][threads] / blas[i][threads]);
 #else
-            std::printf("%-20s | %7d | %10.1f\n", s.name, threads, ours);
+            std::printf("%-20s | %7d | %10.1f\n", shapes[i].name, threads, ours[i][threads]);
 #endif
         }
-    }
-    std::printf("\nspeed-up 1 -> 2 threads at 512^3 (ours): %.2fx\n", ours_512[2] / ours_512[1]);
-
-    // the other two layouts, so a slow one is visible (same sizes: A and B hold 512*512 numbers each)
-    std::printf("\nother layouts at 512^3, GFLOP/s\n");
-    const Shape sq = {"512^3", 512, 512, 512};
-    Operands op(sq.M, sq.K, sq.N, rng);
-    for (int threads : {1, 2}) {
-        set_threads(threads);
-        double nt = gflops(sq, best_seconds([&] { matmul_nt(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
-        double nn = gflops(sq, best_seconds([&] { matmul_nn(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
-        double tn = gflops(sq, best_seconds([&] { matmul_tn(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
-        std::printf("threads %d: nt %6.1f   nn %6.1f   tn %6.1f\n", threads, nt, nn, tn);
-    }
+    std::printf("\nspeed-up 1 -> 2 threads at 512^3: ours %.2fx", ours[3][2] / ours[3][1]);
+#ifdef ATTN_HAVE_OPENBLAS
+    std::printf(", OpenBLAS %.2fx", blas[3][2] / blas[3][1]);
+#endif
+    std::printf("\n\nall three layouts at 512^3, GFLOP/s\n");
+    for (int threads : {1, 2})
+        std::printf("threads %d: nt %6.1f   nn %6.1f   tn %6.1f\n", threads, layouts[0][threads], layouts[1][threads],
+                    layouts[2][threads]);
     return 0;
 }

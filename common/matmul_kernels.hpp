@@ -25,8 +25,17 @@
 
 namespace attn::kernels {
 
-constexpr int MR = 8;     // rows of the register tile
-constexpr int NR = 32;    // columns of the register tile (2 AVX-512 or 4 AVX2 vectors)
+// The register tile: MR×NR accumulators must fit the vector registers with room for the B row and
+// the broadcast a value. AVX-512 has 32 registers of 16 floats: 8×32 = 16 registers. AVX2 has 16
+// registers of 8 floats, where 8×32 would spill (59 GFLOP/s measured) and 4×16 = 8 registers
+// runs at 102. (__AVX512F__ is the compiler's own "what can this CPU do" macro, set by -march.)
+#if defined(__AVX512F__)
+constexpr int MR = 8;
+constexpr int NR = 32;
+#else
+constexpr int MR = 4;
+constexpr int NR = 16;
+#endif
 constexpr int KC = 512;   // depth of a packed block: MR*KC*4 B = 16 KB of A (in L1)
 constexpr int NC = 1024;  // columns of a packed B panel (KC*NC*4 B = 2 MB)
 
@@ -95,8 +104,8 @@ inline void pack_b(float* Bp, View B, int p0, int kc, int j0, int nc) {
 
 // The micro-kernel: an MR×NR tile of C (row stride ldc) += (MR×kc sliver of A) · (kc×NR sliver of B).
 // load=false starts the chain from 0 instead of reading C (the first K block of an overwrite).
-// acc is 8×32 floats: the compiler keeps it in 16 zmm (AVX-512) registers; each k step is MR
-// broadcasts of a[k][i] and 16 vector FMAs against the two vectors of b[k][:].
+// acc is MR×NR floats that the compiler keeps in vector registers; each k step is MR broadcasts
+// of a[k][i] and MR·NR/16 (AVX-512) vector FMAs against the vectors of b[k][:].
 // (Written with a flat acc[] and the a value hoisted: g++ compiles acc[MR][NR] with a[k*MR+i] in
 // the inner loop into a kernel whose epilogue alone costs ~400 lane extracts, half the speed at kc=128.)
 inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, float* __restrict c,

@@ -7,7 +7,10 @@
 // so a slow layout shows up. Numbers are from one run on whatever else the machine is doing.
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "common/buffer.hpp"
@@ -24,11 +27,13 @@ using namespace attn;
 
 namespace {
 
-// Best-of-several seconds for fn(): repeat until ~0.15 s has been spent (at least 3 runs).
+// Best-of-several seconds for fn(): repeat until ~0.4 s has been spent (at least 3 runs). The best
+// run is the one least disturbed by other programs; on a busy machine a 2-thread run needs both
+// cores at once, which takes more tries.
 double best_seconds(const std::function<void()>& fn) {
     fn();  // warm-up: page in buffers, grow packing scratch, wake the pool
     double best = 1e30, spent = 0;
-    for (int run = 0; run < 3 || (spent < 0.15 && run < 200); run++) {
+    for (int run = 0; run < 3 || (spent < 0.4 && run < 1000); run++) {
         auto t0 = std::chrono::steady_clock::now();
         fn();
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -55,7 +60,15 @@ double gflops(const Shape& s, double seconds) { return 2.0 * s.M * s.N * s.K / s
 
 }  // namespace
 
+// The 1-minute load average (Linux), so a reader can tell a quiet run from a busy one.
+std::string load_average() {
+    std::ifstream f("/proc/loadavg");
+    std::string one;
+    return (f >> one) ? one : "unknown";
+}
+
 int main() {
+    std::string load_before = load_average();
     const Shape shapes[] = {
         {"64^3", 64, 64, 64},       {"128^3", 128, 128, 128},   {"256^3", 256, 256, 256},
         {"512^3", 512, 512, 512},   {"1024^3", 1024, 1024, 1024},
@@ -107,7 +120,9 @@ int main() {
     }
 #endif
 
-    std::printf("matmul_nt (C = A·Bᵀ, the Linear layout), GFLOP/s = 2MNK / best time\n");
+    std::printf("matmul_nt (C = A·Bᵀ, the Linear layout), GFLOP/s = 2MNK / best time; %d hardware threads,\n"
+                "load average %s before and %s after the run (above 0 means other programs shared the cores)\n\n",
+                (int)std::thread::hardware_concurrency(), load_before.c_str(), load_average().c_str());
 #ifdef ATTN_HAVE_OPENBLAS
     std::printf("%-20s | %7s | %10s | %13s | %5s\n", "shape", "threads", "ours GF/s", "OpenBLAS GF/s", "ratio");
     std::printf("---------------------+---------+------------+---------------+------\n");

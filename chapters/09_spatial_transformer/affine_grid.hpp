@@ -30,6 +30,7 @@ using namespace attn;
 
 // grid is (B,H,W,2) of source points (x, y); theta is (B,2,3).
 inline void affine_grid_forward(float* grid, const float* theta, int B, int H, int W) {
+    // BEGIN SOLUTION
     parallel_for(B, [&](int b0, int b1) {
         for (int b = b0; b < b1; b++) {
             const float* th = theta + (size_t)b * 6;
@@ -44,9 +45,11 @@ inline void affine_grid_forward(float* grid, const float* theta, int B, int H, i
             }
         }
     });
+    // END SOLUTION
 }
 // dtheta (B,2,3) += ∂L/∂θ; dgrid is (B,H,W,2).
 inline void affine_grid_backward(float* dtheta, const float* dgrid, int B, int H, int W) {
+    // BEGIN SOLUTION
     // forward: g[0] = θ00 x + θ01 y + θ02  →  ∂L/∂θ0· = Σ_ij dg[0] · (x, y, 1)
     //          g[1] = θ10 x + θ11 y + θ12  →  ∂L/∂θ1· = Σ_ij dg[1] · (x, y, 1)
     // Each batch item's θ is one thread's: no two threads add into the same element.
@@ -65,6 +68,7 @@ inline void affine_grid_backward(float* dtheta, const float* dgrid, int B, int H
             for (int k = 0; k < 6; k++) dtheta[(size_t)b * 6 + k] += (float)acc[k];
         }
     });
+    // END SOLUTION
 }
 
 // ---- the attention transform: (s, tx, ty) -> θ ----------------------------------------------

@@ -67,6 +67,7 @@ inline float pixel_or_zero(const float* img, int y, int x, int H, int W) {
 // out is (B,C,H_out,W_out); inp is (B,C,H_in,W_in); grid is (B,H_out,W_out,2).
 inline void bilinear_sample_forward(float* out, const float* inp, const float* grid, int B, int C, int H_in,
                                     int W_in, int H_out, int W_out) {
+    // BEGIN SOLUTION
     const size_t P = (size_t)H_out * W_out, HWi = (size_t)H_in * W_in;
     // One thread per range of output rows (b, i); it writes out[b, :, i, :] and nothing else.
     parallel_for(B * H_out, [&](int r0, int r1) {
@@ -93,11 +94,13 @@ inline void bilinear_sample_forward(float* out, const float* inp, const float* g
             }
         }
     });
+    // END SOLUTION
 }
 // dinp (B,C,H_in,W_in) += ∂L/∂inp and dgrid (B,H_out,W_out,2) += ∂L/∂grid; either may be nullptr.
 // dout is (B,C,H_out,W_out); inp and grid as in forward.
 inline void bilinear_sample_backward(float* dinp, float* dgrid, const float* dout, const float* inp,
                                      const float* grid, int B, int C, int H_in, int W_in, int H_out, int W_out) {
+    // BEGIN SOLUTION
     const size_t P = (size_t)H_out * W_out, HWi = (size_t)H_in * W_in;
     // Everything about output pixel p of image b, done by one thread: its scatter into dinp[b] and
     // its dgrid entry (a sum over channels, kept in one register, so no other thread touches it).
@@ -151,6 +154,7 @@ inline void bilinear_sample_backward(float* dinp, float* dgrid, const float* dou
             for (int r = r0; r < r1; r++) pixel(r / (int)P, (size_t)(r % (int)P));
         });
     }
+    // END SOLUTION
 }
 
 }  // namespace ch09

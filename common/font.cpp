@@ -197,61 +197,6 @@ bool lookup(char32_t cp, GlyphRows& g) {
 
 }  // namespace
 
-std::vector<char32_t> utf8_decode(const std::string& s) {
-    std::vector<char32_t> out;
-    size_t i = 0, n = s.size();
-    while (i < n) {
-        unsigned char b = (unsigned char)s[i];
-        int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-        char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
-        bool ok = len > 0 && i + len <= n;
-        for (int k = 1; ok && k < len; k++) {
-            unsigned char c = (unsigned char)s[i + k];
-            if ((c & 0xC0) != 0x80) ok = false;
-            cp = (cp << 6) | (c & 0x3F);
-        }
-        if (!ok) {  // one bad byte → one replacement character, then resynchronise
-            out.push_back(0xFFFD);
-            i += 1;
-            continue;
-        }
-        out.push_back(cp);
-        i += len;
-    }
-    return out;
-}
-
-std::string utf8_encode(char32_t cp) {
-    std::string s;
-    if (cp < 0x80) {
-        s += (char)cp;
-    } else if (cp < 0x800) {
-        s += (char)(0xC0 | (cp >> 6));
-        s += (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        s += (char)(0xE0 | (cp >> 12));
-        s += (char)(0x80 | ((cp >> 6) & 0x3F));
-        s += (char)(0x80 | (cp & 0x3F));
-    } else {
-        s += (char)(0xF0 | (cp >> 18));
-        s += (char)(0x80 | ((cp >> 12) & 0x3F));
-        s += (char)(0x80 | ((cp >> 6) & 0x3F));
-        s += (char)(0x80 | (cp & 0x3F));
-    }
-    return s;
-}
-
-int utf8_length(const std::string& s) { return (int)utf8_decode(s).size(); }
-
-std::string utf8_truncate(const std::string& s, int max_chars) {
-    std::vector<char32_t> cps = utf8_decode(s);
-    if ((int)cps.size() <= max_chars) return s;
-    std::string out;
-    for (int i = 0; i + 1 < max_chars; i++) out += utf8_encode(cps[i]);
-    if (max_chars > 0) out += utf8_encode(U'…');
-    return out;
-}
-
 bool font_has_glyph(char32_t cp) {
     GlyphRows g;
     return lookup(cp, g);

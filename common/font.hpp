@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "common/utf8.hpp"  // utf8_decode / utf8_encode / utf8_length / utf8_truncate
+
 namespace attn {
 
 constexpr int kFontCellW = 6;   // pixels per character at scale 1 (monospace advance)
@@ -27,12 +29,7 @@ constexpr int kFontCellH = 13;  // pixels per line at scale 1
 
 using GlyphRows = std::array<uint8_t, kFontCellH>;  // kFontCellH rows of a 5-bit mask
 
-std::vector<char32_t> utf8_decode(const std::string& s);  // malformed → U+FFFD
-std::string utf8_encode(char32_t cp);
-int utf8_length(const std::string& s);  // code points = character cells
 
-// The first max_chars characters; when s is longer, the last kept one becomes "…".
-std::string utf8_truncate(const std::string& s, int max_chars);
 
 bool font_has_glyph(char32_t cp);   // false → font_glyph draws the box
 GlyphRows font_glyph(char32_t cp);  // the rows of cp's cell (the box when unknown)

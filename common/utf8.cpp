@@ -86,4 +86,37 @@ uint32_t lower_codepoint(uint32_t cp) {
     return cp;  // ı ĸ ŉ ſ
 }
 
+std::vector<char32_t> utf8_decode(const std::string& s) {
+    std::vector<char32_t> out;
+    for (size_t i = 0; i < s.size();) {
+        uint32_t cp;
+        int len = utf8_decode(s.data(), s.size(), i, &cp);
+        if (len == 0) {  // one bad byte → one replacement character
+            out.push_back(0xFFFD);
+            i += 1;
+        } else {
+            out.push_back(cp);
+            i += len;
+        }
+    }
+    return out;
+}
+
+std::string utf8_encode(char32_t cp) {
+    std::string s;
+    utf8_append(s, cp);
+    return s;
+}
+
+int utf8_length(const std::string& s) { return (int)utf8_decode(s).size(); }
+
+std::string utf8_truncate(const std::string& s, int max_chars) {
+    std::vector<char32_t> cps = utf8_decode(s);
+    if ((int)cps.size() <= max_chars) return s;
+    std::string out;
+    for (int i = 0; i + 1 < max_chars; i++) utf8_append(out, cps[i]);
+    if (max_chars > 0) utf8_append(out, U'…');
+    return out;
+}
+
 }  // namespace attn

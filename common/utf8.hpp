@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace attn {
 
@@ -33,5 +34,12 @@ void check_utf8(const std::string& text, const std::string& path, long first_lin
 // Lowercase of one code point: ASCII A–Z, Latin-1 À–Þ (not ×), Latin Extended-A (Ā–ž, e.g.
 // Œ→œ, Ÿ→ÿ). Everything else (digits, punctuation, other scripts) is returned unchanged.
 uint32_t lower_codepoint(uint32_t cp);
+
+// Whole strings, for drawing text (common/font.hpp): one code point per character cell.
+std::vector<char32_t> utf8_decode(const std::string& s);  // malformed byte → U+FFFD, then resynchronise
+std::string utf8_encode(char32_t cp);
+int utf8_length(const std::string& s);  // code points
+// The first max_chars characters; when s is longer, the last kept one becomes "…".
+std::string utf8_truncate(const std::string& s, int max_chars);
 
 }  // namespace attn

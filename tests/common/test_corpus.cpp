@@ -1,6 +1,8 @@
 // Parallel corpus: the normalisation rule, the tab-separated format, options, bad lines.
 #include <doctest/doctest.h>
 
+#include "tests/temp_files.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -12,14 +14,7 @@
 namespace {
 
 std::string write_tmp(const std::string& name, const std::string& bytes) {
-    auto dir = std::filesystem::temp_directory_path() / "attn_test_corpus";
-    std::filesystem::create_directories(dir);
-    std::string path = (dir / name).string();
-    FILE* f = std::fopen(path.c_str(), "wb");
-    REQUIRE(f);
-    std::fwrite(bytes.data(), 1, bytes.size(), f);
-    std::fclose(f);
-    return path;
+    return attn::testing::write_temp_file("corpus", name, bytes);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // RFC 4180 CSV and the two text datasets on top of it (AG News both layouts, airline tweets).
 #include <doctest/doctest.h>
 
+#include "tests/temp_files.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -14,14 +16,7 @@
 namespace {
 
 std::string write_tmp(const std::string& name, const std::string& bytes) {
-    auto dir = std::filesystem::temp_directory_path() / "attn_test_csv";
-    std::filesystem::create_directories(dir);
-    std::string path = (dir / name).string();
-    FILE* f = std::fopen(path.c_str(), "wb");
-    REQUIRE(f);
-    std::fwrite(bytes.data(), 1, bytes.size(), f);
-    std::fclose(f);
-    return path;
+    return attn::testing::write_temp_file("csv", name, bytes);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // IDX / gzip loaders: good files round-trip; every kind of bad file is an error naming the file
 // and the byte offset.
 #include <doctest/doctest.h>
+
+#include "tests/temp_files.hpp"
 #include <zlib.h>
 
 #include <cstdio>
@@ -15,18 +17,8 @@
 
 namespace {
 
-std::string tmp_path(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() / "attn_test_idx";
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-    FILE* f = std::fopen(path.c_str(), "wb");
-    REQUIRE(f);
-    std::fwrite(bytes.data(), 1, bytes.size(), f);
-    std::fclose(f);
-}
+std::string tmp_path(const std::string& name) { return attn::testing::temp_path("idx", name); }
+using attn::testing::write_bytes;
 
 void put_be32(std::string& b, uint32_t v) {
     for (int s = 24; s >= 0; s -= 8) b += (char)((v >> s) & 0xFF);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <pthread.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -116,7 +117,19 @@ int default_threads() {
     return hc == 0 ? 1 : (int)hc;
 }
 
+// After fork() only the calling thread exists in the child, but it inherits the pool object,
+// whose condition variable still counts the parent's sleeping workers: destroying it (at exit)
+// would wait for them forever. So the child abandons the inherited pool (a deliberate leak of
+// one small object) and makes a fresh one if it ever needs threads.
+void forget_pool_in_child() {
+    (void)g_pool.release();
+    g_nthreads = 0;
+    new (&g_pool_mu) std::mutex();  // it may have been held by another parent thread at fork()
+}
+
 Pool& pool() {  // call with g_pool_mu held
+    static bool atfork_registered = (pthread_atfork(nullptr, nullptr, forget_pool_in_child), true);
+    (void)atfork_registered;
     if (!g_pool) {
         g_pool = std::make_unique<Pool>(default_threads());
         g_nthreads = g_pool->nthreads;

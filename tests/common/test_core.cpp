@@ -95,3 +95,32 @@ TEST_CASE("params: contiguous, aligned, named views") {
     dup.add(x, "x", {2});
     CHECK_THROWS(dup.add(y, "x", {2}));
 }
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+TEST_CASE("thread pool: a forked child can use threads and exit while the parent's pool sleeps") {
+    set_threads(3);
+    std::atomic<int> sum{0};
+    parallel_for(30, [&](int i0, int i1) { sum += i1 - i0; });
+    usleep(20000);  // let the workers go to sleep on the condition variable
+    for (int rep = 0; rep < 5; rep++) {
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {  // child: use a pool, then exit through the static destructors
+            std::atomic<int> n{0};
+            parallel_for(10, [&](int i0, int i1) { n += i1 - i0; });
+            std::exit(n == 10 ? 0 : 1);
+        }
+        int status = 0;
+        // a hang would stop the suite here; bound it instead: poll for 10 s
+        int waited = 0;
+        while (waitpid(pid, &status, WNOHANG) == 0 && waited < 1000) usleep(10000), waited++;
+        if (waited >= 1000) kill(pid, SIGKILL), waitpid(pid, &status, 0);
+        CHECK_MESSAGE(waited < 1000, "the forked child hung at exit");
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+    }
+    CHECK(sum == 30);
+    set_threads(0);
+}

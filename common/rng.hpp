@@ -8,10 +8,6 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <string>
-
-#include "common/error.hpp"
 
 namespace attn {
 
@@ -98,20 +94,5 @@ struct Rng {
         }
     }
 };
-
-// The generator's state as text, for checkpoints: resuming a run continues the same stream.
-inline std::string rng_state(const Rng& r) {
-    char b[80];
-    std::snprintf(b, sizeof b, "%016llx %016llx %016llx %016llx", (unsigned long long)r.s[0],
-                  (unsigned long long)r.s[1], (unsigned long long)r.s[2], (unsigned long long)r.s[3]);
-    return b;
-}
-inline void rng_restore(Rng& r, const std::string& state) {
-    unsigned long long w[4];
-    char extra;
-    if (std::sscanf(state.c_str(), "%16llx %16llx %16llx %16llx %c", &w[0], &w[1], &w[2], &w[3], &extra) != 4)
-        fail("rng state", "four 16-digit hex words, found '" + state + "'");
-    for (int i = 0; i < 4; i++) r.s[i] = w[i];
-}
 
 }  // namespace attn

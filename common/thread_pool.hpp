@@ -16,6 +16,7 @@
 // A parallel_for called from inside a worker runs serially in that worker.
 #pragma once
 #include <algorithm>
+#include <type_traits>
 
 namespace attn {
 
@@ -38,7 +39,7 @@ void parallel_for(int n, F&& fn, int min_chunk = 1) {
         fn(0, n);
         return;
     }
-    auto tramp = [](void* ctx, int i0, int i1) { (*static_cast<F*>(ctx))(i0, i1); };
+    auto tramp = [](void* ctx, int i0, int i1) { (*static_cast<std::remove_reference_t<F>*>(ctx))(i0, i1); };
     detail::run_parallel(n, k, tramp, (void*)&fn);
 }
 

@@ -55,6 +55,7 @@ inline void mlp_init(MLP& m, const MLPConfig& cfg, Rng& rng) {
 // Everything the forward pass keeps for the backward pass, allocated once for a batch size.
 struct MLPActs {
     int B = 0;
+    bool training = false;      // was dropout on in the forward pass? (the backward must know)
     Buf h1, a1, d1;             // (B,H) pre-activation, after relu, after dropout
     std::vector<uint8_t> mask;  // (B,H) dropout keep-mask
     Buf logits, probs;          // (B,V)
@@ -73,6 +74,7 @@ struct MLPActs {
 inline float mlp_forward(MLP& m, MLPActs& a, const float* x, const int* y, int B, Rng& rng, bool training) {
     const MLPConfig& c = m.cfg;
     int n = B * c.H;
+    a.training = training;
     linear_forward(a.h1.data(), x, m.W1.data, m.b1.data, B, c.D, c.H);   // h1 = x·W1ᵀ + b1
     relu_forward(a.a1.data(), a.h1.data(), n);                          // a1 = max(0, h1)
     dropout_forward(a.d1.data(), a.mask.data(), a.a1.data(), n, c.dropout, rng, training);  // d1 = a1 ⊙ mask / (1−p)
@@ -93,8 +95,8 @@ inline void mlp_backward(MLP& m, MLPActs& a, const float* x, const int* y, int B
     cross_entropy_backward(a.dlogits.data(), a.probs.data(), y, nullptr, B, c.V, -1, 0.0f, 1.0f);
     // logits = d1·W2ᵀ + b2             →  dd1 = dlogits·W2, dW2 = dlogitsᵀ·d1, db2 = Σ dlogits
     linear_backward(a.dd1.data(), m.W2.grad, m.b2.grad, a.dlogits.data(), a.d1.data(), m.W2.data, B, c.H, c.V);
-    // d1 = a1 ⊙ mask / (1−p)           →  da1 = dd1 ⊙ mask / (1−p)
-    dropout_backward(a.da1.data(), a.dd1.data(), a.mask.data(), n, c.dropout);
+    // d1 = a1 ⊙ mask / (1−p)           →  da1 = dd1 ⊙ mask / (1−p)   (in evaluation d1 = a1: p = 0)
+    dropout_backward(a.da1.data(), a.dd1.data(), a.mask.data(), n, a.training ? c.dropout : 0.0f);
     // a1 = max(0, h1)                  →  dh1 = da1 ⊙ [h1 > 0]
     relu_backward(a.dh1.data(), a.da1.data(), a.h1.data(), n);
     // h1 = x·W1ᵀ + b1                  →  dW1 = dh1ᵀ·x, db1 = Σ dh1 (no gradient for the pixels)

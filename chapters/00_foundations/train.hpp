@@ -122,7 +122,7 @@ inline void save_training_state(const std::string& path, const MLP& m, const Ada
     ck.add_bytes("config", std::to_string(m.cfg.D) + " " + std::to_string(m.cfg.H) + " " + std::to_string(m.cfg.V));
     ck.add_params(m.params);
     ck.add_adam(opt);
-    ck.add_bytes("rng", rng_state(rng));
+    ck.add_rng(rng);
     ck.add_bytes("epoch", std::to_string(epochs_done));
     ck.save(path);
 }
@@ -133,7 +133,7 @@ inline int load_training_state(const std::string& path, MLP& m, Adam& opt, Rng& 
     Checkpoint ck = Checkpoint::load(path);
     ck.restore_params(m.params);
     ck.restore_adam(opt);
-    rng_restore(rng, ck.bytes("rng"));
+    ck.restore_rng(rng);
     return std::stoi(ck.bytes("epoch"));
 }
 

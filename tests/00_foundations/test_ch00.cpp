@@ -8,6 +8,7 @@
 #include "chapters/00_foundations/mlp.hpp"
 #include "chapters/00_foundations/train.hpp"
 #include "common/data_find.hpp"
+#include "common/error.hpp"
 #include "common/idx.hpp"
 #include "common/thread_pool.hpp"
 #include "tests/gradcheck.hpp"

@@ -1,0 +1,143 @@
+// matmul_kernels.hpp — the pieces of the fast matmul (used only by matmul.cpp): packing and the
+// register-tiled micro-kernel. Plain C++ loops; g++/clang -O3 -march=native turn them into
+// vector FMAs. No intrinsics, so the same code runs (slower) on any CPU.
+//
+// The idea (Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication", 2008):
+//   C[M,N] += A[M,K] · B[K,N] is cut into blocks so that every number the inner loop touches
+//   is already close to the CPU:
+//     - a KC×NC panel of B (up to 2 MB) is packed once and streamed from L2/L3,
+//     - an MR×KC sliver of A (16 KB) sits in L1 while it meets every NR-column sliver of that panel,
+//     - an MR×NR tile of C (8×32 floats = 16 AVX-512 registers) sits in registers for KC steps.
+//   Packing copies each block once into the exact order the micro-kernel reads it (contiguous,
+//   64-byte aligned, zero-padded to whole tiles), whatever the layout of the original matrix.
+//   That is also how the three layouts (nt, nn, tn) share one kernel: only the packing differs.
+//   The sizes were tuned on this machine (Zen 4: 32 KB L1, 1 MB L2 per core): a large KC halves
+//   the trips of each C tile between memory and registers, and keeping the A sliver (rather than
+//   a B sliver, as in the paper) in L1 measured 5-15% faster here.
+// Why the result does not depend on the thread count: each C element is one chain of
+// multiply-adds c += a_k * b_k for k = 0, 1, ..., K-1, starting from 0 (or from C when
+// accumulating), always in that order, whoever computes it. Blocking over K does not break the
+// chain: the kernel reloads the partial sum from C and continues it. Padded zeros only ever meet
+// padded rows/columns, which are never written back. (The textbook loop sums in the same order
+// too, but the compiler may fuse its multiply-adds differently, so the two agree to rounding.)
+#pragma once
+#include <cstddef>
+
+namespace attn::kernels {
+
+// The register tile: MR×NR accumulators must fit the vector registers with room for the B row and
+// the broadcast a value. AVX-512 has 32 registers of 16 floats: 8×32 = 16 registers. AVX2 has 16
+// registers of 8 floats, where 8×32 would spill (59 GFLOP/s measured) and 4×16 = 8 registers
+// runs at 102. (__AVX512F__ is the compiler's own "what can this CPU do" macro, set by -march.)
+#if defined(__AVX512F__)
+constexpr int MR = 8;
+constexpr int NR = 32;
+#else
+constexpr int MR = 4;
+constexpr int NR = 16;
+#endif
+constexpr int KC = 512;   // depth of a packed block: MR*KC*4 B = 16 KB of A (in L1)
+constexpr int NC = 1024;  // columns of a packed B panel (KC*NC*4 B = 2 MB)
+
+// Packing. A sliver is W rows (or columns) wide and kc deep, stored as dst[k*W + w]: the W values
+// the micro-kernel needs at step k sit next to each other. Lanes past the edge of the matrix are
+// zero-padded. Each operand arrives in one of two orientations:
+//   pack_copy:       src[k*ld + w]  (w contiguous)   B stored (K,N); Aᵀ stored (K,M) in matmul_tn
+//   pack_transposed: src[w*ld + k]  (k contiguous)   A stored (M,K); B stored (N,K) in matmul_nt
+template <int W>
+inline void pack_copy(float* __restrict dst, const float* __restrict src, size_t ld, int width, int kc) {
+    for (int k = 0; k < kc; k++) {
+        const float* s = src + (size_t)k * ld;
+        float* d = dst + (size_t)k * W;
+        if (width == W)
+            for (int w = 0; w < W; w++) d[w] = s[w];
+        else
+            for (int w = 0; w < W; w++) d[w] = w < width ? s[w] : 0.0f;
+    }
+}
+// A transpose, done in 8-deep chunks of k: reading along k and writing across W at once would
+// scatter stores over the whole sliver (one cache line per k), which made packing cost 25% of a
+// 512³ product.
+template <int W>
+inline void pack_transposed(float* __restrict dst, const float* __restrict src, size_t ld, int width, int kc) {
+    constexpr int KB = 8;
+    int k0 = 0;
+    for (; k0 + KB <= kc; k0 += KB) {
+        for (int w = 0; w < width; w++) {
+            const float* s = src + (size_t)w * ld + k0;
+            for (int kk = 0; kk < KB; kk++) dst[(size_t)(k0 + kk) * W + w] = s[kk];
+        }
+        for (int w = width; w < W; w++)
+            for (int kk = 0; kk < KB; kk++) dst[(size_t)(k0 + kk) * W + w] = 0.0f;
+    }
+    for (; k0 < kc; k0++)
+        for (int w = 0; w < W; w++) dst[(size_t)k0 * W + w] = w < width ? src[(size_t)w * ld + k0] : 0.0f;
+}
+
+// A matrix seen through strides: element (r, c) is p[r*rs + c*cs], with rs == 1 or cs == 1.
+// Lets one packer read A (M,K) (rs=K, cs=1), Aᵀ stored (K,M) (rs=1, cs=M), and B either way.
+struct View {
+    const float* p;
+    size_t rs, cs;
+    const float* at(int r, int c) const { return p + (size_t)r * rs + (size_t)c * cs; }
+};
+
+// Rows [i0, i0+mc) x depth [p0, p0+kc) of A as MR-row slivers: Ap[s][k][i] = A(i0 + s*MR + i, p0 + k).
+inline void pack_a(float* Ap, View A, int i0, int mc, int p0, int kc) {
+    for (int s = 0; s * MR < mc; s++) {
+        int rows = mc - s * MR < MR ? mc - s * MR : MR;
+        const float* src = A.at(i0 + s * MR, p0);
+        if (A.cs == 1) pack_transposed<MR>(Ap + (size_t)s * MR * kc, src, A.rs, rows, kc);
+        else pack_copy<MR>(Ap + (size_t)s * MR * kc, src, A.cs, rows, kc);
+    }
+}
+
+// Depth [p0, p0+kc) x columns [j0, j0+nc) of B as NR-column slivers: Bp[s][k][j] = B(p0 + k, j0 + s*NR + j).
+inline void pack_b(float* Bp, View B, int p0, int kc, int j0, int nc) {
+    for (int s = 0; s * NR < nc; s++) {
+        int cols = nc - s * NR < NR ? nc - s * NR : NR;
+        const float* src = B.at(p0, j0 + s * NR);
+        if (B.cs == 1) pack_copy<NR>(Bp + (size_t)s * NR * kc, src, B.rs, cols, kc);
+        else pack_transposed<NR>(Bp + (size_t)s * NR * kc, src, B.cs, cols, kc);
+    }
+}
+
+// The micro-kernel: an MR×NR tile of C (row stride ldc) += (MR×kc sliver of A) · (kc×NR sliver of B).
+// load=false starts the chain from 0 instead of reading C (the first K block of an overwrite).
+// acc is MR×NR floats that the compiler keeps in vector registers; each k step is MR broadcasts
+// of a[k][i] and MR·NR/16 (AVX-512) vector FMAs against the vectors of b[k][:].
+// (Written with a flat acc[] and the a value hoisted: g++ compiles acc[MR][NR] with a[k*MR+i] in
+// the inner loop into a kernel whose epilogue alone costs ~400 lane extracts, half the speed at kc=128.)
+inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, float* __restrict c,
+                         size_t ldc, bool load) {
+    float acc[MR * NR];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) acc[i * NR + j] = load ? c[i * ldc + j] : 0.0f;
+    for (int k = 0; k < kc; k++) {
+        const float* ak = a + k * MR;  // column k of the A sliver
+        const float* bk = b + k * NR;  // row k of the B sliver
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; i++) {
+            const float ai = ak[i];
+#pragma GCC unroll 32
+            for (int j = 0; j < NR; j++) acc[i * NR + j] += ai * bk[j];  // c_ij = c_ij + a_ik b_kj
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) c[i * ldc + j] = acc[i * NR + j];
+}
+
+// The same for a tile cut short by the edge of C (rows < MR or cols < NR): run the full kernel
+// on a private MR×NR copy, then write back only the part that exists.
+inline void edge_kernel(int kc, const float* a, const float* b, float* c, size_t ldc, bool load, int rows,
+                        int cols) {
+    alignas(64) float tile[MR * NR] = {};
+    if (load)
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) tile[i * NR + j] = c[i * ldc + j];
+    micro_kernel(kc, a, b, tile, NR, load);
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) c[i * ldc + j] = tile[i * NR + j];
+}
+
+}  // namespace attn::kernels

@@ -1,0 +1,152 @@
+// bench_matmul — GFLOP/s of our matmul beside OpenBLAS (when installed), on 1 and 2 threads.
+//
+//   ./build/bin/bench_matmul
+//
+// GFLOP/s = 2·M·N·K / (best time of several runs). The Linear layout (matmul_nt: C = A·Bᵀ) is
+// measured on square sizes and on the shapes the chapters use; the nn and tn layouts at 512³,
+// so a slow layout shows up. Numbers are from one run on whatever else the machine is doing.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/buffer.hpp"
+#include "common/matmul.hpp"
+#include "common/rng.hpp"
+#include "common/thread_pool.hpp"
+
+#ifdef ATTN_HAVE_OPENBLAS
+#include <cblas.h>
+extern "C" void openblas_set_num_threads(int);
+#endif
+
+using namespace attn;
+
+namespace {
+
+// Best-of-several seconds for fn(): repeat until ~0.4 s has been spent (at least 3 runs). The best
+// run is the one least disturbed by other programs; on a busy machine a 2-thread run needs both
+// cores at once, which takes more tries.
+double best_seconds(const std::function<void()>& fn) {
+    fn();  // warm-up: page in buffers, grow packing scratch, wake the pool
+    double best = 1e30, spent = 0;
+    for (int run = 0; run < 3 || (spent < 0.4 && run < 1000); run++) {
+        auto t0 = std::chrono::steady_clock::now();
+        fn();
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = s < best ? s : best;
+        spent += s;
+    }
+    return best;
+}
+
+struct Shape {
+    const char* name;
+    int M, K, N;
+};
+
+struct Operands {
+    Buf A, B, C;
+    Operands(int M, int K, int N, Rng& rng) : A((size_t)M * K), B((size_t)K * N), C((size_t)M * N) {
+        for (float& x : A) x = rng.uniform(-1, 1);
+        for (float& x : B) x = rng.uniform(-1, 1);
+    }
+};
+
+double gflops(const Shape& s, double seconds) { return 2.0 * s.M * s.N * s.K / seconds / 1e9; }
+
+}  // namespace
+
+// The 1-minute load average (Linux), so a reader can tell a quiet run from a busy one.
+std::string load_average() {
+    std::ifstream f("/proc/loadavg");
+    std::string one;
+    return (f >> one) ? one : "unknown";
+}
+
+int main() {
+    std::string load_before = load_average();
+    const Shape shapes[] = {
+        {"64^3", 64, 64, 64},       {"128^3", 128, 128, 128},   {"256^3", 256, 256, 256},
+        {"512^3", 512, 512, 512},   {"1024^3", 1024, 1024, 1024},
+        {"M=4096 K=128 N=384", 4096, 128, 384},  // ch07/08: a batch of tokens through a projection
+        {"M=64 K=512 N=512", 64, 512, 512},      // a small batch through a hidden layer
+        {"M=64 K=128 N=2000", 64, 128, 2000},    // output layer over a vocabulary
+    };
+    const int n_shapes = sizeof(shapes) / sizeof(shapes[0]);
+    Rng rng(1);
+    std::vector<Operands> ops;
+    for (const Shape& s : shapes) ops.emplace_back(s.M, s.K, s.N, rng);
+
+    // All of ours first, then all of OpenBLAS: an idle OpenBLAS thread keeps spinning on a core for
+    // a while after each call, which would steal the second core from our next measurement.
+    double ours[n_shapes][3] = {}, blas[n_shapes][3] = {};
+    for (int threads : {1, 2}) {
+        set_threads(threads);
+        for (int i = 0; i < n_shapes; i++) {
+            const Shape& s = shapes[i];
+            Operands& op = ops[i];
+            ours[i][threads] = gflops(s, best_seconds([&] {
+                matmul_nt(op.C.data(), op.A.data(), op.B.data(), s.M, s.K, s.N);
+            }));
+        }
+    }
+    // the other two layouts, so a slow one is visible (A and B hold 512*512 numbers in every layout)
+    double layouts[3][3] = {};  // [nt, nn, tn][threads]
+    const Shape sq = {"512^3", 512, 512, 512};
+    Operands& op = ops[3];
+    for (int threads : {1, 2}) {
+        set_threads(threads);
+        layouts[0][threads] = gflops(sq, best_seconds([&] { matmul_nt(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
+        layouts[1][threads] = gflops(sq, best_seconds([&] { matmul_nn(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
+        layouts[2][threads] = gflops(sq, best_seconds([&] { matmul_tn(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
+    }
+    set_threads(1);  // our idle pool must not compete with OpenBLAS either
+#ifdef ATTN_HAVE_OPENBLAS
+    for (int threads : {1, 2}) {
+        openblas_set_num_threads(threads);
+        for (int i = 0; i < n_shapes; i++) {
+            const Shape& s = shapes[i];
+            Operands& o = ops[i];
+            blas[i][threads] = gflops(s, best_seconds([&] {
+                // row-major C = A · Bᵀ with B stored (N,K): the same layout as matmul_nt
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.M, s.N, s.K, 1.0f, o.A.data(), s.K,
+                            o.B.data(), s.K, 0.0f, o.C.data(), s.N);
+            }));
+        }
+    }
+#endif
+
+    std::printf("matmul_nt (C = A·Bᵀ, the Linear layout), GFLOP/s = 2MNK / best time; %d hardware threads,\n"
+                "load average %s before and %s after the run (above 0 means other programs shared the cores)\n\n",
+                (int)std::thread::hardware_concurrency(), load_before.c_str(), load_average().c_str());
+#ifdef ATTN_HAVE_OPENBLAS
+    std::printf("%-20s | %7s | %10s | %13s | %5s\n", "shape", "threads", "ours GF/s", "OpenBLAS GF/s", "ratio");
+    std::printf("---------------------+---------+------------+---------------+------\n");
+#else
+    std::printf("OpenBLAS was not found at build time: our numbers only.\n");
+    std::printf("%-20s | %7s | %10s\n", "shape", "threads", "ours GF/s");
+    std::printf("---------------------+---------+-----------\n");
+#endif
+    for (int i = 0; i < n_shapes; i++)
+        for (int threads : {1, 2}) {
+#ifdef ATTN_HAVE_OPENBLAS
+            std::printf("%-20s | %7d | %10.1f | %13.1f | %5.2f\n", shapes[i].name, threads, ours[i][threads],
+                        blas[i][threads], ours[i][threads] / blas[i][threads]);
+#else
+            std::printf("%-20s | %7d | %10.1f\n", shapes[i].name, threads, ours[i][threads]);
+#endif
+        }
+    std::printf("\nspeed-up 1 -> 2 threads at 512^3: ours %.2fx", ours[3][2] / ours[3][1]);
+#ifdef ATTN_HAVE_OPENBLAS
+    std::printf(", OpenBLAS %.2fx", blas[3][2] / blas[3][1]);
+#endif
+    std::printf("\n\nall three layouts at 512^3, GFLOP/s\n");
+    for (int threads : {1, 2})
+        std::printf("threads %d: nt %6.1f   nn %6.1f   tn %6.1f\n", threads, layouts[0][threads], layouts[1][threads],
+                    layouts[2][threads]);
+    return 0;
+}

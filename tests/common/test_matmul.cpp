@@ -1,0 +1,164 @@
+// Tests for the fast matmul (common/matmul.cpp) and the linear layer.
+//
+// Fast vs naive: both sum each element in the same k order, but the compiler decides on its own
+// whether `acc += a*b` becomes one fused multiply-add (the fast kernel: yes) or a rounded product
+// then a rounded add (g++ vectorises the naive loop that way). So they agree to rounding, not to
+// the bit. Tolerance: the classical error bound of a K-term sum, for each of the two, added:
+//     |fast - naive| <= 2 (K+1) u (|C0| + Σ_k |a_ik b_kj|),   u = 2^-24,
+// which a correct kernel can never exceed, while a kernel that drops or repeats one term (an error
+// of about Σ|ab|/K) fails it for every K here.
+// Across thread counts we require EXACT equality (memcmp): the partition never changes the order.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "common/buffer.hpp"
+#include "common/matmul.hpp"
+#include "common/rng.hpp"
+#include "common/thread_pool.hpp"
+#include "tests/gradcheck.hpp"
+
+using namespace attn;
+using attn::testing::random_buf;
+
+namespace {
+using MatmulFn = void (*)(float*, const float*, const float*, int, int, int, bool);
+struct Layout {
+    const char* name;
+    MatmulFn fast, naive;
+};
+const Layout kLayouts[] = {{"nt", matmul_nt, matmul_nt_naive},
+                           {"nn", matmul_nn, matmul_nn_naive},
+                           {"tn", matmul_tn, matmul_tn_naive}};
+struct Shape {
+    int M, K, N;
+};
+// tiny ones (the naive fallback), odd edges in every dimension, K > KC (two K blocks), wide and
+// short (threads split columns), and through the blocked path: one row, K = 1, M < MR
+const Shape kShapes[] = {{1, 1, 1},   {7, 13, 5},  {1, 300, 1},   {129, 257, 63}, {64, 520, 500},
+                         {33, 1, 17}, {5, 40, 333}, {1, 300, 40}, {200, 1, 150}};
+
+bool same_bits(const Buf& a, const Buf& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+Buf abs_of(const Buf& x) {
+    Buf y = x;
+    for (float& v : y) v = std::fabs(v);
+    return y;
+}
+// elements where |got - want| > 2 (K+1) u bound
+size_t count_outside(const Buf& got, const Buf& want, const Buf& bound, int K) {
+    const double u = 1.0 / (1 << 24);
+    size_t n = 0;
+    for (size_t i = 0; i < got.size(); i++)
+        n += std::fabs((double)got[i] - want[i]) > 2.0 * (K + 1) * u * bound[i];
+    return n;
+}
+}  // namespace
+
+TEST_CASE("matmul: fast == naive to rounding, and bit-identical on 1, 2, 3 threads, for every layout") {
+    Rng rng(42);
+    for (const Layout& L : kLayouts)
+        for (Shape s : kShapes)
+            for (bool accumulate : {false, true}) {
+                CAPTURE(L.name);
+                CAPTURE(s.M);
+                CAPTURE(s.K);
+                CAPTURE(s.N);
+                CAPTURE(accumulate);
+                // A holds M*K numbers and B holds K*N numbers in every layout; only their order differs
+                Buf A = random_buf((size_t)s.M * s.K, rng), B = random_buf((size_t)s.K * s.N, rng);
+                Buf C0 = random_buf((size_t)s.M * s.N, rng);  // garbage to overwrite, or a sum to add to
+                Buf want = C0;
+                L.naive(want.data(), A.data(), B.data(), s.M, s.K, s.N, accumulate);
+                Buf bound = abs_of(C0);  // |C0| + Σ_k |a_ik b_kj|  (or just the sum when overwriting)
+                L.naive(bound.data(), abs_of(A).data(), abs_of(B).data(), s.M, s.K, s.N, accumulate);
+                Buf first;
+                for (int threads : {1, 2, 3}) {
+                    set_threads(threads);
+                    Buf got = C0;
+                    L.fast(got.data(), A.data(), B.data(), s.M, s.K, s.N, accumulate);
+                    CAPTURE(threads);
+                    size_t bad = count_outside(got, want, bound, s.K);
+                    CHECK_MESSAGE(bad == 0, bad << " elements differ from naive by more than the rounding bound");
+                    if (threads == 1) first = got;
+                    else CHECK_MESSAGE(same_bits(got, first), "result depends on the thread count");
+                }
+            }
+    set_threads(0);
+}
+
+TEST_CASE("matmul: the naive twins agree with a hand-computed product") {
+    // A = [1 2; 3 4] (M=2,K=2), B = [5 6; 7 8] (K=2,N=2): A·B = [19 22; 43 50]
+    float A[4] = {1, 2, 3, 4}, Bkn[4] = {5, 6, 7, 8}, Bnk[4] = {5, 7, 6, 8}, Akm[4] = {1, 3, 2, 4};
+    float want[4] = {19, 22, 43, 50};
+    float C[4];
+    matmul_nn(C, A, Bkn, 2, 2, 2);
+    for (int i = 0; i < 4; i++) CHECK(C[i] == want[i]);
+    matmul_nt(C, A, Bnk, 2, 2, 2);
+    for (int i = 0; i < 4; i++) CHECK(C[i] == want[i]);
+    matmul_tn(C, Akm, Bkn, 2, 2, 2, true);  // accumulate: C = 2 * want
+    for (int i = 0; i < 4; i++) CHECK(C[i] == 2 * want[i]);
+}
+
+TEST_CASE("matmul: K = 0 gives zeros (or leaves C alone when accumulating)") {
+    Buf C(6, 3.0f);
+    matmul_nt(C.data(), nullptr, nullptr, 2, 0, 3, true);
+    for (float c : C) CHECK(c == 3.0f);
+    matmul_nn(C.data(), nullptr, nullptr, 2, 0, 3);
+    for (float c : C) CHECK(c == 0.0f);
+}
+
+TEST_CASE("linear_forward: hand-computed case, with and without bias") {
+    // inp (M=2,K=3), W (N=2,K=3), b (N=2)
+    float inp[6] = {1, 2, 3, 4, 5, 6};
+    float W[6] = {1, 0, -1, 0.5f, 0.5f, 0.5f};
+    float b[2] = {10, -1};
+    float out[4];
+    linear_forward(out, inp, W, b, 2, 3, 2);
+    // row 0: [1-3, 0.5*(1+2+3)] + b = [-2+10, 3-1];  row 1: [4-6, 0.5*15] + b = [-2+10, 7.5-1]
+    float want[4] = {8, 2, 8, 6.5f};
+    for (int i = 0; i < 4; i++) CHECK(out[i] == want[i]);
+    linear_forward(out, inp, W, nullptr, 2, 3, 2);
+    float want_nb[4] = {-2, 3, -2, 7.5f};
+    for (int i = 0; i < 4; i++) CHECK(out[i] == want_nb[i]);
+}
+
+TEST_CASE("linear_backward: finite-difference gradient check of dinp, dW, db") {
+    // big enough that the fast path (not the tiny-shape fallback) runs, on 2 threads
+    set_threads(2);
+    const int M = 9, K = 37, N = 21;
+    Rng rng(7);
+    Buf inp = random_buf((size_t)M * K, rng), W = random_buf((size_t)N * K, rng), b = random_buf(N, rng);
+    Buf R = random_buf((size_t)M * N, rng);  // dout, and the weights of the scalar loss
+    Buf out((size_t)M * N);
+    auto loss = [&] {
+        linear_forward(out.data(), inp.data(), W.data(), b.data(), M, K, N);
+        return attn::testing::dot_double(out.data(), R.data(), out.size());
+    };
+    // backward accumulates: start from a nonzero value and subtract it afterwards
+    Buf dinp((size_t)M * K, 0.5f), dW((size_t)N * K, 0.5f), db(N, 0.5f);
+    linear_backward(dinp.data(), dW.data(), db.data(), R.data(), inp.data(), W.data(), M, K, N);
+    for (float& x : dinp) x -= 0.5f;
+    for (float& x : dW) x -= 0.5f;
+    for (float& x : db) x -= 0.5f;
+    attn::testing::check_gradient("dinp", loss, inp.data(), dinp.data(), inp.size());
+    attn::testing::check_gradient("dW", loss, W.data(), dW.data(), W.size());
+    attn::testing::check_gradient("db", loss, b.data(), db.data(), b.size());
+
+    // db and the two matmuls are bit-identical on 1 and 3 threads
+    for (int threads : {1, 3}) {
+        set_threads(threads);
+        Buf dinp2((size_t)M * K, 0.5f), dW2((size_t)N * K, 0.5f), db2(N, 0.5f);
+        linear_backward(dinp2.data(), dW2.data(), db2.data(), R.data(), inp.data(), W.data(), M, K, N);
+        for (float& x : dinp2) x -= 0.5f;
+        for (float& x : dW2) x -= 0.5f;
+        for (float& x : db2) x -= 0.5f;
+        CHECK(same_bits(dinp2, dinp));
+        CHECK(same_bits(dW2, dW));
+        CHECK(same_bits(db2, db));
+    }
+    set_threads(0);
+}

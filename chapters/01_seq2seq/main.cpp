@@ -57,7 +57,7 @@ struct Settings {
 static Settings parse_flags(int argc, char** argv) {
     Settings s;
     Cli cli("01_seq2seq", "GRU encoder-decoder (no attention) on fra-eng, or the synthetic translation task.");
-    s.f.epochs = 10, s.f.batch = 64, s.f.lr = 2e-3f;
+    s.f.epochs = 6, s.f.batch = 64, s.f.lr = 2e-3f;
     s.f.data_choices = {"auto", "fra-eng", "synthetic"};
     s.f.want_eval_file = true;
     add_common_flags(cli, s.f);
@@ -83,14 +83,14 @@ static Settings parse_flags(int argc, char** argv) {
         if (!cli.was_set(name)) *dest = value;
     };
     if (s.f.quick) {
-        def("max-len", &s.data.max_len, 6), def("max-pairs", &s.data.max_pairs, 20000L);
-        def("synth-pairs", &s.data.synth_pairs, 4000), def("synth-max-len", &s.data.synth_max_len, 12);
+        def("max-len", &s.data.max_len, 6), def("max-pairs", &s.data.max_pairs, 15000L);
+        def("synth-pairs", &s.data.synth_pairs, 10000), def("synth-max-len", &s.data.synth_max_len, 15);
         def("epochs", &s.f.epochs, 3), def("emb", &s.E, 64), def("hidden", &s.H, 128);
         s.bleu_val = 100;
     } else if (s.full) {
-        def("max-len", &s.data.max_len, 12), def("synth-pairs", &s.data.synth_pairs, 60000);
-        def("synth-max-len", &s.data.synth_max_len, 45), def("epochs", &s.f.epochs, 20);
-        def("emb", &s.E, 256), def("hidden", &s.H, 512), def("min-freq", &s.data.min_freq, 2);
+        def("max-len", &s.data.max_len, 8), def("synth-pairs", &s.data.synth_pairs, 60000);
+        def("synth-max-len", &s.data.synth_max_len, 45), def("epochs", &s.f.epochs, 8);
+        def("emb", &s.E, 256), def("hidden", &s.H, 384);
     }
     s.data.data = s.f.data, s.data.data_dir = s.f.data_dir, s.data.seed = (uint64_t)s.f.seed;
     if (s.f.out.empty()) s.f.out = "runs/01_seq2seq";

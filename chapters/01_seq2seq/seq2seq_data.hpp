@@ -35,11 +35,11 @@ struct DataOptions {
     std::string data = "auto";         // auto | fra-eng | synthetic
     std::string data_dir;              // --data-dir ("" -> ATTN_DATA)
     std::string direction = "en-fr";   // fra-eng only: en-fr (English source) or fr-en
-    int max_len = 8;                   // fra-eng: keep pairs with ≤ max_len tokens on both sides
+    int max_len = 6;                   // fra-eng: keep pairs with ≤ max_len tokens on both sides
     long max_pairs = 0;                // fra-eng: stop after this many kept pairs (0 = all)
     int min_freq = 2;                  // vocabulary: words seen at least this often in train
-    int synth_pairs = 20000;           // synthetic: number of pairs
-    int synth_min_len = 3, synth_max_len = 25;  // synthetic: source length range (tokens incl. ".")
+    int synth_pairs = 30000;           // synthetic: number of pairs
+    int synth_min_len = 3, synth_max_len = 30;  // synthetic: source length range (tokens incl. ".")
     float val_frac = 0.05f, test_frac = 0.05f;
     uint64_t seed = 42;                // the split (and the synthetic sentences)
 };

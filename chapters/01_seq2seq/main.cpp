@@ -49,7 +49,7 @@ struct Settings {
     float alpha = 1.0f;
     float clip = 1.0f;
     int bleu_val = 300;  // validation sentences translated (greedy) after each epoch
-    int bucket = 2;      // source-length bucket width of the table and the figure
+    int bucket = 0;      // source-length bucket width of the table and the figure (0: about 8 buckets)
     int examples = 5;
     bool full = false;
 };
@@ -111,7 +111,8 @@ int main(int argc, char** argv) try {
     std::printf("data: %s (%s), %zu pairs%s\n", d.dataset.c_str(), d.source.c_str(), d.pairs.pairs.size(),
                 d.dataset == "fra-eng" ? (", " + d.direction + ", max " + std::to_string(s.data.max_len) + " tokens").c_str()
                                        : "");
-    std::printf("split by distinct English sentence (seed %ld): train %zu, val %zu, test %zu pairs\n", s.f.seed,
+    std::printf("split by distinct %s sentence (seed %ld): train %zu, val %zu, test %zu pairs\n",
+                d.dataset == "fra-eng" ? "English" : "source", s.f.seed,
                 d.split.train.size(), d.split.val.size(), d.split.test.size());
 
     // ---- model (new, or --load) ----
@@ -142,6 +143,11 @@ int main(int argc, char** argv) try {
 
     GRUSeq2SeqActs acts;
     reserve_for(acts, m, d, s.f.batch);
+    if (s.bucket <= 0) {
+        int longest = 1;
+        for (const auto& p : d.pairs.pairs) longest = std::max(longest, count_tokens(p.src));
+        s.bucket = std::max(1, (longest + 7) / 8);
+    }
     auto translate = [&](const std::vector<std::string>& srcs, int beam) {
         return gru_seq2seq_translate(m, d.src_vocab, srcs, beam, s.alpha);
     };
@@ -189,7 +195,7 @@ int main(int argc, char** argv) try {
     JsonObject metrics;
     if (!s.f.eval_file.empty()) {
         std::printf("\n");
-        auto fe = evaluate_file(s.f.eval_file, d.direction, translate, d.tgt_vocab, s.beam, s.bucket);
+        auto fe = evaluate_file(s.f.eval_file, d.direction, translate, d.tgt_vocab, s.beam, s.bucket, s.examples);
         JsonObject ef;
         ef.set("path", s.f.eval_file);
         ef.set("bleu_greedy", fe[0].corpus.bleu);
@@ -200,12 +206,12 @@ int main(int argc, char** argv) try {
     // ---- figures ----
     std::printf("\n");
     std::string fig = s.f.out + "/bleu_by_length.png";
-    save_bleu_by_length(fig, evs, "ch01 GRU seq2seq (no attention): test BLEU by source length");
+    save_bleu_by_length(fig, evs, "ch01 seq2seq: test BLEU by source length");
     std::printf("figure: %s\n", fig.c_str());
     if (!ep_x.empty()) {
         std::string lf = s.f.out + "/loss.png";
         PlotOptions o;
-        o.title = "ch01 GRU seq2seq: cross-entropy per target token", o.xlabel = "epoch", o.ylabel = "loss";
+        o.title = "ch01 seq2seq: loss per target token", o.xlabel = "epoch", o.ylabel = "loss";
         save_line_plot(lf, {{.name = "train", .x = ep_x, .y = train_loss}, {.name = "val", .x = ep_x, .y = val_loss, .dashed = true}}, o);
         std::printf("figure: %s\n", lf.c_str());
     }
@@ -221,7 +227,9 @@ int main(int argc, char** argv) try {
     split.set("test_sources", test_items.size());
     metrics.set("split_sizes", split);
     metrics.set("src_vocab", d.src_vocab.size()), metrics.set("tgt_vocab", d.tgt_vocab.size());
-    metrics.set("params", m.params.count());
+    long n_params = 0;
+    for (const auto& e : m.params.entries()) n_params += (long)e.size;
+    metrics.set("params", n_params);
     metrics.set("epochs", epochs_done);
     metrics.set("seconds", seconds);
     metrics.set("threads", num_threads());

@@ -143,11 +143,11 @@ inline bool save_bleu_by_length(const std::string& path, const std::vector<Trans
 
 // --eval-file: evaluate on any file of pairs in the fra-eng format (2 or 3 tab-separated columns),
 // normalised as the training data. Unknown words become <unk>. Prints corpus BLEU greedy and beam
-// and the per-length table; returns the two evaluations.
+// and the per-length table, then the first `examples` sentences; returns the two evaluations.
 template <class TranslateFn>
 std::vector<TranslationEval> evaluate_file(const std::string& path, const std::string& direction,
                                            TranslateFn&& translate, const Vocab& tgt_vocab, int beam,
-                                           int bucket_width) {
+                                           int bucket_width, int examples = 0) {
     PairOptions po;
     po.direction = direction == "fr-en" ? "fr-en" : "en-fr";
     PairSet ps = load_pairs(path, po);
@@ -160,6 +160,12 @@ std::vector<TranslationEval> evaluate_file(const std::string& path, const std::s
     std::printf("eval file %s: %zu pairs, %zu distinct sources\n", path.c_str(), ps.pairs.size(), items.size());
     for (const auto& e : evs) std::printf("  BLEU beam=%d: %s\n", e.beam, e.corpus.str().c_str());
     print_length_table(evs);
+    if (examples > 0) {
+        std::vector<EvalItem> first(items.begin(), items.begin() + std::min((size_t)examples, items.size()));
+        std::vector<int> beams = {1};
+        if (beam > 1) beams.push_back(beam);
+        print_examples(first, translate, tgt_vocab, beams);
+    }
     return evs;
 }
 

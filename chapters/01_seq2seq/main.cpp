@@ -49,7 +49,7 @@ struct Settings {
     float alpha = 1.0f;
     float clip = 1.0f;
     int bleu_val = 300;  // validation sentences translated (greedy) after each epoch
-    int bucket = 0;      // source-length bucket width of the table and the figure (0: about 8 buckets)
+    int bucket = 0;      // source-length bucket width of the table and the figure (0: about 8 buckets, at least 2 tokens wide)
     int examples = 5;
     bool full = false;
 };
@@ -57,7 +57,7 @@ struct Settings {
 static Settings parse_flags(int argc, char** argv) {
     Settings s;
     Cli cli("01_seq2seq", "GRU encoder-decoder (no attention) on fra-eng, or the synthetic translation task.");
-    s.f.epochs = 6, s.f.batch = 64, s.f.lr = 2e-3f;
+    s.f.epochs = 5, s.f.batch = 64, s.f.lr = 2e-3f;
     s.f.data_choices = {"auto", "fra-eng", "synthetic"};
     s.f.want_eval_file = true;
     add_common_flags(cli, s.f);
@@ -89,7 +89,7 @@ static Settings parse_flags(int argc, char** argv) {
         s.bleu_val = 100;
     } else if (s.full) {
         def("max-len", &s.data.max_len, 8), def("synth-pairs", &s.data.synth_pairs, 60000);
-        def("synth-max-len", &s.data.synth_max_len, 45), def("epochs", &s.f.epochs, 8);
+        def("synth-max-len", &s.data.synth_max_len, 45), def("epochs", &s.f.epochs, 7);
         def("emb", &s.E, 256), def("hidden", &s.H, 384);
     }
     s.data.data = s.f.data, s.data.data_dir = s.f.data_dir, s.data.seed = (uint64_t)s.f.seed;
@@ -146,7 +146,7 @@ int main(int argc, char** argv) try {
     if (s.bucket <= 0) {
         int longest = 1;
         for (const auto& p : d.pairs.pairs) longest = std::max(longest, count_tokens(p.src));
-        s.bucket = std::max(1, (longest + 7) / 8);
+        s.bucket = std::max(2, (longest + 7) / 8);
     }
     auto translate = [&](const std::vector<std::string>& srcs, int beam) {
         return gru_seq2seq_translate(m, d.src_vocab, srcs, beam, s.alpha);
@@ -205,11 +205,11 @@ int main(int argc, char** argv) try {
 
     // ---- figures ----
     std::printf("\n");
-    std::string fig = s.f.out + "/bleu_by_length.png";
+    std::string fig = s.f.out + "/01_seq2seq_bleu_by_length.png";
     save_bleu_by_length(fig, evs, "ch01 seq2seq: test BLEU by source length");
     std::printf("figure: %s\n", fig.c_str());
     if (!ep_x.empty()) {
-        std::string lf = s.f.out + "/loss.png";
+        std::string lf = s.f.out + "/01_seq2seq_loss.png";
         PlotOptions o;
         o.title = "ch01 seq2seq: loss per target token", o.xlabel = "epoch", o.ylabel = "loss";
         save_line_plot(lf, {{.name = "train", .x = ep_x, .y = train_loss}, {.name = "val", .x = ep_x, .y = val_loss, .dashed = true}}, o);

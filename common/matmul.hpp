@@ -6,8 +6,11 @@
 //
 // accumulate=false overwrites C; accumulate=true adds into it (backward passes add, +=).
 // Every fast kernel has a naive twin (the textbook triple loop) right beside it; the tests
-// hold them equal. The fast ones split *output rows* among threads (thread_pool.hpp), so a
-// result is bit-identical for any thread count.
+// hold them equal (to rounding: see matmul_kernels.hpp). The fast ones split the *output* among
+// threads (strips of rows, or of columns when C is wide), and every element is summed in the
+// same order whoever computes it, so a result is bit-identical for any thread count.
+// Speed on a 2-core Zen 4 (tests/bench/bench_matmul.cpp): ~90-97 GFLOP/s on one core from 256³
+// up, ~0.8-1.0x OpenBLAS; plain loops, packed and blocked, no intrinsics.
 #pragma once
 
 namespace attn {

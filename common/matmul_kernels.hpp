@@ -14,6 +14,7 @@
 //   The sizes were tuned on this machine (Zen 4: 32 KB L1, 1 MB L2 per core): a large KC halves
 //   the trips of each C tile between memory and registers, and keeping the A sliver (rather than
 //   a B sliver, as in the paper) in L1 measured 5-15% faster here.
+//
 // Why the result does not depend on the thread count: each C element is one chain of
 // multiply-adds c += a_k * b_k for k = 0, 1, ..., K-1, starting from 0 (or from C when
 // accumulating), always in that order, whoever computes it. Blocking over K does not break the
@@ -27,8 +28,8 @@ namespace attn::kernels {
 
 // The register tile: MR×NR accumulators must fit the vector registers with room for the B row and
 // the broadcast a value. AVX-512 has 32 registers of 16 floats: 8×32 = 16 registers. AVX2 has 16
-// registers of 8 floats, where 8×32 would spill (59 GFLOP/s measured) and 4×16 = 8 registers
-// runs at 102. (__AVX512F__ is the compiler's own "what can this CPU do" macro, set by -march.)
+// registers of 8 floats, where 8×32 would spill and 4×16 = 8 registers fits (the kernel alone,
+// on this CPU with AVX-512 switched off: 59 vs 102 GFLOP/s). (__AVX512F__ is the compiler's own "what can this CPU do" macro, set by -march.)
 #if defined(__AVX512F__)
 constexpr int MR = 8;
 constexpr int NR = 32;
@@ -56,8 +57,8 @@ inline void pack_copy(float* __restrict dst, const float* __restrict src, size_t
     }
 }
 // A transpose, done in 8-deep chunks of k: reading along k and writing across W at once would
-// scatter stores over the whole sliver (one cache line per k), which made packing cost 25% of a
-// 512³ product.
+// scatter stores over the whole sliver (one cache line per k), which made packing cost ~20% of a
+// 512³ product; now it is about one cycle per number.
 template <int W>
 inline void pack_transposed(float* __restrict dst, const float* __restrict src, size_t ld, int width, int kc) {
     constexpr int KB = 8;
@@ -82,14 +83,10 @@ struct View {
     const float* at(int r, int c) const { return p + (size_t)r * rs + (size_t)c * cs; }
 };
 
-// Rows [i0, i0+mc) x depth [p0, p0+kc) of A as MR-row slivers: Ap[s][k][i] = A(i0 + s*MR + i, p0 + k).
-inline void pack_a(float* Ap, View A, int i0, int mc, int p0, int kc) {
-    for (int s = 0; s * MR < mc; s++) {
-        int rows = mc - s * MR < MR ? mc - s * MR : MR;
-        const float* src = A.at(i0 + s * MR, p0);
-        if (A.cs == 1) pack_transposed<MR>(Ap + (size_t)s * MR * kc, src, A.rs, rows, kc);
-        else pack_copy<MR>(Ap + (size_t)s * MR * kc, src, A.cs, rows, kc);
-    }
+// One sliver of A: rows [i0, i0+rows) (rows <= MR) x depth [p0, p0+kc), as Ap[k][i] = A(i0 + i, p0 + k).
+inline void pack_a(float* Ap, View A, int i0, int rows, int p0, int kc) {
+    if (A.cs == 1) pack_transposed<MR>(Ap, A.at(i0, p0), A.rs, rows, kc);
+    else pack_copy<MR>(Ap, A.at(i0, p0), A.cs, rows, kc);
 }
 
 // Depth [p0, p0+kc) x columns [j0, j0+nc) of B as NR-column slivers: Bp[s][k][j] = B(p0 + k, j0 + s*NR + j).

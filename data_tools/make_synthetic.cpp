@@ -10,7 +10,6 @@
 // Image sets start from 28×28 images: --source digits (the procedural digits, default), fashion
 // (Debian's /usr/share/datasets/fashion-mnist), or a directory holding train-images-idx3-ubyte[.gz]
 // and train-labels-idx1-ubyte[.gz] (e.g. $ATTN_DATA/mnist); the first --n images are used.
-#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +21,7 @@
 
 #include "common/error.hpp"
 #include "common/png.hpp"
+#include "common/idx.hpp"
 #include "common/synth_dates.hpp"
 #include "common/synth_images.hpp"
 #include "common/synth_keywords.hpp"
@@ -104,38 +104,14 @@ Args parse(int argc, char** argv) {
     return a;
 }
 
-// ---- a tiny IDX reader (gzip or plain, through zlib's gzread) ---------------------------------
-std::vector<uint8_t> read_gz(const std::string& base) {
-    std::string path = std::filesystem::exists(base + ".gz") ? base + ".gz" : base;
-    gzFile f = gzopen(path.c_str(), "rb");
-    if (!f) fail(base + "[.gz]", "a readable IDX file", "--source takes digits, fashion or a directory with the MNIST files");
-    std::vector<uint8_t> data;
-    uint8_t buf[1 << 16];
-    int got;
-    while ((got = gzread(f, buf, sizeof buf)) > 0) data.insert(data.end(), buf, buf + got);
-    gzclose(f);
-    if (got < 0) fail(path, "a valid gzip stream");
-    return data;
-}
-uint32_t be32(const std::vector<uint8_t>& d, size_t at) {
-    return (uint32_t)d[at] << 24 | (uint32_t)d[at + 1] << 16 | (uint32_t)d[at + 2] << 8 | d[at + 3];
-}
+// ---- a 28×28 source set, through the project's IDX loader, cut to the first n images -----------
 ImageSet read_idx(const std::string& dir, const std::string& name, int n) {
-    std::vector<uint8_t> im = read_gz(dir + "/train-images-idx3-ubyte"), lb = read_gz(dir + "/train-labels-idx1-ubyte");
-    if (im.size() < 16 || be32(im, 0) != 2051) fail(dir + "/train-images-idx3-ubyte", "IDX magic 2051");
-    if (lb.size() < 8 || be32(lb, 0) != 2049) fail(dir + "/train-labels-idx1-ubyte", "IDX magic 2049");
-    size_t count = be32(im, 4), rows = be32(im, 8), cols = be32(im, 12);
-    if (rows != 28 || cols != 28 || im.size() < 16 + count * 784 || lb.size() < 8 + count || be32(lb, 4) != count)
-        fail(dir, "28x28 IDX images with as many labels, complete");
-    if ((size_t)n > count) fail(dir, "at least --n " + std::to_string(n) + " images, found " + std::to_string(count));
-    ImageSet s;
-    s.name = name;
-    s.source = dir;
+    ImageSet s = load_mnist_dir(dir, /*train=*/true, name);
+    if (s.rows != 28 || s.cols != 28) fail(dir, "28x28 images, found " + std::to_string(s.rows) + "x" + std::to_string(s.cols));
+    if (n > s.count) fail(dir, "at least --n " + std::to_string(n) + " images, found " + std::to_string(s.count));
     s.count = n;
-    s.rows = s.cols = 28;
     s.pixels.resize((size_t)n * 784);
-    for (size_t i = 0; i < s.pixels.size(); i++) s.pixels[i] = im[16 + i] / 255.0f;
-    for (int i = 0; i < n; i++) s.labels.push_back(lb[8 + i]);
+    s.labels.resize(n);
     return s;
 }
 

@@ -83,7 +83,7 @@ int main() {
 
     // All of ours first, then all of OpenBLAS: an idle OpenBLAS thread keeps spinning on a core for
     // a while after each call, which would steal the second core from our next measurement.
-    double ours[n_shapes][3] = {}, blas[n_shapes][3] = {};
+    double ours[n_shapes][3] = {};
     for (int threads : {1, 2}) {
         set_threads(threads);
         for (int i = 0; i < n_shapes; i++) {
@@ -106,6 +106,7 @@ int main() {
     }
     set_threads(1);  // our idle pool must not compete with OpenBLAS either
 #ifdef ATTN_HAVE_OPENBLAS
+    double blas[n_shapes][3] = {};
     for (int threads : {1, 2}) {
         openblas_set_num_threads(threads);
         for (int i = 0; i < n_shapes; i++) {

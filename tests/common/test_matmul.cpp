@@ -36,9 +36,10 @@ struct Shape {
     int M, K, N;
 };
 // tiny ones (the naive fallback), odd edges in every dimension, K > KC (two K blocks), wide and
-// short (threads split columns), and through the blocked path: one row, K = 1, M < MR
-const Shape kShapes[] = {{1, 1, 1},   {7, 13, 5},  {1, 300, 1},   {129, 257, 63}, {64, 520, 500},
-                         {33, 1, 17}, {5, 40, 333}, {1, 300, 40}, {200, 1, 150}};
+// short (threads split columns), and through the blocked path: one row, K = 1, M < MR, N > NC
+// (two B panels)
+const Shape kShapes[] = {{1, 1, 1},    {7, 13, 5},   {1, 300, 1},   {129, 257, 63}, {64, 520, 500},
+                         {33, 1, 17},  {5, 40, 333}, {1, 300, 40},  {200, 1, 150},  {3, 5, 1100}};
 
 bool same_bits(const Buf& a, const Buf& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;

@@ -47,6 +47,7 @@ inline double normalized_score(double logprob, int L, float alpha) {
 template <class StepFn>
 std::vector<Hypothesis> greedy_decode(StepFn&& step, const float* init_state, int n, int SD, int V, int max_len,
                                       float alpha = 0.0f) {
+    // BEGIN SOLUTION
     std::vector<Hypothesis> out(n);
     Buf state(init_state, init_state + (size_t)n * SD), next((size_t)n * SD), logp((size_t)n * V);
     std::vector<int> tokens(n, Vocab::BOS);
@@ -76,6 +77,7 @@ std::vector<Hypothesis> greedy_decode(StepFn&& step, const float* init_state, in
     }
     for (auto& h : out) h.score = normalized_score(h.logprob, (int)h.tokens.size(), alpha);
     return out;
+    // END SOLUTION
 }
 
 // ---- beam search: keep the k best partial translations ----------------------------------------
@@ -90,6 +92,7 @@ std::vector<Hypothesis> greedy_decode(StepFn&& step, const float* init_state, in
 template <class StepFn>
 std::vector<Hypothesis> beam_search(StepFn&& step, const float* init_state, int SD, int V, int k, int max_len,
                                     float alpha = 0.0f) {
+    // BEGIN SOLUTION
     struct Cand {
         double logprob;
         int beam, token;
@@ -149,6 +152,7 @@ std::vector<Hypothesis> beam_search(StepFn&& step, const float* init_state, int 
     std::stable_sort(finished.begin(), finished.end(),
                      [](const Hypothesis& a, const Hypothesis& b) { return a.score > b.score; });
     return finished;
+    // END SOLUTION
 }
 
 // The tokens of a hypothesis as text, without <eos> (<unk> stays visible).

@@ -108,16 +108,19 @@ inline void check_fits(const GRUSeq2SeqActs& a, int B, int S, int T) {
 
 // ---- encoder: src (B,S) with lengths -> ctx (B,H) ----------------------------------------------
 inline void gru_seq2seq_encode(GRUSeq2Seq& m, GRUSeq2SeqActs& a, const int* src, const int* src_len, int B, int S) {
+    // BEGIN SOLUTION
     const int E = m.cfg.E, H = m.cfg.H;
     check_fits(a, B, S, 1);
     embedding_forward(a.src_x.data(), src, m.src_emb.data, B * S, E, m.cfg.Vs);  // e_s = E_src[x_s]
     // h_s = GRU_enc(e_s, h_{s−1}); ctx = h of the last position read (x_1 when reversed)
     gru_sequence_forward(a.enc_out.data(), a.ctx.data(), a.enc_c, a.src_x.data(), nullptr, src_len, m.enc, B, S, E,
                          H, m.cfg.reverse_source);
+    // END SOLUTION
 }
 
 // ---- the whole model with teacher forcing: returns the mean cross-entropy per target token -----
 inline float gru_seq2seq_forward(GRUSeq2Seq& m, GRUSeq2SeqActs& a, const Seq2SeqBatch& b) {
+    // BEGIN SOLUTION
     const int B = b.B, S = b.S, T = b.T, E = m.cfg.E, H = m.cfg.H, V = m.cfg.Vt;
     check_fits(a, B, S, T);
     gru_seq2seq_encode(m, a, b.src.data(), b.src_len.data(), B, S);
@@ -128,10 +131,12 @@ inline float gru_seq2seq_forward(GRUSeq2Seq& m, GRUSeq2SeqActs& a, const Seq2Seq
     linear_forward(a.logits.data(), a.dec_h.data(), m.W_out.data, m.b_out.data, B * T, H, V);  // W_out d_t + b_out
     return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), b.dec_out.data(), nullptr, B * T, V,
                                  Vocab::PAD, 0.0f);
+    // END SOLUTION
 }
 
 // Adds ∂L/∂θ into m.params.grad (the caller zeroes it). Must follow gru_seq2seq_forward on b.
 inline void gru_seq2seq_backward(GRUSeq2Seq& m, GRUSeq2SeqActs& a, const Seq2SeqBatch& b) {
+    // BEGIN SOLUTION
     const int B = b.B, S = b.S, T = b.T, E = m.cfg.E, H = m.cfg.H, V = m.cfg.Vt;
     const size_t BT = (size_t)B * T;
     std::fill(a.dlogits.begin(), a.dlogits.begin() + BT * V, 0.0f);
@@ -153,6 +158,7 @@ inline void gru_seq2seq_backward(GRUSeq2Seq& m, GRUSeq2SeqActs& a, const Seq2Seq
     gru_sequence_backward(a.dsrc_x.data(), nullptr, m.enc, nullptr, a.dctx.data(), a.enc_c, a.src_x.data(),
                           b.src_len.data(), B, S, E, H, m.cfg.reverse_source);
     embedding_backward(m.src_emb.grad, a.dsrc_x.data(), b.src.data(), B * S, E, m.cfg.Vs);
+    // END SOLUTION
 }
 
 // ---- decoding: one decoder step for decoding.hpp (state = d, SD = H) ---------------------------

@@ -265,3 +265,34 @@ TEST_CASE("ch01 checkpoint: save -> load gives the same translations") {
     CHECK(std::memcmp(lm.model->params.value.data(), m.params.value.data(), m.params.value.size() * 4) == 0);
     std::remove(path.c_str());
 }
+
+TEST_CASE("ch01 eval: BLEU per length bucket with hand-made translators (perfect = 100, empty = 0)") {
+    PairSet ps;
+    ps.pairs = {{"a b c d .", "w x y z ."}, {"a b c d .", "w x y z v ."}, {"e f g h i j k .", "p q r s t u v w ."},
+                {"a .", "z ."}};
+    std::vector<EvalItem> items = group_by_source(ps, {0, 1, 2, 3});
+    REQUIRE(items.size() == 3);  // "a b c d ." has two references
+    CHECK(items[0].refs.size() == 2);
+    CHECK(items[0].src_len == 5);
+    std::vector<std::string> all_tgt;
+    for (const auto& p : ps.pairs) all_tgt.push_back(p.tgt);
+    Vocab tv = Vocab::build(all_tgt, 1, 0);
+    auto perfect = [&](const std::vector<std::string>& srcs, int) {
+        std::vector<Hypothesis> out;
+        for (const auto& s : srcs)
+            for (const auto& it : items)
+                if (it.src == s) out.push_back({tv.encode(it.refs.back(), false, true), -1.0, -1.0, true});
+        return out;
+    };
+    auto empty = [&](const std::vector<std::string>& srcs, int) {
+        return std::vector<Hypothesis>(srcs.size(), Hypothesis{{Vocab::EOS}, -1.0, -1.0, true});
+    };
+    TranslationEval ev = evaluate_translations(items, perfect, tv, 1, 4);
+    CHECK(ev.corpus.bleu == doctest::Approx(100.0));
+    REQUIRE(ev.buckets.size() == 2);  // lengths 2 and 5 -> 1-4 and 5-8; length 8 -> 5-8
+    CHECK(ev.buckets[0].lo == 1);
+    CHECK(ev.buckets[0].n == 1);
+    CHECK(ev.buckets[1].n == 2);
+    CHECK(ev.buckets[1].bleu == doctest::Approx(100.0));
+    CHECK(evaluate_translations(items, empty, tv, 1, 4).corpus.bleu == 0.0);
+}

@@ -195,6 +195,7 @@ struct STNActs {
 
 // The spatial transformer alone: x (B,1,Hi,Hi) -> a.theta (B,6), a.grid, a.xs (B,1,Ho,Ho).
 inline void transformer_forward(STN& m, STNActs& a, const float* x, int B) {
+    // BEGIN SOLUTION
     const STNConfig& c = m.cfg;
     const BlockDims d1 = c.loc1(), d2 = c.loc2();
     float* cols = a.cols.data();
@@ -207,9 +208,11 @@ inline void transformer_forward(STN& m, STNActs& a, const float* x, int B) {
     else std::copy_n(a.lout.data(), (size_t)B * 6, a.theta.data());              // θ = the 6 outputs
     affine_grid_forward(a.grid.data(), a.theta.data(), B, c.H_out, c.H_out);       // eq. 1
     bilinear_sample_forward(a.xs.data(), x, a.grid.data(), B, 1, c.H_in, c.H_in, c.H_out, c.H_out);  // eq. 6
+    // END SOLUTION
 }
 // a.dxs holds ∂L/∂xs on entry; adds the localisation net's gradients. (No gradient for the pixels.)
 inline void transformer_backward(STN& m, STNActs& a, const float* x, int B) {
+    // BEGIN SOLUTION
     const STNConfig& c = m.cfg;
     const BlockDims d1 = c.loc1(), d2 = c.loc2();
     float* cols = a.cols.data();
@@ -233,6 +236,7 @@ inline void transformer_backward(STN& m, STNActs& a, const float* x, int B) {
                     d2.flat(), c.loc_fc);
     conv_block_backward(a.l1.dact.data(), m.l2_W.grad, m.l2_b.grad, a.l2, cols, a.l1.act.data(), m.l2_W.data, B, d2);
     conv_block_backward(nullptr, m.l1_W.grad, m.l1_b.grad, a.l1, cols, x, m.l1_W.data, B, d1);
+    // END SOLUTION
 }
 
 // x is (B,1,Hi,Hi), y (B) labels. Returns the mean cross-entropy; a.probs holds the softmax.

@@ -122,8 +122,8 @@ struct STN {
 
 // Kaiming (He) uniform weights, Var = 2/fan_in, and zero biases: every layer here feeds a relu.
 // (PyTorch's default, U(±1/√fan_in), has a sixth of that variance; on these small, mostly black
-// distorted digits it kept the loss near log 10 for longer: we measured 36 % validation accuracy
-// after 313 steps with it, where Kaiming gives 88 % after 860.)
+// distorted digits it keeps the loss near log 10 for longer: the baseline CNN, 3 epochs of 6,000
+// images, batch 64, reached a training accuracy of 32 % with it and 38 % with Kaiming.)
 inline void init_layer(Tensor& W, Tensor& b, int fan_in, Rng& rng) {
     init_kaiming_uniform(W, rng, fan_in);
     init_constant(b, 0.0f);

@@ -1,0 +1,133 @@
+// train.hpp — chapter 09's training loop, evaluation and checkpoints (main.cpp and the tests use them).
+// The batching helpers and EpochStats are chapter 00's (one home for each idea).
+#pragma once
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "chapters/00_foundations/train.hpp"
+#include "chapters/09_spatial_transformer/stn_model.hpp"
+#include "common/checkpoint.hpp"
+#include "common/data_types.hpp"
+#include "common/error.hpp"
+#include "common/optim.hpp"
+#include "common/progress.hpp"
+
+namespace ch09 {
+using namespace attn;
+using ch00::count_correct;
+using ch00::EpochStats;
+using ch00::fmt3;
+using ch00::gather_batch;
+
+// One pass over `train` in a fresh random order (drawn from rng); lr_at(step) is the schedule.
+// bar may be nullptr (tests).
+template <class LrFn>
+EpochStats train_epoch(STN& m, Adam& opt, const ImageSet& train, int batch, Rng& rng, LrFn lr_at, ProgressBar* bar) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<int> order(train.count);
+    std::iota(order.begin(), order.end(), 0);
+    rng.shuffle(order.begin(), order.end());
+    const int D = train.rows * train.cols;
+    STNActs acts;
+    acts.resize(batch, m.cfg);
+    Buf x((size_t)batch * D);
+    std::vector<int> y(batch);
+    double loss_sum = 0;
+    long correct = 0, seen = 0;
+    for (size_t i0 = 0; i0 < order.size(); i0 += batch) {
+        int B = (int)std::min<size_t>(batch, order.size() - i0);
+        gather_batch(x.data(), y.data(), train, order, i0, B);
+        float loss = stn_forward(m, acts, x.data(), y.data(), B);
+        m.params.zero_grad();
+        stn_backward(m, acts, x.data(), y.data(), B);
+        opt.lr = lr_at(opt.t);
+        opt.step(m.params);
+        loss_sum += (double)loss * B;
+        correct += count_correct(acts.probs.data(), y.data(), B, m.cfg.V);
+        seen += B;
+        if (bar) bar->update(seen, "loss=" + fmt3(loss_sum / seen) + ", acc=" + fmt3((double)correct / seen));
+    }
+    EpochStats st;
+    st.loss = loss_sum / std::max<long>(seen, 1), st.acc = (double)correct / std::max<long>(seen, 1);
+    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return st;
+}
+
+// Mean loss and accuracy over a whole set, in batches. predictions (optional) receives the
+// predicted class of every sample.
+inline EpochStats evaluate(STN& m, const ImageSet& data, int batch, std::vector<int>* predictions = nullptr) {
+    std::vector<int> order(data.count);
+    std::iota(order.begin(), order.end(), 0);
+    const int D = data.rows * data.cols, V = m.cfg.V;
+    STNActs acts;
+    acts.resize(batch, m.cfg);
+    Buf x((size_t)batch * D);
+    std::vector<int> y(batch);
+    double loss_sum = 0;
+    long correct = 0;
+    if (predictions) predictions->assign(data.count, 0);
+    for (size_t i0 = 0; i0 < order.size(); i0 += batch) {
+        int B = (int)std::min<size_t>(batch, order.size() - i0);
+        gather_batch(x.data(), y.data(), data, order, i0, B);
+        loss_sum += (double)stn_forward(m, acts, x.data(), y.data(), B) * B;
+        correct += count_correct(acts.probs.data(), y.data(), B, V);
+        if (predictions)
+            for (int b = 0; b < B; b++) {
+                const float* p = acts.probs.data() + (size_t)b * V;
+                (*predictions)[i0 + b] = (int)(std::max_element(p, p + V) - p);
+            }
+    }
+    EpochStats st;
+    st.loss = loss_sum / std::max(data.count, 1);
+    st.acc = (double)correct / std::max(data.count, 1);
+    return st;
+}
+
+// The transformer's output for images idx of `data`: xs (n,Ho,Ho) and θ (n,6). Needs cfg.stn.
+inline void rectify(STN& m, const ImageSet& data, const std::vector<int>& idx, Buf& xs, Buf& theta) {
+    const int n = (int)idx.size(), D = data.rows * data.cols, P = m.cfg.H_out * m.cfg.H_out;
+    STNActs acts;
+    acts.resize(n, m.cfg);
+    Buf x((size_t)n * D);
+    std::vector<int> y(n);
+    gather_batch(x.data(), y.data(), data, idx, 0, n);
+    transformer_forward(m, acts, x.data(), n);
+    xs.assign(acts.xs.begin(), acts.xs.begin() + (size_t)n * P);
+    theta.assign(acts.theta.begin(), acts.theta.begin() + (size_t)n * 6);
+}
+
+// ---- checkpoints: weights, Adam's state, the random stream and the epochs done ------------------
+inline std::string config_str(const STNConfig& c) {
+    std::string s;
+    for (int v : {c.H_in, c.H_out, (int)c.stn, (int)c.attention, c.loc_c1, c.loc_c2, c.loc_fc, c.cls_c1, c.cls_c2,
+                  c.cls_fc, c.V})
+        s += std::to_string(v) + " ";
+    return s;
+}
+inline void save_training_state(const std::string& path, const STN& m, const Adam& opt, const Rng& rng,
+                                int epochs_done) {
+    Checkpoint ck;
+    ck.add_bytes("config", config_str(m.cfg));
+    ck.add_params(m.params);
+    ck.add_adam(opt);
+    ck.add_rng(rng);
+    ck.add_bytes("epoch", std::to_string(epochs_done));
+    ck.save(path);
+}
+// Returns the number of epochs already done; a model of another configuration refuses the file
+// and is left untouched.
+inline int load_training_state(const std::string& path, STN& m, Adam& opt, Rng& rng) {
+    Checkpoint ck = Checkpoint::load(path);
+    if (ck.bytes("config") != config_str(m.cfg))
+        fail(path, "a checkpoint of this model configuration (" + config_str(m.cfg) + ")",
+             "found '" + ck.bytes("config") + "'; use the same --setting, --transform and --model as when saving");
+    ck.restore_params(m.params);
+    ck.restore_adam(opt);
+    ck.restore_rng(rng);
+    return std::stoi(ck.bytes("epoch"));
+}
+
+}  // namespace ch09

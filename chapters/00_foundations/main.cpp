@@ -160,11 +160,11 @@ static double matmul_gflops(int M, int K, int N, int threads) {
 // ---------------------------------------------------------------------------------------------
 // Figures: the loss curves, and the test digits the model got wrong.
 
-static void draw_figures(const std::string& out, const std::vector<double>& train_loss,
+static void draw_figures(const std::string& out, int first_epoch, const std::vector<double>& train_loss,
                          const std::vector<double>& val_loss, const ImageSet& test,
                          const std::vector<int>& pred, const std::string& dataset) {
     std::vector<double> ep(train_loss.size());
-    std::iota(ep.begin(), ep.end(), 1.0);
+    std::iota(ep.begin(), ep.end(), (double)first_epoch);
     Series tr{"train loss", ep, train_loss};
     Series va{"val loss", ep, val_loss};
     PlotOptions po;
@@ -193,13 +193,14 @@ static int run(int argc, char** argv) {
     f.lr = 1e-3f;
     f.out = "runs/00_foundations";
     MLPConfig cfg;
-    int val_count = 5000, max_train = 0;
+    int val_count = 5000, max_train = 0, stop_after = 0;
     Cli cli("00_foundations", "Chapter 00: a two-layer MLP with hand-written backprop on MNIST / Fashion-MNIST.");
     add_common_flags(cli, f);
     cli.flag("hidden", &cfg.H, "hidden units");
     cli.flag("dropout", &cfg.dropout, "dropout probability on the hidden layer");
     cli.flag("val", &val_count, "training images held out for validation");
     cli.flag("max-train", &max_train, "use at most this many training images (0: all)");
+    cli.flag("stop-after", &stop_after, "stop after this epoch of the planned --epochs (0: run them all); with --save, resume later with --load");
     cli.parse(argc, argv);
     if (f.quick) {  // a run of a few seconds: a slice of the data, two epochs
         if (!cli.was_set("epochs")) f.epochs = 2;
@@ -241,7 +242,8 @@ static int run(int argc, char** argv) {
     Cosine sched{f.lr, 0.0f, steps_per_epoch * f.epochs};
     auto lr_at = [&](long step) { return sched.lr(step); };
     double train_seconds = 0;
-    for (int epoch = first_epoch; epoch <= f.epochs; epoch++) {
+    int last_epoch = stop_after > 0 ? std::min(stop_after, f.epochs) : f.epochs;
+    for (int epoch = first_epoch; epoch <= last_epoch; epoch++) {
         ProgressBar bar(epoch, f.epochs, d.train.count);
         EpochStats tr = train_epoch(m, opt, d.train, f.batch, rng, lr_at, &bar);
         EpochStats va = evaluate(m, d.val, 500);
@@ -251,7 +253,7 @@ static int run(int argc, char** argv) {
                    ", val_acc=" + fmt3(va.acc));
     }
     if (!f.save.empty()) {
-        save_training_state(f.save, m, opt, rng, f.epochs);
+        save_training_state(f.save, m, opt, rng, std::max(last_epoch, first_epoch - 1));
         std::printf("saved %s\n", f.save.c_str());
     }
 
@@ -263,7 +265,7 @@ static int run(int argc, char** argv) {
                 seconds, nt);
 
     std::filesystem::create_directories(f.out);
-    if (!train_loss.empty()) draw_figures(f.out, train_loss, val_loss, d.test, pred, d.train.name);
+    if (!train_loss.empty()) draw_figures(f.out, first_epoch, train_loss, val_loss, d.test, pred, d.train.name);
     JsonObject j;
     j.set("chapter", std::string("00_foundations"));
     j.set("dataset", d.train.name);
@@ -271,7 +273,7 @@ static int run(int argc, char** argv) {
     j.set("train", (long)d.train.count);
     j.set("val", (long)d.val.count);
     j.set("test", (long)d.test.count);
-    j.set("epochs", (long)f.epochs);
+    j.set("epochs", (long)last_epoch);
     j.set("hidden", (long)cfg.H);
     j.set("params", (long)m.params.count());
     j.set("threads", (long)nt);

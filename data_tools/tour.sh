@@ -17,15 +17,15 @@ for exe in "$bin"/[0-9][0-9]_*; do
     secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
     m="$out/$name/metrics.json"
     key=$("$here/json_field.sh" "$m" metric)
-    rows+=("$(printf '%-28s %-16s %-14s %-8s %7.1f' "$name" "$("$here/json_field.sh" "$m" dataset)" \
+    rows+=("$(printf '%-24s %-20s %-14s %-8s %7.1f' "$name" "$("$here/json_field.sh" "$m" dataset)" \
       "$key" "$(printf '%.4f' "$("$here/json_field.sh" "$m" "$key")")" "$secs")")
   else
-    rows+=("$(printf '%-28s FAILED (exit code above)' "$name")")
+    rows+=("$(printf '%-24s FAILED (exit code above)' "$name")")
     status=1
   fi
 done
 echo
 echo "════════ summary (--quick runs; full runs: make results) ════════"
-printf '%-28s %-16s %-14s %-8s %7s\n' chapter dataset metric value seconds
+printf '%-24s %-20s %-14s %-8s %7s\n' chapter dataset metric value seconds
 for r in "${rows[@]}"; do echo "$r"; done
 exit $status

@@ -70,7 +70,10 @@ static Data load_data(const std::string& which, const std::string& data_dir, int
         std::string dir = find_dataset("mnist", data_dir, &looked);
         if (!dir.empty()) name = "mnist";
         else if (which == "mnist") fail_missing_dataset("mnist", looked);
-        else name = "fashion-mnist";
+        else {
+            std::printf("notice: MNIST not found (%s); using Fashion-MNIST\n", fetch_command("mnist").c_str());
+            name = "fashion-mnist";
+        }
     }
     if (name == "fashion-mnist") {
         std::string dir = find_dataset("fashion-mnist", data_dir, &looked);

@@ -214,7 +214,7 @@ static void save_bleu_vs_ch01(const std::string& path, const std::vector<Transla
     (void)ch01_path;
     PlotOptions o;
     o.title = ch01.empty() ? "ch02 additive attention: test BLEU by source length"
-                           : "test BLEU by source length: ch02 (attention) vs ch01 (dashed)";
+                           : "test BLEU by length: ch02 vs ch01 (dashed)";
     o.xlabel = "source length (tokens)", o.ylabel = "BLEU";
     o.ymin = 0, o.markers = true;
     save_line_plot(path, series, o);

@@ -79,7 +79,9 @@ static Settings parse_flags(int argc, char** argv) {
     cli.flag("emb", &s.E, "embedding size E");
     cli.flag("hidden", &s.H, "GRU hidden size H (each encoder direction and the decoder; the context is 2H)");
     cli.flag("attn", &s.A, "attention size A (rows of W and U, length of v)");
-    cli.flag("compare", &s.compare, "chapter 01's metrics.json: draw its BLEU by length beside this chapter's");
+    cli.flag("compare", &s.compare,
+             "chapter 01's metrics.json: draw its BLEU by length beside this chapter's (default: "
+             "OUT/../01_seq2seq/metrics.json when it exists and is on the same dataset)");
     cli.flag("beam", &s.beam, "beam width for the beam-search evaluation");
     cli.flag("alpha", &s.alpha, "length normalisation: score = log p / length^alpha");
     cli.flag("clip", &s.clip, "clip the global gradient norm to this (0 = off)");
@@ -103,6 +105,9 @@ static Settings parse_flags(int argc, char** argv) {
     }
     s.data.data = s.f.data, s.data.data_dir = s.f.data_dir, s.data.seed = (uint64_t)s.f.seed;
     if (s.f.out.empty()) s.f.out = "runs/02_additive_attention";
+    if (!s.compare.empty() && !std::filesystem::is_regular_file(s.compare))  // fail now, not after training
+        fail("--compare", "chapter 01's metrics.json, found no file '" + s.compare + "'",
+             "run build/bin/01_seq2seq first (same --data, --seed)");
     apply_common_flags(s.f);
     return s;
 }
@@ -327,7 +332,17 @@ int main(int argc, char** argv) try {
     std::vector<std::string> figures;
     std::string fig = s.f.out + "/02_additive_attention_bleu_by_length.png";
     std::vector<Ch01Bucket> ch01;
-    if (!s.compare.empty()) ch01 = read_ch01_buckets(s.compare, d.dataset);
+    if (!s.compare.empty()) {
+        ch01 = read_ch01_buckets(s.compare, d.dataset);
+    } else {  // chapter 01's run beside this one's (runs/01_seq2seq next to runs/02_...), when it matches
+        std::filesystem::path sib = std::filesystem::path(s.f.out).parent_path() / "01_seq2seq" / "metrics.json";
+        if (std::filesystem::exists(sib)) try {
+                ch01 = read_ch01_buckets(sib.string(), d.dataset);
+                s.compare = sib.string();
+            } catch (const attn::Error& e) {
+                std::printf("not comparing with %s: %s\n", sib.string().c_str(), e.what());
+            }
+    }
     save_bleu_vs_ch01(fig, evs, ch01, s.compare);
     std::printf("figure: %s%s\n", fig.c_str(),
                 ch01.empty() ? " (chapter 02 alone; --compare runs/01_seq2seq/metrics.json draws chapter 01 beside it)"
@@ -380,6 +395,7 @@ int main(int argc, char** argv) try {
     }
     metrics.set("bleu_by_length", buckets);
     metrics.set("figures", figures);
+    if (!ch01.empty()) metrics.set("compared_with", s.compare);
     metrics.save(s.f.out + "/metrics.json");
     std::printf("metrics: %s/metrics.json (test BLEU %.2f, %s)\n", s.f.out.c_str(), evs.back().corpus.bleu,
                 fmt_seconds(seconds).c_str());

@@ -198,7 +198,7 @@ static std::vector<Ch01Bucket> read_ch01_buckets(const std::string& path, const 
 
 // This chapter's greedy and beam curves, and chapter 01's (dashed) when given.
 static void save_bleu_vs_ch01(const std::string& path, const std::vector<TranslationEval>& evs,
-                              const std::vector<Ch01Bucket>& ch01, const std::string& ch01_path) {
+                              const std::vector<Ch01Bucket>& ch01) {
     std::vector<Series> series;
     for (const auto& e : evs) {
         Series sr;
@@ -216,7 +216,6 @@ static void save_bleu_vs_ch01(const std::string& path, const std::vector<Transla
         series.push_back(g);
         if (!bm.x.empty()) series.push_back(bm);
     }
-    (void)ch01_path;
     PlotOptions o;
     o.title = ch01.empty() ? "ch02 additive attention: test BLEU by source length"
                            : "test BLEU by length: ch02 vs ch01 (dashed)";
@@ -343,7 +342,7 @@ int main(int argc, char** argv) try {
                 std::printf("not comparing with %s: %s\n", sib.string().c_str(), e.what());
             }
     }
-    save_bleu_vs_ch01(fig, evs, ch01, s.compare);
+    save_bleu_vs_ch01(fig, evs, ch01);
     std::printf("figure: %s%s\n", fig.c_str(),
                 ch01.empty() ? " (chapter 02 alone; --compare runs/01_seq2seq/metrics.json draws chapter 01 beside it)"
                              : " (beside chapter 01's curve)");

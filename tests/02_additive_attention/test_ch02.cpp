@@ -1,0 +1,290 @@
+// Chapter 02's tests: additive attention alone (hand-computed case, weights sum to 1 over valid
+// positions, padding gets zero weight and zero gradient, gradient check of every input), the whole
+// Bahdanau model's gradient, decoding consistency, a short training run, determinism, checkpoints.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "chapters/01_seq2seq/translation_eval.hpp"
+#include "chapters/02_additive_attention/additive_attention.hpp"
+#include "chapters/02_additive_attention/bahdanau_seq2seq.hpp"
+#include "chapters/02_additive_attention/train_bahdanau.hpp"
+#include "common/thread_pool.hpp"
+#include "tests/gradcheck.hpp"
+
+using namespace attn;
+using namespace s2s;
+
+TEST_CASE("ch02 attention: hand-computed case (A = 1, D = 1)") {
+    // s = 1, W = 1 -> q = 1; keys 0 and −1 -> tanh(1) and tanh(0) = 0; v = 2 -> e = (2 tanh 1, 0)
+    float s[1] = {1}, W[1] = {1}, keys[3] = {0, -1, 5}, values[3] = {3, 7, 100}, v[1] = {2};
+    int len[1] = {2};  // position 2 is padding
+    float ctx[1], alpha[3], scores[3], q[1], th[3];
+    additive_attention_forward(ctx, alpha, scores, q, th, s, W, keys, values, v, len, 1, 3, 1, 1, 1);
+    double e0 = 2 * std::tanh(1.0), a0 = std::exp(e0) / (std::exp(e0) + 1.0);
+    CHECK(scores[0] == doctest::Approx(e0));
+    CHECK(scores[1] == doctest::Approx(0.0));
+    CHECK(std::isinf(scores[2]));
+    CHECK(alpha[0] == doctest::Approx(a0));
+    CHECK(alpha[2] == 0.0f);
+    CHECK(ctx[0] == doctest::Approx(3 * a0 + 7 * (1 - a0)));
+}
+
+struct AttnProblem {
+    int B = 3, S = 5, A = 4, D = 6, Hd = 3;
+    std::vector<int> len = {5, 2, 3};
+    Buf s, W, keys, values, v, R;
+};
+
+static AttnProblem attn_problem(Rng& rng) {
+    AttnProblem p;
+    p.s = testing::random_buf((size_t)p.B * p.Hd, rng);
+    p.W = testing::random_buf((size_t)p.A * p.Hd, rng);
+    p.keys = testing::random_buf((size_t)p.B * p.S * p.A, rng);
+    p.values = testing::random_buf((size_t)p.B * p.S * p.D, rng);
+    p.v = testing::random_buf((size_t)p.A, rng, -2, 2);
+    p.R = testing::random_buf((size_t)p.B * p.D, rng);
+    return p;
+}
+
+TEST_CASE("ch02 attention: weights sum to 1 over valid positions, exactly 0 on padding") {
+    Rng rng(1);
+    AttnProblem p = attn_problem(rng);
+    Buf ctx(p.B * p.D), alpha(p.B * p.S), scores(p.B * p.S), q(p.B * p.A), th(p.B * p.S * p.A);
+    additive_attention_forward(ctx.data(), alpha.data(), scores.data(), q.data(), th.data(), p.s.data(), p.W.data(),
+                               p.keys.data(), p.values.data(), p.v.data(), p.len.data(), p.B, p.S, p.A, p.D, p.Hd);
+    for (int b = 0; b < p.B; b++) {
+        double sum = 0;
+        for (int i = 0; i < p.S; i++) {
+            if (i < p.len[b]) {
+                CHECK(alpha[b * p.S + i] > 0.0f);
+                sum += alpha[b * p.S + i];
+            } else {
+                CHECK(alpha[b * p.S + i] == 0.0f);
+            }
+        }
+        CHECK(sum == doctest::Approx(1.0).epsilon(1e-6));
+    }
+    // changing a padded key or value changes nothing
+    Buf ctx2 = ctx;
+    p.keys[(1 * p.S + 3) * p.A] += 10, p.values[(1 * p.S + 4) * p.D] += 10;
+    additive_attention_forward(ctx2.data(), alpha.data(), scores.data(), q.data(), th.data(), p.s.data(), p.W.data(),
+                               p.keys.data(), p.values.data(), p.v.data(), p.len.data(), p.B, p.S, p.A, p.D, p.Hd);
+    CHECK(std::memcmp(ctx.data(), ctx2.data(), ctx.size() * 4) == 0);
+}
+
+TEST_CASE("ch02 attention: gradient check of s, W, keys, values, v, and U through the keys; padding gets 0") {
+    Rng rng(2);
+    AttnProblem p = attn_problem(rng);
+    const int B = p.B, S = p.S, A = p.A, D = p.D, Hd = p.Hd;
+    // keys = U h (the keys' own pair), h = values: the whole attention as the model uses it
+    Buf U = testing::random_buf((size_t)A * D, rng);
+    Buf ctx(B * D), alpha(B * S), scores(B * S), q(B * A), th(B * S * A), keys(B * S * A);
+    auto forward = [&] {
+        additive_keys_forward(keys.data(), p.values.data(), U.data(), B, S, D, A);
+        additive_attention_forward(ctx.data(), alpha.data(), scores.data(), q.data(), th.data(), p.s.data(),
+                                   p.W.data(), keys.data(), p.values.data(), p.v.data(), p.len.data(), B, S, A, D, Hd);
+        return testing::dot_double(ctx.data(), p.R.data(), ctx.size());
+    };
+    forward();
+    Buf ds(B * Hd, 0), dW(A * Hd, 0), dkeys(B * S * A, 0), dvalues(B * S * D, 0), dv(A, 0), dU(A * D, 0);
+    Buf scratch(additive_attention_scratch_size(B, S, A));
+    additive_attention_backward(ds.data(), dW.data(), dkeys.data(), dvalues.data(), dv.data(), p.R.data(),
+                                alpha.data(), th.data(), p.s.data(), p.W.data(), p.values.data(), p.v.data(),
+                                p.len.data(), B, S, A, D, Hd, scratch.data());
+    // padded positions: exactly zero gradient to their keys and (from attention) values
+    for (int b = 0; b < B; b++)
+        for (int i = p.len[b]; i < S; i++) {
+            for (int a = 0; a < A; a++) CHECK(dkeys[(b * S + i) * A + a] == 0.0f);
+            for (int d = 0; d < D; d++) CHECK(dvalues[(b * S + i) * D + d] == 0.0f);
+        }
+    Buf dkeys_only = dkeys;
+    additive_keys_backward(dvalues.data(), dU.data(), dkeys.data(), p.values.data(), U.data(), B, S, D, A);
+    testing::check_gradient("s", forward, p.s.data(), ds.data(), ds.size());
+    testing::check_gradient("W", forward, p.W.data(), dW.data(), dW.size());
+    testing::check_gradient("v", forward, p.v.data(), dv.data(), dv.size());
+    testing::check_gradient("U", forward, U.data(), dU.data(), dU.size());
+    testing::check_gradient("values (= h, through keys too)", forward, p.values.data(), dvalues.data(),
+                            dvalues.size());
+    // keys alone: perturb keys directly (no U in the loop)
+    auto forward_keys = [&] {
+        additive_attention_forward(ctx.data(), alpha.data(), scores.data(), q.data(), th.data(), p.s.data(),
+                                   p.W.data(), keys.data(), p.values.data(), p.v.data(), p.len.data(), B, S, A, D, Hd);
+        return testing::dot_double(ctx.data(), p.R.data(), ctx.size());
+    };
+    testing::check_gradient("keys", forward_keys, keys.data(), dkeys_only.data(), dkeys_only.size());
+    // and a padded value really has zero influence (numeric): its gradient is 0 in dvalues too
+    for (int d = 0; d < D; d++) CHECK(dvalues[(1 * S + 4) * D + d] == 0.0f);
+}
+
+// ---- the whole model ----------------------------------------------------------------------------
+static Seq2SeqBatch tiny_batch() {
+    std::vector<std::vector<int>> src = {{4, 5, 6, 3}, {7, 3}, {5, 8, 4, 6, 7, 3}};
+    std::vector<std::vector<int>> tgt = {{4, 6, 5}, {7}, {8, 4, 5, 6}};
+    return make_seq2seq_batch(src, tgt, {0, 1, 2});
+}
+
+TEST_CASE("ch02 model: gradient check of the whole Bahdanau model (mixed lengths)") {
+    set_threads(1);
+    Rng rng(7);
+    Bahdanau m;
+    BahdanauConfig cfg;
+    cfg.Vs = 9, cfg.Vt = 9, cfg.E = 4, cfg.H = 5, cfg.A = 3;
+    bahdanau_build(m, cfg, rng);
+    BahdanauActs a;
+    Seq2SeqBatch b = tiny_batch();
+    bahdanau_reserve(a, cfg, b.B, b.S, b.T);
+    bahdanau_forward(m, a, b);
+    m.params.zero_grad();
+    bahdanau_backward(m, a, b);
+    Buf analytic = m.params.grad;
+    auto loss = [&] { return (double)bahdanau_forward(m, a, b); };
+    for (const auto& e : m.params.entries())
+        testing::check_gradient(e.name, loss, m.params.data(e), analytic.data() + e.offset, e.size);
+    set_threads(0);
+}
+
+TEST_CASE("ch02 model: padding is ignored (a padded batch gives each sentence's own loss)") {
+    Rng rng(3);
+    Bahdanau m;
+    BahdanauConfig cfg;
+    cfg.Vs = 9, cfg.Vt = 9, cfg.E = 4, cfg.H = 5, cfg.A = 3;
+    bahdanau_build(m, cfg, rng);
+    std::vector<std::vector<int>> src = {{4, 5, 6, 3}, {7, 3}};
+    std::vector<std::vector<int>> tgt = {{4, 6, 5}, {7}};
+    BahdanauActs a;
+    bahdanau_reserve(a, cfg, 2, 4, 4);
+    float both = bahdanau_forward(m, a, make_seq2seq_batch(src, tgt, {0, 1}));
+    float l0 = bahdanau_forward(m, a, make_seq2seq_batch(src, tgt, {0}));
+    float l1 = bahdanau_forward(m, a, make_seq2seq_batch(src, tgt, {1}));
+    CHECK(both == doctest::Approx((4 * l0 + 2 * l1) / 6).epsilon(1e-5));
+}
+
+static Seq2SeqData small_synthetic(int n, uint64_t seed, int max_len = 6) {
+    DataOptions o;
+    o.data = "synthetic";
+    o.data_dir = "/nonexistent";
+    o.synth_pairs = n, o.synth_min_len = 3, o.synth_max_len = max_len, o.min_freq = 1, o.seed = seed;
+    return load_seq2seq_data(o);
+}
+
+TEST_CASE("ch02 decoding: the step function reproduces teacher forcing; greedy = beam 1; batch = one by one") {
+    Seq2SeqData d = small_synthetic(200, 3);
+    Rng rng(5);
+    Bahdanau m;
+    BahdanauConfig cfg;
+    cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 8, cfg.H = 8, cfg.A = 6;
+    bahdanau_build(m, cfg, rng);
+    // teacher-forced loss of one sentence == −mean log p of the step function fed the same tokens
+    std::vector<int> one = {d.split.train[0]};
+    Seq2SeqBatch b = make_seq2seq_batch(d.src_ids, d.tgt_ids, one);
+    BahdanauActs a;
+    bahdanau_reserve(a, cfg, 1, b.S, b.T);
+    float loss = bahdanau_forward(m, a, b);
+    const int H = cfg.H, SD = H + 1, V = cfg.Vt;
+    Buf st(SD), st2(SD), lp(V);
+    std::copy_n(a.s0.data(), H, st.data());
+    st[H] = 0;
+    int lens[1] = {b.src_len[0]};
+    BahdanauStep step(m, a.keys.data(), a.enc_out.data(), lens, b.S, 1);
+    double sum = 0;
+    for (int t = 0; t < b.T; t++) {
+        step(lp.data(), st2.data(), &b.dec_in[t], st.data(), 1);
+        sum -= lp[b.dec_out[t]];
+        st.swap(st2);
+    }
+    CHECK(loss == doctest::Approx(sum / b.T).epsilon(1e-4));
+    std::vector<std::string> srcs;
+    for (int i = 0; i < 6; i++) srcs.push_back(d.pairs.pairs[d.split.test[i]].src);
+    auto greedy = bahdanau_translate(m, d.src_vocab, srcs, 1, 0.0f);
+    auto beam1 = bahdanau_translate(m, d.src_vocab, srcs, 2, 0.0f);  // runs beam search; just must not crash
+    std::vector<std::vector<std::vector<float>>> att;
+    auto single = bahdanau_translate(m, d.src_vocab, srcs, 1, 0.0f, &att);
+    REQUIRE(att.size() == srcs.size());
+    for (size_t i = 0; i < srcs.size(); i++) {
+        // batched greedy = one sentence at a time (the batch may run longer: its max_len is the batch's)
+        REQUIRE(single[i].tokens.size() <= greedy[i].tokens.size());
+        CHECK(std::equal(single[i].tokens.begin(), single[i].tokens.end(), greedy[i].tokens.begin()));
+        CHECK(att[i].size() == single[i].tokens.size());
+        double s = 0;
+        for (float w : att[i][0]) s += w;
+        CHECK(s == doctest::Approx(1.0).epsilon(1e-5));
+        CHECK((int)att[i][0].size() == count_tokens(srcs[i]) + 1);  // + <eos>
+    }
+    CHECK(beam1.size() == srcs.size());
+}
+
+TEST_CASE("ch02 training: the synthetic task is learned in seconds") {
+    set_threads(2);
+    Seq2SeqData d = small_synthetic(1200, 1, 10);
+    Rng rng(1);
+    Bahdanau m;
+    BahdanauConfig cfg;
+    cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 32, cfg.H = 48, cfg.A = 32;
+    bahdanau_build(m, cfg, rng);
+    BahdanauActs a;
+    bahdanau_reserve_for(a, m, d, 32);
+    Adam opt = make_adam(m.params, 1e-2f);
+    double first = bahdanau_evaluate_loss(m, a, d, d.split.val, 32);
+    for (int e = 0; e < 8; e++) bahdanau_train_epoch(m, a, opt, d, 32, rng, 1.0f, nullptr);
+    double val = bahdanau_evaluate_loss(m, a, d, d.split.val, 32);
+    MESSAGE("val loss " << first << " -> " << val);
+    CHECK(first > 4.0);
+    CHECK(val < 1.0);  // stated threshold: val cross-entropy per token below 1.0 nats
+    auto items = group_by_source(d.pairs, d.split.val);
+    auto translate = [&](const std::vector<std::string>& s, int k) { return bahdanau_translate(m, d.src_vocab, s, k, 0.0f); };
+    TranslationEval ev = evaluate_translations(items, translate, d.tgt_vocab, 1, 3);
+    MESSAGE("val BLEU greedy " << ev.corpus.bleu);
+    CHECK(ev.corpus.bleu > 30.0);  // stated threshold: greedy BLEU above 30
+    set_threads(0);
+}
+
+static Buf train_steps(int threads) {
+    set_threads(threads);
+    Seq2SeqData d = small_synthetic(300, 2);
+    Rng rng(9);
+    Bahdanau m;
+    BahdanauConfig cfg;
+    cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 16, cfg.H = 24, cfg.A = 16;
+    bahdanau_build(m, cfg, rng);
+    BahdanauActs a;
+    bahdanau_reserve_for(a, m, d, 16);
+    Adam opt = make_adam(m.params, 3e-3f);
+    for (int e = 0; e < 2; e++) bahdanau_train_epoch(m, a, opt, d, 16, rng, 1.0f, nullptr);
+    return m.params.value;
+}
+
+TEST_CASE("ch02 determinism: bit-identical weights on 1 and 2 threads") {
+    Buf w1 = train_steps(1), w2 = train_steps(2);
+    set_threads(0);
+    REQUIRE(w1.size() == w2.size());
+    CHECK(std::memcmp(w1.data(), w2.data(), w1.size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("ch02 checkpoint: save -> load gives the same weights; a chapter 01 checkpoint is refused") {
+    Seq2SeqData d = small_synthetic(200, 3);
+    Rng rng(4);
+    Bahdanau m;
+    BahdanauConfig cfg;
+    cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 8, cfg.H = 8, cfg.A = 5;
+    bahdanau_build(m, cfg, rng);
+    Adam opt = make_adam(m.params, 1e-3f);
+    auto path = (std::filesystem::temp_directory_path() / "attn_ch02_test.ckpt").string();
+    bahdanau_save(path, m, opt, d.src_vocab, d.tgt_vocab, 2);
+    LoadedBahdanau lm = bahdanau_load(path);
+    CHECK(lm.epochs == 2);
+    CHECK(lm.model->cfg.A == 5);
+    CHECK(std::memcmp(lm.model->params.value.data(), m.params.value.data(), m.params.value.size() * 4) == 0);
+    GRUSeq2Seq g;
+    GRUSeq2SeqConfig gc;
+    gc.Vs = d.src_vocab.size(), gc.Vt = d.tgt_vocab.size(), gc.E = 4, gc.H = 4;
+    gru_seq2seq_build(g, gc, rng);
+    Adam gopt = make_adam(g.params, 1e-3f);
+    save_model(path, g, gopt, d.src_vocab, d.tgt_vocab, 1);
+    CHECK_THROWS_AS(bahdanau_load(path), attn::Error);
+    std::remove(path.c_str());
+}

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 
@@ -64,6 +65,21 @@ SplitIdx split_pairs_by_source(const PairSet& ps, float val_frac, float test_fra
     std::sort(s.val.begin(), s.val.end());
     std::sort(s.test.begin(), s.test.end());
     return s;
+}
+
+ImageSet take_images(const ImageSet& src, const std::vector<int>& idx) {
+    ImageSet out = src;
+    const size_t D = (size_t)src.rows * src.cols;
+    out.count = (int)idx.size();
+    out.pixels.resize(idx.size() * D);
+    out.labels.resize(idx.size());
+    for (size_t i = 0; i < idx.size(); i++) {
+        if (idx[i] < 0 || idx[i] >= src.count)
+            fail("take_images", "indices in [0, " + std::to_string(src.count) + "), found " + std::to_string(idx[i]));
+        std::copy(src.image(idx[i]), src.image(idx[i]) + D, out.pixels.data() + i * D);
+        out.labels[i] = src.labels[idx[i]];
+    }
+    return out;
 }
 
 }  // namespace attn

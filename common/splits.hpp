@@ -27,4 +27,8 @@ SplitIdx split_indices(int n, float val_frac, float test_frac, uint64_t seed);
 // whole groups allow), return pair indices.
 SplitIdx split_pairs_by_source(const PairSet& ps, float val_frac, float test_frac, uint64_t seed);
 
+// The images idx[0], idx[1], ... of src, in that order, as a set of their own (name, source and
+// class names kept): how a split's indices become a training or validation set.
+ImageSet take_images(const ImageSet& src, const std::vector<int>& idx);
+
 }  // namespace attn

@@ -47,19 +47,6 @@ struct Data {
     ImageSet train, val, test;
 };
 
-static ImageSet take(const ImageSet& src, const std::vector<int>& idx) {
-    ImageSet out = src;
-    const size_t D = (size_t)src.rows * src.cols;
-    out.count = (int)idx.size();
-    out.pixels.resize(idx.size() * D);
-    out.labels.resize(idx.size());
-    for (size_t i = 0; i < idx.size(); i++) {
-        std::copy(src.image(idx[i]), src.image(idx[i]) + D, out.pixels.data() + i * D);
-        out.labels[i] = src.labels[idx[i]];
-    }
-    return out;
-}
-
 static Data load_data(const std::string& which, const std::string& data_dir, int val_count, long seed,
                       int max_train) {
     Data d;
@@ -95,8 +82,8 @@ static Data load_data(const std::string& which, const std::string& data_dir, int
     // A validation set held out from the training images, chosen by the seed.
     SplitIdx s = split_indices(full_train.count, (float)val_count / full_train.count, 0.0f, (uint64_t)seed);
     if (max_train > 0 && (int)s.train.size() > max_train) s.train.resize(max_train);
-    d.train = take(full_train, s.train);
-    d.val = take(full_train, s.val);
+    d.train = take_images(full_train, s.train);
+    d.val = take_images(full_train, s.val);
     std::printf("data: %s from %s (train %s / val %s / test %s)\n", name.c_str(), full_train.source.c_str(),
                 with_commas(d.train.count).c_str(), with_commas(d.val.count).c_str(),
                 with_commas(d.test.count).c_str());

@@ -55,19 +55,6 @@ struct Data {
     DistortOptions distort;
 };
 
-static ImageSet take(const ImageSet& src, const std::vector<int>& idx) {
-    ImageSet out = src;
-    const size_t D = (size_t)src.rows * src.cols;
-    out.count = (int)idx.size();
-    out.pixels.resize(idx.size() * D);
-    out.labels.resize(idx.size());
-    for (size_t i = 0; i < idx.size(); i++) {
-        std::copy(src.image(idx[i]), src.image(idx[i]) + D, out.pixels.data() + i * D);
-        out.labels[i] = src.labels[idx[i]];
-    }
-    return out;
-}
-
 static Data load_data(const std::string& which, const std::string& data_dir, const std::string& setting,
                       int val_count, long seed, int max_train, int max_test) {
     Data d;
@@ -99,14 +86,14 @@ static Data load_data(const std::string& which, const std::string& data_dir, con
     }
     SplitIdx s = split_indices(full_train.count, (float)val_count / full_train.count, 0.0f, (uint64_t)seed);
     if (max_train > 0 && (int)s.train.size() > max_train) s.train.resize(max_train);
-    d.train_clean = take(full_train, s.train);
+    d.train_clean = take_images(full_train, s.train);
     if (max_test > 0 && max_test < test_clean.count) {
         std::vector<int> first(max_test);
         for (int i = 0; i < max_test; i++) first[i] = i;
-        test_clean = take(test_clean, first);
+        test_clean = take_images(test_clean, first);
     }
     d.distort = setting == "rts" ? distort_rts() : distort_seed_example();
-    d.val = make_distorted(take(full_train, s.val), d.distort, kValDistortSeed);
+    d.val = make_distorted(take_images(full_train, s.val), d.distort, kValDistortSeed);
     d.test = make_distorted(test_clean, d.distort, kTestDistortSeed);
     const DistortOptions& o = d.distort;
     std::printf("data: %s from %s (train %s / val %s / test %s)\n", name.c_str(), full_train.source.c_str(),

@@ -154,3 +154,18 @@ TEST_CASE("data_find: the flag wins; missing data lists the places looked and th
                          attn::Error);
     CHECK_THROWS_WITH_AS(attn::find_dataset("cifar", root.string(), &looked), doctest::Contains("expected one of mnist"), attn::Error);
 }
+
+TEST_CASE("take_images: picks images and labels in the given order; a bad index is an error") {
+    attn::ImageSet src;
+    src.name = "toy";
+    src.count = 3, src.rows = 1, src.cols = 2;
+    src.pixels = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f};
+    src.labels = {7, 8, 9};
+    attn::ImageSet t = attn::take_images(src, {2, 0});
+    CHECK(t.count == 2);
+    CHECK(t.name == "toy");
+    CHECK(t.labels == std::vector<int>{9, 7});
+    CHECK(t.pixels[0] == 0.5f);
+    CHECK(t.pixels[3] == 0.2f);
+    CHECK_THROWS_AS(attn::take_images(src, {3}), attn::Error);
+}

@@ -48,9 +48,12 @@ struct EpochStats {
     double grad_norm = 0;  // mean over steps, before clipping
 };
 
-// One pass over the train split. clip > 0 clips the global gradient norm. bar may be nullptr.
-inline EpochStats train_epoch(GRUSeq2Seq& m, GRUSeq2SeqActs& a, Adam& opt, const Seq2SeqData& d, int batch, Rng& rng,
-                              float clip, ProgressBar* bar) {
+// One pass over the train split, for any seq2seq model of chapters 01–04 and 07:
+//   forward(batch) -> mean loss per target token (teacher forcing), backward(batch) adds into params.grad.
+// clip > 0 clips the global gradient norm. bar may be nullptr.
+template <class Forward, class Backward>
+EpochStats train_epoch_with(ParamSet& params, Forward forward, Backward backward, Adam& opt, const Seq2SeqData& d,
+                            int batch, Rng& rng, float clip, ProgressBar* bar) {
     auto t0 = std::chrono::steady_clock::now();
     EpochStats st;
     double loss_sum = 0, norm_sum = 0;
@@ -58,11 +61,11 @@ inline EpochStats train_epoch(GRUSeq2Seq& m, GRUSeq2SeqActs& a, Adam& opt, const
     auto batches = make_batches(d, d.split.train, batch, rng, true);
     for (const auto& idx : batches) {
         Seq2SeqBatch b = make_seq2seq_batch(d.src_ids, d.tgt_ids, idx);
-        float loss = gru_seq2seq_forward(m, a, b);
-        m.params.zero_grad();
-        gru_seq2seq_backward(m, a, b);
-        norm_sum += clip > 0 ? clip_grad_norm(m.params, clip) : 0.0;
-        opt.step(m.params);
+        float loss = forward(b);
+        params.zero_grad();
+        backward(b);
+        norm_sum += clip > 0 ? clip_grad_norm(params, clip) : 0.0;
+        opt.step(params);
         int n = count_targets(b);
         loss_sum += (double)loss * n, tokens += n, seen += b.B;
         if (bar) bar->update(seen, metrics_str({{"loss", loss_sum / tokens}}));
@@ -73,18 +76,30 @@ inline EpochStats train_epoch(GRUSeq2Seq& m, GRUSeq2SeqActs& a, Adam& opt, const
     return st;
 }
 
-// Mean cross-entropy per target token over idx (teacher forcing, no update).
-inline double evaluate_loss(GRUSeq2Seq& m, GRUSeq2SeqActs& a, const Seq2SeqData& d, const std::vector<int>& idx,
-                            int batch) {
+// Mean cross-entropy per target token over idx (teacher forcing, no update), for any model.
+template <class Forward>
+double evaluate_loss_with(Forward forward, const Seq2SeqData& d, const std::vector<int>& idx, int batch) {
     Rng unused(0);
     double loss_sum = 0;
     long tokens = 0;
     for (const auto& bi : make_batches(d, idx, batch, unused, false)) {
         Seq2SeqBatch b = make_seq2seq_batch(d.src_ids, d.tgt_ids, bi);
         int n = count_targets(b);
-        loss_sum += (double)gru_seq2seq_forward(m, a, b) * n, tokens += n;
+        loss_sum += (double)forward(b) * n, tokens += n;
     }
     return loss_sum / std::max(tokens, 1L);
+}
+
+// Chapter 01's model through them.
+inline EpochStats train_epoch(GRUSeq2Seq& m, GRUSeq2SeqActs& a, Adam& opt, const Seq2SeqData& d, int batch, Rng& rng,
+                              float clip, ProgressBar* bar) {
+    return train_epoch_with(
+        m.params, [&](const Seq2SeqBatch& b) { return gru_seq2seq_forward(m, a, b); },
+        [&](const Seq2SeqBatch& b) { gru_seq2seq_backward(m, a, b); }, opt, d, batch, rng, clip, bar);
+}
+inline double evaluate_loss(GRUSeq2Seq& m, GRUSeq2SeqActs& a, const Seq2SeqData& d, const std::vector<int>& idx,
+                            int batch) {
+    return evaluate_loss_with([&](const Seq2SeqBatch& b) { return gru_seq2seq_forward(m, a, b); }, d, idx, batch);
 }
 
 // ---- checkpoints: weights, vocabularies and configuration (and Adam's state, to continue) -------

@@ -2,7 +2,6 @@
 // chapter 01's (its batching helpers and EpochStats are reused from train_seq2seq.hpp), over the
 // attention model.
 #pragma once
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -21,43 +20,16 @@ inline void bahdanau_reserve_for(BahdanauActs& a, const Bahdanau& m, const Seq2S
     bahdanau_reserve(a, m.cfg, batch, S, T);
 }
 
-// One pass over the train split. clip > 0 clips the global gradient norm. bar may be nullptr.
+// Chapter 01's model-agnostic loop (train_seq2seq.hpp) with this chapter's model.
 inline EpochStats bahdanau_train_epoch(Bahdanau& m, BahdanauActs& a, Adam& opt, const Seq2SeqData& d, int batch,
                                        Rng& rng, float clip, ProgressBar* bar) {
-    auto t0 = std::chrono::steady_clock::now();
-    EpochStats st;
-    double loss_sum = 0, norm_sum = 0;
-    long tokens = 0, seen = 0;
-    auto batches = make_batches(d, d.split.train, batch, rng, true);
-    for (const auto& idx : batches) {
-        Seq2SeqBatch b = make_seq2seq_batch(d.src_ids, d.tgt_ids, idx);
-        float loss = bahdanau_forward(m, a, b);
-        m.params.zero_grad();
-        bahdanau_backward(m, a, b);
-        norm_sum += clip > 0 ? clip_grad_norm(m.params, clip) : 0.0;
-        opt.step(m.params);
-        int n = count_targets(b);
-        loss_sum += (double)loss * n, tokens += n, seen += b.B;
-        if (bar) bar->update(seen, metrics_str({{"loss", loss_sum / tokens}}));
-    }
-    st.loss = loss_sum / std::max(tokens, 1L);
-    st.grad_norm = norm_sum / std::max<size_t>(batches.size(), 1);
-    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return st;
+    return train_epoch_with(
+        m.params, [&](const Seq2SeqBatch& b) { return bahdanau_forward(m, a, b); },
+        [&](const Seq2SeqBatch& b) { bahdanau_backward(m, a, b); }, opt, d, batch, rng, clip, bar);
 }
-
-// Mean cross-entropy per target token over idx (teacher forcing, no update).
 inline double bahdanau_evaluate_loss(Bahdanau& m, BahdanauActs& a, const Seq2SeqData& d, const std::vector<int>& idx,
                                      int batch) {
-    Rng unused(0);
-    double loss_sum = 0;
-    long tokens = 0;
-    for (const auto& bi : make_batches(d, idx, batch, unused, false)) {
-        Seq2SeqBatch b = make_seq2seq_batch(d.src_ids, d.tgt_ids, bi);
-        int n = count_targets(b);
-        loss_sum += (double)bahdanau_forward(m, a, b) * n, tokens += n;
-    }
-    return loss_sum / std::max(tokens, 1L);
+    return evaluate_loss_with([&](const Seq2SeqBatch& b) { return bahdanau_forward(m, a, b); }, d, idx, batch);
 }
 
 // ---- checkpoints ----------------------------------------------------------------------------------

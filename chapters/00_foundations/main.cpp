@@ -23,17 +23,15 @@
 #include "chapters/00_foundations/mlp.hpp"
 #include "chapters/00_foundations/train.hpp"
 #include "common/cli.hpp"
-#include "common/data_find.hpp"
 #include "common/error.hpp"
 #include "common/gradcheck.hpp"
-#include "common/idx.hpp"
+#include "common/image_data.hpp"
 #include "common/image_grid.hpp"
 #include "common/metrics_json.hpp"
 #include "common/plot.hpp"
 #include "common/schedule.hpp"
 #include "common/splits.hpp"
 #include "common/summary.hpp"
-#include "common/synth_images.hpp"
 #include "common/thread_pool.hpp"
 
 using namespace attn;
@@ -50,35 +48,10 @@ struct Data {
 static Data load_data(const std::string& which, const std::string& data_dir, int val_count, long seed,
                       int max_train) {
     Data d;
-    ImageSet full_train;
-    std::vector<std::string> looked;
-    std::string name = which;
-    if (which == "auto" || which == "mnist") {
-        std::string dir = find_dataset("mnist", data_dir, &looked);
-        if (!dir.empty()) name = "mnist";
-        else if (which == "mnist") fail_missing_dataset("mnist", looked);
-        else {
-            std::printf("notice: MNIST not found (%s); using Fashion-MNIST\n", fetch_command("mnist").c_str());
-            name = "fashion-mnist";
-        }
-    }
-    if (name == "fashion-mnist") {
-        std::string dir = find_dataset("fashion-mnist", data_dir, &looked);
-        if (dir.empty() && which == "fashion-mnist") fail_missing_dataset("fashion-mnist", looked);
-        if (dir.empty()) {
-            std::printf("data: no MNIST or Fashion-MNIST found (looked in %zu places); using synthetic digits\n",
-                        looked.size());
-            name = "synthetic";
-        }
-    }
-    if (name == "synthetic") {
-        full_train = synth_digits(20000, (uint64_t)seed);
-        d.test = synth_digits(4000, (uint64_t)seed + 1);
-    } else {
-        std::string dir = find_dataset(name, data_dir, &looked);
-        full_train = load_mnist_dir(dir, /*train=*/true, name);
-        d.test = load_mnist_dir(dir, /*train=*/false, name);
-    }
+    ImageData all = load_image_data(which, data_dir, (uint64_t)seed);
+    const std::string& name = all.name;
+    ImageSet& full_train = all.train;
+    d.test = std::move(all.test);
     // A validation set held out from the training images, chosen by the seed.
     SplitIdx s = split_indices(full_train.count, (float)val_count / full_train.count, 0.0f, (uint64_t)seed);
     if (max_train > 0 && (int)s.train.size() > max_train) s.train.resize(max_train);

@@ -27,9 +27,8 @@
 #include "chapters/09_spatial_transformer/stn_model.hpp"
 #include "chapters/09_spatial_transformer/train.hpp"
 #include "common/cli.hpp"
-#include "common/data_find.hpp"
 #include "common/error.hpp"
-#include "common/idx.hpp"
+#include "common/image_data.hpp"
 #include "common/image_grid.hpp"
 #include "common/metrics_json.hpp"
 #include "common/schedule.hpp"
@@ -59,31 +58,10 @@ static Data load_data(const std::string& which, const std::string& data_dir, con
                       int val_count, long seed, int max_train, int max_test) {
     Data d;
     ImageSet full_train, test_clean;
-    std::vector<std::string> looked;
-    std::string name = which;
-    if (which == "auto" || which == "mnist") {
-        std::string dir = find_dataset("mnist", data_dir, &looked);
-        if (!dir.empty()) name = "mnist";
-        else if (which == "mnist") fail_missing_dataset("mnist", looked);
-        else name = "fashion-mnist";
-    }
-    if (name == "fashion-mnist") {
-        std::string dir = find_dataset("fashion-mnist", data_dir, &looked);
-        if (dir.empty() && which == "fashion-mnist") fail_missing_dataset("fashion-mnist", looked);
-        if (dir.empty()) {
-            std::printf("data: no MNIST or Fashion-MNIST found (looked in %zu places); using synthetic digits\n",
-                        looked.size());
-            name = "synthetic";
-        }
-    }
-    if (name == "synthetic") {
-        full_train = synth_digits(20000, (uint64_t)seed);
-        test_clean = synth_digits(4000, (uint64_t)seed + 1);
-    } else {
-        std::string dir = find_dataset(name, data_dir, &looked);
-        full_train = load_mnist_dir(dir, /*train=*/true, name);
-        test_clean = load_mnist_dir(dir, /*train=*/false, name);
-    }
+    ImageData all = load_image_data(which, data_dir, (uint64_t)seed);
+    const std::string& name = all.name;
+    full_train = std::move(all.train);
+    test_clean = std::move(all.test);
     SplitIdx s = split_indices(full_train.count, (float)val_count / full_train.count, 0.0f, (uint64_t)seed);
     if (max_train > 0 && (int)s.train.size() > max_train) s.train.resize(max_train);
     d.train_clean = take_images(full_train, s.train);

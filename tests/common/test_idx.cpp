@@ -185,3 +185,16 @@ TEST_CASE("idx: random damage to headers and gzip streams is an attn::Error or a
     }
     CHECK(errors > 100);
 }
+
+#include "common/image_data.hpp"
+
+TEST_CASE("load_image_data: synthetic digits, explicit datasets that are missing, bad choices") {
+    attn::ImageData syn = attn::load_image_data("synthetic", "", 5);
+    CHECK(syn.name == "synthetic");
+    CHECK(syn.train.count == 20000);
+    CHECK(syn.test.count == 4000);
+    CHECK(syn.train.rows == 28);
+    CHECK_THROWS_WITH_AS(attn::load_image_data("mnist", "/nonexistent_attn_dir", 5),
+                         doctest::Contains("/nonexistent_attn_dir/mnist"), attn::Error);
+    CHECK_THROWS_WITH_AS(attn::load_image_data("cifar", "", 5), doctest::Contains("cifar"), attn::Error);
+}

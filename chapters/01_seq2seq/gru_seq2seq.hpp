@@ -16,11 +16,13 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "chapters/01_seq2seq/decoding.hpp"
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
+#include "chapters/01_seq2seq/translation_model.hpp"
 #include "common/buffer.hpp"
 #include "common/cross_entropy.hpp"
 #include "common/embedding.hpp"
@@ -209,6 +211,38 @@ inline std::vector<Hypothesis> gru_seq2seq_translate(GRUSeq2Seq& m, const Vocab&
         out.push_back(hyps.front());
     }
     return out;
+}
+
+// ---- the model as the shared driver sees it (translation_model.hpp) -------------------------------
+inline std::string gru_seq2seq_config_text(const GRUSeq2SeqConfig& c) {
+    return std::to_string(c.Vs) + " " + std::to_string(c.Vt) + " " + std::to_string(c.E) + " " +
+           std::to_string(c.H) + " " + std::to_string((int)c.reverse_source);
+}
+inline GRUSeq2SeqConfig gru_seq2seq_parse_config(const std::string& s, const std::string& where) {
+    GRUSeq2SeqConfig c;
+    int rev = 0;
+    if (std::sscanf(s.c_str(), "%d %d %d %d %d", &c.Vs, &c.Vt, &c.E, &c.H, &rev) != 5)
+        fail(where, "a chapter 01 model config 'Vs Vt E H reverse', found '" + s + "'",
+             "was this checkpoint written by 01_seq2seq?");
+    c.reverse_source = rev != 0;
+    return c;
+}
+
+// m and a must outlive the returned functions.
+inline TranslationModel gru_seq2seq_model(GRUSeq2Seq& m, GRUSeq2SeqActs& a) {
+    TranslationModel t;
+    t.kind = "gru_seq2seq";
+    t.title = "GRU encoder-decoder (E=" + std::to_string(m.cfg.E) + ", H=" + std::to_string(m.cfg.H) +
+              (m.cfg.reverse_source ? ", source reversed)" : ")");
+    t.config = gru_seq2seq_config_text(m.cfg);
+    t.params = &m.params;
+    t.reserve = [&m, &a](int B, int S, int T) { gru_seq2seq_reserve(a, m.cfg, B, S, T); };
+    t.forward = [&m, &a](const Seq2SeqBatch& b) { return gru_seq2seq_forward(m, a, b); };
+    t.backward = [&m, &a](const Seq2SeqBatch& b) { gru_seq2seq_backward(m, a, b); };
+    t.translate = [&m](const Vocab& sv, const std::vector<std::string>& srcs, int beam, float alpha, Alignments*) {
+        return gru_seq2seq_translate(m, sv, srcs, beam, alpha);
+    };
+    return t;
 }
 
 }  // namespace s2s

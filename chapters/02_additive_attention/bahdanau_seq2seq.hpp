@@ -19,11 +19,13 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "chapters/01_seq2seq/decoding.hpp"
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
+#include "chapters/01_seq2seq/translation_model.hpp"
 #include "chapters/02_additive_attention/additive_attention.hpp"
 #include "common/activations.hpp"
 #include "common/buffer.hpp"
@@ -298,7 +300,7 @@ struct BahdanauStep {
 // the weights α (one row per output token, one column per source token incl. <eos>).
 inline std::vector<Hypothesis> bahdanau_translate(Bahdanau& m, const Vocab& src_vocab,
                                                   const std::vector<std::string>& srcs, int beam, float alpha,
-                                                  std::vector<std::vector<std::vector<float>>>* attention = nullptr) {
+                                                  Alignments* attention = nullptr) {
     std::vector<std::vector<int>> ids;
     std::vector<int> idx;
     for (const auto& s : srcs) {
@@ -337,6 +339,36 @@ inline std::vector<Hypothesis> bahdanau_translate(Bahdanau& m, const Vocab& src_
     for (int r = 0; r < B; r++)
         out.push_back(beam_search(step, init.data() + (size_t)r * SD, SD, V, beam, 2 * tb.lengths[r] + 10, alpha).front());
     return out;
+}
+
+// ---- the model as the shared driver sees it (chapters/01_seq2seq/translation_model.hpp) ----------
+inline std::string bahdanau_config_text(const BahdanauConfig& c) {
+    return std::to_string(c.Vs) + " " + std::to_string(c.Vt) + " " + std::to_string(c.E) + " " + std::to_string(c.H) +
+           " " + std::to_string(c.A);
+}
+inline BahdanauConfig bahdanau_parse_config(const std::string& s, const std::string& where) {
+    BahdanauConfig c;
+    if (std::sscanf(s.c_str(), "%d %d %d %d %d", &c.Vs, &c.Vt, &c.E, &c.H, &c.A) != 5)
+        fail(where, "a chapter 02 model config 'Vs Vt E H A', found '" + s + "'",
+             "was this checkpoint written by 02_additive_attention?");
+    return c;
+}
+
+// m and a must outlive the returned functions.
+inline TranslationModel bahdanau_model(Bahdanau& m, BahdanauActs& a) {
+    TranslationModel t;
+    t.kind = "bahdanau";
+    t.title = "Bahdanau attention seq2seq (E=" + std::to_string(m.cfg.E) + ", H=" + std::to_string(m.cfg.H) +
+              ", A=" + std::to_string(m.cfg.A) + ", bidirectional encoder)";
+    t.config = bahdanau_config_text(m.cfg);
+    t.params = &m.params;
+    t.reserve = [&m, &a](int B, int S, int T) { bahdanau_reserve(a, m.cfg, B, S, T); };
+    t.forward = [&m, &a](const Seq2SeqBatch& b) { return bahdanau_forward(m, a, b); };
+    t.backward = [&m, &a](const Seq2SeqBatch& b) { bahdanau_backward(m, a, b); };
+    t.translate = [&m](const Vocab& sv, const std::vector<std::string>& srcs, int beam, float alpha, Alignments* att) {
+        return bahdanau_translate(m, sv, srcs, beam, alpha, att);
+    };
+    return t;
 }
 
 }  // namespace s2s

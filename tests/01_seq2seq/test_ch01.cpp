@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <set>
 #include <filesystem>
 #include <fstream>
@@ -12,7 +13,7 @@
 #include "chapters/01_seq2seq/decoding.hpp"
 #include "chapters/01_seq2seq/gru_seq2seq.hpp"
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
-#include "chapters/01_seq2seq/train_seq2seq.hpp"
+#include "chapters/01_seq2seq/translation_driver.hpp"
 #include "chapters/01_seq2seq/translation_eval.hpp"
 #include "common/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
@@ -186,11 +187,12 @@ TEST_CASE("ch01 training: short sentences of the synthetic task are learned in s
     cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 32, cfg.H = 64;
     gru_seq2seq_build(m, cfg, rng);
     GRUSeq2SeqActs a;
-    reserve_for(a, m, d, 32);
+    TranslationModel tm = gru_seq2seq_model(m, a);
+    reserve_for(tm, d, 32);
     Adam opt = make_adam(m.params, 1e-2f);
-    double first = evaluate_loss(m, a, d, d.split.val, 32);
-    for (int e = 0; e < 10; e++) train_epoch(m, a, opt, d, 32, rng, 1.0f, nullptr);
-    double val = evaluate_loss(m, a, d, d.split.val, 32);
+    double first = evaluate_loss(tm, d, d.split.val, 32);
+    for (int e = 0; e < 10; e++) train_epoch(tm, opt, d, 32, rng, 1.0f);
+    double val = evaluate_loss(tm, d, d.split.val, 32);
     MESSAGE("val loss " << first << " -> " << val);
     CHECK(first > 4.0);
     CHECK(val < 1.2);  // stated threshold: val cross-entropy per token below 1.2 nats
@@ -211,9 +213,10 @@ static Buf train_steps(int threads, int epochs) {
     cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 16, cfg.H = 24;
     gru_seq2seq_build(m, cfg, rng);
     GRUSeq2SeqActs a;
-    reserve_for(a, m, d, 16);
+    TranslationModel tm = gru_seq2seq_model(m, a);
+    reserve_for(tm, d, 16);
     Adam opt = make_adam(m.params, 3e-3f);
-    for (int e = 0; e < epochs; e++) train_epoch(m, a, opt, d, 16, rng, 1.0f, nullptr);
+    for (int e = 0; e < epochs; e++) train_epoch(tm, opt, d, 16, rng, 1.0f);
     return m.params.value;
 }
 
@@ -257,12 +260,17 @@ TEST_CASE("ch01 checkpoint: save -> load gives the same translations") {
     gru_seq2seq_build(m, cfg, rng);
     Adam opt = make_adam(m.params, 1e-3f);
     auto path = (std::filesystem::temp_directory_path() / "attn_ch01_test.ckpt").string();
-    save_model(path, m, opt, d.src_vocab, d.tgt_vocab, 3);
-    LoadedModel lm = load_model(path);
-    CHECK(lm.epochs == 3);
-    CHECK(lm.model->cfg.H == 8);
-    CHECK(lm.src_vocab.size() == d.src_vocab.size());
-    CHECK(std::memcmp(lm.model->params.value.data(), m.params.value.data(), m.params.value.size() * 4) == 0);
+    GRUSeq2SeqActs a;
+    save_translation_checkpoint(path, gru_seq2seq_model(m, a), opt, rng, d.src_vocab, d.tgt_vocab, 3);
+    TranslationCheckpoint ck = load_translation_checkpoint(path, "gru_seq2seq");
+    CHECK(ck.epochs == 3);
+    GRUSeq2Seq m2;
+    gru_seq2seq_build(m2, gru_seq2seq_parse_config(ck.config, path), rng);
+    ck.ck.restore_params(m2.params);
+    CHECK(m2.cfg.H == 8);
+    CHECK(ck.src_vocab.size() == d.src_vocab.size());
+    CHECK(std::memcmp(m2.params.value.data(), m.params.value.data(), m.params.value.size() * 4) == 0);
+    CHECK_THROWS_AS(load_translation_checkpoint(path, "bahdanau"), attn::Error);
     std::remove(path.c_str());
 }
 
@@ -295,4 +303,63 @@ TEST_CASE("ch01 eval: BLEU per length bucket with hand-made translators (perfect
     CHECK(ev.buckets[1].n == 2);
     CHECK(ev.buckets[1].bleu == doctest::Approx(100.0));
     CHECK(evaluate_translations(items, empty, tv, 1, 4).corpus.bleu == 0.0);
+}
+
+// The shared driver (translation_driver.hpp) on a tiny synthetic task: a run stopped after epoch 1,
+// saved, and resumed with --load must equal the uninterrupted run, bit for bit.
+static TranslationSettings tiny_settings(const std::string& out) {
+    TranslationSettings s;
+    s.chapter = "01_seq2seq", s.model_kind = "gru_seq2seq";
+    s.f.data = s.data.data = "synthetic";
+    s.data.synth_pairs = 300, s.data.synth_max_len = 8;
+    s.E = 8, s.H = 12, s.f.epochs = 2, s.f.batch = 16, s.f.out = out;
+    s.beam = 2, s.bleu_val = 20, s.examples = 1;
+    return s;
+}
+
+TEST_CASE("ch01 driver: --stop-after 1 --save, then --load, equals the uninterrupted run") {
+    auto dir = std::filesystem::temp_directory_path() / "attn_ch01_driver";
+    std::filesystem::create_directories(dir);
+    std::unique_ptr<GRUSeq2Seq> net;
+    GRUSeq2SeqActs acts;
+    const TranslationSettings* cur = nullptr;
+    auto make_model = [&](int Vs, int Vt, const std::string& config, Rng& rng) {
+        GRUSeq2SeqConfig c{.Vs = Vs, .Vt = Vt, .E = cur->E, .H = cur->H};
+        if (!config.empty()) c = gru_seq2seq_parse_config(config, "test");
+        net = std::make_unique<GRUSeq2Seq>();
+        gru_seq2seq_build(*net, c, rng);
+        return gru_seq2seq_model(*net, acts);
+    };
+    TranslationSettings whole = tiny_settings((dir / "whole").string());
+    cur = &whole;
+    TranslationRun a = run_translation_chapter(whole, make_model);
+    Buf w_whole = net->params.value;
+
+    std::string ck = (dir / "half.ckpt").string();
+    TranslationSettings first = tiny_settings((dir / "first").string());
+    first.stop_after = 1, first.f.save = ck;
+    cur = &first;
+    TranslationRun b1 = run_translation_chapter(first, make_model);
+    CHECK(b1.epochs_done == 1);
+    TranslationSettings second = tiny_settings((dir / "second").string());
+    second.f.load = ck;
+    cur = &second;
+    TranslationRun b2 = run_translation_chapter(second, make_model);
+
+    REQUIRE(a.train_loss.size() == 2);
+    REQUIRE(b2.train_loss.size() == 1);
+    CHECK(b1.train_loss[0] == a.train_loss[0]);
+    CHECK(b2.train_loss[0] == a.train_loss[1]);
+    CHECK(b2.test_loss == a.test_loss);
+    CHECK(b2.evs.back().corpus.bleu == a.evs.back().corpus.bleu);
+    CHECK(std::memcmp(net->params.value.data(), w_whole.data(), w_whole.size() * sizeof(float)) == 0);
+    CHECK(std::filesystem::exists(dir / "whole" / "metrics.json"));
+    CHECK(std::filesystem::exists(dir / "whole" / "01_seq2seq_synthetic_bleu_by_length.png"));
+
+    // a checkpoint of another model kind is refused, naming both
+    TranslationSettings wrong = tiny_settings((dir / "wrong").string());
+    wrong.model_kind = "bahdanau", wrong.f.load = ck;
+    cur = &wrong;
+    CHECK_THROWS_WITH_AS(run_translation_chapter(wrong, make_model), doctest::Contains("gru_seq2seq"), attn::Error);
+    std::filesystem::remove_all(dir);
 }

@@ -12,7 +12,8 @@
 #include "chapters/01_seq2seq/translation_eval.hpp"
 #include "chapters/02_additive_attention/additive_attention.hpp"
 #include "chapters/02_additive_attention/bahdanau_seq2seq.hpp"
-#include "chapters/02_additive_attention/train_bahdanau.hpp"
+#include "chapters/01_seq2seq/gru_seq2seq.hpp"
+#include "chapters/01_seq2seq/translation_driver.hpp"
 #include "common/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 
@@ -227,11 +228,12 @@ TEST_CASE("ch02 training: the synthetic task is learned in seconds") {
     cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 32, cfg.H = 48, cfg.A = 32;
     bahdanau_build(m, cfg, rng);
     BahdanauActs a;
-    bahdanau_reserve_for(a, m, d, 32);
+    TranslationModel tm = bahdanau_model(m, a);
+    reserve_for(tm, d, 32);
     Adam opt = make_adam(m.params, 1e-2f);
-    double first = bahdanau_evaluate_loss(m, a, d, d.split.val, 32);
-    for (int e = 0; e < 8; e++) bahdanau_train_epoch(m, a, opt, d, 32, rng, 1.0f, nullptr);
-    double val = bahdanau_evaluate_loss(m, a, d, d.split.val, 32);
+    double first = evaluate_loss(tm, d, d.split.val, 32);
+    for (int e = 0; e < 8; e++) train_epoch(tm, opt, d, 32, rng, 1.0f);
+    double val = evaluate_loss(tm, d, d.split.val, 32);
     MESSAGE("val loss " << first << " -> " << val);
     CHECK(first > 4.0);
     CHECK(val < 1.0);  // stated threshold: val cross-entropy per token below 1.0 nats
@@ -252,9 +254,10 @@ static Buf train_steps(int threads) {
     cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 16, cfg.H = 24, cfg.A = 16;
     bahdanau_build(m, cfg, rng);
     BahdanauActs a;
-    bahdanau_reserve_for(a, m, d, 16);
+    TranslationModel tm = bahdanau_model(m, a);
+    reserve_for(tm, d, 16);
     Adam opt = make_adam(m.params, 3e-3f);
-    for (int e = 0; e < 2; e++) bahdanau_train_epoch(m, a, opt, d, 16, rng, 1.0f, nullptr);
+    for (int e = 0; e < 2; e++) train_epoch(tm, opt, d, 16, rng, 1.0f);
     return m.params.value;
 }
 
@@ -274,17 +277,22 @@ TEST_CASE("ch02 checkpoint: save -> load gives the same weights; a chapter 01 ch
     bahdanau_build(m, cfg, rng);
     Adam opt = make_adam(m.params, 1e-3f);
     auto path = (std::filesystem::temp_directory_path() / "attn_ch02_test.ckpt").string();
-    bahdanau_save(path, m, opt, d.src_vocab, d.tgt_vocab, 2);
-    LoadedBahdanau lm = bahdanau_load(path);
-    CHECK(lm.epochs == 2);
-    CHECK(lm.model->cfg.A == 5);
-    CHECK(std::memcmp(lm.model->params.value.data(), m.params.value.data(), m.params.value.size() * 4) == 0);
+    BahdanauActs a;
+    save_translation_checkpoint(path, bahdanau_model(m, a), opt, rng, d.src_vocab, d.tgt_vocab, 2);
+    TranslationCheckpoint ck = load_translation_checkpoint(path, "bahdanau");
+    CHECK(ck.epochs == 2);
+    Bahdanau m2;
+    bahdanau_build(m2, bahdanau_parse_config(ck.config, path), rng);
+    ck.ck.restore_params(m2.params);
+    CHECK(m2.cfg.A == 5);
+    CHECK(std::memcmp(m2.params.value.data(), m.params.value.data(), m.params.value.size() * 4) == 0);
     GRUSeq2Seq g;
     GRUSeq2SeqConfig gc;
     gc.Vs = d.src_vocab.size(), gc.Vt = d.tgt_vocab.size(), gc.E = 4, gc.H = 4;
     gru_seq2seq_build(g, gc, rng);
     Adam gopt = make_adam(g.params, 1e-3f);
-    save_model(path, g, gopt, d.src_vocab, d.tgt_vocab, 1);
-    CHECK_THROWS_AS(bahdanau_load(path), attn::Error);
+    GRUSeq2SeqActs ga;
+    save_translation_checkpoint(path, gru_seq2seq_model(g, ga), gopt, rng, d.src_vocab, d.tgt_vocab, 1);
+    CHECK_THROWS_AS(load_translation_checkpoint(path, "bahdanau"), attn::Error);
     std::remove(path.c_str());
 }

@@ -207,14 +207,15 @@ static std::string draw_curves(const std::string& out, const std::vector<RunResu
 
 static int run(int argc, char** argv) {
     CommonFlags f;
-    f.epochs = 8;
+    f.epochs = 10;
     f.batch = 64;
     f.lr = 1e-3f;
     f.out = "runs/10_recurrent_attention";
     f.data_choices = {"auto", "mnist", "fashion-mnist", "synthetic"};
     std::string task_name = "translated60", which = "both", core = "rnn";
-    int val_count = 5000, max_train = 0, max_test = 0, glimpses = 0, scales = 0, patch = 0, hidden = 256, mc = 0;
-    float sigma = 0.1f, clip = 5.0f;
+    int val_count = 5000, max_train = 0, max_test = 0, glimpses = 0, scales = 0, patch = 0, hidden = 256, mc = 0,
+        loc_hidden = 0;
+    float sigma = 0.2f, clip = 5.0f;
     bool full = false, policy_to_core = false;
     Cli cli("10_recurrent_attention",
             "Chapter 10: the Recurrent Attention Model (glimpse sensor, core RNN, Gaussian location policy trained "
@@ -230,6 +231,7 @@ static int run(int argc, char** argv) {
     cli.flag("patch", &patch, "glimpse patch side, g (0: 8 for mnist28, 12 otherwise)");
     cli.flag("hidden", &hidden, "core hidden size (the glimpse vector has the same size)");
     cli.choice("core", &core, {"rnn", "lstm"}, "core network: relu RNN (paper) or LSTM");
+    cli.flag("loc-hidden", &loc_hidden, "location network: a relu hidden layer of this size before the mean (0: none)");
     cli.flag("sigma", &sigma, "standard deviation of the location policy, in [-1,1] image units");
     cli.flag("clip", &clip, "clip the gradient norm at this value (0: no clipping)");
     cli.flag("mc", &mc, "evaluation: 0 = look at the policy means; M >= 1 = average M sampled glimpse paths");
@@ -245,10 +247,12 @@ static int run(int argc, char** argv) {
     cli.range("scales", 0, 6);
     cli.range("patch", 0, 64);
     cli.range("hidden", 1, 4096);
+    cli.range("loc-hidden", 0, 4096);
     cli.parse(argc, argv);
-    if (f.quick) {  // well under a minute: a slice of the data, two short epochs
+    if (f.quick) {  // well under a minute: a slice of the data, two epochs of small batches
         if (!cli.was_set("epochs")) f.epochs = 2;
-        if (!cli.was_set("max-train")) max_train = 10000;
+        if (!cli.was_set("batch")) f.batch = 32;
+        if (!cli.was_set("max-train")) max_train = 12000;
         if (!cli.was_set("val")) val_count = 1000;
         if (!cli.was_set("max-test")) max_test = 2000;
     }
@@ -267,7 +271,7 @@ static int run(int argc, char** argv) {
     cfg.k = scales > 0 ? scales : (task.canvas == 0 ? 1 : task.canvas >= 100 ? 4 : 3);
     cfg.T = glimpses > 0 ? glimpses : (task.canvas >= 100 ? 8 : 6);
     cfg.C = cfg.G = hidden;
-    cfg.sigma = sigma, cfg.lstm = core == "lstm", cfg.detach_loc = !policy_to_core;
+    cfg.sigma = sigma, cfg.lstm = core == "lstm", cfg.detach_loc = !policy_to_core, cfg.Lh = loc_hidden;
     std::printf("glimpses: T=%d, %d scale%s of %dx%d (largest %dx%d), sigma %.2f, core %s, eval %s\n", cfg.T, cfg.k,
                 cfg.k > 1 ? "s" : "", cfg.g, cfg.g, cfg.g << (cfg.k - 1), cfg.g << (cfg.k - 1), cfg.sigma, core.c_str(),
                 mc == 0 ? "at the policy means" : ("averaging " + std::to_string(mc) + " sampled paths").c_str());

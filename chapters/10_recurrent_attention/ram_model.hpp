@@ -2,7 +2,8 @@
 //
 //            h_0 = 0
 //   for t = 0 .. T−1:
-//      μ_t = tanh(h_t W_μᵀ + b_μ)                 location network (the policy's mean)
+//      μ_t = tanh(h_t W_μᵀ + b_μ)                 location network (the policy's mean; cfg.Lh > 0
+//                                                 puts a relu hidden layer before it)
 //      b_t = h_t w_bᵀ + c_b                       baseline network (h_t detached)
 //      l_t = μ_t + σ ε_t      (sampled; clamp(l_t, −1, 1) is where the sensor looks; detached)
 //      g_t = f_g(ρ(x, l_t), l_t)                  glimpse sensor + glimpse network (glimpse.hpp)
@@ -50,9 +51,10 @@ struct RAMConfig {
     int Dg = 128, Dl = 128;   // "what" and "where" features
     int G = 256, C = 256;     // glimpse vector, core hidden size
     int V = 10;               // classes
-    float sigma = 0.1f;       // the location policy's standard deviation (in [−1,1] units)
+    float sigma = 0.2f;       // the location policy's standard deviation (in [−1,1] units)
     bool lstm = false;        // core: relu RNN (paper, MNIST tasks) or LSTM
     bool detach_loc = true;   // true: the policy gradient trains only the location net, not the core
+    int Lh = 0;               // location net: 0 = μ = tanh(h W_μᵀ + b_μ); > 0 = a relu hidden layer of Lh first
     int P() const { return k * g * g; }
 };
 
@@ -62,7 +64,8 @@ struct RAM {
     Tensor W_what, b_what, W_where, b_where, W_g, W_l, b_g;  // glimpse network (see glimpse.hpp)
     Tensor W_h, W_i, b_h;                                    // relu core: (C,C), (C,G), (C)
     LSTMParams lstm;                                         // LSTM core: W_ih (4C,G), W_hh (4C,C), biases
-    Tensor W_mu, b_mu;                                       // location net: (2,C), (2)
+    Tensor W_loc, b_loc;                                     // location net hidden layer (Lh > 0): (Lh,C), (Lh)
+    Tensor W_mu, b_mu;                                       // location net: (2,C or Lh), (2)
     Tensor W_b, b_b;                                         // baseline net: (1,C), (1)
     Tensor W_a, b_a;                                         // action net: (V,C), (V)
 };
@@ -93,7 +96,8 @@ inline void ram_init(RAM& m, const RAMConfig& c, Rng& rng) {
         p.add(m.W_h, "core.rnn.weight_hh", {c.C, c.C}), p.add(m.W_i, "core.rnn.weight_ih", {c.C, c.G});
         p.add(m.b_h, "core.rnn.bias", {c.C});
     }
-    p.add(m.W_mu, "location.weight", {2, c.C}), p.add(m.b_mu, "location.bias", {2});
+    if (c.Lh > 0) p.add(m.W_loc, "location.hidden.weight", {c.Lh, c.C}), p.add(m.b_loc, "location.hidden.bias", {c.Lh});
+    p.add(m.W_mu, "location.mean.weight", {2, c.Lh > 0 ? c.Lh : c.C}), p.add(m.b_mu, "location.mean.bias", {2});
     p.add(m.W_b, "baseline.weight", {1, c.C}), p.add(m.b_b, "baseline.bias", {1});
     p.add(m.W_a, "action.weight", {c.V, c.C}), p.add(m.b_a, "action.bias", {c.V});
     p.allocate();
@@ -106,7 +110,8 @@ inline void ram_init(RAM& m, const RAMConfig& c, Rng& rng) {
         init_linear(m.W_h, &m.b_h, c.C + c.G, rng);
         init_linear(m.W_i, nullptr, c.C + c.G, rng);
     }
-    init_linear(m.W_mu, &m.b_mu, c.C, rng);
+    if (c.Lh > 0) init_linear(m.W_loc, &m.b_loc, c.C, rng);
+    init_linear(m.W_mu, &m.b_mu, c.Lh > 0 ? c.Lh : c.C, rng);
     init_linear(m.W_b, &m.b_b, c.C, rng);
     init_linear(m.W_a, &m.b_a, c.C, rng);
 }
@@ -115,6 +120,7 @@ inline void ram_init(RAM& m, const RAMConfig& c, Rng& rng) {
 struct RAMActs {
     int B = 0;
     Buf mu, lraw, loc;                // (T,B,2) policy mean, the sample, where the sensor looked
+    Buf lh_pre, lh;                   // (T,B,Lh) the location net's hidden layer (Lh > 0)
     Buf base, logp, adv;              // (T,B) baseline, log π(l|μ), advantage R − b
     Buf rho;                          // (T,B,P) what the sensor saw
     Buf hg_pre, hg, hl_pre, hl;       // (T,B,Dg), (T,B,Dg), (T,B,Dl), (T,B,Dl)
@@ -125,11 +131,12 @@ struct RAMActs {
     Buf logits, probs;                // (B,V)
     Buf R;                            // (B) reward
     // backward
-    Buf dh, dcore, dmu, dbase, dg, dg_pre, dhg, dhl, dlogits, dc, dc2;
+    Buf dh, dcore, dmu, dlh, dbase, dg, dg_pre, dhg, dhl, dlogits, dc, dc2;
     void resize(int batch, const RAMConfig& cf) {
         B = batch;
         const size_t TB = (size_t)cf.T * B, C = cf.C;
         mu.resize(TB * 2), lraw.resize(TB * 2), loc.resize(TB * 2), dmu.resize(TB * 2);
+        lh_pre.resize(TB * cf.Lh), lh.resize(TB * cf.Lh), dlh.resize(TB * cf.Lh);
         base.resize(TB), logp.resize(TB), adv.resize(TB), dbase.resize(TB);
         rho.resize(TB * cf.P());
         hg_pre.resize(TB * cf.Dg), hg.resize(TB * cf.Dg), dhg.resize(TB * cf.Dg);
@@ -189,7 +196,12 @@ inline RAMLoss ram_forward(RAM& m, RAMActs& a, const float* x, const int* y, int
         const size_t r = (size_t)t * B;  // first row of step t
         const float* h = a.h.data() + r * C;
         float* mu = a.mu.data() + r * 2;
-        linear_forward(mu, h, m.W_mu.data, m.b_mu.data, B, C, 2);  // μ_t = tanh(h_t W_μᵀ + b_μ)
+        if (cf.Lh > 0) {  // μ_t = tanh(relu(h_t W_locᵀ + b_loc) W_μᵀ + b_μ)
+            float *pre = a.lh_pre.data() + r * cf.Lh, *lh = a.lh.data() + r * cf.Lh;
+            linear_forward(pre, h, m.W_loc.data, m.b_loc.data, B, C, cf.Lh);
+            relu_forward(lh, pre, B * cf.Lh);
+            linear_forward(mu, lh, m.W_mu.data, m.b_mu.data, B, cf.Lh, 2);
+        } else linear_forward(mu, h, m.W_mu.data, m.b_mu.data, B, C, 2);  // μ_t = tanh(h_t W_μᵀ + b_μ)
         tanh_forward(mu, mu, B * 2);
         linear_forward(a.base.data() + r, h, m.W_b.data, m.b_b.data, B, C, 1);  // b_t = h_t w_bᵀ + c_b
         if (fixed_lraw) {
@@ -237,8 +249,13 @@ inline void ram_backward(RAM& m, RAMActs& a, const int* y, int B, float w_policy
     if (w_policy != 0.0f) {
         policy_loss_backward(a.dmu.data(), a.lraw.data(), a.mu.data(), a.adv.data(), cf.sigma, N, B, w_policy);
         for (int i = 0; i < N * 2; i++) a.dmu[i] *= 1.0f - a.mu[i] * a.mu[i];
-        linear_backward(cf.detach_loc ? nullptr : a.dh.data(), m.W_mu.grad, m.b_mu.grad, a.dmu.data(), a.h.data(),
-                        m.W_mu.data, N, C, 2);
+        float* dh = cf.detach_loc ? nullptr : a.dh.data();
+        if (cf.Lh > 0) {  // (the hidden layer: pre = h W_locᵀ + b_loc, lh = relu(pre), μ-pre = lh W_μᵀ + b_μ)
+            std::fill(a.dlh.begin(), a.dlh.end(), 0.0f);
+            linear_backward(a.dlh.data(), m.W_mu.grad, m.b_mu.grad, a.dmu.data(), a.lh.data(), m.W_mu.data, N, cf.Lh, 2);
+            for (size_t i = 0; i < (size_t)N * cf.Lh; i++) a.dlh[i] = a.lh_pre[i] > 0.0f ? a.dlh[i] : 0.0f;
+            linear_backward(dh, m.W_loc.grad, m.b_loc.grad, a.dlh.data(), a.h.data(), m.W_loc.data, N, C, cf.Lh);
+        } else linear_backward(dh, m.W_mu.grad, m.b_mu.grad, a.dmu.data(), a.h.data(), m.W_mu.data, N, C, 2);
     }
     // L_baseline = mean (R − b)²; b = h w_bᵀ + c_b  →  dw_b, dc_b (h detached: no dh)
     if (w_baseline != 0.0f) {

@@ -195,7 +195,7 @@ inline GlimpseTrace trace_glimpses(RAM& m, const ImageSet& data, const std::vect
 // ---- checkpoints: weights, Adam's state, the random stream and the epochs done ------------------
 inline std::string config_str(const RAMConfig& c) {
     std::string s;
-    for (int v : {c.H, c.W, c.g, c.k, c.T, c.Dg, c.Dl, c.G, c.C, c.V, (int)c.lstm}) s += std::to_string(v) + " ";
+    for (int v : {c.H, c.W, c.g, c.k, c.T, c.Dg, c.Dl, c.G, c.C, c.V, (int)c.lstm, c.Lh}) s += std::to_string(v) + " ";
     return s;
 }
 inline void save_training_state(const std::string& path, const RAM& m, const Adam& opt, const Rng& rng,

@@ -248,6 +248,7 @@ static int run(int argc, char** argv) {
     cli.range("patch", 0, 64);
     cli.range("hidden", 1, 4096);
     cli.range("loc-hidden", 0, 4096);
+    cli.range("clip", 0, 1e9);
     cli.parse(argc, argv);
     if (f.quick) {  // well under a minute: a slice of the data, two epochs of small batches
         if (!cli.was_set("epochs")) f.epochs = 2;

@@ -21,6 +21,7 @@
 //
 // Shapes: B batch, T glimpses, H×W image (28 or 60 or 100), g patch side, k scales, V = 10 classes.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -325,7 +326,7 @@ static int run(int argc, char** argv) {
     j.set("glimpses", (long)cfg.T);
     j.set("scales", (long)cfg.k);
     j.set("patch", (long)cfg.g);
-    j.set("sigma", (double)cfg.sigma);
+    j.set("sigma", std::round((double)cfg.sigma * 1e6) / 1e6);  // 0.2, not 0.200000003
     j.set("core", core);
     j.set("mc", (long)mc);
     j.set("threads", (long)num_threads());

@@ -184,7 +184,7 @@ static std::string draw_glimpses(const std::string& out, const Data& d, const st
         for (int e = r0; e < std::min(n, r0 + per_row); e++) panels.push_back(below[e]);
     }
     std::string path = out + "/10_recurrent_attention_glimpses.png";
-    save_image_panels(path, panels, per_row, c.H > 80 ? 2 : 3, title);
+    save_image_panels(path, panels, per_row, c.H <= 32 ? 5 : c.H > 80 ? 2 : 3, title);  // captions fit under 28×28
     return path;
 }
 

@@ -1,0 +1,224 @@
+// train.hpp — chapter 10's tasks (plain, translated and cluttered canvases), the training loop,
+// evaluation with Monte-Carlo averaging, the glimpse trace for the figure, and checkpoints.
+// The batching helpers and EpochStats are chapter 00's (one home for each idea).
+#pragma once
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "chapters/00_foundations/train.hpp"
+#include "chapters/10_recurrent_attention/ram_model.hpp"
+#include "common/checkpoint.hpp"
+#include "common/data_types.hpp"
+#include "common/error.hpp"
+#include "common/optim.hpp"
+#include "common/progress.hpp"
+#include "common/splits.hpp"
+#include "common/synth_images.hpp"
+
+namespace ch10 {
+using namespace attn;
+using ch00::count_correct;
+using ch00::EpochStats;
+using ch00::fmt3;
+using ch00::gather_batch;
+
+// ---- tasks ------------------------------------------------------------------------------------
+// The paper's image tasks, built from 28×28 digits (common/synth_images.hpp):
+//   mnist28       the digit as it is
+//   translated60  the digit at a random place of a 60×60 black canvas
+//   cluttered60   the same plus 4 random 8×8 crops of other digits
+//   cluttered100  100×100 with 8 crops
+struct Task {
+    std::string name = "translated60";
+    int canvas = 60;   // 0: the 28×28 image as it is
+    int pieces = 0;    // clutter pieces
+    int piece = 8;     // their side
+};
+inline Task task_by_name(const std::string& name) {
+    if (name == "mnist28") return {name, 0, 0, 8};
+    if (name == "translated60") return {name, 60, 0, 8};
+    if (name == "cluttered60") return {name, 60, 4, 8};
+    if (name == "cluttered100") return {name, 100, 8, 8};
+    fail("--task", "one of mnist28, translated60, cluttered60, cluttered100, got '" + name + "'");
+}
+inline int task_side(const Task& t, int src_side) { return t.canvas > 0 ? t.canvas : src_side; }
+
+// The task's images made from src (deterministic by seed).
+inline ImageSet task_images(const ImageSet& src, const Task& t, uint64_t seed) {
+    if (t.canvas == 0) return src;
+    if (t.pieces > 0) return make_cluttered(src, t.canvas, t.pieces, t.piece, seed);
+    return make_translated(src, t.canvas, seed);
+}
+
+// Images idx[i0, i0+B) of src as a small set of their own (take_images would first copy all of src).
+inline ImageSet batch_images(const ImageSet& src, const std::vector<int>& idx, size_t i0, int B) {
+    ImageSet out;
+    out.name = src.name, out.source = src.source, out.num_classes = src.num_classes;
+    out.count = B, out.rows = src.rows, out.cols = src.cols;
+    out.pixels.resize((size_t)B * src.rows * src.cols), out.labels.resize(B);
+    gather_batch(out.pixels.data(), out.labels.data(), src, idx, i0, B);
+    return out;
+}
+
+// ---- training ---------------------------------------------------------------------------------
+struct TrainOptions {
+    float w_policy = 1.0f;    // λ_policy: 0 = the no-REINFORCE ablation
+    float w_baseline = 1.0f;  // λ_baseline
+    float clip = 5.0f;        // gradient-norm clipping (0: none)
+};
+
+struct TrainStats : EpochStats {
+    double ce = 0, policy = 0, baseline = 0;  // mean loss terms
+};
+
+// One pass over the clean images `clean` in a fresh random order (drawn from rng). Each batch's
+// canvases are made on the fly from seed + batch number, so every epoch (new seed) sees the digits
+// at fresh places, with fresh clutter drawn from the other digits of the batch. The policy noise ε
+// is drawn from rng. lr_at(step) is the schedule; bar may be nullptr (tests).
+template <class LrFn>
+TrainStats train_epoch(RAM& m, Adam& opt, const ImageSet& clean, const Task& task, uint64_t seed, int batch,
+                       Rng& rng, LrFn lr_at, const TrainOptions& o, ProgressBar* bar) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<int> order(clean.count);
+    std::iota(order.begin(), order.end(), 0);
+    rng.shuffle(order.begin(), order.end());
+    const RAMConfig& cf = m.cfg;
+    const int D = cf.H * cf.W;
+    RAMActs acts;
+    acts.resize(batch, cf);
+    Buf x((size_t)batch * D), eps((size_t)cf.T * batch * 2);
+    std::vector<int> y(batch), all(batch);
+    std::iota(all.begin(), all.end(), 0);
+    double ce = 0, pol = 0, bas = 0;
+    long correct = 0, seen = 0;
+    for (size_t i0 = 0; i0 < order.size(); i0 += batch) {
+        const int B = (int)std::min<size_t>(batch, order.size() - i0);
+        ImageSet imgs = task_images(batch_images(clean, order, i0, B), task, seed * 1000003u + i0 / batch);
+        if (imgs.rows * imgs.cols != D) fail("train_epoch", "images of " + std::to_string(cf.H) + "x" + std::to_string(cf.W));
+        gather_batch(x.data(), y.data(), imgs, all, 0, B);
+        for (size_t i = 0; i < (size_t)cf.T * B * 2; i++) eps[i] = rng.normal();
+        RAMLoss L = ram_forward(m, acts, x.data(), y.data(), B, eps.data());
+        m.params.zero_grad();
+        ram_backward(m, acts, y.data(), B, o.w_policy, o.w_baseline);
+        if (o.clip > 0) clip_grad_norm(m.params, o.clip);
+        opt.lr = lr_at(opt.t);
+        opt.step(m.params);
+        ce += (double)L.ce * B, pol += (double)L.policy * B, bas += (double)L.baseline * B;
+        correct += count_correct(acts.probs.data(), y.data(), B, cf.V);
+        seen += B;
+        if (bar)
+            bar->update(seen, "loss=" + fmt3((ce + o.w_policy * pol + o.w_baseline * bas) / seen) +
+                                  ", acc=" + fmt3((double)correct / seen));
+    }
+    TrainStats st;
+    const double n = (double)std::max<long>(seen, 1);
+    st.ce = ce / n, st.policy = pol / n, st.baseline = bas / n;
+    st.loss = st.ce + o.w_policy * st.policy + o.w_baseline * st.baseline;
+    st.acc = correct / n;
+    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return st;
+}
+
+// ---- evaluation -------------------------------------------------------------------------------
+// Accuracy over `data` (already the task's images). mc = 0: one pass looking at the policy's MEANS
+// (ε = 0, deterministic). mc = M ≥ 1: M sampled glimpse paths per image (noise from Rng(seed), the
+// same for every call), the class log-probabilities averaged over them (paper, sec. 4.1: Monte Carlo).
+// loss: the mean cross-entropy of the single passes. predictions (optional): the predicted classes.
+inline EpochStats evaluate(RAM& m, const ImageSet& data, int batch, int mc, uint64_t seed,
+                           std::vector<int>* predictions = nullptr) {
+    const RAMConfig& cf = m.cfg;
+    const int D = data.rows * data.cols, V = cf.V, passes = std::max(mc, 1);
+    if (D != cf.H * cf.W) fail("evaluate", "images of " + std::to_string(cf.H) + "x" + std::to_string(cf.W));
+    std::vector<int> order(data.count);
+    std::iota(order.begin(), order.end(), 0);
+    RAMActs acts;
+    acts.resize(batch, cf);
+    Buf x((size_t)batch * D), eps((size_t)cf.T * batch * 2, 0.0f), avg((size_t)batch * V);
+    std::vector<int> y(batch);
+    Rng rng(seed);
+    double loss = 0;
+    long correct = 0;
+    if (predictions) predictions->assign(data.count, 0);
+    for (size_t i0 = 0; i0 < order.size(); i0 += batch) {
+        const int B = (int)std::min<size_t>(batch, order.size() - i0);
+        gather_batch(x.data(), y.data(), data, order, i0, B);
+        std::fill(avg.begin(), avg.end(), 0.0f);
+        for (int p = 0; p < passes; p++) {
+            if (mc > 0)
+                for (size_t i = 0; i < (size_t)cf.T * B * 2; i++) eps[i] = rng.normal();
+            loss += (double)ram_forward(m, acts, x.data(), y.data(), B, eps.data()).ce * B / passes;
+            for (size_t i = 0; i < (size_t)B * V; i++) avg[i] += std::log(std::max(acts.probs[i], 1e-30f)) / passes;
+        }
+        correct += count_correct(avg.data(), y.data(), B, V);
+        if (predictions)
+            for (int b = 0; b < B; b++) {
+                const float* q = avg.data() + (size_t)b * V;
+                (*predictions)[i0 + b] = (int)(std::max_element(q, q + V) - q);
+            }
+    }
+    EpochStats st;
+    st.loss = loss / std::max(data.count, 1);
+    st.acc = (double)correct / std::max(data.count, 1);
+    return st;
+}
+
+// Where the model looked on images idx of `data`, and what it saw: loc (T,n,2) clamped locations,
+// rho (T,n,P) glimpses, probs (n,V). Uses the policy's means (mc = 0) or the first sampled path of
+// evaluate's noise stream otherwise.
+struct GlimpseTrace {
+    int n = 0;
+    Buf loc, rho, probs;
+};
+inline GlimpseTrace trace_glimpses(RAM& m, const ImageSet& data, const std::vector<int>& idx, int mc, uint64_t seed) {
+    const RAMConfig& cf = m.cfg;
+    GlimpseTrace tr;
+    tr.n = (int)idx.size();
+    RAMActs a;
+    a.resize(tr.n, cf);
+    Buf x((size_t)tr.n * cf.H * cf.W), eps((size_t)cf.T * tr.n * 2, 0.0f);
+    std::vector<int> y(tr.n);
+    gather_batch(x.data(), y.data(), data, idx, 0, tr.n);
+    Rng rng(seed);
+    if (mc > 0)
+        for (float& e : eps) e = rng.normal();
+    ram_forward(m, a, x.data(), y.data(), tr.n, eps.data());
+    tr.loc.assign(a.loc.begin(), a.loc.begin() + (size_t)cf.T * tr.n * 2);
+    tr.rho.assign(a.rho.begin(), a.rho.begin() + (size_t)cf.T * tr.n * cf.P());
+    tr.probs.assign(a.probs.begin(), a.probs.begin() + (size_t)tr.n * cf.V);
+    return tr;
+}
+
+// ---- checkpoints: weights, Adam's state, the random stream and the epochs done ------------------
+inline std::string config_str(const RAMConfig& c) {
+    std::string s;
+    for (int v : {c.H, c.W, c.g, c.k, c.T, c.Dg, c.Dl, c.G, c.C, c.V, (int)c.lstm, c.Lh}) s += std::to_string(v) + " ";
+    return s;
+}
+inline void save_training_state(const std::string& path, const RAM& m, const Adam& opt, const Rng& rng,
+                                int epochs_done) {
+    Checkpoint ck;
+    ck.add_bytes("config", config_str(m.cfg));
+    ck.add_params(m.params);
+    ck.add_adam(opt);
+    ck.add_rng(rng);
+    ck.add_bytes("epoch", std::to_string(epochs_done));
+    ck.save(path);
+}
+// Returns the number of epochs already done; a model of another configuration refuses the file
+// and is left untouched.
+inline int load_training_state(const std::string& path, RAM& m, Adam& opt, Rng& rng) {
+    Checkpoint ck = Checkpoint::load(path);
+    if (ck.bytes("config") != config_str(m.cfg))
+        fail(path, "a checkpoint of this model configuration (" + config_str(m.cfg) + ")",
+             "found '" + ck.bytes("config") + "'; use the same --task, --glimpses, --core and sizes as when saving");
+    ck.restore_params(m.params);
+    ck.restore_adam(opt);
+    ck.restore_rng(rng);
+    return std::stoi(ck.bytes("epoch"));
+}
+
+}  // namespace ch10

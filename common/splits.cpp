@@ -68,7 +68,9 @@ SplitIdx split_pairs_by_source(const PairSet& ps, float val_frac, float test_fra
 }
 
 ImageSet take_images(const ImageSet& src, const std::vector<int>& idx) {
-    ImageSet out = src;
+    ImageSet out;  // the description, not the pixels: copying src whole would cost the full set per call
+    out.name = src.name, out.source = src.source, out.rows = src.rows, out.cols = src.cols;
+    out.num_classes = src.num_classes, out.class_names = src.class_names;
     const size_t D = (size_t)src.rows * src.cols;
     out.count = (int)idx.size();
     out.pixels.resize(idx.size() * D);

@@ -54,16 +54,6 @@ inline ImageSet task_images(const ImageSet& src, const Task& t, uint64_t seed) {
     return make_translated(src, t.canvas, seed);
 }
 
-// Images idx[i0, i0+B) of src as a small set of their own (take_images would first copy all of src).
-inline ImageSet batch_images(const ImageSet& src, const std::vector<int>& idx, size_t i0, int B) {
-    ImageSet out;
-    out.name = src.name, out.source = src.source, out.num_classes = src.num_classes;
-    out.count = B, out.rows = src.rows, out.cols = src.cols;
-    out.pixels.resize((size_t)B * src.rows * src.cols), out.labels.resize(B);
-    gather_batch(out.pixels.data(), out.labels.data(), src, idx, i0, B);
-    return out;
-}
-
 // ---- training ---------------------------------------------------------------------------------
 struct TrainOptions {
     float w_policy = 1.0f;    // λ_policy: 0 = the no-REINFORCE ablation
@@ -97,7 +87,7 @@ TrainStats train_epoch(RAM& m, Adam& opt, const ImageSet& clean, const Task& tas
     long correct = 0, seen = 0;
     for (size_t i0 = 0; i0 < order.size(); i0 += batch) {
         const int B = (int)std::min<size_t>(batch, order.size() - i0);
-        ImageSet imgs = task_images(batch_images(clean, order, i0, B), task, seed * 1000003u + i0 / batch);
+        ImageSet imgs = task_images(take_images(clean, {order.begin() + i0, order.begin() + i0 + B}), task, seed * 1000003u + i0 / batch);
         if (imgs.rows * imgs.cols != D) fail("train_epoch", "images of " + std::to_string(cf.H) + "x" + std::to_string(cf.W));
         gather_batch(x.data(), y.data(), imgs, all, 0, B);
         for (size_t i = 0; i < (size_t)cf.T * B * 2; i++) eps[i] = rng.normal();

@@ -8,6 +8,7 @@
 #   make bench            matmul GFLOP/s beside OpenBLAS, loader speed
 #   make test-sanitize    the whole suite under AddressSanitizer + UBSan
 #   make results          every chapter's default run, collected into results/RESULTS.md
+#   make assignments      the student edition in assignments/: solution bodies become "not implemented" stubs
 #   make format           clang-format every source file
 #   make clean            remove build directories
 #
@@ -23,7 +24,7 @@ CHAPTER    ?=
 ARGS       ?=
 OUT        ?= runs
 
-.PHONY: all deps build run test bench test-sanitize results format clean
+.PHONY: all deps build run test bench test-sanitize assignments results format clean
 
 all: build
 
@@ -53,6 +54,12 @@ test-sanitize: deps
 	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" -DSANITIZE=ON -DWERROR=$(if $(filter 1,$(WERROR)),ON,OFF) >/dev/null
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 	@cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# The student edition: a copy of the course in ASSIGN (default assignments/) whose solution bodies are
+# stubs that throw "not implemented"; its `make test` fails on exactly the functions left to write.
+ASSIGN ?= assignments
+assignments: build
+	@$(BUILD)/bin/make_assignments --out $(ASSIGN)
 
 results: build
 	@data_tools/results.sh $(BUILD)/bin results

@@ -1,0 +1,47 @@
+// Tests for common/assignments: the stubs of `make assignments`.
+#include <doctest/doctest.h>
+
+#include "common/assignments.hpp"
+#include "common/error.hpp"
+
+using namespace attn;
+
+TEST_CASE("assignments: a solution body becomes a stub naming the file and the function") {
+    std::string src =
+        "// helper\n"
+        "template <class F>\n"
+        "inline float dot_forward(const float* a, const float* b,\n"
+        "                         int n) {\n"
+        "    float s = 0;\n"
+        "    // BEGIN SOLUTION\n"
+        "    for (int i = 0; i < n; i++) s += a[i] * b[i];\n"
+        "    // END SOLUTION\n"
+        "    return s;\n"
+        "}\n"
+        "void other() {\n"
+        "    int kept = 1;\n"
+        "}\n";
+    StubbedSource s = stub_solutions(src, "chapters/x/dot.hpp");
+    REQUIRE(s.functions.size() == 1);
+    CHECK(s.functions[0] == "dot_forward");
+    CHECK(s.text.find("s += a[i] * b[i]") == std::string::npos);  // the solution is gone
+    CHECK(s.text.find("    attn::fail(\"chapters/x/dot.hpp: dot_forward\", \"not implemented\"") != std::string::npos);
+    CHECK(s.text.find("// BEGIN SOLUTION\n    attn::fail") != std::string::npos);  // markers stay, indented stub
+    CHECK(s.text.find("    return s;\n}\nvoid other() {\n    int kept = 1;\n}\n") != std::string::npos);
+    CHECK(s.text.rfind("#include \"common/error.hpp\"", 0) == 0);  // the stub's attn::fail is declared
+    StubbedSource h = stub_solutions("#pragma once\nvoid g() {\n  // BEGIN SOLUTION\n  // END SOLUTION\n}\n", "g.hpp");
+    CHECK(h.text.rfind("#pragma once\n#include \"common/error.hpp\"", 0) == 0);
+}
+
+TEST_CASE("assignments: a file without markers is unchanged; unmatched markers are errors with the line") {
+    std::string plain = "int f(int x) {\n    return x;\n}";
+    StubbedSource s = stub_solutions(plain, "a.cpp");
+    CHECK(s.text == plain);
+    CHECK(s.functions.empty());
+    CHECK_THROWS_WITH_AS(stub_solutions("void f() {\n    // BEGIN SOLUTION\n}\n", "a.cpp"),
+                         doctest::Contains("a.cpp:2"), attn::Error);
+    CHECK_THROWS_WITH_AS(stub_solutions("void f() {\n    // END SOLUTION\n}\n", "b.cpp"),
+                         doctest::Contains("b.cpp:2"), attn::Error);
+    CHECK_THROWS_WITH_AS(stub_solutions("void f() {\n  // BEGIN SOLUTION\n  // BEGIN SOLUTION\n}\n", "c.cpp"),
+                         doctest::Contains("c.cpp:3"), attn::Error);
+}

@@ -201,8 +201,9 @@ struct AlignedLuong {
 
 inline void aligned_build(AlignedLuong& m, const LuongConfig& cfg, const AlignedConfig& ac, Rng& rng) {
     m.ac = ac;
-    m.align = make_aligner(ac, rng.next_u64());
-    luong_build(m.net, cfg, rng, m.align.get());
+    m.align = make_aligner(ac, 0);
+    luong_build(m.net, cfg, rng, m.align.get());  // soft: exactly chapter 03's model, same seed, same weights
+    if (HardAligner* h = m.hard()) h->rng.reseed(rng.next_u64());  // its own stream for the sampling
 }
 
 // One training step's gradient: hard attention re-runs the forward with SAMPLED positions, sets the

@@ -99,6 +99,7 @@ struct HardAligner : LuongAligner {
     std::vector<int> idx;         // (T,B)
     Buf dec_soft, dw, db;         // decoding scratch; the baseline's gradient summed over the steps
     std::vector<int> dec_idx;
+    std::vector<std::vector<float>>* record = nullptr;  // decoding: π_t of row 0 at every step (figures)
     float inv_n = 1.0f;           // 1 / (number of target tokens of the batch)
     double baseline_loss = 0;     // ½ Σ (b̂ − r)² / N of the last backward (for printing)
     HardAligner(float entropy_beta, uint64_t seed) : beta(entropy_beta), rng(seed) {}
@@ -120,6 +121,7 @@ struct HardAligner : LuongAligner {
             dec_soft.resize((size_t)B * S), dec_idx.resize(B);
             masked_softmax_forward(dec_soft.data(), e, nullptr, len, B, S);
             hard_sample_forward(dec_idx.data(), alpha, dec_soft.data(), len, false, rng, B, S);
+            if (record) record->emplace_back(dec_soft.begin(), dec_soft.begin() + len[0]);
             return;
         }
         float* st = soft.data() + (size_t)t * B_max * S_max;
@@ -234,7 +236,8 @@ inline double aligned_mean_entropy(AlignedLuong& m, LuongActs& a, const Seq2SeqD
         for (int t = 0; t < b.T; t++)
             for (int r = 0; r < b.B; r++) {
                 if (b.dec_out[(size_t)r * b.T + t] == Vocab::PAD) continue;
-                const float* row = h ? h->soft.data() + ((size_t)t * h->B_max + r) * h->S_max
+                // rows of step t are b.S apart in both caches (the step slots are B_max·S_max apart)
+                const float* row = h ? h->soft.data() + (size_t)t * h->B_max * h->S_max + (size_t)r * b.S
                                      : a.alpha.data() + ((size_t)t * b.B + r) * b.S;
                 sum += row_entropy(row, b.src_len[r]), n++;
             }

@@ -70,6 +70,26 @@ int main(int argc, char** argv) {
                             run, heatmap_sentences(run.test_items));
             std::printf("figure: %s\n", path.c_str());
             run.figures.push_back(path);
+            if (HardAligner* h = net->hard()) {  // the distribution π_t the positions are drawn from
+                auto one_hot = run.model.translate;
+                run.model.translate = [&](const Vocab& sv, const std::vector<std::string>& srcs, int beam, float alpha,
+                                          Alignments* att) {
+                    std::vector<std::vector<float>> pis;
+                    h->record = &pis;
+                    auto out = one_hot(sv, srcs, beam, alpha, att);
+                    h->record = nullptr;
+                    size_t k = 0;  // the same steps as the one-hot rows, sentence after sentence
+                    for (auto& sentence : *att)
+                        for (auto& row : sentence) row = pis[k++];
+                    return out;
+                };
+                std::string pi_path = run.fig("alignments_hard_distribution");
+                save_alignments(pi_path, "ch04 hard attention: the distribution pi the positions are drawn from", run,
+                                heatmap_sentences(run.test_items));
+                run.model.translate = one_hot;
+                std::printf("figure: %s\n", pi_path.c_str());
+                run.figures.push_back(pi_path);
+            }
             double H = aligned_mean_entropy(*net, acts, run.d, run.d.split.test, s.f.batch);
             std::printf("mean attention entropy (test, teacher forced%s): %.3f nats\n",
                         v == "hard" ? ", of the sampling distribution" : "", H);

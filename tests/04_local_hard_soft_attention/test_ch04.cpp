@@ -189,6 +189,27 @@ TEST_CASE("ch04 training: every variant learns the synthetic task in seconds") {
     set_threads(0);
 }
 
+TEST_CASE("ch04 entropy: hard's sampling distribution = soft's weights when nothing else differs") {
+    // Without input feeding the decoder states do not depend on the context, so hard attention's π_t
+    // is exactly soft attention's α_t (same seed, same weights): their mean entropies must agree —
+    // over batches shorter than the reserved S (the caches' step slots are wider than a batch).
+    Seq2SeqData d = small_synthetic(200, 3, 8);
+    LuongConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 8, .H = 8, .A = 6, .feed = false};
+    double H[2];
+    int k = 0;
+    for (const char* v : {"soft", "hard"}) {
+        Rng rng(3);
+        AlignedLuong m;
+        aligned_build(m, cfg, {.attention = v}, rng);
+        LuongActs a;
+        TranslationModel tm = aligned_model(m, a);
+        tm.reserve(16, 20, 20);  // wider than any batch here (sources ≤ 9 tokens)
+        H[k++] = aligned_mean_entropy(m, a, d, d.split.val, 16);
+    }
+    CHECK(H[0] > 0.1);
+    CHECK(H[1] == doctest::Approx(H[0]).epsilon(1e-5));
+}
+
 static Buf train_steps(int threads, const char* v) {
     set_threads(threads);
     Seq2SeqData d = small_synthetic(300, 2);

@@ -1,0 +1,270 @@
+// Chapter 04's model tests: chapter 03's Luong decoder with the local-m, local-p and hard aligners —
+// whole-model gradient checks (hard: with the sampled positions held fixed), REINFORCE reaching the
+// scores, the decoder step against teacher forcing, a short training run per variant, determinism on
+// 1, 2 and 3 threads, checkpoints. (The alignment functions alone: test_alignments.cpp.)
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "chapters/01_seq2seq/translation_driver.hpp"
+#include "chapters/01_seq2seq/translation_eval.hpp"
+#include "chapters/04_local_hard_soft_attention/aligned_luong.hpp"
+#include "common/thread_pool.hpp"
+#include "tests/gradcheck.hpp"
+
+using namespace attn;
+using namespace s2s;
+
+static Seq2SeqBatch tiny_batch() {
+    std::vector<std::vector<int>> src = {{4, 5, 6, 3}, {7, 3}, {5, 8, 4, 6, 7, 3}};
+    std::vector<std::vector<int>> tgt = {{4, 6, 5}, {7}, {8, 4, 5, 6}};
+    return make_seq2seq_batch(src, tgt, {0, 1, 2});
+}
+
+// The whole model's loss against finite differences. zero_ok: parameters whose gradient is 0 by design.
+static void check_model(AlignedLuong& m, const Seq2SeqBatch& b, const std::vector<std::string>& zero_ok) {
+    LuongActs a;
+    luong_reserve(a, m.net.cfg, b.B, b.S, b.T);
+    if (m.align) m.align->reserve(b.B, b.S, b.T);
+    luong_forward(m.net, a, b);
+    m.net.params.zero_grad();
+    aligned_backward(m, a, b);
+    Buf analytic = m.net.params.grad;
+    auto loss = [&] { return (double)luong_forward(m.net, a, b); };
+    for (const auto& e : m.net.params.entries()) {
+        GradCheckOptions o;
+        o.atol = 2e-4, o.rtol = 1e-2;
+        for (const auto& z : zero_ok)
+            if (e.name.rfind(z, 0) == 0) o.allow_zero = true;
+        testing::check_gradient(e.name, loss, m.net.params.data(e), analytic.data() + e.offset, e.size, o);
+    }
+}
+
+TEST_CASE("ch04 model: gradient check of the whole model with local-m (D = 1) and local-p, two scores each") {
+    set_threads(1);
+    for (LuongScore sc : {LuongScore::general, LuongScore::concat})
+        for (const char* v : {"local-m", "local-p"}) {
+            INFO(std::string(v) << ", score " << luong_score_name(sc));
+            Rng rng(7);
+            AlignedLuong m;
+            // local-p: D = 6 ≥ S, so the window is the whole sentence and never jumps under a perturbation
+            // (its integer edges are not differentiable); p_t still moves the Gaussian, so W_p, v_p get a gradient.
+            AlignedConfig ac{.attention = v, .D = std::string(v) == "local-p" ? 6 : 1};
+            aligned_build(m, {.Vs = 9, .Vt = 9, .E = 4, .H = 6, .A = 3, .score = sc}, ac, rng);
+            check_model(m, tiny_batch(), {});
+        }
+    set_threads(0);
+}
+
+TEST_CASE("ch04 model: gradient check of the hard model with the sampled positions fixed") {
+    set_threads(1);
+    for (LuongScore sc : {LuongScore::general, LuongScore::concat}) {
+        INFO("score " << luong_score_name(sc));
+        Rng rng(8);
+        AlignedLuong m;
+        aligned_build(m, {.Vs = 9, .Vt = 9, .E = 4, .H = 6, .A = 3, .score = sc}, {.attention = "hard"}, rng);
+        HardAligner* h = m.hard();
+        REQUIRE(h != nullptr);
+        Seq2SeqBatch b = tiny_batch();
+        LuongActs a;
+        luong_reserve(a, m.net.cfg, b.B, b.S, b.T), h->reserve(b.B, b.S, b.T);
+        h->sampling = true;
+        luong_forward(m.net, a, b);  // draw the positions once...
+        h->sampling = false, h->replay = true, h->reinforce = false;
+        // ...then everything but the draw: the cross-entropy through c_t = h̄_{i_t}. The scores and the
+        // baseline do not enter that loss (their gradient is REINFORCE's, checked in test_alignments.cpp).
+        check_model(m, b, {"attn.", "baseline."});
+        // with REINFORCE on, the score's parameters and the baseline do get a gradient
+        h->reinforce = true;
+        luong_forward(m.net, a, b);
+        m.net.params.zero_grad();
+        aligned_backward(m, a, b);
+        auto norm = [&](const char* name) {
+            const auto* e = m.net.params.find(name);
+            REQUIRE(e != nullptr);
+            double s = 0;
+            for (size_t i = 0; i < e->size; i++) s += std::abs(m.net.params.grad[e->offset + i]);
+            return s;
+        };
+        CHECK(norm(sc == LuongScore::general ? "attn.W_a" : "attn.v_a") > 0);
+        CHECK(norm("baseline.w") > 0);
+        CHECK(norm("baseline.b") > 0);
+    }
+    set_threads(0);
+}
+
+static Seq2SeqData small_synthetic(int n, uint64_t seed, int max_len = 6) {
+    DataOptions o;
+    o.data = "synthetic";
+    o.data_dir = "/nonexistent";
+    o.synth_pairs = n, o.synth_min_len = 3, o.synth_max_len = max_len, o.min_freq = 1, o.seed = seed;
+    return load_seq2seq_data(o);
+}
+
+TEST_CASE("ch04 decoding: the step function reproduces teacher forcing for local-m, local-p and hard (argmax)") {
+    Seq2SeqData d = small_synthetic(200, 3, 8);
+    for (const char* v : {"local-m", "local-p", "hard"}) {
+        INFO(std::string(v));
+        Rng rng(5);
+        AlignedLuong m;
+        LuongConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 8, .H = 8, .A = 6};
+        aligned_build(m, cfg, {.attention = v, .D = 1}, rng);
+        for (int k = 0; k < 3; k++) {
+            std::vector<int> one = {d.split.train[k]};
+            Seq2SeqBatch b = make_seq2seq_batch(d.src_ids, d.tgt_ids, one);
+            LuongActs a;
+            luong_reserve(a, cfg, 1, b.S, b.T), m.align->reserve(1, b.S, b.T);
+            luong_forward(m.net, a, b);  // hard: sampling is off outside training -> argmax, like decoding
+            const int H = cfg.H, SD = luong_state_size(cfg), V = cfg.Vt;
+            Buf st(SD, 0.0f), st2(SD), lp(V);
+            std::copy_n(a.h.data(), H, st.data());
+            int lens[1] = {b.src_len[0]};
+            LuongStep step(m.net, a.keys.data(), a.hbar.data(), lens, b.S, 1);
+            for (int t = 0; t < b.T; t++) {
+                step(lp.data(), st2.data(), &b.dec_in[t], st.data(), 1);
+                const int y = b.dec_out[t];
+                CHECK(lp[y] == doctest::Approx(std::log(a.probs[(size_t)t * V + y])).epsilon(1e-4));
+                st.swap(st2);
+            }
+        }
+        // translations run (greedy, beam) and record weights that respect the variant
+        std::vector<std::string> srcs;
+        for (int i = 0; i < 4; i++) srcs.push_back(d.pairs.pairs[d.split.test[i]].src);
+        Alignments att;
+        auto single = luong_translate(m.net, d.src_vocab, srcs, 1, 0.0f, &att);
+        auto beam = luong_translate(m.net, d.src_vocab, srcs, 3, 0.0f);
+        CHECK(beam.size() == srcs.size());
+        for (size_t i = 0; i < srcs.size(); i++)
+            for (size_t t = 0; t < att[i].size(); t++) {
+                int nonzero = 0;
+                for (float w : att[i][t]) nonzero += w > 0;
+                if (std::string(v) == "hard") CHECK(nonzero == 1);
+                else CHECK(nonzero <= 3);  // a window of 2D + 1 = 3 positions
+            }
+    }
+}
+
+// A short run on the synthetic task: returns the validation loss and greedy BLEU after `epochs`.
+static std::pair<double, double> train_variant(const char* v, int epochs, double* first) {
+    Seq2SeqData d = small_synthetic(1200, 1, 10);
+    Rng rng(1);
+    AlignedLuong m;
+    LuongConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 32, .H = 48, .A = 32,
+                    .score = LuongScore::scaled_dot};
+    aligned_build(m, cfg, {.attention = v, .D = 2, .beta = 0.01f}, rng);
+    LuongActs a;
+    TranslationModel tm = aligned_model(m, a);
+    reserve_for(tm, d, 32);
+    Adam opt = make_adam(m.net.params, 1e-2f);
+    *first = evaluate_loss(tm, d, d.split.val, 32);
+    for (int e = 0; e < epochs; e++) train_epoch(tm, opt, d, 32, rng, 1.0f);
+    double val = evaluate_loss(tm, d, d.split.val, 32);
+    auto items = group_by_source(d.pairs, d.split.val);
+    auto translate = [&](const std::vector<std::string>& s, int k) { return luong_translate(m.net, d.src_vocab, s, k, 0.0f); };
+    return {val, evaluate_translations(items, translate, d.tgt_vocab, 1, 3).corpus.bleu};
+}
+
+TEST_CASE("ch04 training: every variant learns the synthetic task in seconds") {
+    set_threads(1);
+    // stated thresholds (val cross-entropy per token, greedy val BLEU) after 6 epochs of 1,080 pairs;
+    // measured: local-m 0.83 / 46.3, local-p 1.79 / 4.1, hard 1.89 / 5.5. local-p and hard learn the words
+    // but not yet the alignment in 6 epochs (local-p reached 1.11 / 33.6 from another initialisation):
+    // their thresholds only say that the loss fell from ≈ 5.7 and that some n-grams are right.
+    struct Want {
+        const char* v;
+        double max_loss, min_bleu;
+    };
+    for (Want w : {Want{"local-m", 2.0, 15.0}, Want{"local-p", 2.1, 2.0}, Want{"hard", 2.2, 2.0}}) {
+        double first = 0;
+        auto [val, bleu] = train_variant(w.v, 6, &first);
+        MESSAGE(std::string(w.v) << ": val loss " << first << " -> " << val << ", val BLEU greedy " << bleu);
+        CHECK(first > 4.0);
+        CHECK(val < w.max_loss);
+        CHECK(bleu > w.min_bleu);
+    }
+    set_threads(0);
+}
+
+TEST_CASE("ch04 entropy: hard's sampling distribution = soft's weights when nothing else differs") {
+    // Without input feeding the decoder states do not depend on the context, so hard attention's π_t
+    // is exactly soft attention's α_t (same seed, same weights): their mean entropies must agree —
+    // over batches shorter than the reserved S (the caches' step slots are wider than a batch).
+    Seq2SeqData d = small_synthetic(200, 3, 8);
+    LuongConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 8, .H = 8, .A = 6, .feed = false};
+    double H[2];
+    int k = 0;
+    for (const char* v : {"soft", "hard"}) {
+        Rng rng(3);
+        AlignedLuong m;
+        aligned_build(m, cfg, {.attention = v}, rng);
+        LuongActs a;
+        TranslationModel tm = aligned_model(m, a);
+        tm.reserve(16, 20, 20);  // wider than any batch here (sources ≤ 9 tokens)
+        H[k++] = aligned_mean_entropy(m, a, d, d.split.val, 16);
+    }
+    CHECK(H[0] > 0.1);
+    CHECK(H[1] == doctest::Approx(H[0]).epsilon(1e-5));
+}
+
+static Buf train_steps(int threads, const char* v) {
+    set_threads(threads);
+    Seq2SeqData d = small_synthetic(300, 2);
+    Rng rng(9);
+    AlignedLuong m;
+    LuongConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 16, .H = 24, .A = 16};
+    aligned_build(m, cfg, {.attention = v, .D = 2}, rng);
+    LuongActs a;
+    TranslationModel tm = aligned_model(m, a);
+    reserve_for(tm, d, 16);
+    Adam opt = make_adam(m.net.params, 3e-3f);
+    for (int e = 0; e < 2; e++) train_epoch(tm, opt, d, 16, rng, 1.0f);
+    return m.net.params.value;
+}
+
+TEST_CASE("ch04 determinism: bit-identical weights on 1, 2 and 3 threads (hard sampling, local-p)") {
+    for (const char* v : {"hard", "local-p"}) {
+        INFO(std::string(v));
+        Buf w1 = train_steps(1, v), w2 = train_steps(2, v), w3 = train_steps(3, v);
+        REQUIRE(w1.size() == w2.size());
+        CHECK(std::memcmp(w1.data(), w2.data(), w1.size() * sizeof(float)) == 0);
+        CHECK(std::memcmp(w1.data(), w3.data(), w1.size() * sizeof(float)) == 0);
+    }
+    set_threads(0);
+}
+
+TEST_CASE("ch04 checkpoint: the variant, window and beta come back from the config; chapter 03's is refused") {
+    Seq2SeqData d = small_synthetic(200, 3);
+    Rng rng(4);
+    AlignedLuong m;
+    LuongConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 8, .H = 8, .A = 5, .score = LuongScore::dot};
+    aligned_build(m, cfg, {.attention = "local-p", .D = 3, .beta = 0.5f}, rng);
+    Adam opt = make_adam(m.net.params, 1e-3f);
+    auto path = (std::filesystem::temp_directory_path() / "attn_ch04_test.ckpt").string();
+    LuongActs a;
+    save_translation_checkpoint(path, aligned_model(m, a), opt, rng, d.src_vocab, d.tgt_vocab, 1);
+    TranslationCheckpoint ck = load_translation_checkpoint(path, "luong_aligned");
+    LuongConfig c2;
+    AlignedConfig a2;
+    aligned_parse_config(ck.config, path, &c2, &a2);
+    CHECK(a2.attention == "local-p");
+    CHECK(a2.D == 3);
+    CHECK(a2.beta == doctest::Approx(0.5));
+    CHECK(c2.score == LuongScore::dot);
+    AlignedLuong m2;
+    aligned_build(m2, c2, a2, rng);
+    ck.ck.restore_params(m2.net.params);
+    CHECK(std::memcmp(m2.net.params.value.data(), m.net.params.value.data(), m.net.params.value.size() * 4) == 0);
+    CHECK_THROWS_AS(load_translation_checkpoint(path, "luong"), attn::Error);
+    CHECK_THROWS_AS(aligned_parse_config("9 9 4 6 3 dot 1", path, &c2, &a2), attn::Error);
+    Luong l;
+    luong_build(l, cfg, rng);
+    Adam lopt = make_adam(l.params, 1e-3f);
+    LuongActs la;
+    save_translation_checkpoint(path, luong_model(l, la), lopt, rng, d.src_vocab, d.tgt_vocab, 1);
+    CHECK_THROWS_AS(load_translation_checkpoint(path, "luong_aligned"), attn::Error);
+    std::remove(path.c_str());
+}

@@ -179,6 +179,8 @@ inline TranslationCheckpoint load_translation_checkpoint(const std::string& path
 // Another chapter's BLEU by source length, from its metrics.json ("bleu_by_length": [{"lo", "hi",
 // "n", "bleu_greedy", "bleu_beam"}...]) — a minimal reader of that one layout, not a JSON parser.
 
+constexpr int kMinBucketToPlot = 10;
+
 struct OtherRun {
     std::string chapter, path;
     std::vector<double> mid, greedy, beam;  // bucket centres and BLEU (beam empty when not evaluated)
@@ -209,6 +211,7 @@ inline OtherRun read_other_run(const std::string& path, const std::string& datas
     };
     for (size_t o = t.find('{', at); o != std::string::npos && o < end; o = t.find('{', o + 1)) {
         size_t oe = t.find('}', o);
+        if (number(o, oe, "n") < kMinBucketToPlot) continue;
         r.mid.push_back(0.5 * (number(o, oe, "lo") + number(o, oe, "hi")));
         r.greedy.push_back(number(o, oe, "bleu_greedy"));
         double b = number(o, oe, "bleu_beam");
@@ -218,7 +221,9 @@ inline OtherRun read_other_run(const std::string& path, const std::string& datas
     return r;
 }
 
-// This chapter's greedy and beam curves, and the other run's (dashed) when given.
+// This chapter's greedy and beam curves, and the other run's (dashed) when given. Buckets of fewer
+// than kMinBucketToPlot sentences are left out of the figure (their corpus BLEU is noise; the
+// printed table keeps them).
 inline void save_bleu_by_length_vs(const std::string& path, const std::string& chapter,
                                    const std::vector<TranslationEval>& evs, const OtherRun* other) {
     std::string me = chapter.substr(0, 2), them = other ? other->chapter.substr(0, 2) : "";
@@ -226,7 +231,8 @@ inline void save_bleu_by_length_vs(const std::string& path, const std::string& c
     for (const auto& e : evs) {
         Series sr;
         sr.name = "ch" + me + " " + (e.beam <= 1 ? "greedy" : "beam=" + std::to_string(e.beam));
-        for (const auto& b : e.buckets) sr.x.push_back(0.5 * (b.lo + b.hi)), sr.y.push_back(b.bleu);
+        for (const auto& b : e.buckets)
+            if (b.n >= kMinBucketToPlot) sr.x.push_back(0.5 * (b.lo + b.hi)), sr.y.push_back(b.bleu);
         series.push_back(sr);
     }
     if (other) {

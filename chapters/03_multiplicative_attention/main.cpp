@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
         TranslationSettings s;
         s.chapter = "03_multiplicative_attention", s.model_kind = "luong";
         s.compare_with = "02_additive_attention";  // runs/02_additive_attention/metrics.json, when there: drawn beside
-        std::string score = "general";
+        std::string score = "scaled-dot";  // dot and general collapse onto one position at these sizes (README)
         int A = 256;
         bool feed = true;
         Cli cli(s.chapter, "Luong global attention (dot, general, concat, scaled-dot scores; input feeding) on fra-eng, "

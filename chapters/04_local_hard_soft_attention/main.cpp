@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
         int A = 256;
         bool feed = true;
         AlignedConfig ac;
+        ac.attention = "local-m";  // the default run shows this chapter's new mechanism (soft is chapter 03's)
         Cli cli(s.chapter, "Soft, hard (REINFORCE) and local (local-m, local-p) attention on chapter 03's Luong decoder, "
                            "on fra-eng or the synthetic translation task.");
         add_translation_flags(cli, s);

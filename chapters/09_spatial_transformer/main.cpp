@@ -184,7 +184,7 @@ static std::string draw_figure(const std::string& out, const std::string& settin
 
 static int run(int argc, char** argv) {
     CommonFlags f;
-    f.epochs = 8;
+    f.epochs = 10;
     f.batch = 64;
     f.lr = 4e-3f;
     f.out = "runs/09_spatial_transformer";

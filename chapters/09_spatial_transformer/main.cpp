@@ -213,6 +213,8 @@ static int run(int argc, char** argv) {
     cli.flag("cls-fc", &cls_fc, "classifier: hidden units of the first fully connected layer");
     cli.flag("warmup", &topt.warmup, "steps of linear learning-rate warm-up before the cosine decay");
     cli.flag("loc-lr", &topt.loc_lr_scale, "the localisation net's learning rate, as a fraction of --lr");
+    cli.range("warmup", 0, 1e9);
+    cli.range("loc-lr", 0, 1);
     cli.parse(argc, argv);
     if (f.quick) {  // well under a minute: a slice of the data, two epochs of small batches (750 steps:
                     // the loss sits near log 10 for the first few hundred steps on these distortions)

@@ -95,7 +95,7 @@ struct STNConfig {
     bool stn = true;                   // false: the baseline, the classifier on the raw input
     bool attention = false;            // true: θ = [[s,0,tx],[0,s,ty]] (3 numbers); false: full affine (6)
     int loc_c1 = 8, loc_c2 = 10, loc_fc = 32;   // localisation net
-    int cls_c1 = 16, cls_c2 = 32, cls_fc = 64;  // classifier
+    int cls_c1 = 16, cls_c2 = 48, cls_fc = 128; // classifier
     int V = 10;                        // classes
     int n_theta() const { return attention ? 3 : 6; }
     int cls_side() const { return stn ? H_out : H_in; }
@@ -118,6 +118,9 @@ struct STN {
     Tensor c2_W, c2_b;   // (cls_c2,cls_c1,5,5), (cls_c2)
     Tensor c3_W, c3_b;   // (cls_fc, cls2.flat), (cls_fc)
     Tensor c4_W, c4_b;   // (V, cls_fc), (V)
+    // The localisation net's parameters (declared first in stn_init) are the first loc_param_count()
+    // values of params: everything before the classifier's first tensor (alignment padding included).
+    size_t loc_param_count() const { return cfg.stn ? (size_t)(c1_W.data - params.value.data()) : 0; }
 };
 
 // Kaiming (He) uniform weights, Var = 2/fan_in, and zero biases: every layer here feeds a relu.

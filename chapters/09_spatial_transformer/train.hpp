@@ -22,10 +22,30 @@ using ch00::EpochStats;
 using ch00::fmt3;
 using ch00::gather_batch;
 
-// One pass over `train` in a fresh random order (drawn from rng); lr_at(step) is the schedule.
-// bar may be nullptr (tests).
+// One Adam step in which the localisation net moves with loc_lr_scale times the classifier's
+// learning rate (the paper trains it with a smaller one: θ that jumps around gives the classifier
+// a different image every step). Adam's moments m, v do not depend on lr, so the step with lr·ρ is
+// the full step scaled by ρ:   p_loc ← p_loc_old + ρ·(p_loc_new − p_loc_old).
+// The localisation tensors come first in m.params (stn_init), so they are one prefix of the buffer;
+// `old` is scratch for it.
+inline void adam_step_scaled_loc(STN& m, Adam& opt, float loc_lr_scale, Buf& old) {
+    const size_t n = m.loc_param_count();
+    if (loc_lr_scale == 1.0f || n == 0) {
+        opt.step(m.params);
+        return;
+    }
+    float* p = m.params.value.data();
+    if (m.l1_W.data != p) fail("adam_step_scaled_loc", "the localisation net first in m.params", "see stn_init");
+    old.assign(p, p + n);
+    opt.step(m.params);
+    for (size_t i = 0; i < n; i++) p[i] = old[i] + loc_lr_scale * (p[i] - old[i]);
+}
+
+// One pass over `train` in a fresh random order (drawn from rng); lr_at(step) is the schedule and
+// loc_lr_scale the localisation net's share of it. bar may be nullptr (tests).
 template <class LrFn>
-EpochStats train_epoch(STN& m, Adam& opt, const ImageSet& train, int batch, Rng& rng, LrFn lr_at, ProgressBar* bar) {
+EpochStats train_epoch(STN& m, Adam& opt, const ImageSet& train, int batch, Rng& rng, LrFn lr_at, ProgressBar* bar,
+                       float loc_lr_scale = 1.0f) {
     auto t0 = std::chrono::steady_clock::now();
     std::vector<int> order(train.count);
     std::iota(order.begin(), order.end(), 0);
@@ -33,7 +53,7 @@ EpochStats train_epoch(STN& m, Adam& opt, const ImageSet& train, int batch, Rng&
     const int D = train.rows * train.cols;
     STNActs acts;
     acts.resize(batch, m.cfg);
-    Buf x((size_t)batch * D);
+    Buf x((size_t)batch * D), loc_old;
     std::vector<int> y(batch);
     double loss_sum = 0;
     long correct = 0, seen = 0;
@@ -44,7 +64,7 @@ EpochStats train_epoch(STN& m, Adam& opt, const ImageSet& train, int batch, Rng&
         m.params.zero_grad();
         stn_backward(m, acts, x.data(), y.data(), B);
         opt.lr = lr_at(opt.t);
-        opt.step(m.params);
+        adam_step_scaled_loc(m, opt, loc_lr_scale, loc_old);
         loss_sum += (double)loss * B;
         correct += count_correct(acts.probs.data(), y.data(), B, m.cfg.V);
         seen += B;

@@ -2,6 +2,7 @@
 // included), the identity start, a short training run, determinism across threads, resume.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -203,6 +204,48 @@ TEST_CASE("ch09 model: four epochs on 3,000 distorted digits reach 75% on 1,000 
     CHECK(moved / 8 > 0.05);
 }
 
+TEST_CASE("ch09 model: a slower localisation net moves by loc_lr_scale times Adam's step, the classifier by all of it") {
+    OneThread one;
+    ImageSet train = distorted_digits(64, 6);
+    Buf x((size_t)32 * 28 * 28), scratch;
+    std::vector<int> y(32), order(32);
+    for (int i = 0; i < 32; i++) order[i] = i;
+    ch00::gather_batch(x.data(), y.data(), train, order, 0, 32);
+    // Two identical models and optimisers after a few ordinary steps (so Adam's moments are not fresh),
+    // then one more step on the same batch: ρ = 1 in the first, ρ = 0.25 in the second.
+    Rng rng_a(4), rng_b(4);
+    STN a, b;
+    stn_init(a, STNConfig{}, rng_a), stn_init(b, STNConfig{}, rng_b);
+    Adam opt_a = make_adam(a.params, 3e-3f), opt_b = make_adam(b.params, 3e-3f);
+    STNActs acts;
+    acts.resize(32, a.cfg);
+    auto step = [&](STN& m, Adam& opt, float rho) {
+        stn_forward(m, acts, x.data(), y.data(), 32);
+        m.params.zero_grad();
+        stn_backward(m, acts, x.data(), y.data(), 32);
+        adam_step_scaled_loc(m, opt, rho, scratch);
+    };
+    for (int k = 0; k < 3; k++) step(a, opt_a, 1.0f), step(b, opt_b, 1.0f);
+    Buf before = a.params.value;
+    REQUIRE(std::memcmp(before.data(), b.params.value.data(), before.size() * sizeof(float)) == 0);
+    step(a, opt_a, 1.0f), step(b, opt_b, 0.25f);
+    const size_t n_loc = a.loc_param_count();
+    REQUIRE(n_loc > 0);
+    REQUIRE(n_loc < before.size());
+    CHECK(a.c1_W.data == a.params.value.data() + n_loc);  // the localisation net is the prefix
+    CHECK(a.l4_b.data + a.l4_b.size <= a.c1_W.data);
+    double worst = 0, moved = 0;
+    for (size_t i = 0; i < n_loc; i++) {
+        double full = (double)a.params.value[i] - before[i], part = (double)b.params.value[i] - before[i];
+        worst = std::max(worst, std::fabs(part - 0.25 * full)), moved += std::fabs(full);
+    }
+    CHECK(moved > 1e-3);      // the localisation net did move
+    CHECK(worst < 1e-6);      // by a quarter of the full step (up to float rounding)
+    // The classifier's step is the same in both (same gradients: the forward pass saw the same weights).
+    CHECK(std::memcmp(a.params.value.data() + n_loc, b.params.value.data() + n_loc,
+                      (before.size() - n_loc) * sizeof(float)) == 0);
+}
+
 // Train a few batches on `threads` threads and return the loss and the final weights.
 static std::pair<double, Buf> a_few_steps(int threads, const ImageSet& train, bool attention) {
     set_threads(threads);
@@ -239,14 +282,14 @@ TEST_CASE("ch09 model: save -> load -> continue equals an uninterrupted run; ano
     STN a;
     stn_init(a, STNConfig{}, rng_a);
     Adam opt_a = make_adam(a.params, 2e-3f);
-    for (int e = 0; e < 2; e++) train_epoch(a, opt_a, train, 50, rng_a, lr, nullptr);
+    for (int e = 0; e < 2; e++) train_epoch(a, opt_a, train, 50, rng_a, lr, nullptr, 0.3f);
     std::string path = "test_ch09_resume.ckpt";
     {
         Rng rng_b(8);
         STN b;
         stn_init(b, STNConfig{}, rng_b);
         Adam opt_b = make_adam(b.params, 2e-3f);
-        train_epoch(b, opt_b, train, 50, rng_b, lr, nullptr);
+        train_epoch(b, opt_b, train, 50, rng_b, lr, nullptr, 0.3f);
         save_training_state(path, b, opt_b, rng_b, 1);
     }
     Rng rng_c(12345);
@@ -254,7 +297,7 @@ TEST_CASE("ch09 model: save -> load -> continue equals an uninterrupted run; ano
     stn_init(c, STNConfig{}, rng_c);
     Adam opt_c = make_adam(c.params, 2e-3f);
     CHECK(load_training_state(path, c, opt_c, rng_c) == 1);
-    train_epoch(c, opt_c, train, 50, rng_c, lr, nullptr);
+    train_epoch(c, opt_c, train, 50, rng_c, lr, nullptr, 0.3f);
     CHECK(std::memcmp(a.params.value.data(), c.params.value.data(), a.params.value.size() * sizeof(float)) == 0);
 
     STNConfig other;

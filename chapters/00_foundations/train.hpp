@@ -10,6 +10,7 @@
 #include "chapters/00_foundations/mlp.hpp"
 #include "common/data_types.hpp"
 #include "common/checkpoint.hpp"
+#include "common/training_state.hpp"
 #include "common/optim.hpp"
 #include "common/progress.hpp"
 
@@ -114,27 +115,18 @@ inline EpochStats evaluate(MLP& m, const ImageSet& data, int batch, std::vector<
 }
 
 // ---- checkpoints: everything needed to continue a run exactly where it stopped -----------------
-// weights, Adam's moments and step count, the random stream (shuffles, dropout masks) and the
-// number of epochs done. Resuming from it gives bit-identical results to never having stopped.
+// (common/training_state.hpp: weights, Adam's moments, the random stream and the epochs done).
+inline std::string config_str(const MLPConfig& c) {
+    return std::to_string(c.D) + " " + std::to_string(c.H) + " " + std::to_string(c.V);
+}
 inline void save_training_state(const std::string& path, const MLP& m, const Adam& opt, const Rng& rng,
                                 int epochs_done) {
-    Checkpoint ck;
-    ck.add_bytes("config", std::to_string(m.cfg.D) + " " + std::to_string(m.cfg.H) + " " + std::to_string(m.cfg.V));
-    ck.add_params(m.params);
-    ck.add_adam(opt);
-    ck.add_rng(rng);
-    ck.add_bytes("epoch", std::to_string(epochs_done));
-    ck.save(path);
+    attn::save_training_state(path, config_str(m.cfg), m.params, opt, rng, epochs_done);
 }
-
-// Returns the number of epochs already done. The model must have been built with the same
-// configuration; any mismatch is an error that leaves the model untouched.
+// Returns the number of epochs already done; a checkpoint of another configuration is refused.
 inline int load_training_state(const std::string& path, MLP& m, Adam& opt, Rng& rng) {
-    Checkpoint ck = Checkpoint::load(path);
-    ck.restore_params(m.params);
-    ck.restore_adam(opt);
-    ck.restore_rng(rng);
-    return std::stoi(ck.bytes("epoch"));
+    return attn::load_training_state(path, config_str(m.cfg), "use the same --hidden as when saving", m.params, opt,
+                                     rng);
 }
 
 }  // namespace ch00

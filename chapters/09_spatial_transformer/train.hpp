@@ -10,6 +10,7 @@
 #include "chapters/00_foundations/train.hpp"
 #include "chapters/09_spatial_transformer/stn_model.hpp"
 #include "common/checkpoint.hpp"
+#include "common/training_state.hpp"
 #include "common/data_types.hpp"
 #include "common/error.hpp"
 #include "common/optim.hpp"
@@ -129,25 +130,13 @@ inline std::string config_str(const STNConfig& c) {
 }
 inline void save_training_state(const std::string& path, const STN& m, const Adam& opt, const Rng& rng,
                                 int epochs_done) {
-    Checkpoint ck;
-    ck.add_bytes("config", config_str(m.cfg));
-    ck.add_params(m.params);
-    ck.add_adam(opt);
-    ck.add_rng(rng);
-    ck.add_bytes("epoch", std::to_string(epochs_done));
-    ck.save(path);
+    attn::save_training_state(path, config_str(m.cfg), m.params, opt, rng, epochs_done);
 }
 // Returns the number of epochs already done; a model of another configuration refuses the file
-// and is left untouched.
+// and is left untouched (common/training_state.hpp).
 inline int load_training_state(const std::string& path, STN& m, Adam& opt, Rng& rng) {
-    Checkpoint ck = Checkpoint::load(path);
-    if (ck.bytes("config") != config_str(m.cfg))
-        fail(path, "a checkpoint of this model configuration (" + config_str(m.cfg) + ")",
-             "found '" + ck.bytes("config") + "'; use the same --setting, --transform and --model as when saving");
-    ck.restore_params(m.params);
-    ck.restore_adam(opt);
-    ck.restore_rng(rng);
-    return std::stoi(ck.bytes("epoch"));
+    return attn::load_training_state(path, config_str(m.cfg), "use the same --setting, --transform and --model as when saving",
+                                     m.params, opt, rng);
 }
 
 }  // namespace ch09

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
         cli.parse(argc, argv);
         finish_translation_flags(cli, s);
         if (s.f.quick) size_default(cli, "attn", &A, 128);
-        if (s.full) size_default(cli, "attn", &A, 384);
+        if (s.full) size_default(cli, "attn", &A, 256);
 
         // The model: bidirectional GRU encoder, additive attention, GRU decoder (bahdanau_seq2seq.hpp).
         std::unique_ptr<Bahdanau> net;

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
         cli.parse(argc, argv);
         finish_translation_flags(cli, s);
         if (s.f.quick) size_default(cli, "attn-size", &A, 128);
-        if (s.full) size_default(cli, "attn-size", &A, 384);
+        if (s.full) size_default(cli, "attn-size", &A, 256);
 
         // The model: bidirectional GRU encoder (H/2 per direction), GRU decoder, global attention (luong_seq2seq.hpp).
         std::unique_ptr<Luong> net;

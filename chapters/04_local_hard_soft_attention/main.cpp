@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
         cli.parse(argc, argv);
         finish_translation_flags(cli, s);
         if (s.f.quick) size_default(cli, "attn-size", &A, 128);
-        if (s.full) size_default(cli, "attn-size", &A, 384);
+        if (s.full) size_default(cli, "attn-size", &A, 256);
 
         std::unique_ptr<AlignedLuong> net;
         LuongActs acts;

@@ -127,7 +127,8 @@ inline void reserve_for(TranslationModel& m, const Seq2SeqData& d, int batch) {
 }
 inline EpochStats train_epoch(TranslationModel& m, Adam& opt, const Seq2SeqData& d, int batch, Rng& rng, float clip,
                               ProgressBar* bar = nullptr) {
-    return train_epoch_with(*m.params, m.forward, m.backward, opt, d, batch, rng, clip, bar);
+    return train_epoch_with(*m.params, m.train_forward ? m.train_forward : m.forward, m.backward, opt, d, batch, rng,
+                            clip, bar);
 }
 inline double evaluate_loss(TranslationModel& m, const Seq2SeqData& d, const std::vector<int>& idx, int batch) {
     return evaluate_loss_with(m.forward, d, idx, batch);

@@ -23,6 +23,9 @@ struct TranslationModel {
     ParamSet* params = nullptr;
     std::function<void(int B, int S, int T)> reserve;   // activations for batches up to this size
     std::function<float(const Seq2SeqBatch&)> forward;  // mean loss per target token (teacher forcing)
+    // The forward of a training step, when it differs from evaluation's (chapter 04's hard attention
+    // samples its positions here and argmaxes in `forward`); empty = `forward`.
+    std::function<float(const Seq2SeqBatch&)> train_forward;
     std::function<void(const Seq2SeqBatch&)> backward;  // adds into params->grad
     // The best hypothesis per (normalised) source sentence; beam 1 = greedy. With `attention` (greedy
     // only; models without attention ignore it) also each sentence's weights.

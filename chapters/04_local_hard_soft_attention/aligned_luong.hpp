@@ -210,15 +210,20 @@ inline void aligned_build(AlignedLuong& m, const LuongConfig& cfg, const Aligned
 
 // One training step's gradient: hard attention re-runs the forward with SAMPLED positions, sets the
 // rewards from its per-token log-probabilities, then backpropagates; the others are chapter 03's.
+// The forward of a training step: hard attention draws i_t ~ α_t here (evaluation and decoding take
+// the argmax); the other variants are chapter 03's forward.
+inline float aligned_train_forward(AlignedLuong& m, LuongActs& a, const Seq2SeqBatch& b) {
+    HardAligner* h = m.hard();
+    if (!h || h->replay) return luong_forward(m.net, a, b);
+    h->sampling = true;
+    float loss = luong_forward(m.net, a, b);
+    h->sampling = false;
+    return loss;
+}
+// Must follow aligned_train_forward (or a replayed forward) on b: hard attention's rewards
+// r_t = log p(y_t) are that forward's, and its REINFORCE gradient is for the positions it drew.
 inline void aligned_backward(AlignedLuong& m, LuongActs& a, const Seq2SeqBatch& b) {
-    if (HardAligner* h = m.hard()) {
-        if (!h->replay) {
-            h->sampling = true;
-            luong_forward(m.net, a, b);
-            h->sampling = false;
-        }
-        h->set_rewards(a.probs.data(), b, m.net.cfg.Vt);
-    }
+    if (HardAligner* h = m.hard()) h->set_rewards(a.probs.data(), b, m.net.cfg.Vt);
     luong_backward(m.net, a, b);
 }
 
@@ -281,6 +286,7 @@ inline TranslationModel aligned_model(AlignedLuong& m, LuongActs& a) {
               luong_score_name(m.net.cfg.score) + ", input feeding " + (m.net.cfg.feed ? "on" : "off") +
               ", E=" + std::to_string(m.net.cfg.E) + ", H=" + std::to_string(m.net.cfg.H);
     t.config = aligned_config_text(m);
+    t.train_forward = [&m, &a](const Seq2SeqBatch& b) { return aligned_train_forward(m, a, b); };
     t.backward = [&m, &a](const Seq2SeqBatch& b) { aligned_backward(m, a, b); };
     return t;
 }

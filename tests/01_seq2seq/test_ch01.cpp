@@ -17,9 +17,11 @@
 #include "chapters/01_seq2seq/translation_eval.hpp"
 #include "common/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
+#include "tests/seq2seq_testing.hpp"
 
 using namespace attn;
 using namespace s2s;
+using s2s::test_data::small_synthetic;
 
 // Three sentences of different lengths over small vocabularies (ids ≥ 4: 0..3 are the specials).
 static Seq2SeqBatch tiny_batch() {
@@ -158,14 +160,6 @@ TEST_CASE("ch01 decoding: beam k=1 equals greedy on a random model; scores are s
 }
 
 // ---- training ------------------------------------------------------------------------------------
-static Seq2SeqData small_synthetic(int n, uint64_t seed) {
-    DataOptions o;
-    o.data = "synthetic";
-    o.data_dir = "/nonexistent";
-    o.synth_pairs = n, o.synth_min_len = 3, o.synth_max_len = 6, o.min_freq = 1, o.seed = seed;
-    return load_seq2seq_data(o);
-}
-
 TEST_CASE("ch01 data: synthetic split is disjoint by source, vocabularies from train") {
     Seq2SeqData d = small_synthetic(600, 5);
     CHECK(d.dataset == "synthetic");

@@ -16,9 +16,11 @@
 #include "chapters/01_seq2seq/translation_driver.hpp"
 #include "common/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
+#include "tests/seq2seq_testing.hpp"
 
 using namespace attn;
 using namespace s2s;
+using s2s::test_data::small_synthetic;
 
 TEST_CASE("ch02 attention: hand-computed case (A = 1, D = 1)") {
     // s = 1, W = 1 -> q = 1; keys 0 and −1 -> tanh(1) and tanh(0) = 0; v = 2 -> e = (2 tanh 1, 0)
@@ -163,14 +165,6 @@ TEST_CASE("ch02 model: padding is ignored (a padded batch gives each sentence's 
     float l0 = bahdanau_forward(m, a, make_seq2seq_batch(src, tgt, {0}));
     float l1 = bahdanau_forward(m, a, make_seq2seq_batch(src, tgt, {1}));
     CHECK(both == doctest::Approx((4 * l0 + 2 * l1) / 6).epsilon(1e-5));
-}
-
-static Seq2SeqData small_synthetic(int n, uint64_t seed, int max_len = 6) {
-    DataOptions o;
-    o.data = "synthetic";
-    o.data_dir = "/nonexistent";
-    o.synth_pairs = n, o.synth_min_len = 3, o.synth_max_len = max_len, o.min_freq = 1, o.seed = seed;
-    return load_seq2seq_data(o);
 }
 
 TEST_CASE("ch02 decoding: the step function reproduces teacher forcing; greedy = beam 1; batch = one by one") {

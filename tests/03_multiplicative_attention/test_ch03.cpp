@@ -17,9 +17,11 @@
 #include "chapters/03_multiplicative_attention/luong_seq2seq.hpp"
 #include "common/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
+#include "tests/seq2seq_testing.hpp"
 
 using namespace attn;
 using namespace s2s;
+using s2s::test_data::small_synthetic;
 
 static const LuongScore kScores[] = {LuongScore::dot, LuongScore::general, LuongScore::concat, LuongScore::scaled_dot};
 
@@ -177,14 +179,6 @@ TEST_CASE("ch03 model: input feeding changes the decoder input size; odd H is re
     CHECK(off.dec.W_ih.shape[1] == 4);
     Luong bad;
     CHECK_THROWS_AS(luong_build(bad, {.Vs = 9, .Vt = 9, .E = 4, .H = 5}, rng), attn::Error);
-}
-
-static Seq2SeqData small_synthetic(int n, uint64_t seed, int max_len = 6) {
-    DataOptions o;
-    o.data = "synthetic";
-    o.data_dir = "/nonexistent";
-    o.synth_pairs = n, o.synth_min_len = 3, o.synth_max_len = max_len, o.min_freq = 1, o.seed = seed;
-    return load_seq2seq_data(o);
 }
 
 TEST_CASE("ch03 decoding: the step function reproduces teacher forcing (every score, feeding on/off); batch = one by one") {

@@ -15,9 +15,11 @@
 #include "chapters/04_local_hard_soft_attention/aligned_luong.hpp"
 #include "common/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
+#include "tests/seq2seq_testing.hpp"
 
 using namespace attn;
 using namespace s2s;
+using s2s::test_data::small_synthetic;
 
 static Seq2SeqBatch tiny_batch() {
     std::vector<std::vector<int>> src = {{4, 5, 6, 3}, {7, 3}, {5, 8, 4, 6, 7, 3}};
@@ -95,14 +97,6 @@ TEST_CASE("ch04 model: gradient check of the hard model with the sampled positio
         CHECK(norm("baseline.b") > 0);
     }
     set_threads(0);
-}
-
-static Seq2SeqData small_synthetic(int n, uint64_t seed, int max_len = 6) {
-    DataOptions o;
-    o.data = "synthetic";
-    o.data_dir = "/nonexistent";
-    o.synth_pairs = n, o.synth_min_len = 3, o.synth_max_len = max_len, o.min_freq = 1, o.seed = seed;
-    return load_seq2seq_data(o);
 }
 
 TEST_CASE("ch04 decoding: the step function reproduces teacher forcing for local-m, local-p and hard (argmax)") {

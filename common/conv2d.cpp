@@ -26,6 +26,15 @@ size_t conv2d_cols_size(int B, int C_in, int H, int Wd, int KH, int KW, int stri
     return (size_t)B * C_in * KH * KW * OH * OW;
 }
 
+// The output columns x whose input column ix = x·s − pad + j lies inside [0, Wd): x in [lo, hi).
+// Outside that range the row holds padding zeros; inside it no test is needed per element.
+static void inside_range(int j, int stride, int pad, int Wd, int OW, int& lo, int& hi) {
+    lo = 0;
+    while (lo < OW && lo * stride - pad + j < 0) lo++;
+    hi = lo;
+    while (hi < OW && hi * stride - pad + j < Wd) hi++;
+}
+
 // cols_b (C_in·KH·KW, OH·OW): row (c,i,j), column (y,x) holds inp_b[c, y·s − pad + i, x·s − pad + j] or 0
 static void im2col(float* cols_b, const float* inp_b, int C_in, int H, int Wd, int KH, int KW, int stride, int pad,
                    int OH, int OW) {
@@ -33,13 +42,23 @@ static void im2col(float* cols_b, const float* inp_b, int C_in, int H, int Wd, i
         for (int i = 0; i < KH; i++)
             for (int j = 0; j < KW; j++) {
                 float* row = cols_b + ((size_t)(c * KH + i) * KW + j) * OH * OW;
+                int lo, hi;
+                inside_range(j, stride, pad, Wd, OW, lo, hi);
                 for (int y = 0; y < OH; y++) {
+                    float* out = row + (size_t)y * OW;
                     int iy = y * stride - pad + i;
-                    for (int x = 0; x < OW; x++) {
-                        int ix = x * stride - pad + j;
-                        bool inside = iy >= 0 && iy < H && ix >= 0 && ix < Wd;
-                        row[y * OW + x] = inside ? inp_b[((size_t)c * H + iy) * Wd + ix] : 0.0f;
+                    if (iy < 0 || iy >= H) {  // a padding row
+                        std::fill(out, out + OW, 0.0f);
+                        continue;
                     }
+                    const float* src = inp_b + ((size_t)c * H + iy) * Wd;  // src[x·s + off] = inp_b[c, iy, ix]
+                    const int off = j - pad;                                 // x ≥ lo keeps x·s + off ≥ 0
+                    std::fill(out, out + lo, 0.0f);
+                    if (stride == 1)
+                        std::copy(src + lo + off, src + hi + off, out + lo);
+                    else
+                        for (int x = lo; x < hi; x++) out[x] = src[x * stride + off];
+                    std::fill(out + hi, out + OW, 0.0f);
                 }
             }
 }
@@ -51,13 +70,15 @@ static void col2im_add(float* dinp_b, const float* dcols_b, int C_in, int H, int
         for (int i = 0; i < KH; i++)
             for (int j = 0; j < KW; j++) {
                 const float* row = dcols_b + ((size_t)(c * KH + i) * KW + j) * OH * OW;
+                int lo, hi;
+                inside_range(j, stride, pad, Wd, OW, lo, hi);
                 for (int y = 0; y < OH; y++) {
                     int iy = y * stride - pad + i;
                     if (iy < 0 || iy >= H) continue;  // padding: nothing to send back
-                    for (int x = 0; x < OW; x++) {
-                        int ix = x * stride - pad + j;
-                        if (ix >= 0 && ix < Wd) dinp_b[((size_t)c * H + iy) * Wd + ix] += row[y * OW + x];
-                    }
+                    float* dst = dinp_b + ((size_t)c * H + iy) * Wd;  // dst[x·s + off] is pixel (iy, ix)
+                    const int off = j - pad;
+                    const float* g = row + (size_t)y * OW;
+                    for (int x = lo; x < hi; x++) dst[x * stride + off] += g[x];
                 }
             }
 }

@@ -34,10 +34,15 @@ void maxpool2d_forward(float* out, int* argmax, const float* inp, int B, int C, 
                     // a NaN wins too (as in PyTorch), so a diverged input is not hidden by the pooling
                     float best = -INFINITY;
                     int best_at = (y * stride) * W + x * stride;
+                    // (written as selects, not an if: which element wins is data-dependent, and a
+                    // mispredicted branch per element cost more than the comparisons themselves)
                     for (int i = 0; i < k; i++)
                         for (int j = 0; j < k; j++) {
-                            int at = (y * stride + i) * W + (x * stride + j);
-                            if (in_p[at] > best || std::isnan(in_p[at])) best = in_p[at], best_at = at;
+                            const int at = (y * stride + i) * W + (x * stride + j);
+                            const float v = in_p[at];
+                            const bool wins = v > best || v != v;  // v != v: v is NaN
+                            best = wins ? v : best;
+                            best_at = wins ? at : best_at;
                         }
                     size_t o = ((size_t)p * OH + y) * OW + x;
                     out[o] = best;

@@ -2,7 +2,9 @@
 // thread-count invariance and PyTorch reference values (tests/fixtures/conv_rnn.txt).
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "common/conv2d.hpp"
@@ -55,6 +57,30 @@ TEST_CASE("conv2d: im2col + matmul equals the naive loop (non-square kernel, sev
                            stride, pad);
             conv2d_forward_naive(ref.data(), inp.data(), W.data(), b.data(), B, C_in, H, Wd, C_out, KH, KW, stride, pad);
             CHECK(max_abs_diff(out.data(), ref.data(), out.size()) < 1e-5);
+        }
+}
+
+TEST_CASE("conv2d: the input gradient is the forward's adjoint, for every stride and padding") {
+    // without a bias the convolution is linear in its input, out = A·inp, and backward computes
+    // dinp = Aᵀ·dout, so ⟨A·inp, dout⟩ = ⟨inp, Aᵀ·dout⟩ must hold for any inp and dout
+    Rng rng(5);
+    const int B = 2, C_in = 2, H = 6, Wd = 7, C_out = 3, KH = 3, KW = 4;
+    for (int stride : {1, 2, 3})
+        for (int pad : {0, 1, 2, 3}) {
+            CAPTURE(stride);
+            CAPTURE(pad);
+            int OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad);
+            Buf inp = random_buf((size_t)B * C_in * H * Wd, rng), W = random_buf((size_t)C_out * C_in * KH * KW, rng);
+            Buf out((size_t)B * C_out * OH * OW), dout = random_buf(out.size(), rng), dinp(inp.size(), 0.0f);
+            Buf cols(conv2d_cols_size(B, C_in, H, Wd, KH, KW, stride, pad));
+            conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), nullptr, B, C_in, H, Wd, C_out, KH, KW,
+                           stride, pad);
+            conv2d_backward(dinp.data(), nullptr, nullptr, dout.data(), inp.data(), W.data(), cols.data(), B, C_in, H,
+                            Wd, C_out, KH, KW, stride, pad);
+            double lhs = 0, rhs = 0;
+            for (size_t i = 0; i < out.size(); i++) lhs += (double)out[i] * dout[i];
+            for (size_t i = 0; i < inp.size(); i++) rhs += (double)inp[i] * dinp[i];
+            CHECK(lhs == doctest::Approx(rhs).epsilon(1e-5));
         }
 }
 
@@ -153,6 +179,19 @@ TEST_CASE("maxpool2d / avgpool2d: hand-computed 4x4 image, 2x2 windows") {
     CHECK(avg[3] == doctest::Approx(14.0 / 4));
     CHECK(pool2d_out_size(7, 3, 2) == 3);
     CHECK_THROWS_AS(pool2d_out_size(2, 3, 1), Error);
+}
+
+TEST_CASE("maxpool2d: a NaN in a window wins and stays (a diverged input is not hidden), -inf windows work") {
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    float inp[8] = {1, nan, -inf, -inf,  //
+                    9, 2, -inf, -inf};
+    float out[2];
+    int arg[2];
+    maxpool2d_forward(out, arg, inp, 1, 1, 2, 4, 2, 2);
+    CHECK(std::isnan(out[0]));
+    CHECK(arg[0] == 1);  // the 9 after the NaN does not replace it
+    CHECK(out[1] == -inf);
+    CHECK(arg[1] == 2);  // all equal: the first element of the window
 }
 
 // distinct values at least 0.05 apart, so a ±ε perturbation never changes which input is the max

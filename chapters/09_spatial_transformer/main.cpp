@@ -184,7 +184,7 @@ static std::string draw_figure(const std::string& out, const std::string& settin
 
 static int run(int argc, char** argv) {
     CommonFlags f;
-    f.epochs = 10;
+    f.epochs = 20;
     f.batch = 64;
     f.lr = 4e-3f;
     f.out = "runs/09_spatial_transformer";
@@ -204,7 +204,7 @@ static int run(int argc, char** argv) {
                "0.7–1.2, placed in 42x42)");
     cli.choice("transform", &transform, {"affine", "attention"}, "θ: full affine (6) or scale + translation (3)");
     cli.choice("model", &which, {"stn", "cnn", "both"}, "train the STN, the baseline CNN, or both (same budget)");
-    cli.flag("full", &full, "the long run: 20 epochs");
+    cli.flag("full", &full, "the long run: 50 epochs");
     cli.flag("val", &val_count, "training images held out for validation");
     cli.flag("max-train", &max_train, "use at most this many training images (0: all)");
     cli.flag("max-test", &max_test, "use at most this many test images (0: all)");
@@ -224,7 +224,7 @@ static int run(int argc, char** argv) {
         if (!cli.was_set("val")) val_count = 1000;
         if (!cli.was_set("max-test")) max_test = 2000;
     }
-    if (full && !cli.was_set("epochs")) f.epochs = 20;
+    if (full && !cli.was_set("epochs")) f.epochs = 50;
     if (f.quick && full) fail("command line", "at most one of --quick and --full", "pick one");
     if (which == "both" && !f.load.empty())
         fail("--load", "one model to resume", "with --model both the checkpoints are PATH (stn) and PATH.cnn");

@@ -21,7 +21,9 @@
 
 using namespace attn;
 using namespace s2s;
+using s2s::test_data::greedy_val_bleu;
 using s2s::test_data::small_synthetic;
+using s2s::test_data::train_for;
 
 // Three sentences of different lengths over small vocabularies (ids ≥ 4: 0..3 are the specials).
 static Seq2SeqBatch tiny_batch() {
@@ -182,19 +184,14 @@ TEST_CASE("ch01 training: short sentences of the synthetic task are learned in s
     gru_seq2seq_build(m, cfg, rng);
     GRUSeq2SeqActs a;
     TranslationModel tm = gru_seq2seq_model(m, a);
-    reserve_for(tm, d, 32);
-    Adam opt = make_adam(m.params, 1e-2f);
-    double first = evaluate_loss(tm, d, d.split.val, 32);
-    for (int e = 0; e < 10; e++) train_epoch(tm, opt, d, 32, rng, 1.0f);
-    double val = evaluate_loss(tm, d, d.split.val, 32);
+    auto [first, val] = train_for(tm, d, 10, 32, 1e-2f, rng);
     MESSAGE("val loss " << first << " -> " << val);
     CHECK(first > 4.0);
     CHECK(val < 1.2);  // stated threshold: val cross-entropy per token below 1.2 nats
-    auto items = group_by_source(d.pairs, d.split.val);
     auto translate = [&](const std::vector<std::string>& s, int k) { return gru_seq2seq_translate(m, d.src_vocab, s, k, 0.0f); };
-    TranslationEval ev = evaluate_translations(items, translate, d.tgt_vocab, 1, 2);
-    MESSAGE("val BLEU greedy " << ev.corpus.bleu);
-    CHECK(ev.corpus.bleu > 25.0);  // stated threshold: greedy BLEU above 25
+    double bleu = greedy_val_bleu(d, translate, 2);
+    MESSAGE("val BLEU greedy " << bleu);
+    CHECK(bleu > 25.0);  // stated threshold: greedy BLEU above 25
 }
 
 // a few training steps; returns the final parameters
@@ -208,9 +205,7 @@ static Buf train_steps(int threads, int epochs) {
     gru_seq2seq_build(m, cfg, rng);
     GRUSeq2SeqActs a;
     TranslationModel tm = gru_seq2seq_model(m, a);
-    reserve_for(tm, d, 16);
-    Adam opt = make_adam(m.params, 3e-3f);
-    for (int e = 0; e < epochs; e++) train_epoch(tm, opt, d, 16, rng, 1.0f);
+    train_for(tm, d, epochs, 16, 3e-3f, rng);
     return m.params.value;
 }
 

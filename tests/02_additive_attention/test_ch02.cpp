@@ -20,7 +20,9 @@
 
 using namespace attn;
 using namespace s2s;
+using s2s::test_data::greedy_val_bleu;
 using s2s::test_data::small_synthetic;
+using s2s::test_data::train_for;
 
 TEST_CASE("ch02 attention: hand-computed case (A = 1, D = 1)") {
     // s = 1, W = 1 -> q = 1; keys 0 and −1 -> tanh(1) and tanh(0) = 0; v = 2 -> e = (2 tanh 1, 0)
@@ -223,19 +225,14 @@ TEST_CASE("ch02 training: the synthetic task is learned in seconds") {
     bahdanau_build(m, cfg, rng);
     BahdanauActs a;
     TranslationModel tm = bahdanau_model(m, a);
-    reserve_for(tm, d, 32);
-    Adam opt = make_adam(m.params, 1e-2f);
-    double first = evaluate_loss(tm, d, d.split.val, 32);
-    for (int e = 0; e < 8; e++) train_epoch(tm, opt, d, 32, rng, 1.0f);
-    double val = evaluate_loss(tm, d, d.split.val, 32);
+    auto [first, val] = train_for(tm, d, 8, 32, 1e-2f, rng);
     MESSAGE("val loss " << first << " -> " << val);
     CHECK(first > 4.0);
     CHECK(val < 1.0);  // stated threshold: val cross-entropy per token below 1.0 nats
-    auto items = group_by_source(d.pairs, d.split.val);
     auto translate = [&](const std::vector<std::string>& s, int k) { return bahdanau_translate(m, d.src_vocab, s, k, 0.0f); };
-    TranslationEval ev = evaluate_translations(items, translate, d.tgt_vocab, 1, 3);
-    MESSAGE("val BLEU greedy " << ev.corpus.bleu);
-    CHECK(ev.corpus.bleu > 30.0);  // stated threshold: greedy BLEU above 30
+    double bleu = greedy_val_bleu(d, translate);
+    MESSAGE("val BLEU greedy " << bleu);
+    CHECK(bleu > 30.0);  // stated threshold: greedy BLEU above 30
     set_threads(0);
 }
 
@@ -249,9 +246,7 @@ static Buf train_steps(int threads) {
     bahdanau_build(m, cfg, rng);
     BahdanauActs a;
     TranslationModel tm = bahdanau_model(m, a);
-    reserve_for(tm, d, 16);
-    Adam opt = make_adam(m.params, 3e-3f);
-    for (int e = 0; e < 2; e++) train_epoch(tm, opt, d, 16, rng, 1.0f);
+    train_for(tm, d, 2, 16, 3e-3f, rng);
     return m.params.value;
 }
 

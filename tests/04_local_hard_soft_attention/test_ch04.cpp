@@ -19,7 +19,9 @@
 
 using namespace attn;
 using namespace s2s;
+using s2s::test_data::greedy_val_bleu;
 using s2s::test_data::small_synthetic;
+using s2s::test_data::train_for;
 
 static Seq2SeqBatch tiny_batch() {
     std::vector<std::vector<int>> src = {{4, 5, 6, 3}, {7, 3}, {5, 8, 4, 6, 7, 3}};
@@ -152,14 +154,10 @@ static std::pair<double, double> train_variant(const char* v, int epochs, double
     aligned_build(m, cfg, {.attention = v, .D = 2, .beta = 0.01f}, rng);
     LuongActs a;
     TranslationModel tm = aligned_model(m, a);
-    reserve_for(tm, d, 32);
-    Adam opt = make_adam(m.net.params, 1e-2f);
-    *first = evaluate_loss(tm, d, d.split.val, 32);
-    for (int e = 0; e < epochs; e++) train_epoch(tm, opt, d, 32, rng, 1.0f);
-    double val = evaluate_loss(tm, d, d.split.val, 32);
-    auto items = group_by_source(d.pairs, d.split.val);
+    auto [before, val] = train_for(tm, d, epochs, 32, 1e-2f, rng);
+    *first = before;
     auto translate = [&](const std::vector<std::string>& s, int k) { return luong_translate(m.net, d.src_vocab, s, k, 0.0f); };
-    return {val, evaluate_translations(items, translate, d.tgt_vocab, 1, 3).corpus.bleu};
+    return {val, greedy_val_bleu(d, translate)};
 }
 
 TEST_CASE("ch04 training: every variant learns the synthetic task in seconds") {
@@ -213,9 +211,7 @@ static Buf train_steps(int threads, const char* v) {
     aligned_build(m, cfg, {.attention = v, .D = 2}, rng);
     LuongActs a;
     TranslationModel tm = aligned_model(m, a);
-    reserve_for(tm, d, 16);
-    Adam opt = make_adam(m.net.params, 3e-3f);
-    for (int e = 0; e < 2; e++) train_epoch(tm, opt, d, 16, rng, 1.0f);
+    train_for(tm, d, 2, 16, 3e-3f, rng);
     return m.net.params.value;
 }
 

@@ -170,7 +170,7 @@ static int run(int argc, char** argv) {
         if (!cli.was_set("max-train")) max_train = 10000;
         if (!cli.was_set("val")) val_count = 2000;
     }
-    set_threads(f.threads);
+    apply_common_flags(f);
     auto t_start = std::chrono::steady_clock::now();
     Rng rng((uint64_t)f.seed);
 

@@ -228,7 +228,7 @@ static int run(int argc, char** argv) {
     if (f.quick && full) fail("command line", "at most one of --quick and --full", "pick one");
     if (which == "both" && !f.load.empty())
         fail("--load", "one model to resume", "with --model both the checkpoints are PATH (stn) and PATH.cnn");
-    set_threads(f.threads);
+    apply_common_flags(f);
     auto t_start = std::chrono::steady_clock::now();
 
     Data d = load_data(f.data, f.data_dir, setting, val_count, f.seed, max_train, max_test);

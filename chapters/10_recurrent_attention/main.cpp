@@ -238,7 +238,7 @@ static int run(int argc, char** argv) {
     cli.flag("mc", &mc, "evaluation: 0 = look at the policy means; M >= 1 = average M sampled glimpse paths");
     cli.flag("policy-to-core", &policy_to_core,
              "let the REINFORCE gradient flow from the location network into the core and glimpse network");
-    cli.flag("full", &full, "the long run: 150 epochs");
+    cli.flag("full", &full, "the long run: 300 epochs, the RAM alone unless --model says otherwise");
     cli.flag("val", &val_count, "training images held out for validation");
     cli.flag("max-train", &max_train, "use at most this many training images (0: all)");
     cli.flag("max-test", &max_test, "use at most this many test images (0: all)");
@@ -258,7 +258,8 @@ static int run(int argc, char** argv) {
         if (!cli.was_set("val")) val_count = 1000;
         if (!cli.was_set("max-test")) max_test = 2000;
     }
-    if (full && !cli.was_set("epochs")) f.epochs = 150;
+    if (full && !cli.was_set("epochs")) f.epochs = 300;
+    if (full && !cli.was_set("model")) which = "ram";  // the ablation is the default run's story
     if (f.quick && full) fail("command line", "at most one of --quick and --full", "pick one");
     if (which == "both" && !f.load.empty())
         fail("--load", "one model to resume", "with --model both the checkpoints are PATH (ram) and PATH.noreinforce");

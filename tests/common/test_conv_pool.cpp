@@ -194,6 +194,36 @@ TEST_CASE("maxpool2d: a NaN in a window wins and stays (a diverged input is not 
     CHECK(arg[1] == 2);  // all equal: the first element of the window
 }
 
+TEST_CASE("maxpool2d: the first maximum of each window wins, on data full of ties, for every window and stride") {
+    // half the inputs are relu zeros and the rest come from 4 values: most windows hold ties
+    Rng rng(11);
+    const int B = 2, C = 3, H = 9, W = 10;
+    Buf inp((size_t)B * C * H * W);
+    for (float& v : inp) v = rng.uniform() < 0.5f ? 0.0f : 0.25f * (float)rng.below(4);
+    for (int k : {1, 2, 3})
+        for (int s : {1, 2, 3}) {
+            CAPTURE(k);
+            CAPTURE(s);
+            const int OH = pool2d_out_size(H, k, s), OW = pool2d_out_size(W, k, s);
+            Buf out((size_t)B * C * OH * OW);
+            std::vector<int> arg(out.size());
+            maxpool2d_forward(out.data(), arg.data(), inp.data(), B, C, H, W, k, s);
+            for (int p = 0; p < B * C; p++)
+                for (int y = 0; y < OH; y++)
+                    for (int x = 0; x < OW; x++) {
+                        int first = -1;  // scan the window in reading order; keep the first of the largest
+                        for (int i = 0; i < k; i++)
+                            for (int j = 0; j < k; j++) {
+                                const int at = (y * s + i) * W + x * s + j;
+                                if (first < 0 || inp[(size_t)p * H * W + at] > inp[(size_t)p * H * W + first]) first = at;
+                            }
+                        const size_t o = ((size_t)p * OH + y) * OW + x;
+                        CHECK(arg[o] == first);
+                        CHECK(out[o] == inp[(size_t)p * H * W + first]);
+                    }
+        }
+}
+
 // distinct values at least 0.05 apart, so a ±ε perturbation never changes which input is the max
 static Buf distinct_values(size_t n, Rng& rng) {
     Buf v(n);

@@ -37,11 +37,16 @@ inline ValLoss train_for(TranslationModel& tm, const Seq2SeqData& d, int epochs,
     return v;
 }
 
-// Corpus BLEU of greedy decoding on the validation split; translate(srcs, beam) as the driver's.
+// Corpus BLEU (with its n-gram precisions) of greedy decoding on the validation split;
+// translate(srcs, beam) as the driver's.
+template <class TranslateFn>
+attn::BleuScore greedy_val_score(const Seq2SeqData& d, TranslateFn&& translate, int bucket_width = 3) {
+    auto items = group_by_source(d.pairs, d.split.val);
+    return evaluate_translations(items, translate, d.tgt_vocab, 1, bucket_width).corpus;
+}
 template <class TranslateFn>
 double greedy_val_bleu(const Seq2SeqData& d, TranslateFn&& translate, int bucket_width = 3) {
-    auto items = group_by_source(d.pairs, d.split.val);
-    return evaluate_translations(items, translate, d.tgt_vocab, 1, bucket_width).corpus.bleu;
+    return greedy_val_score(d, translate, bucket_width).bleu;
 }
 
 }  // namespace s2s::test_data

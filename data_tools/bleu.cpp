@@ -5,15 +5,15 @@
 //
 // One whitespace-tokenised sentence per line; line i of each reference file is a reference
 // translation of line i of the hypothesis file. Same numbers as multi-bleu.perl, or
-// `sacrebleu REF -i HYP --tokenize none` (see common/bleu.hpp for the definition).
+// `sacrebleu REF -i HYP --tokenize none` (see common/eval/bleu.hpp for the definition).
 // Exit status: 0 on success, 2 on a bad command line or bad input files.
 #include <cstdio>
 #include <string>
 #include <vector>
 
-#include "common/bleu.hpp"
-#include "common/cli.hpp"
-#include "common/error.hpp"
+#include "common/eval/bleu.hpp"
+#include "common/run/cli.hpp"
+#include "common/core/error.hpp"
 
 int main(int argc, char** argv) {
     attn::Cli cli("bleu",

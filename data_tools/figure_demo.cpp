@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "common/ascii_heatmap.hpp"
-#include "common/error.hpp"
-#include "common/font.hpp"
-#include "common/heatmap.hpp"
-#include "common/image_grid.hpp"
-#include "common/plot.hpp"
+#include "common/figures/ascii_heatmap.hpp"
+#include "common/core/error.hpp"
+#include "common/figures/font.hpp"
+#include "common/figures/heatmap.hpp"
+#include "common/figures/image_grid.hpp"
+#include "common/figures/plot.hpp"
 
 using namespace attn;
 

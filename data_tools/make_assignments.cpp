@@ -1,6 +1,6 @@
 // make_assignments — the student edition of the course (`make assignments`): copies the source tree
 // to --out and replaces every // BEGIN SOLUTION ... // END SOLUTION body by a stub that throws
-// "not implemented" naming the file and the function (common/assignments.hpp). Instructors hand out
+// "not implemented" naming the file and the function (common/run/assignments.hpp). Instructors hand out
 // the copy; `make test` in it fails on exactly the functions left to write.
 //
 //   build/bin/make_assignments --out assignments          (from the repository's root)
@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "common/assignments.hpp"
-#include "common/cli.hpp"
-#include "common/error.hpp"
+#include "common/run/assignments.hpp"
+#include "common/run/cli.hpp"
+#include "common/core/error.hpp"
 
 namespace fs = std::filesystem;
 using namespace attn;

@@ -19,13 +19,13 @@
 #include <string>
 #include <vector>
 
-#include "common/error.hpp"
-#include "common/png.hpp"
-#include "common/idx.hpp"
-#include "common/synth_dates.hpp"
-#include "common/synth_images.hpp"
-#include "common/synth_keywords.hpp"
-#include "common/synth_translation.hpp"
+#include "common/core/error.hpp"
+#include "common/figures/png.hpp"
+#include "common/data/idx.hpp"
+#include "common/data/synth_dates.hpp"
+#include "common/data/synth_images.hpp"
+#include "common/data/synth_keywords.hpp"
+#include "common/data/synth_translation.hpp"
 
 using namespace attn;
 

@@ -5,7 +5,7 @@
 //   2. Define a scalar loss L = Σ out ⊙ R, with R a fixed random "upstream gradient"
 //      (summed in double, so the sum itself adds no rounding worth mentioning).
 //   3. Run backward with dout = R to get the analytic gradient dL/dx.
-//   4. check_gradient compares it with central differences (common/gradcheck.hpp) and
+//   4. check_gradient compares it with central differences (common/nn/gradcheck.hpp) and
 //      fails when any element is outside atol + rtol·max(|numeric|, |analytic|), or when
 //      the analytic gradient is all zeros (a backward that wrote nothing must not pass).
 #pragma once
@@ -14,9 +14,9 @@
 #include <functional>
 #include <string>
 
-#include "common/buffer.hpp"
-#include "common/gradcheck.hpp"
-#include "common/rng.hpp"
+#include "common/core/buffer.hpp"
+#include "common/nn/gradcheck.hpp"
+#include "common/core/rng.hpp"
 
 namespace attn::testing {
 

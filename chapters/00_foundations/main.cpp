@@ -5,7 +5,7 @@
 //   * backprop is the chain rule applied by hand, arrow by arrow, in reverse (mlp.hpp);
 //   * a backward pass is trusted only after a finite-difference gradient check (printed below);
 //   * the matmul that does nearly all the work is split across threads by output rows, so the
-//     result is bit-identical on 1 or 16 threads (common/matmul.cpp).
+//     result is bit-identical on 1 or 16 threads (common/core/matmul.cpp).
 // Then we train the two-layer perceptron on MNIST (or Fashion-MNIST) and look at its mistakes.
 //
 // Run:   make run CHAPTER=00_foundations            (or build/bin/00_foundations --help)
@@ -22,17 +22,17 @@
 
 #include "chapters/00_foundations/mlp.hpp"
 #include "chapters/00_foundations/train.hpp"
-#include "common/cli.hpp"
-#include "common/error.hpp"
-#include "common/gradcheck.hpp"
-#include "common/image_data.hpp"
-#include "common/image_grid.hpp"
-#include "common/metrics_json.hpp"
-#include "common/plot.hpp"
-#include "common/schedule.hpp"
-#include "common/splits.hpp"
-#include "common/summary.hpp"
-#include "common/thread_pool.hpp"
+#include "common/run/cli.hpp"
+#include "common/core/error.hpp"
+#include "common/nn/gradcheck.hpp"
+#include "common/data/image_data.hpp"
+#include "common/figures/image_grid.hpp"
+#include "common/run/metrics_json.hpp"
+#include "common/figures/plot.hpp"
+#include "common/nn/schedule.hpp"
+#include "common/data/splits.hpp"
+#include "common/run/summary.hpp"
+#include "common/core/thread_pool.hpp"
 
 using namespace attn;
 using namespace ch00;

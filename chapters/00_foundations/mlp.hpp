@@ -9,14 +9,14 @@
 #include <cmath>
 #include <vector>
 
-#include "common/activations.hpp"
-#include "common/buffer.hpp"
-#include "common/cross_entropy.hpp"
-#include "common/dropout.hpp"
-#include "common/init.hpp"
-#include "common/matmul.hpp"
-#include "common/params.hpp"
-#include "common/rng.hpp"
+#include "common/nn/activations.hpp"
+#include "common/core/buffer.hpp"
+#include "common/nn/cross_entropy.hpp"
+#include "common/nn/dropout.hpp"
+#include "common/nn/init.hpp"
+#include "common/core/matmul.hpp"
+#include "common/core/params.hpp"
+#include "common/core/rng.hpp"
 
 namespace ch00 {
 using namespace attn;

@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "chapters/00_foundations/mlp.hpp"
-#include "common/data_types.hpp"
-#include "common/checkpoint.hpp"
-#include "common/training_state.hpp"
-#include "common/optim.hpp"
-#include "common/progress.hpp"
+#include "common/data/data_types.hpp"
+#include "common/run/checkpoint.hpp"
+#include "common/run/training_state.hpp"
+#include "common/nn/optim.hpp"
+#include "common/run/progress.hpp"
 
 namespace ch00 {
 using namespace attn;
@@ -115,7 +115,7 @@ inline EpochStats evaluate(MLP& m, const ImageSet& data, int batch, std::vector<
 }
 
 // ---- checkpoints: everything needed to continue a run exactly where it stopped -----------------
-// (common/training_state.hpp: weights, Adam's moments, the random stream and the epochs done).
+// (common/run/training_state.hpp: weights, Adam's moments, the random stream and the epochs done).
 inline std::string config_str(const MLPConfig& c) {
     return std::to_string(c.D) + " " + std::to_string(c.H) + " " + std::to_string(c.V);
 }

@@ -23,8 +23,8 @@
 #include <cmath>
 #include <vector>
 
-#include "common/buffer.hpp"
-#include "common/vocab.hpp"
+#include "common/core/buffer.hpp"
+#include "common/data/vocab.hpp"
 
 namespace s2s {
 using attn::Vocab;

@@ -23,14 +23,14 @@
 #include "chapters/01_seq2seq/decoding.hpp"
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
 #include "chapters/01_seq2seq/translation_model.hpp"
-#include "common/buffer.hpp"
-#include "common/cross_entropy.hpp"
-#include "common/embedding.hpp"
-#include "common/gru.hpp"
-#include "common/matmul.hpp"
-#include "common/params.hpp"
-#include "common/rng.hpp"
-#include "common/softmax.hpp"
+#include "common/core/buffer.hpp"
+#include "common/nn/cross_entropy.hpp"
+#include "common/nn/embedding.hpp"
+#include "common/nn/gru.hpp"
+#include "common/core/matmul.hpp"
+#include "common/core/params.hpp"
+#include "common/core/rng.hpp"
+#include "common/nn/softmax.hpp"
 
 namespace s2s {
 

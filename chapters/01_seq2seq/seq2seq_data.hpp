@@ -1,8 +1,8 @@
 // seq2seq_data.hpp — the translation data of chapters 01–04 and 07: load, split, vocabularies, batches.
 //
 //   fra-eng (ManyThings/Tatoeba fra.txt, found through --data-dir / ATTN_DATA) when present, else
-//   the built-in synthetic grammar translation task (common/synth_translation.hpp).
-//   Split by distinct ENGLISH sentence (common/splits.hpp): one English sentence with seven French
+//   the built-in synthetic grammar translation task (common/data/synth_translation.hpp).
+//   Split by distinct ENGLISH sentence (common/data/splits.hpp): one English sentence with seven French
 //   translations lands wholly in train, val or test, so test BLEU never measures memory.
 //   Vocabularies come from the TRAIN split only (words seen ≥ min_freq times); every other word —
 //   in val, test or an --eval-file — becomes <unk>.
@@ -19,14 +19,14 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/batching.hpp"
-#include "common/corpus.hpp"
-#include "common/data_find.hpp"
-#include "common/data_types.hpp"
-#include "common/error.hpp"
-#include "common/splits.hpp"
-#include "common/synth_translation.hpp"
-#include "common/vocab.hpp"
+#include "common/data/batching.hpp"
+#include "common/data/corpus.hpp"
+#include "common/data/data_find.hpp"
+#include "common/data/data_types.hpp"
+#include "common/core/error.hpp"
+#include "common/data/splits.hpp"
+#include "common/data/synth_translation.hpp"
+#include "common/data/vocab.hpp"
 
 namespace s2s {
 using namespace attn;

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
-#include "common/optim.hpp"
-#include "common/progress.hpp"
+#include "common/nn/optim.hpp"
+#include "common/run/progress.hpp"
 
 namespace s2s {
 

@@ -28,14 +28,14 @@
 #include "chapters/01_seq2seq/train_seq2seq.hpp"
 #include "chapters/01_seq2seq/translation_eval.hpp"
 #include "chapters/01_seq2seq/translation_model.hpp"
-#include "common/checkpoint.hpp"
-#include "common/cli.hpp"
-#include "common/error.hpp"
-#include "common/metrics_json.hpp"
-#include "common/plot.hpp"
-#include "common/progress.hpp"
-#include "common/summary.hpp"
-#include "common/thread_pool.hpp"
+#include "common/run/checkpoint.hpp"
+#include "common/run/cli.hpp"
+#include "common/core/error.hpp"
+#include "common/run/metrics_json.hpp"
+#include "common/figures/plot.hpp"
+#include "common/run/progress.hpp"
+#include "common/run/summary.hpp"
+#include "common/core/thread_pool.hpp"
 
 namespace s2s {
 

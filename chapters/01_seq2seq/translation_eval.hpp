@@ -15,10 +15,10 @@
 
 #include "chapters/01_seq2seq/decoding.hpp"
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
-#include "common/bleu.hpp"
-#include "common/corpus.hpp"
-#if __has_include("common/plot.hpp")
-#include "common/plot.hpp"
+#include "common/eval/bleu.hpp"
+#include "common/data/corpus.hpp"
+#if __has_include("common/figures/plot.hpp")
+#include "common/figures/plot.hpp"
 #define S2S_HAVE_PLOT 1
 #endif
 

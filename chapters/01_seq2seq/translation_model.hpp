@@ -8,8 +8,8 @@
 
 #include "chapters/01_seq2seq/decoding.hpp"
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
-#include "common/params.hpp"
-#include "common/vocab.hpp"
+#include "common/core/params.hpp"
+#include "common/data/vocab.hpp"
 
 namespace s2s {
 

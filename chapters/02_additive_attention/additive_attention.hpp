@@ -19,10 +19,10 @@
 #include <cmath>
 #include <cstdint>
 
-#include "common/buffer.hpp"
-#include "common/matmul.hpp"
-#include "common/softmax.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/buffer.hpp"
+#include "common/core/matmul.hpp"
+#include "common/nn/softmax.hpp"
+#include "common/core/thread_pool.hpp"
 
 namespace attn {
 

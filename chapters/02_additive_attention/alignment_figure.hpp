@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "chapters/01_seq2seq/translation_driver.hpp"
-#include "common/heatmap.hpp"
+#include "common/figures/heatmap.hpp"
 
 namespace s2s {
 

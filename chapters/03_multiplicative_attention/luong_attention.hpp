@@ -3,7 +3,7 @@
 //
 //   keys      k_s = K(h̄_s)                      once per sentence (what the score compares h_t with)
 //   scores    e_ts = score(h_t, h̄_s)             (B,S)  eq. (8), −∞ at padded positions
-//   weights   α_ts = softmax over valid s of e_t  (B,S)  eq. (7) — common/softmax.hpp, in the model
+//   weights   α_ts = softmax over valid s of e_t  (B,S)  eq. (7) — common/nn/softmax.hpp, in the model
 //   context   c_t  = Σ_s α_ts h̄_s               (B,D)
 //   attentional hidden state  h̃_t = tanh(W_c [c_t ; h_t])   (B,H)  eq. (5)
 //
@@ -25,10 +25,10 @@
 #include <cmath>
 #include <string>
 
-#include "common/buffer.hpp"
-#include "common/error.hpp"
-#include "common/matmul.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/buffer.hpp"
+#include "common/core/error.hpp"
+#include "common/core/matmul.hpp"
+#include "common/core/thread_pool.hpp"
 
 namespace attn {
 

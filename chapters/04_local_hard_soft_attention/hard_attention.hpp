@@ -43,9 +43,9 @@
 #include <cmath>
 #include <cstddef>
 
-#include "common/error.hpp"
-#include "common/rng.hpp"
-#include "common/softmax.hpp"
+#include "common/core/error.hpp"
+#include "common/core/rng.hpp"
+#include "common/nn/softmax.hpp"
 
 namespace s2s {
 using namespace attn;

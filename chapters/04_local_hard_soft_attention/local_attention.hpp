@@ -39,10 +39,10 @@
 #include <cmath>
 #include <cstddef>
 
-#include "common/buffer.hpp"
-#include "common/error.hpp"
-#include "common/matmul.hpp"
-#include "common/softmax.hpp"
+#include "common/core/buffer.hpp"
+#include "common/core/error.hpp"
+#include "common/core/matmul.hpp"
+#include "common/nn/softmax.hpp"
 
 namespace s2s {
 using namespace attn;

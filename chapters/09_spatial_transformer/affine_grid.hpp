@@ -21,7 +21,7 @@
 //
 // Shapes: B batch, H×W output grid.   theta (B,2,3)   grid (B,H,W,2)   params (B,3) = (s, tx, ty)
 #pragma once
-#include "common/thread_pool.hpp"
+#include "common/core/thread_pool.hpp"
 
 namespace ch09 {
 using namespace attn;

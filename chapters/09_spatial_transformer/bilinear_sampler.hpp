@@ -32,7 +32,7 @@
 #include <cmath>
 #include <cstddef>
 
-#include "common/thread_pool.hpp"
+#include "common/core/thread_pool.hpp"
 
 namespace ch09 {
 using namespace attn;

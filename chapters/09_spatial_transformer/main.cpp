@@ -26,16 +26,16 @@
 
 #include "chapters/09_spatial_transformer/stn_model.hpp"
 #include "chapters/09_spatial_transformer/train.hpp"
-#include "common/cli.hpp"
-#include "common/error.hpp"
-#include "common/image_data.hpp"
-#include "common/image_grid.hpp"
-#include "common/metrics_json.hpp"
-#include "common/schedule.hpp"
-#include "common/splits.hpp"
-#include "common/summary.hpp"
-#include "common/synth_images.hpp"
-#include "common/thread_pool.hpp"
+#include "common/run/cli.hpp"
+#include "common/core/error.hpp"
+#include "common/data/image_data.hpp"
+#include "common/figures/image_grid.hpp"
+#include "common/run/metrics_json.hpp"
+#include "common/nn/schedule.hpp"
+#include "common/data/splits.hpp"
+#include "common/run/summary.hpp"
+#include "common/data/synth_images.hpp"
+#include "common/core/thread_pool.hpp"
 
 using namespace attn;
 using namespace ch09;

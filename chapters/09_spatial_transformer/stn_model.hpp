@@ -25,15 +25,15 @@
 
 #include "chapters/09_spatial_transformer/affine_grid.hpp"
 #include "chapters/09_spatial_transformer/bilinear_sampler.hpp"
-#include "common/activations.hpp"
-#include "common/buffer.hpp"
-#include "common/conv2d.hpp"
-#include "common/cross_entropy.hpp"
-#include "common/init.hpp"
-#include "common/matmul.hpp"
-#include "common/params.hpp"
-#include "common/pool2d.hpp"
-#include "common/rng.hpp"
+#include "common/nn/activations.hpp"
+#include "common/core/buffer.hpp"
+#include "common/nn/conv2d.hpp"
+#include "common/nn/cross_entropy.hpp"
+#include "common/nn/init.hpp"
+#include "common/core/matmul.hpp"
+#include "common/core/params.hpp"
+#include "common/nn/pool2d.hpp"
+#include "common/core/rng.hpp"
 
 namespace ch09 {
 using namespace attn;

@@ -9,12 +9,12 @@
 
 #include "chapters/00_foundations/train.hpp"
 #include "chapters/09_spatial_transformer/stn_model.hpp"
-#include "common/checkpoint.hpp"
-#include "common/training_state.hpp"
-#include "common/data_types.hpp"
-#include "common/error.hpp"
-#include "common/optim.hpp"
-#include "common/progress.hpp"
+#include "common/run/checkpoint.hpp"
+#include "common/run/training_state.hpp"
+#include "common/data/data_types.hpp"
+#include "common/core/error.hpp"
+#include "common/nn/optim.hpp"
+#include "common/run/progress.hpp"
 
 namespace ch09 {
 using namespace attn;
@@ -133,7 +133,7 @@ inline void save_training_state(const std::string& path, const STN& m, const Ada
     attn::save_training_state(path, config_str(m.cfg), m.params, opt, rng, epochs_done);
 }
 // Returns the number of epochs already done; a model of another configuration refuses the file
-// and is left untouched (common/training_state.hpp).
+// and is left untouched (common/run/training_state.hpp).
 inline int load_training_state(const std::string& path, STN& m, Adam& opt, Rng& rng) {
     return attn::load_training_state(path, config_str(m.cfg), "use the same --setting, --transform and --model as when saving",
                                      m.params, opt, rng);

@@ -29,9 +29,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/activations.hpp"
-#include "common/matmul.hpp"
-#include "common/thread_pool.hpp"
+#include "common/nn/activations.hpp"
+#include "common/core/matmul.hpp"
+#include "common/core/thread_pool.hpp"
 
 namespace ch10 {
 using namespace attn;

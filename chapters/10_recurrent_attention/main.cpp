@@ -29,17 +29,17 @@
 
 #include "chapters/10_recurrent_attention/ram_model.hpp"
 #include "chapters/10_recurrent_attention/train.hpp"
-#include "common/cli.hpp"
-#include "common/colormap.hpp"
-#include "common/error.hpp"
-#include "common/image_data.hpp"
-#include "common/image_grid.hpp"
-#include "common/metrics_json.hpp"
-#include "common/plot.hpp"
-#include "common/schedule.hpp"
-#include "common/splits.hpp"
-#include "common/summary.hpp"
-#include "common/thread_pool.hpp"
+#include "common/run/cli.hpp"
+#include "common/figures/colormap.hpp"
+#include "common/core/error.hpp"
+#include "common/data/image_data.hpp"
+#include "common/figures/image_grid.hpp"
+#include "common/run/metrics_json.hpp"
+#include "common/figures/plot.hpp"
+#include "common/nn/schedule.hpp"
+#include "common/data/splits.hpp"
+#include "common/run/summary.hpp"
+#include "common/core/thread_pool.hpp"
 
 using namespace attn;
 using namespace ch10;

@@ -32,14 +32,14 @@
 
 #include "chapters/10_recurrent_attention/glimpse.hpp"
 #include "chapters/10_recurrent_attention/reinforce.hpp"
-#include "common/activations.hpp"
-#include "common/buffer.hpp"
-#include "common/cross_entropy.hpp"
-#include "common/init.hpp"
-#include "common/lstm.hpp"
-#include "common/matmul.hpp"
-#include "common/params.hpp"
-#include "common/rng.hpp"
+#include "common/nn/activations.hpp"
+#include "common/core/buffer.hpp"
+#include "common/nn/cross_entropy.hpp"
+#include "common/nn/init.hpp"
+#include "common/nn/lstm.hpp"
+#include "common/core/matmul.hpp"
+#include "common/core/params.hpp"
+#include "common/core/rng.hpp"
 
 namespace ch10 {
 using namespace attn;
@@ -161,7 +161,7 @@ struct RAMLoss {
 
 // ---- the core: one step ----------------------------------------------------------------------
 // h_new (B,C) from h (B,C) and g (B,G). Relu core: pre (B,C) is cached. LSTM: c, c_new (B,C),
-// gates (B,4C), tanh_c (B,C) as common/lstm.hpp.
+// gates (B,4C), tanh_c (B,C) as common/nn/lstm.hpp.
 inline void core_step_forward(RAM& m, RAMActs& a, int t, int B) {
     const RAMConfig& cf = m.cfg;
     const size_t BC = (size_t)B * cf.C;

@@ -11,14 +11,14 @@
 
 #include "chapters/00_foundations/train.hpp"
 #include "chapters/10_recurrent_attention/ram_model.hpp"
-#include "common/checkpoint.hpp"
-#include "common/training_state.hpp"
-#include "common/data_types.hpp"
-#include "common/error.hpp"
-#include "common/optim.hpp"
-#include "common/progress.hpp"
-#include "common/splits.hpp"
-#include "common/synth_images.hpp"
+#include "common/run/checkpoint.hpp"
+#include "common/run/training_state.hpp"
+#include "common/data/data_types.hpp"
+#include "common/core/error.hpp"
+#include "common/nn/optim.hpp"
+#include "common/run/progress.hpp"
+#include "common/data/splits.hpp"
+#include "common/data/synth_images.hpp"
 
 namespace ch10 {
 using namespace attn;
@@ -28,7 +28,7 @@ using ch00::fmt3;
 using ch00::gather_batch;
 
 // ---- tasks ------------------------------------------------------------------------------------
-// The paper's image tasks, built from 28×28 digits (common/synth_images.hpp):
+// The paper's image tasks, built from 28×28 digits (common/data/synth_images.hpp):
 //   mnist28       the digit as it is
 //   translated60  the digit at a random place of a 60×60 black canvas
 //   cluttered60   the same plus 4 random 8×8 crops of other digits
@@ -194,7 +194,7 @@ inline void save_training_state(const std::string& path, const RAM& m, const Ada
     attn::save_training_state(path, config_str(m.cfg), m.params, opt, rng, epochs_done);
 }
 // Returns the number of epochs already done; a model of another configuration refuses the file
-// and is left untouched (common/training_state.hpp).
+// and is left untouched (common/run/training_state.hpp).
 inline int load_training_state(const std::string& path, RAM& m, Adam& opt, Rng& rng) {
     return attn::load_training_state(path, config_str(m.cfg),
                                      "use the same --task, --glimpses, --core and sizes as when saving", m.params, opt, rng);

@@ -1,4 +1,4 @@
-"""Reference values for common/conv2d, pool2d, gru, lstm and the bidirectional wrappers.
+"""Reference values for common/nn/conv2d, pool2d, gru, lstm and the bidirectional wrappers.
 
     /usr/bin/python3 data_tools/torch_fixtures/conv_rnn.py      (or make_torch_fixtures.py for all)
 

@@ -1,5 +1,5 @@
-"""Reference values for common/layernorm, common/cross_entropy, common/softmax (log-softmax)
-and common/activations (GELU, tanh approximation), from PyTorch.
+"""Reference values for common/nn/layernorm, common/nn/cross_entropy, common/nn/softmax (log-softmax)
+and common/nn/activations (GELU, tanh approximation), from PyTorch.
 
     /usr/bin/python3 data_tools/make_torch_fixtures.py      (or: cd data_tools/torch_fixtures && python3 -c
                                                              'import norm_loss; norm_loss.main("../../tests/fixtures")')

@@ -1,4 +1,4 @@
-"""Reference values for common/optim.cpp: torch.optim.SGD / Adam / AdamW steps and clip_grad_norm_.
+"""Reference values for common/nn/optim.cpp: torch.optim.SGD / Adam / AdamW steps and clip_grad_norm_.
 
     /usr/bin/python3 data_tools/torch_fixtures/optim.py    -> tests/fixtures/optim.txt
 

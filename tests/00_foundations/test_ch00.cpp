@@ -7,10 +7,10 @@
 
 #include "chapters/00_foundations/mlp.hpp"
 #include "chapters/00_foundations/train.hpp"
-#include "common/data_find.hpp"
-#include "common/error.hpp"
-#include "common/idx.hpp"
-#include "common/thread_pool.hpp"
+#include "common/data/data_find.hpp"
+#include "common/core/error.hpp"
+#include "common/data/idx.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 
 using namespace attn;

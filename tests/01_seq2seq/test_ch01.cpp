@@ -15,7 +15,7 @@
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
 #include "chapters/01_seq2seq/translation_driver.hpp"
 #include "chapters/01_seq2seq/translation_eval.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 #include "tests/seq2seq_testing.hpp"
 

@@ -14,7 +14,7 @@
 #include "chapters/02_additive_attention/bahdanau_seq2seq.hpp"
 #include "chapters/01_seq2seq/gru_seq2seq.hpp"
 #include "chapters/01_seq2seq/translation_driver.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 #include "tests/seq2seq_testing.hpp"
 

@@ -15,7 +15,7 @@
 #include "chapters/02_additive_attention/bahdanau_seq2seq.hpp"
 #include "chapters/03_multiplicative_attention/luong_attention.hpp"
 #include "chapters/03_multiplicative_attention/luong_seq2seq.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 #include "tests/seq2seq_testing.hpp"
 

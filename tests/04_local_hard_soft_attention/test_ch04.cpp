@@ -13,7 +13,7 @@
 #include "chapters/01_seq2seq/translation_driver.hpp"
 #include "chapters/01_seq2seq/translation_eval.hpp"
 #include "chapters/04_local_hard_soft_attention/aligned_luong.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 #include "tests/seq2seq_testing.hpp"
 

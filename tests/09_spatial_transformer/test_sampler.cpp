@@ -9,7 +9,7 @@
 
 #include "chapters/09_spatial_transformer/affine_grid.hpp"
 #include "chapters/09_spatial_transformer/bilinear_sampler.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/fixture.hpp"
 #include "tests/gradcheck.hpp"
 

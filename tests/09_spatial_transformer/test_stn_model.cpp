@@ -10,9 +10,9 @@
 
 #include "chapters/09_spatial_transformer/stn_model.hpp"
 #include "chapters/09_spatial_transformer/train.hpp"
-#include "common/error.hpp"
-#include "common/synth_images.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/error.hpp"
+#include "common/data/synth_images.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 
 using namespace attn;

@@ -8,7 +8,7 @@
 
 #include "chapters/10_recurrent_attention/glimpse.hpp"
 #include "chapters/10_recurrent_attention/reinforce.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 
 using namespace attn;

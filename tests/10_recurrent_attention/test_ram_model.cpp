@@ -11,9 +11,9 @@
 
 #include "chapters/10_recurrent_attention/ram_model.hpp"
 #include "chapters/10_recurrent_attention/train.hpp"
-#include "common/error.hpp"
-#include "common/synth_images.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/error.hpp"
+#include "common/data/synth_images.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 
 using namespace attn;

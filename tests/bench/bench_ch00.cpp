@@ -8,8 +8,8 @@
 #include <string>
 
 #include "chapters/00_foundations/mlp.hpp"
-#include "common/optim.hpp"
-#include "common/thread_pool.hpp"
+#include "common/nn/optim.hpp"
+#include "common/core/thread_pool.hpp"
 
 using namespace attn;
 using namespace ch00;

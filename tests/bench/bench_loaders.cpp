@@ -5,13 +5,13 @@
 #include <cstdio>
 #include <string>
 
-#include "common/corpus.hpp"
-#include "common/data_find.hpp"
-#include "common/error.hpp"
-#include "common/gzfile.hpp"
-#include "common/idx.hpp"
-#include "common/text_datasets.hpp"
-#include "common/vocab.hpp"
+#include "common/data/corpus.hpp"
+#include "common/data/data_find.hpp"
+#include "common/core/error.hpp"
+#include "common/data/gzfile.hpp"
+#include "common/data/idx.hpp"
+#include "common/data/text_datasets.hpp"
+#include "common/data/vocab.hpp"
 
 using Clock = std::chrono::steady_clock;
 

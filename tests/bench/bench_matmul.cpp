@@ -13,10 +13,10 @@
 #include <thread>
 #include <vector>
 
-#include "common/buffer.hpp"
-#include "common/matmul.hpp"
-#include "common/rng.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/buffer.hpp"
+#include "common/core/matmul.hpp"
+#include "common/core/rng.hpp"
+#include "common/core/thread_pool.hpp"
 
 #ifdef ATTN_HAVE_OPENBLAS
 #include <cblas.h>

@@ -1,12 +1,12 @@
-// Tests for common/activations: hand-computed values, PyTorch GELU (tanh) fixture, gradient
+// Tests for common/nn/activations: hand-computed values, PyTorch GELU (tanh) fixture, gradient
 // checks for every backward, accumulation, thread-count independence.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <numbers>
 
-#include "common/activations.hpp"
-#include "common/thread_pool.hpp"
+#include "common/nn/activations.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/fixture.hpp"
 #include "tests/gradcheck.hpp"
 

@@ -1,8 +1,8 @@
-// Tests for common/assignments: the stubs of `make assignments`.
+// Tests for common/run/assignments: the stubs of `make assignments`.
 #include <doctest/doctest.h>
 
-#include "common/assignments.hpp"
-#include "common/error.hpp"
+#include "common/run/assignments.hpp"
+#include "common/core/error.hpp"
 
 using namespace attn;
 
@@ -28,9 +28,9 @@ TEST_CASE("assignments: a solution body becomes a stub naming the file and the f
     CHECK(s.text.find("    attn::fail(\"chapters/x/dot.hpp: dot_forward\", \"not implemented\"") != std::string::npos);
     CHECK(s.text.find("// BEGIN SOLUTION\n    attn::fail") != std::string::npos);  // markers stay, indented stub
     CHECK(s.text.find("    return s;\n}\nvoid other() {\n    int kept = 1;\n}\n") != std::string::npos);
-    CHECK(s.text.rfind("#include \"common/error.hpp\"", 0) == 0);  // the stub's attn::fail is declared
+    CHECK(s.text.rfind("#include \"common/core/error.hpp\"", 0) == 0);  // the stub's attn::fail is declared
     StubbedSource h = stub_solutions("#pragma once\nvoid g() {\n  // BEGIN SOLUTION\n  // END SOLUTION\n}\n", "g.hpp");
-    CHECK(h.text.rfind("#pragma once\n#include \"common/error.hpp\"", 0) == 0);
+    CHECK(h.text.rfind("#pragma once\n#include \"common/core/error.hpp\"", 0) == 0);
 }
 
 TEST_CASE("assignments: a file without markers is unchanged; unmatched markers are errors with the line") {

@@ -12,8 +12,8 @@
 #include <sstream>
 #include <type_traits>
 
-#include "common/bleu.hpp"
-#include "common/error.hpp"
+#include "common/eval/bleu.hpp"
+#include "common/core/error.hpp"
 
 using namespace attn;
 namespace fs = std::filesystem;

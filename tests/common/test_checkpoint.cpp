@@ -8,9 +8,9 @@
 #include <fstream>
 #include <string>
 
-#include "common/checkpoint.hpp"
-#include "common/error.hpp"
-#include "common/init.hpp"
+#include "common/run/checkpoint.hpp"
+#include "common/core/error.hpp"
+#include "common/nn/init.hpp"
 
 using namespace attn;
 namespace fs = std::filesystem;

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "common/cli.hpp"
-#include "common/error.hpp"
+#include "common/run/cli.hpp"
+#include "common/core/error.hpp"
 
 using namespace attn;
 

@@ -1,4 +1,4 @@
-// Tests for common/conv2d and common/pool2d: hand cases, the naive twin, gradient checks,
+// Tests for common/nn/conv2d and common/nn/pool2d: hand cases, the naive twin, gradient checks,
 // thread-count invariance and PyTorch reference values (tests/fixtures/conv_rnn.txt).
 #include <doctest/doctest.h>
 
@@ -7,10 +7,10 @@
 #include <limits>
 #include <vector>
 
-#include "common/conv2d.hpp"
-#include "common/error.hpp"
-#include "common/pool2d.hpp"
-#include "common/thread_pool.hpp"
+#include "common/nn/conv2d.hpp"
+#include "common/core/error.hpp"
+#include "common/nn/pool2d.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/fixture.hpp"
 #include "tests/gradcheck.hpp"
 

@@ -4,9 +4,9 @@
 #include <atomic>
 #include <vector>
 
-#include "common/params.hpp"
-#include "common/rng.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/params.hpp"
+#include "common/core/rng.hpp"
+#include "common/core/thread_pool.hpp"
 
 using namespace attn;
 

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <string>
 
-#include "common/corpus.hpp"
-#include "common/error.hpp"
-#include "common/utf8.hpp"
+#include "common/data/corpus.hpp"
+#include "common/core/error.hpp"
+#include "common/data/utf8.hpp"
 
 namespace {
 

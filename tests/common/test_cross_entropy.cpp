@@ -1,13 +1,13 @@
-// Tests for common/cross_entropy: hand-computed losses, PyTorch fixtures (ignore_index +
+// Tests for common/nn/cross_entropy: hand-computed losses, PyTorch fixtures (ignore_index +
 // label smoothing, with and without per-row weights), gradient checks, bad targets.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <vector>
 
-#include "common/cross_entropy.hpp"
-#include "common/error.hpp"
-#include "common/thread_pool.hpp"
+#include "common/nn/cross_entropy.hpp"
+#include "common/core/error.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/fixture.hpp"
 #include "tests/gradcheck.hpp"
 

@@ -7,11 +7,11 @@
 #include <filesystem>
 #include <string>
 
-#include "common/corpus.hpp"
-#include "common/csv.hpp"
-#include "common/error.hpp"
-#include "common/rng.hpp"
-#include "common/text_datasets.hpp"
+#include "common/data/corpus.hpp"
+#include "common/data/csv.hpp"
+#include "common/core/error.hpp"
+#include "common/core/rng.hpp"
+#include "common/data/text_datasets.hpp"
 
 namespace {
 

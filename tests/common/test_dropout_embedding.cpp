@@ -1,4 +1,4 @@
-// Tests for common/dropout and common/embedding: dropout statistics, determinism, eval
+// Tests for common/nn/dropout and common/nn/embedding: dropout statistics, determinism, eval
 // identity, gradient checks; embedding lookup, scatter-add backward, bad ids, thread independence.
 #include <doctest/doctest.h>
 
@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "common/dropout.hpp"
-#include "common/embedding.hpp"
-#include "common/error.hpp"
-#include "common/thread_pool.hpp"
+#include "common/nn/dropout.hpp"
+#include "common/nn/embedding.hpp"
+#include "common/core/error.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 
 using namespace attn;

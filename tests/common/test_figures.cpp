@@ -9,15 +9,15 @@
 #include <unistd.h>
 #include <vector>
 
-#include "common/ascii_heatmap.hpp"
-#include "common/canvas.hpp"
-#include "common/colormap.hpp"
-#include "common/error.hpp"
-#include "common/font.hpp"
-#include "common/heatmap.hpp"
-#include "common/image_grid.hpp"
-#include "common/plot.hpp"
-#include "common/png.hpp"
+#include "common/figures/ascii_heatmap.hpp"
+#include "common/figures/canvas.hpp"
+#include "common/figures/colormap.hpp"
+#include "common/core/error.hpp"
+#include "common/figures/font.hpp"
+#include "common/figures/heatmap.hpp"
+#include "common/figures/image_grid.hpp"
+#include "common/figures/plot.hpp"
+#include "common/figures/png.hpp"
 
 using namespace attn;
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-// Tests for common/gru and the bidirectional GRU of common/rnn_sequence: gradient checks of the
+// Tests for common/nn/gru and the bidirectional GRU of common/nn/rnn_sequence: gradient checks of the
 // cell, the unrolled sequence with mixed lengths and the bidirectional wrapper; padding semantics;
 // thread-count invariance; PyTorch nn.GRU with pack_padded_sequence (tests/fixtures/conv_rnn.txt).
 #include <doctest/doctest.h>
@@ -6,10 +6,10 @@
 #include <cstring>
 #include <vector>
 
-#include "common/error.hpp"
-#include "common/gru.hpp"
-#include "common/rnn_sequence.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/error.hpp"
+#include "common/nn/gru.hpp"
+#include "common/nn/rnn_sequence.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/fixture.hpp"
 #include "tests/gradcheck.hpp"
 

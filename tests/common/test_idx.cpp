@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "common/error.hpp"
-#include "common/gzfile.hpp"
-#include "common/idx.hpp"
-#include "common/rng.hpp"
+#include "common/core/error.hpp"
+#include "common/data/gzfile.hpp"
+#include "common/data/idx.hpp"
+#include "common/core/rng.hpp"
 
 namespace {
 
@@ -186,7 +186,7 @@ TEST_CASE("idx: random damage to headers and gzip streams is an attn::Error or a
     CHECK(errors > 100);
 }
 
-#include "common/image_data.hpp"
+#include "common/data/image_data.hpp"
 
 TEST_CASE("load_image_data: synthetic digits, explicit datasets that are missing, bad choices") {
     attn::ImageData syn = attn::load_image_data("synthetic", "", 5);

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <vector>
 
-#include "common/error.hpp"
-#include "common/init.hpp"
+#include "common/core/error.hpp"
+#include "common/nn/init.hpp"
 
 using namespace attn;
 

@@ -1,11 +1,11 @@
-// Tests for common/layernorm: a hand-computed row, PyTorch fixture (forward and all three
+// Tests for common/nn/layernorm: a hand-computed row, PyTorch fixture (forward and all three
 // gradients), gradient checks for inp, gamma and beta, thread-count independence.
 #include <doctest/doctest.h>
 
 #include <cmath>
 
-#include "common/layernorm.hpp"
-#include "common/thread_pool.hpp"
+#include "common/nn/layernorm.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/fixture.hpp"
 #include "tests/gradcheck.hpp"
 

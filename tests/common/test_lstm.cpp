@@ -1,4 +1,4 @@
-// Tests for common/lstm and the bidirectional LSTM of common/rnn_sequence: gradient checks of the
+// Tests for common/nn/lstm and the bidirectional LSTM of common/nn/rnn_sequence: gradient checks of the
 // cell (through h and c), the sequence with mixed lengths in both directions and the bidirectional
 // wrapper; padding semantics; PyTorch nn.LSTM with pack_padded_sequence (tests/fixtures/conv_rnn.txt).
 #include <doctest/doctest.h>
@@ -6,8 +6,8 @@
 #include <cstring>
 #include <vector>
 
-#include "common/lstm.hpp"
-#include "common/rnn_sequence.hpp"
+#include "common/nn/lstm.hpp"
+#include "common/nn/rnn_sequence.hpp"
 #include "tests/fixture.hpp"
 #include "tests/gradcheck.hpp"
 

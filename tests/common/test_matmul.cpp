@@ -1,4 +1,4 @@
-// Tests for the fast matmul (common/matmul.cpp) and the linear layer.
+// Tests for the fast matmul (common/core/matmul.cpp) and the linear layer.
 //
 // Fast vs naive: both sum each element in the same k order, but the compiler decides on its own
 // whether `acc += a*b` becomes one fused multiply-add (the fast kernel: yes) or a rounded product
@@ -14,10 +14,10 @@
 #include <cstring>
 #include <vector>
 
-#include "common/buffer.hpp"
-#include "common/matmul.hpp"
-#include "common/rng.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/buffer.hpp"
+#include "common/core/matmul.hpp"
+#include "common/core/rng.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 
 using namespace attn;

@@ -5,11 +5,11 @@
 #include <cstdio>
 #include <cstring>
 
-#include "common/error.hpp"
-#include "common/optim.hpp"
-#include "common/rng.hpp"
-#include "common/schedule.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/error.hpp"
+#include "common/nn/optim.hpp"
+#include "common/core/rng.hpp"
+#include "common/nn/schedule.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/fixture.hpp"
 
 using namespace attn;

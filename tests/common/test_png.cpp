@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "common/error.hpp"
-#include "common/png.hpp"
+#include "common/core/error.hpp"
+#include "common/figures/png.hpp"
 
 TEST_CASE("png: write then read back gives the same pixels; garbage is an error naming the file") {
     std::vector<uint8_t> px(5 * 3 * 3);

@@ -10,11 +10,11 @@
 #include <fstream>
 #include <string>
 
-#include "common/error.hpp"
-#include "common/metrics_json.hpp"
-#include "common/params.hpp"
-#include "common/progress.hpp"
-#include "common/summary.hpp"
+#include "common/core/error.hpp"
+#include "common/run/metrics_json.hpp"
+#include "common/core/params.hpp"
+#include "common/run/progress.hpp"
+#include "common/run/summary.hpp"
 
 using namespace attn;
 namespace fs = std::filesystem;

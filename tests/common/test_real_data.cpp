@@ -7,12 +7,12 @@
 #include <set>
 #include <string>
 
-#include "common/corpus.hpp"
-#include "common/data_find.hpp"
-#include "common/gzfile.hpp"
-#include "common/idx.hpp"
-#include "common/splits.hpp"
-#include "common/text_datasets.hpp"
+#include "common/data/corpus.hpp"
+#include "common/data/data_find.hpp"
+#include "common/data/gzfile.hpp"
+#include "common/data/idx.hpp"
+#include "common/data/splits.hpp"
+#include "common/data/text_datasets.hpp"
 
 namespace {
 

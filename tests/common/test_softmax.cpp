@@ -1,4 +1,4 @@
-// Tests for common/softmax: hand-computed rows, masking (mask, valid_len, fully masked rows),
+// Tests for common/nn/softmax: hand-computed rows, masking (mask, valid_len, fully masked rows),
 // log-softmax against PyTorch, gradient checks for every backward, thread-count independence.
 #include <doctest/doctest.h>
 
@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/error.hpp"
-#include "common/softmax.hpp"
-#include "common/thread_pool.hpp"
+#include "common/core/error.hpp"
+#include "common/nn/softmax.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/fixture.hpp"
 #include "tests/gradcheck.hpp"
 

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "common/error.hpp"
-#include "common/synth_dates.hpp"
-#include "common/synth_images.hpp"
-#include "common/synth_keywords.hpp"
-#include "common/synth_translation.hpp"
+#include "common/core/error.hpp"
+#include "common/data/synth_dates.hpp"
+#include "common/data/synth_images.hpp"
+#include "common/data/synth_keywords.hpp"
+#include "common/data/synth_translation.hpp"
 
 using namespace attn;
 

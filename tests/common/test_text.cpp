@@ -7,12 +7,12 @@
 #include <set>
 #include <string>
 
-#include "common/batching.hpp"
-#include "common/corpus.hpp"
-#include "common/data_find.hpp"
-#include "common/error.hpp"
-#include "common/splits.hpp"
-#include "common/vocab.hpp"
+#include "common/data/batching.hpp"
+#include "common/data/corpus.hpp"
+#include "common/data/data_find.hpp"
+#include "common/core/error.hpp"
+#include "common/data/splits.hpp"
+#include "common/data/vocab.hpp"
 
 TEST_CASE("vocab: specials, deterministic order, min_freq, max_size, encode/decode round trip") {
     std::vector<std::string> sents = {"the cat sat", "the dog sat", "a cat", "the end"};

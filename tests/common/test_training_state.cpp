@@ -1,4 +1,4 @@
-// Tests for common/training_state: the resumable checkpoint of chapters 00, 09 and 10.
+// Tests for common/run/training_state: the resumable checkpoint of chapters 00, 09 and 10.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <string>
 
-#include "common/error.hpp"
-#include "common/training_state.hpp"
+#include "common/core/error.hpp"
+#include "common/run/training_state.hpp"
 
 using namespace attn;
 

@@ -1,0 +1,148 @@
+// matmul.cpp — the three matmul layouts (fast, with their naive twins) and the linear layer.
+// The blocking, packing and the micro-kernel are explained in matmul_kernels.hpp.
+#include "common/core/matmul.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/core/buffer.hpp"
+#include "common/core/matmul_kernels.hpp"
+#include "common/core/thread_pool.hpp"
+
+namespace attn {
+
+// ---- naive twins: the textbook triple loop, one dot product per output element -----------
+
+void matmul_nt_naive(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float acc = accumulate ? C[(size_t)i * N + j] : 0.0f;
+            for (int k = 0; k < K; k++) acc += A[(size_t)i * K + k] * B[(size_t)j * K + k];
+            C[(size_t)i * N + j] = acc;
+        }
+}
+void matmul_nn_naive(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float acc = accumulate ? C[(size_t)i * N + j] : 0.0f;
+            for (int k = 0; k < K; k++) acc += A[(size_t)i * K + k] * B[(size_t)k * N + j];
+            C[(size_t)i * N + j] = acc;
+        }
+}
+void matmul_tn_naive(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float acc = accumulate ? C[(size_t)i * N + j] : 0.0f;
+            for (int k = 0; k < K; k++) acc += A[(size_t)k * M + i] * B[(size_t)k * N + j];
+            C[(size_t)i * N + j] = acc;
+        }
+}
+
+// ---- the fast path ------------------------------------------------------------------------
+namespace {
+using namespace kernels;
+
+// C rows [i0,i1) x columns [j0,j1) (+)= A(i, k) · B(k, j), one thread, blocked as in matmul_kernels.hpp.
+// Packing scratch is per thread and kept between calls: it grows once, never per tile.
+void gemm_block(float* C, View A, View B, int K, int N, int i0, int i1, int j0, int j1, bool accumulate) {
+    thread_local Buf Ap, Bp;
+    if (Ap.size() < (size_t)MR * KC) Ap.resize((size_t)MR * KC);
+    if (Bp.size() < (size_t)KC * NC) Bp.resize((size_t)KC * NC);
+    for (int jc = j0; jc < j1; jc += NC) {
+        int nc = std::min(NC, j1 - jc);
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = std::min(KC, K - pc);
+            bool load = accumulate || pc > 0;  // continue the k chain from C after the first block
+            pack_b(Bp.data(), B, pc, kc, jc, nc);
+            for (int ir = i0; ir < i1; ir += MR) {  // one A sliver (in L1) ...
+                int rows = std::min(MR, i1 - ir);
+                pack_a(Ap.data(), A, ir, rows, pc, kc);
+                for (int jr = 0; jr < nc; jr += NR) {  // ... meets every B sliver of the panel
+                    const float* b = Bp.data() + (size_t)jr * kc;
+                    float* c = C + (size_t)ir * N + (jc + jr);
+                    int cols = std::min(NR, nc - jr);
+                    if (rows == MR && cols == NR) micro_kernel(kc, Ap.data(), b, c, N, load);
+                    else edge_kernel(kc, Ap.data(), b, c, N, load, rows, cols);
+                }
+            }
+        }
+    }
+}
+
+// Threads split the OUTPUT: whole MR-row strips when C is tall, whole NR-column strips when it
+// is wide (M=64, N=2000 still gives both cores work). The thread count changes who computes an
+// element, never the order of its sum, so results are bit-identical for any thread count.
+void gemm(float* C, View A, View B, int M, int K, int N, bool accumulate) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        if (!accumulate) std::memset(C, 0, sizeof(float) * (size_t)M * N);
+        return;
+    }
+    const double macs = (double)M * N * K;
+    bool by_rows = M >= N;
+    int units = by_rows ? (M + MR - 1) / MR : (N + NR - 1) / NR;
+    // at least ~256K multiply-adds per thread, or handing the work over costs more than it saves
+    int min_chunk = (int)std::min<double>(units, std::max(1.0, 262144.0 * units / macs));
+    parallel_for(
+        units,
+        [&](int u0, int u1) {
+            if (by_rows) gemm_block(C, A, B, K, N, u0 * MR, std::min(M, u1 * MR), 0, N, accumulate);
+            else gemm_block(C, A, B, K, N, 0, M, u0 * NR, std::min(N, u1 * NR), accumulate);
+        },
+        min_chunk);
+}
+
+// Below this many multiply-adds, packing costs more than it saves: use the textbook loop.
+constexpr double kTiny = 4096;
+}  // namespace
+
+// Each layout only says how to read A(i,k) and B(k,j) — see View in matmul_kernels.hpp.
+void matmul_nt(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
+    // A is (M,K), B is (N,K), C is (M,N)
+    if ((double)M * N * K < kTiny) return matmul_nt_naive(C, A, B, M, K, N, accumulate);
+    gemm(C, View{A, (size_t)K, 1}, View{B, 1, (size_t)K}, M, K, N, accumulate);
+}
+void matmul_nn(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
+    // A is (M,K), B is (K,N), C is (M,N)
+    if ((double)M * N * K < kTiny) return matmul_nn_naive(C, A, B, M, K, N, accumulate);
+    gemm(C, View{A, (size_t)K, 1}, View{B, (size_t)N, 1}, M, K, N, accumulate);
+}
+void matmul_tn(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
+    // A is (K,M), B is (K,N), C is (M,N)
+    if ((double)M * N * K < kTiny) return matmul_tn_naive(C, A, B, M, K, N, accumulate);
+    gemm(C, View{A, 1, (size_t)M}, View{B, (size_t)N, 1}, M, K, N, accumulate);
+}
+
+// ---- linear layer -------------------------------------------------------------------------
+
+void linear_forward(float* out, const float* inp, const float* W, const float* b, int M, int K, int N) {
+    // inp is (M,K), W is (N,K), b is (N), out is (M,N)
+    matmul_nt(out, inp, W, M, K, N);  // out = inp · Wᵀ
+    if (!b) return;
+    parallel_for(
+        M,
+        [&](int i0, int i1) {
+            for (int i = i0; i < i1; i++)
+                for (int j = 0; j < N; j++) out[(size_t)i * N + j] += b[j];  // out[i,j] += b[j]
+        },
+        std::max(1, 16384 / std::max(N, 1)));
+}
+void linear_backward(float* dinp, float* dW, float* db, const float* dout, const float* inp, const float* W,
+                     int M, int K, int N) {
+    // dout is (M,N), inp is (M,K), W is (N,K); dinp (M,K), dW (N,K), db (N)
+    // out = inp · Wᵀ  =>  dinp += dout · W  (nn),  dW += doutᵀ · inp  (tn)
+    if (dinp) matmul_nn(dinp, dout, W, M, N, K, true);
+    if (dW) matmul_tn(dW, dout, inp, N, M, K, true);
+    // out[i,j] += b[j]  =>  db[j] += Σ_i dout[i,j]. Threads split the columns j; each sums its
+    // columns over i in order, so db is the same for any thread count.
+    if (db)
+        parallel_for(
+            N,
+            [&](int j0, int j1) {
+                for (int i = 0; i < M; i++)
+                    for (int j = j0; j < j1; j++) db[j] += dout[(size_t)i * N + j];
+            },
+            std::max(1, 16384 / std::max(M, 1)));
+}
+
+}  // namespace attn

@@ -1,0 +1,98 @@
+// activations.cpp — elementwise nonlinearities (see activations.hpp for the equations).
+//
+// Elementwise loops are split into chunks of the flat index with parallel_for. Each element
+// is computed by exactly one thread with the same arithmetic, so the thread count never
+// changes a result; small arrays (< kChunk elements) stay on the calling thread.
+#include "common/nn/activations.hpp"
+
+#include <cmath>
+
+#include "common/core/thread_pool.hpp"
+
+namespace attn {
+
+namespace {
+constexpr int kChunk = 1 << 15;  // below this many elements a thread hand-off costs more than it saves
+constexpr float kGeluScale = 0.7978845608028654f;  // √(2/π)
+constexpr float kGeluCubic = 0.044715f;
+}  // namespace
+
+// ---- ReLU -----------------------------------------------------------------------------
+// inp, out are (n)
+void relu_forward(float* out, const float* inp, int n) {
+    parallel_for(n, [&](int i0, int i1) {
+        for (int i = i0; i < i1; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+    }, kChunk);
+}
+// forward: out = max(0, x)   =>   dout/dx = 1 if x > 0 else 0 (we take 0 at the kink x = 0, as PyTorch)
+void relu_backward(float* dinp, const float* dout, const float* inp, int n) {
+    parallel_for(n, [&](int i0, int i1) {
+        for (int i = i0; i < i1; i++) dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
+    }, kChunk);
+}
+
+// ---- GELU (tanh approximation, as GPT-2 and PyTorch approximate='tanh') ------------------
+// inp, out are (n)
+void gelu_forward(float* out, const float* inp, int n) {
+    parallel_for(n, [&](int i0, int i1) {
+        for (int i = i0; i < i1; i++) {
+            float x = inp[i];
+            float u = kGeluScale * (x + kGeluCubic * x * x * x);  // u = √(2/π)(x + 0.044715 x³)
+            out[i] = 0.5f * x * (1.0f + std::tanh(u));            // out = ½ x (1 + tanh u)
+        }
+    }, kChunk);
+}
+// forward: out = ½ x (1 + tanh u),  u = √(2/π)(x + 0.044715 x³)
+//   dout/dx = ½(1 + tanh u) + ½ x (1 − tanh² u) · du/dx,   du/dx = √(2/π)(1 + 3·0.044715 x²)
+void gelu_backward(float* dinp, const float* dout, const float* inp, int n) {
+    parallel_for(n, [&](int i0, int i1) {
+        for (int i = i0; i < i1; i++) {
+            float x = inp[i];
+            float u = kGeluScale * (x + kGeluCubic * x * x * x);
+            float t = std::tanh(u);
+            float du_dx = kGeluScale * (1.0f + 3.0f * kGeluCubic * x * x);
+            float local = 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du_dx;
+            dinp[i] += local * dout[i];
+        }
+    }, kChunk);
+}
+
+// ---- tanh -----------------------------------------------------------------------------
+// inp, out are (n)
+void tanh_forward(float* out, const float* inp, int n) {
+    parallel_for(n, [&](int i0, int i1) {
+        for (int i = i0; i < i1; i++) out[i] = std::tanh(inp[i]);
+    }, kChunk);
+}
+// forward: out = tanh(x)   =>   dout/dx = 1 − tanh²(x) = 1 − out²  (so we need only the output)
+void tanh_backward(float* dinp, const float* dout, const float* out, int n) {
+    parallel_for(n, [&](int i0, int i1) {
+        for (int i = i0; i < i1; i++) dinp[i] += (1.0f - out[i] * out[i]) * dout[i];
+    }, kChunk);
+}
+
+// ---- sigmoid --------------------------------------------------------------------------
+// inp, out are (n)
+void sigmoid_forward(float* out, const float* inp, int n) {
+    parallel_for(n, [&](int i0, int i1) {
+        for (int i = i0; i < i1; i++) {
+            float x = inp[i];
+            // Two algebraically equal forms, chosen so exp() never overflows:
+            //   x ≥ 0: 1 / (1 + e^−x)       x < 0: e^x / (1 + e^x)
+            if (x >= 0.0f) {
+                out[i] = 1.0f / (1.0f + std::exp(-x));
+            } else {
+                float e = std::exp(x);
+                out[i] = e / (1.0f + e);
+            }
+        }
+    }, kChunk);
+}
+// forward: out = σ(x)   =>   dout/dx = σ(x)(1 − σ(x)) = out·(1 − out)
+void sigmoid_backward(float* dinp, const float* dout, const float* out, int n) {
+    parallel_for(n, [&](int i0, int i1) {
+        for (int i = i0; i < i1; i++) dinp[i] += out[i] * (1.0f - out[i]) * dout[i];
+    }, kChunk);
+}
+
+}  // namespace attn

@@ -1,0 +1,164 @@
+// conv2d.cpp — convolution as im2col + matmul; see conv2d.hpp for the shapes.
+#include "common/nn/conv2d.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "common/core/error.hpp"
+#include "common/core/matmul.hpp"
+#include "common/core/thread_pool.hpp"
+
+namespace attn {
+
+// images per thread chunk: tiny batches of tiny images stay on one thread
+static int images_chunk(int K, int P) { return std::max(1, 16384 / std::max(K * P, 1)); }
+
+int conv2d_out_size(int in, int k, int stride, int pad) {
+    if (stride < 1 || pad < 0 || k < 1 || in + 2 * pad < k)
+        fail("conv2d", "kernel " + std::to_string(k) + " with stride " + std::to_string(stride) + " and padding " +
+                           std::to_string(pad) + " does not fit an input of size " + std::to_string(in),
+             "the padded input must be at least as large as the kernel");
+    return (in + 2 * pad - k) / stride + 1;
+}
+
+size_t conv2d_cols_size(int B, int C_in, int H, int Wd, int KH, int KW, int stride, int pad) {
+    size_t OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad);
+    return (size_t)B * C_in * KH * KW * OH * OW;
+}
+
+// The output columns x whose input column ix = x·s − pad + j lies inside [0, Wd): x in [lo, hi).
+// Outside that range the row holds padding zeros; inside it no test is needed per element.
+static void inside_range(int j, int stride, int pad, int Wd, int OW, int& lo, int& hi) {
+    lo = 0;
+    while (lo < OW && lo * stride - pad + j < 0) lo++;
+    hi = lo;
+    while (hi < OW && hi * stride - pad + j < Wd) hi++;
+}
+
+// cols_b (C_in·KH·KW, OH·OW): row (c,i,j), column (y,x) holds inp_b[c, y·s − pad + i, x·s − pad + j] or 0
+static void im2col(float* cols_b, const float* inp_b, int C_in, int H, int Wd, int KH, int KW, int stride, int pad,
+                   int OH, int OW) {
+    for (int c = 0; c < C_in; c++)
+        for (int i = 0; i < KH; i++)
+            for (int j = 0; j < KW; j++) {
+                float* row = cols_b + ((size_t)(c * KH + i) * KW + j) * OH * OW;
+                int lo, hi;
+                inside_range(j, stride, pad, Wd, OW, lo, hi);
+                for (int y = 0; y < OH; y++) {
+                    float* out = row + (size_t)y * OW;
+                    int iy = y * stride - pad + i;
+                    if (iy < 0 || iy >= H) {  // a padding row
+                        std::fill(out, out + OW, 0.0f);
+                        continue;
+                    }
+                    const float* src = inp_b + ((size_t)c * H + iy) * Wd;  // src[x·s + off] = inp_b[c, iy, ix]
+                    const int off = j - pad;                                 // x ≥ lo keeps x·s + off ≥ 0
+                    std::fill(out, out + lo, 0.0f);
+                    if (stride == 1)
+                        std::copy(src + lo + off, src + hi + off, out + lo);
+                    else
+                        for (int x = lo; x < hi; x++) out[x] = src[x * stride + off];
+                    std::fill(out + hi, out + OW, 0.0f);
+                }
+            }
+}
+
+// the adjoint of im2col: every column entry adds back into the pixel it was copied from
+static void col2im_add(float* dinp_b, const float* dcols_b, int C_in, int H, int Wd, int KH, int KW, int stride,
+                       int pad, int OH, int OW) {
+    for (int c = 0; c < C_in; c++)
+        for (int i = 0; i < KH; i++)
+            for (int j = 0; j < KW; j++) {
+                const float* row = dcols_b + ((size_t)(c * KH + i) * KW + j) * OH * OW;
+                int lo, hi;
+                inside_range(j, stride, pad, Wd, OW, lo, hi);
+                for (int y = 0; y < OH; y++) {
+                    int iy = y * stride - pad + i;
+                    if (iy < 0 || iy >= H) continue;  // padding: nothing to send back
+                    float* dst = dinp_b + ((size_t)c * H + iy) * Wd;  // dst[x·s + off] is pixel (iy, ix)
+                    const int off = j - pad;
+                    const float* g = row + (size_t)y * OW;
+                    for (int x = lo; x < hi; x++) dst[x * stride + off] += g[x];
+                }
+            }
+}
+
+void conv2d_forward(float* out, float* cols, const float* inp, const float* W, const float* b, int B, int C_in,
+                    int H, int Wd, int C_out, int KH, int KW, int stride, int pad) {
+    // inp is (B,C_in,H,Wd), W is (C_out, C_in·KH·KW), cols is B × (C_in·KH·KW, OH·OW), out is (B,C_out,OH,OW)
+    const int OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad);
+    const int K = C_in * KH * KW, P = OH * OW;
+    // Images are independent, so each thread takes whole images: bit-identical for any thread count.
+    // (A matmul called inside a worker runs serially.)
+    parallel_for(B, [&](int b0, int b1) {
+        for (int bi = b0; bi < b1; bi++) {
+            float* cols_b = cols + (size_t)bi * K * P;
+            float* out_b = out + (size_t)bi * C_out * P;
+            im2col(cols_b, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad, OH, OW);
+            // out_b (C_out, P) = W (C_out, K) · cols_b (K, P)
+            matmul_nn(out_b, W, cols_b, C_out, K, P);
+            if (b)
+                for (int o = 0; o < C_out; o++)
+                    for (int p = 0; p < P; p++) out_b[(size_t)o * P + p] += b[o];
+        }
+    }, images_chunk(K, P));
+}
+
+void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const float* inp, const float* W,
+                     float* cols, int B, int C_in, int H, int Wd, int C_out, int KH, int KW, int stride, int pad) {
+    // dout is (B,C_out,OH,OW); dinp (B,C_in,H,Wd), dW (C_out, C_in·KH·KW), db (C_out)
+    const int OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad);
+    const int K = C_in * KH * KW, P = OH * OW;
+    // out_b += b[o]  ->  db[o] += Σ_b Σ_p dout[b,o,p]
+    if (db)
+        for (int o = 0; o < C_out; o++) {
+            float s = 0.0f;
+            for (int bi = 0; bi < B; bi++)
+                for (int p = 0; p < P; p++) s += dout[((size_t)bi * C_out + o) * P + p];
+            db[o] += s;
+        }
+    // out_b = W · cols_b  ->  dW += Σ_b dout_b · cols_bᵀ
+    if (dW) {
+        parallel_for(B, [&](int b0, int b1) {  // pass 1: rebuild every cols_b (forward's may be overwritten)
+            for (int bi = b0; bi < b1; bi++)
+                im2col(cols + (size_t)bi * K * P, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad,
+                       OH, OW);
+        }, images_chunk(K, P));
+        // pass 2: images in a fixed order, each product split by rows of dW inside the matmul,
+        // so no two threads ever add into the same dW element (bit-identical for any thread count)
+        for (int bi = 0; bi < B; bi++)
+            matmul_nt(dW, dout + (size_t)bi * C_out * P, cols + (size_t)bi * K * P, C_out, P, K, true);
+    }
+    // out_b = W · cols_b  ->  dcols_b = Wᵀ · dout_b, then col2im sends each entry back to its pixel
+    if (dinp) {
+        parallel_for(B, [&](int b0, int b1) {
+            for (int bi = b0; bi < b1; bi++) {
+                float* dcols_b = cols + (size_t)bi * K * P;  // cols_b is no longer needed: reuse it
+                matmul_tn(dcols_b, W, dout + (size_t)bi * C_out * P, K, C_out, P);
+                col2im_add(dinp + (size_t)bi * C_in * H * Wd, dcols_b, C_in, H, Wd, KH, KW, stride, pad, OH, OW);
+            }
+        }, images_chunk(K, P));
+    }
+}
+
+void conv2d_forward_naive(float* out, const float* inp, const float* W, const float* b, int B, int C_in, int H,
+                          int Wd, int C_out, int KH, int KW, int stride, int pad) {
+    const int OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad);
+    for (int bi = 0; bi < B; bi++)
+        for (int o = 0; o < C_out; o++)
+            for (int y = 0; y < OH; y++)
+                for (int x = 0; x < OW; x++) {
+                    float acc = b ? b[o] : 0.0f;
+                    for (int c = 0; c < C_in; c++)
+                        for (int i = 0; i < KH; i++)
+                            for (int j = 0; j < KW; j++) {
+                                int iy = y * stride - pad + i, ix = x * stride - pad + j;
+                                if (iy < 0 || iy >= H || ix < 0 || ix >= Wd) continue;  // zero padding
+                                acc += W[((size_t)(o * C_in + c) * KH + i) * KW + j] *
+                                       inp[((size_t)(bi * C_in + c) * H + iy) * Wd + ix];
+                            }
+                    out[((size_t)(bi * C_out + o) * OH + y) * OW + x] = acc;
+                }
+}
+
+}  // namespace attn

@@ -1,0 +1,147 @@
+#include "common/nn/optim.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/core/error.hpp"
+#include "common/core/thread_pool.hpp"
+
+namespace attn {
+
+// Elementwise loops are split into ranges of at least this many floats per thread: below that the
+// hand-off to the pool costs more than the loop.
+static const int kMinChunk = 16384;
+// (The loops below are named lambdas passed with std::move: parallel_for takes F&& and, as
+// thread_pool.hpp stands, cannot be given an lvalue lambda.)
+
+static void check_state(const Buf& state, const ParamSet& ps, const char* where, const char* what) {
+    if (state.size() != ps.value.size() || ps.grad.size() != ps.value.size())
+        fail(where,
+             "expected " + std::string(what) + " sized to the parameter buffer (" +
+                 std::to_string(ps.value.size()) + " floats), found " + std::to_string(state.size()),
+             "call init(params) (or make_sgd / make_adam) after params.allocate() and before step()");
+}
+
+// ---- SGD -------------------------------------------------------------------------------------
+
+void SGD::init(const ParamSet& ps) { velocity.assign(ps.value.size(), 0.0f); }
+
+SGD make_sgd(const ParamSet& ps, float lr, float momentum, float weight_decay) {
+    SGD opt;
+    opt.lr = lr, opt.momentum = momentum, opt.weight_decay = weight_decay;
+    opt.init(ps);
+    return opt;
+}
+
+void SGD::step(ParamSet& ps) {
+    if (momentum != 0.0f) check_state(velocity, ps, "SGD::step", "momentum buffer");
+    float* p = ps.value.data();
+    const float* grad = ps.grad.data();
+    float* vel = velocity.data();
+    const float lr_ = lr, mu = momentum, wd = weight_decay;
+    auto update = [&](int i0, int i1) {
+        for (int i = i0; i < i1; i++) {
+            float g = grad[i] + wd * p[i];  // gradient of loss + wd/2 * p^2
+            if (mu != 0.0f) {
+                vel[i] = mu * vel[i] + g;  // velocity = momentum * velocity + g
+                g = vel[i];
+            }
+            p[i] -= lr_ * g;
+        }
+    };
+    parallel_for((int)ps.value.size(), std::move(update), kMinChunk);
+}
+
+// ---- Adam / AdamW ----------------------------------------------------------------------------
+
+void Adam::init(const ParamSet& ps) {
+    m.assign(ps.value.size(), 0.0f);
+    v.assign(ps.value.size(), 0.0f);
+    t = 0;
+}
+
+Adam make_adam(const ParamSet& ps, float lr) {
+    Adam opt;
+    opt.lr = lr;
+    opt.init(ps);
+    return opt;
+}
+
+Adam make_adamw(const ParamSet& ps, float lr, float weight_decay) {
+    Adam opt;
+    opt.lr = lr, opt.weight_decay = weight_decay, opt.decoupled = true;
+    opt.init(ps);
+    return opt;
+}
+
+void Adam::step(ParamSet& ps) {
+    check_state(m, ps, "Adam::step", "first-moment buffer m");
+    check_state(v, ps, "Adam::step", "second-moment buffer v");
+    t++;
+    // Scalars in double, as PyTorch computes them in Python, then used in float in the loop.
+    const double bc1 = 1.0 - std::pow((double)beta1, (double)t);  // 1 - beta1^t
+    const double bc2 = 1.0 - std::pow((double)beta2, (double)t);  // 1 - beta2^t
+    const float neg_step = (float)(-(double)lr / bc1);            // -lr / (1 - beta1^t)
+    const float bc2_sqrt = (float)std::sqrt(bc2);
+    const float decay = (float)(1.0 - (double)lr * weight_decay);  // AdamW: p *= 1 - lr*wd
+    const float l2 = decoupled ? 0.0f : weight_decay;              // Adam: g += wd*p
+    const float b1 = beta1, b2 = beta2, one_b1 = 1.0f - beta1, one_b2 = 1.0f - beta2, eps_ = eps;
+    const bool dec = decoupled && weight_decay != 0.0f;
+    float* p = ps.value.data();
+    const float* grad = ps.grad.data();
+    float* m_ = m.data();
+    float* v_ = v.data();
+    auto update = [&](int i0, int i1) {
+        for (int i = i0; i < i1; i++) {
+            float g = grad[i] + l2 * p[i];
+            if (dec) p[i] *= decay;
+            m_[i] = b1 * m_[i] + one_b1 * g;      // m = beta1 m + (1-beta1) g
+            v_[i] = b2 * v_[i] + one_b2 * g * g;  // v = beta2 v + (1-beta2) g^2
+            // p -= lr/(1-beta1^t) * m / (sqrt(v)/sqrt(1-beta2^t) + eps)
+            float denom = std::sqrt(v_[i]) / bc2_sqrt + eps_;
+            p[i] += neg_step * m_[i] / denom;
+        }
+    };
+    parallel_for((int)ps.value.size(), std::move(update), kMinChunk);
+}
+
+// ---- gradient clipping -----------------------------------------------------------------------
+
+float clip_grad_norm(ParamSet& ps, float max_norm) {
+    // Pass 1: sum of squares. Fixed blocks (independent of the thread count), each summed in double
+    // by one thread, then the block sums added in order: the same bits on 1 or 16 threads.
+    const int n = (int)ps.grad.size(), block = 4096;
+    const int nblocks = (n + block - 1) / block;
+    std::vector<double> partial(nblocks, 0.0);
+    const float* g = ps.grad.data();
+    auto sum_blocks = [&](int b0, int b1) {
+        for (int b = b0; b < b1; b++) {
+            double sum = 0;
+            int end = std::min(n, (b + 1) * block);
+            for (int i = b * block; i < end; i++) sum += (double)g[i] * g[i];
+            partial[b] = sum;
+        }
+    };
+    parallel_for(nblocks, std::move(sum_blocks), 4);
+    double sumsq = 0;
+    for (double s : partial) sumsq += s;
+    const double norm = std::sqrt(sumsq);
+    if (!std::isfinite(norm)) return (float)norm;
+
+    // Pass 2: scale every gradient by coef = max_norm / (norm + 1e-6) when that is below 1.
+    const double coef = (double)max_norm / (norm + 1e-6);
+    if (coef < 1.0) {
+        const float c = (float)coef;
+        float* gw = ps.grad.data();
+        auto scale = [&](int i0, int i1) {
+            for (int i = i0; i < i1; i++) gw[i] *= c;
+        };
+        parallel_for(n, std::move(scale), kMinChunk);
+    }
+    return (float)norm;
+}
+
+}  // namespace attn

@@ -22,7 +22,6 @@
 
 #include "chapters/01_seq2seq/decoding.hpp"
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
-#include "chapters/01_seq2seq/translation_model.hpp"
 #include "common/core/buffer.hpp"
 #include "common/nn/cross_entropy.hpp"
 #include "common/nn/embedding.hpp"
@@ -32,7 +31,8 @@
 #include "common/core/rng.hpp"
 #include "common/nn/softmax.hpp"
 
-namespace s2s {
+namespace ch01 {
+using namespace attn;
 
 struct GRUSeq2SeqConfig {
     int Vs = 0, Vt = 0;
@@ -163,57 +163,59 @@ inline void gru_seq2seq_backward(GRUSeq2Seq& m, GRUSeq2SeqActs& a, const Seq2Seq
     // END SOLUTION
 }
 
-// ---- decoding: one decoder step for decoding.hpp (state = d, SD = H) ---------------------------
-struct GRUDecoderStep {
+// ---- decoding: the decoder as the search sees it (decoding.hpp) --------------------------------
+// A live row holds its state d (H floats). Training runs the decoder over whole sentences at once
+// (gru_sequence_forward, the input projection of all T steps in one matmul); decoding runs the same
+// GRU one step at a time: d_t = GRU_dec(E_tgt[y_{t−1}], d_{t−1}), p(y_t) = softmax(W_out d_t + b_out).
+struct GRUDecoder {
     const GRUSeq2Seq& m;
-    Buf x, gates, ghn, scratch, logits;  // sized for up to n_max rows
-    GRUDecoderStep(const GRUSeq2Seq& model, int n_max) : m(model) {
-        const int E = m.cfg.E, H = m.cfg.H;
-        x.resize((size_t)n_max * E), gates.resize((size_t)n_max * 3 * H), ghn.resize((size_t)n_max * H);
-        scratch.resize(gru_cell_scratch_size(n_max, H)), logits.resize((size_t)n_max * m.cfg.Vt);
+    const float* ctx;                    // (N,H) the encoded sentences' c = d_0
+    Buf d, d_new, x, gates, ghn, scratch, logits, spare;  // per live row, up to n_max rows
+    GRUDecoder(const GRUSeq2Seq& model, const float* contexts, int n_max) : m(model), ctx(contexts) {
+        const size_t n = n_max, E = m.cfg.E, H = m.cfg.H;
+        d.resize(n * H), d_new.resize(n * H), x.resize(n * E), gates.resize(n * 3 * H), ghn.resize(n * H);
+        scratch.resize(gru_cell_scratch_size(n_max, m.cfg.H)), logits.resize(n * m.cfg.Vt);
     }
-    void operator()(float* logp, float* state_out, const int* tokens, const float* state_in, int n) {
+    void start(const int* sentences, int n) {  // d_0 = c of each row's sentence
+        check_rows(n);
+        const int H = m.cfg.H;
+        for (int r = 0; r < n; r++) std::copy_n(ctx + (size_t)sentences[r] * H, H, d.data() + (size_t)r * H);
+    }
+    void step(float* logp, const int* tokens, int n) {
         const int E = m.cfg.E, H = m.cfg.H, V = m.cfg.Vt;
-        if ((size_t)n * H > ghn.size()) fail("GRUDecoderStep", "at most the n_max rows it was built for");
-        embedding_forward(x.data(), tokens, m.tgt_emb.data, n, E, V);
-        gru_cell_forward(state_out, gates.data(), ghn.data(), x.data(), state_in, m.dec, n, E, H, scratch.data());
-        linear_forward(logits.data(), state_out, m.W_out.data, m.b_out.data, n, H, V);
+        check_rows(n);
+        embedding_forward(x.data(), tokens, m.tgt_emb.data, n, E, V);                                // E_tgt[y]
+        gru_cell_forward(d_new.data(), gates.data(), ghn.data(), x.data(), d.data(), m.dec, n, E, H,  // d_t
+                         scratch.data());
+        linear_forward(logits.data(), d_new.data(), m.W_out.data, m.b_out.data, n, H, V);  // W_out d_t + b_out
         log_softmax_forward(logp, logits.data(), n, V);
+        d.swap(d_new);
+    }
+    void reorder(const int* parents, int n) { gather_rows(d, spare, m.cfg.H, parents, n); }
+    void check_rows(int n) const {
+        if ((size_t)n * m.cfg.H > d.size()) fail("GRUDecoder", "at most the n_max rows it was built for");
     }
 };
 
-// Translate sentences (already normalised text): encode them in one batch, then greedy (beam = 1)
-// or beam search per sentence. Unknown source words become <unk>. max_len = 2·(source tokens) + 10.
+// Translate sentences (already normalised text): encode them in one batch, then search
+// (decoding.hpp: greedy for beam 1, else beam search per sentence). Unknown words become <unk>.
 inline std::vector<Hypothesis> gru_seq2seq_translate(GRUSeq2Seq& m, const Vocab& src_vocab,
                                                      const std::vector<std::string>& srcs, int beam, float alpha) {
-    std::vector<std::vector<int>> ids;
-    std::vector<int> idx;
-    for (const auto& s : srcs) {
-        idx.push_back((int)ids.size());
-        ids.push_back(src_vocab.encode(s, false, true));
-    }
-    if (ids.empty()) return {};
-    TokenBatch tb = make_batch(ids, idx);
+    TokenBatch tb = source_batch(src_vocab, srcs);
+    if (tb.B == 0) return {};
     GRUSeq2SeqActs a;  // encoder only: T = 1
     gru_seq2seq_reserve(a, m.cfg, tb.B, tb.T, 1);
     gru_seq2seq_encode(m, a, tb.ids.data(), tb.lengths.data(), tb.B, tb.T);
-    const int H = m.cfg.H, V = m.cfg.Vt;
-    int max_len = 0;
-    for (int L : tb.lengths) max_len = std::max(max_len, 2 * L + 10);
-    if (beam <= 1) {
-        GRUDecoderStep step(m, tb.B);
-        return greedy_decode(step, a.ctx.data(), tb.B, H, V, max_len, alpha);
-    }
-    GRUDecoderStep step(m, beam);
-    std::vector<Hypothesis> out;
-    for (int b = 0; b < tb.B; b++) {
-        auto hyps = beam_search(step, a.ctx.data() + (size_t)b * H, H, V, beam, 2 * tb.lengths[b] + 10, alpha);
-        out.push_back(hyps.front());
-    }
-    return out;
+    GRUDecoder dec(m, a.ctx.data(), std::max(tb.B, beam));
+    return translate_encoded(dec, tb.lengths, m.cfg.Vt, beam, alpha);
 }
 
-// ---- the model as the shared driver sees it (translation_model.hpp) -------------------------------
+// ---- the model's name and configuration, as checkpoints keep them -------------------------------
+inline const char* kGRUSeq2SeqKind = "gru_seq2seq";  // the checkpoint's tag; --load refuses another model's
+inline std::string gru_seq2seq_title(const GRUSeq2SeqConfig& c) {
+    return "GRU encoder-decoder (E=" + std::to_string(c.E) + ", H=" + std::to_string(c.H) +
+           (c.reverse_source ? ", source reversed)" : ")");
+}
 inline std::string gru_seq2seq_config_text(const GRUSeq2SeqConfig& c) {
     return std::to_string(c.Vs) + " " + std::to_string(c.Vt) + " " + std::to_string(c.E) + " " +
            std::to_string(c.H) + " " + std::to_string((int)c.reverse_source);
@@ -228,21 +230,4 @@ inline GRUSeq2SeqConfig gru_seq2seq_parse_config(const std::string& s, const std
     return c;
 }
 
-// m and a must outlive the returned functions.
-inline TranslationModel gru_seq2seq_model(GRUSeq2Seq& m, GRUSeq2SeqActs& a) {
-    TranslationModel t;
-    t.kind = "gru_seq2seq";
-    t.title = "GRU encoder-decoder (E=" + std::to_string(m.cfg.E) + ", H=" + std::to_string(m.cfg.H) +
-              (m.cfg.reverse_source ? ", source reversed)" : ")");
-    t.config = gru_seq2seq_config_text(m.cfg);
-    t.params = &m.params;
-    t.reserve = [&m, &a](int B, int S, int T) { gru_seq2seq_reserve(a, m.cfg, B, S, T); };
-    t.forward = [&m, &a](const Seq2SeqBatch& b) { return gru_seq2seq_forward(m, a, b); };
-    t.backward = [&m, &a](const Seq2SeqBatch& b) { gru_seq2seq_backward(m, a, b); };
-    t.translate = [&m](const Vocab& sv, const std::vector<std::string>& srcs, int beam, float alpha, Alignments*) {
-        return gru_seq2seq_translate(m, sv, srcs, beam, alpha);
-    };
-    return t;
-}
-
-}  // namespace s2s
+}  // namespace ch01

@@ -5,48 +5,92 @@
 //   * an encoder GRU reads the source and its FINAL state c is all the decoder ever sees of it
 //     (Cho et al. 2014; Sutskever, Vinyals & Le 2014) — gru_seq2seq.hpp;
 //   * training with teacher forcing: the decoder reads the true previous word, and the loss is the
-//     cross-entropy of every target token, padding ignored — seq2seq_data.hpp, gru_seq2seq.hpp;
+//     cross-entropy of every target token, padding ignored — seq2seq_data.hpp, train.hpp;
 //   * decoding: greedy search and beam search with length normalisation — decoding.hpp;
 //   * measuring: corpus BLEU, and BLEU per source length, where one vector of H numbers for a whole
 //     sentence shows its limits — translation_eval.hpp.
-// The program around the model (data, training loop, evaluation, figures, checkpoints) is
-// translation_driver.hpp, shared with chapters 02–04: each of them only brings its model.
+// This file reads top to bottom as the run: flags → data → model → training (train.hpp) → test →
+// figures → metrics.json. Chapters 02–04 have the same shape with their own models, and share the
+// plain functions of translation_*.hpp (flags, training bookkeeping, checkpoints, reports).
 //
 // Run:   make run CHAPTER=01_seq2seq                 (or build/bin/01_seq2seq --help)
 //        build/bin/01_seq2seq --quick                (well under a minute)
 //        build/bin/01_seq2seq --save m.ckpt ; build/bin/01_seq2seq --load m.ckpt --eval-file pairs.tsv
 //
 // Shapes: B batch, S source length, T target length, E embedding, H hidden, Vs/Vt vocabularies.
-#include <memory>
+#include <chrono>
+#include <filesystem>
 #include <string>
 
 #include "chapters/01_seq2seq/gru_seq2seq.hpp"
-#include "chapters/01_seq2seq/translation_driver.hpp"
+#include "chapters/01_seq2seq/train.hpp"
+#include "chapters/01_seq2seq/translation_checkpoint.hpp"
+#include "chapters/01_seq2seq/translation_report.hpp"
+#include "common/run/main_guard.hpp"
 
-using namespace attn;
-using namespace s2s;
+namespace ch01 {
+
+struct Settings {
+    TranslationSettings t;
+    bool reverse_source = true;
+};
+
+static Settings parse_flags(int argc, char** argv) {
+    Settings s;
+    s.t.chapter = "01_seq2seq";
+    Cli cli(s.t.chapter, "GRU encoder-decoder (no attention) on fra-eng, or the synthetic translation task.");
+    add_translation_flags(cli, s.t);
+    cli.flag("reverse-source", &s.reverse_source, "encoder reads the source backwards (Sutskever et al.)");
+    cli.parse(argc, argv);
+    finish_translation_flags(cli, s.t);
+    return s;
+}
+
+static int run(int argc, char** argv) {
+    auto t_start = std::chrono::steady_clock::now();
+    Settings s = parse_flags(argc, argv);
+    std::filesystem::create_directories(s.t.f.out);
+    Seq2SeqData d = load_translation_data(s.t);
+
+    // ---- the model: new, or the one --load names (its vocabularies then decide the ids) ----
+    Rng rng((uint64_t)s.t.f.seed);
+    auto ck = checkpoint_to_load(s.t, kGRUSeq2SeqKind, d);
+    GRUSeq2SeqConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = s.t.E, .H = s.t.H,
+                         .reverse_source = s.reverse_source};
+    if (ck) cfg = gru_seq2seq_parse_config(ck->config, s.t.f.load);
+    GRUSeq2Seq net;  // the context vector is the encoder's final state (gru_seq2seq.hpp)
+    gru_seq2seq_build(net, cfg, rng);
+    if (ck) ck->ck.restore_params(net.params);
+    print_translation_model(gru_seq2seq_title(cfg), net.params, s.t, d);
+
+    // ---- training (train.hpp: the step), resumed from the checkpoint when there is one ----
+    GRUSeq2SeqActs acts;
+    gru_seq2seq_reserve(acts, cfg, s.t.f.batch, longest_source(d), longest_target(d));
+    Adam opt = make_adam(net.params, s.t.f.lr);
+    TrainingLog log = resume_training(ck, opt, rng, s.t);
+    auto loss = [&](const Seq2SeqBatch& b) { return gru_seq2seq_forward(net, acts, b); };
+    auto translate = [&](const std::vector<std::string>& srcs, int beam) {
+        return gru_seq2seq_translate(net, d.src_vocab, srcs, beam, s.t.alpha);
+    };
+    if (log.epochs_done < s.t.last_epoch()) {
+        auto one_epoch = [&](ProgressBar* bar) {
+            return train_epoch(net, acts, opt, d, s.t.f.batch, s.t.clip, rng, bar);
+        };
+        run_epochs(log, s.t, d, one_epoch, loss, translate);
+        save_if_asked(s.t, kGRUSeq2SeqKind, gru_seq2seq_config_text(cfg), net.params, opt, rng, d, log);
+    }
+
+    // ---- test, figures, metrics.json ----
+    TestReport report = test_translations(s.t, d, loss, translate);
+    std::vector<std::string> figures = save_translation_figures(s.t, d, report.evs, log, nullptr);
+    JsonObject metrics;
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    write_translation_metrics(metrics, s.t, d, kGRUSeq2SeqKind, net.params, log, report, figures, nullptr, seconds);
+    return 0;
+}
+
+}  // namespace ch01
 
 int main(int argc, char** argv) {
-    return translation_main("01_seq2seq", [&] {
-        TranslationSettings s;
-        s.chapter = "01_seq2seq", s.model_kind = "gru_seq2seq";
-        bool reverse_source = true;
-        Cli cli(s.chapter, "GRU encoder-decoder (no attention) on fra-eng, or the synthetic translation task.");
-        add_translation_flags(cli, s);
-        cli.flag("reverse-source", &reverse_source, "encoder reads the source backwards (Sutskever et al.)");
-        cli.parse(argc, argv);
-        finish_translation_flags(cli, s);
-
-        // The model: the context vector is the encoder's final state (gru_seq2seq.hpp).
-        std::unique_ptr<GRUSeq2Seq> net;
-        GRUSeq2SeqActs acts;
-        auto make_model = [&](int Vs, int Vt, const std::string& config, Rng& rng) {
-            GRUSeq2SeqConfig c{.Vs = Vs, .Vt = Vt, .E = s.E, .H = s.H, .reverse_source = reverse_source};
-            if (!config.empty()) c = gru_seq2seq_parse_config(config, s.f.load);
-            net = std::make_unique<GRUSeq2Seq>();  // heap: its Tensors point into its ParamSet
-            gru_seq2seq_build(*net, c, rng);
-            return gru_seq2seq_model(*net, acts);
-        };
-        run_translation_chapter(s, make_model);
-    });
+    return attn::guarded_main("01_seq2seq", [&] { return ch01::run(argc, argv); });
 }

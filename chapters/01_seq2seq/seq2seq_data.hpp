@@ -28,7 +28,7 @@
 #include "common/data/synth_translation.hpp"
 #include "common/data/vocab.hpp"
 
-namespace s2s {
+namespace ch01 {
 using namespace attn;
 
 struct DataOptions {
@@ -167,4 +167,4 @@ inline std::vector<EvalItem> group_by_source(const PairSet& ps, const std::vecto
     return items;
 }
 
-}  // namespace s2s
+}  // namespace ch01

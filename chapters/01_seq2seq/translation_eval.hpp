@@ -17,12 +17,8 @@
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
 #include "common/eval/bleu.hpp"
 #include "common/data/corpus.hpp"
-#if __has_include("common/figures/plot.hpp")
-#include "common/figures/plot.hpp"
-#define S2S_HAVE_PLOT 1
-#endif
 
-namespace s2s {
+namespace ch01 {
 
 struct LengthBucket {
     int lo = 0, hi = 0;  // source lengths lo..hi tokens
@@ -118,29 +114,6 @@ inline std::vector<EvalItem> pick_examples(const std::vector<EvalItem>& items, i
     return out;
 }
 
-// The figure: corpus BLEU of each length bucket, one line per evaluation. Returns false (and writes
-// nothing) when the plotting library is not available in this build.
-inline bool save_bleu_by_length(const std::string& path, const std::vector<TranslationEval>& evs,
-                                const std::string& title) {
-#ifdef S2S_HAVE_PLOT
-    std::vector<Series> series;
-    for (const auto& e : evs) {
-        Series s;
-        s.name = e.beam <= 1 ? "greedy" : "beam=" + std::to_string(e.beam);
-        for (const auto& b : e.buckets) s.x.push_back(0.5 * (b.lo + b.hi)), s.y.push_back(b.bleu);
-        series.push_back(s);
-    }
-    PlotOptions o;
-    o.title = title, o.xlabel = "source length (tokens)", o.ylabel = "BLEU";
-    o.ymin = 0, o.markers = true;
-    save_line_plot(path, series, o);
-    return true;
-#else
-    (void)path, (void)evs, (void)title;
-    return false;
-#endif
-}
-
 // --eval-file: evaluate on any file of pairs in the fra-eng format (2 or 3 tab-separated columns),
 // normalised as the training data. Unknown words become <unk>. Prints corpus BLEU greedy and beam
 // and the per-length table, then the first `examples` sentences; returns the two evaluations.
@@ -169,4 +142,4 @@ std::vector<TranslationEval> evaluate_file(const std::string& path, const std::s
     return evs;
 }
 
-}  // namespace s2s
+}  // namespace ch01

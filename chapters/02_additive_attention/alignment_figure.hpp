@@ -7,10 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "chapters/01_seq2seq/translation_driver.hpp"
+#include "chapters/01_seq2seq/decoding.hpp"
+#include "chapters/01_seq2seq/seq2seq_data.hpp"
 #include "common/figures/heatmap.hpp"
 
-namespace s2s {
+namespace ch02 {
+using namespace attn;
+using namespace ch01;
 
 // Four test sentences: three spread over the lengths, and the longest one.
 inline std::vector<EvalItem> heatmap_sentences(const std::vector<EvalItem>& items) {
@@ -23,14 +26,17 @@ inline std::vector<EvalItem> heatmap_sentences(const std::vector<EvalItem>& item
     return out;
 }
 
-// Translates `items` greedily, recording α, prints the translations and draws one panel per sentence.
-// Returns the recorded weights (for statistics such as the attention entropy).
-inline Alignments save_alignments(const std::string& path, const std::string& title, const TranslationRun& run,
-                                  const std::vector<EvalItem>& items) {
+// The source sentences of items, in order (to hand to a chapter's translate).
+inline std::vector<std::string> sources_of(const std::vector<EvalItem>& items) {
     std::vector<std::string> srcs;
     for (const auto& it : items) srcs.push_back(it.src);
-    Alignments att;
-    std::vector<Hypothesis> hyps = run.model.translate(run.d.src_vocab, srcs, 1, run.s.alpha, &att);
+    return srcs;
+}
+
+// One panel per sentence of `items`, from their greedy translations `hyps` and the weights `att`
+// the chapter's translate recorded (rows: output tokens; columns: source tokens); prints the pairs.
+inline void save_alignments(const std::string& path, const std::string& title, const std::vector<EvalItem>& items,
+                            const std::vector<Hypothesis>& hyps, const Alignments& att, const Vocab& tgt_vocab) {
     std::vector<Buf> mats(items.size());
     std::vector<HeatmapPanel> panels;
     std::printf("\nalignments (greedy, test):\n");
@@ -38,20 +44,19 @@ inline Alignments save_alignments(const std::string& path, const std::string& ti
         HeatmapPanel p;
         for (const auto& w : split_ws(items[k].src)) p.col_labels.push_back(w);
         p.col_labels.push_back("<eos>");
-        for (int tok : hyps[k].tokens) p.row_labels.push_back(run.d.tgt_vocab.token(tok));
+        for (int tok : hyps[k].tokens) p.row_labels.push_back(tgt_vocab.token(tok));
         p.rows = (int)att[k].size(), p.cols = (int)p.col_labels.size();
         for (const auto& row : att[k]) mats[k].insert(mats[k].end(), row.begin(), row.end());
         p.values = mats[k].data();
         p.title = "src " + std::to_string(items[k].src_len) + " tokens";
         panels.push_back(p);
-        std::printf("  [%zu] %s\n   -> %s\n", k, items[k].src.c_str(), hypothesis_text(hyps[k], run.d.tgt_vocab).c_str());
+        std::printf("  [%zu] %s\n   -> %s\n", k, items[k].src.c_str(), hypothesis_text(hyps[k], tgt_vocab).c_str());
     }
     HeatmapOptions o;
     o.title = title;
     o.xlabel = "source", o.ylabel = "output";
     o.vmin = 0, o.vmax = 1;
     save_heatmap_grid(path, panels, 2, o);
-    return att;
 }
 
-}  // namespace s2s
+}  // namespace ch02

@@ -25,7 +25,6 @@
 
 #include "chapters/01_seq2seq/decoding.hpp"
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
-#include "chapters/01_seq2seq/translation_model.hpp"
 #include "chapters/02_additive_attention/additive_attention.hpp"
 #include "common/nn/activations.hpp"
 #include "common/core/buffer.hpp"
@@ -38,7 +37,9 @@
 #include "common/nn/rnn_sequence.hpp"
 #include "common/nn/softmax.hpp"
 
-namespace s2s {
+namespace ch02 {
+using namespace attn;
+using namespace ch01;
 
 struct BahdanauConfig {
     int Vs = 0, Vt = 0;
@@ -103,7 +104,8 @@ struct BahdanauActs {
     Buf q;            // (T,B,A)
     Buf th;           // (T,B,S,A) tanh(W s + U h)
     Buf alpha;        // (T,B,S)
-    Buf scores;       // (B,S) scratch (the last step's; drawing uses the decoder step instead)
+    Buf scores;       // (B,S) scratch (the last step's; drawing uses the decoder instead)
+    Buf ctx;          // (B,2H) scratch: c_t of the step being computed
     Buf x;            // (T,B,X) [emb ; c_t]
     Buf gates, ghn;   // (T,B,3H), (T,B,H)
     Buf out;          // (B,T,3H) [s_t ; c_t]
@@ -121,6 +123,7 @@ inline void bahdanau_reserve(BahdanauActs& a, const BahdanauConfig& c, int B, in
     a.enc_out.assign(BS * 2 * H, 0), a.enc_hT.assign(2 * B * H, 0), a.s0.assign(B * H, 0);
     a.keys.assign(BS * A, 0), a.dec_emb.assign(BT * E, 0), a.s.assign((size_t)(T + 1) * B * H, 0);
     a.q.assign(BT * A, 0), a.th.assign(BT * S * A, 0), a.alpha.assign(BT * S, 0), a.scores.assign(BS, 0);
+    a.ctx.assign((size_t)B * 2 * H, 0);
     a.x.assign(BT * X, 0), a.gates.assign(BT * 3 * H, 0), a.ghn.assign(BT * H, 0);
     a.out.assign(BT * 3 * H, 0), a.logits.assign(BT * V, 0), a.probs.assign(BT * V, 0);
     a.dlogits.assign(BT * V, 0), a.dout.assign(BT * 3 * H, 0), a.ddec_emb.assign(BT * E, 0);
@@ -154,35 +157,94 @@ inline void bahdanau_encode(Bahdanau& m, BahdanauActs& a, const int* src, const 
     // END SOLUTION
 }
 
+// ---- one decoder step: attention, then the GRU -------------------------------------------------
+// What a step keeps for its backward: views into step t's slot of BahdanauActs while training, into
+// the decoder's own buffers while searching (bahdanau_decoder.hpp) — the same function serves both.
+struct BahdanauStepCache {
+    float* q;       // (B,A)    q = W s_{t−1}
+    float* th;      // (B,S,A)  tanh(q + k_i)
+    float* alpha;   // (B,S)    α_t
+    float* scores;  // (B,S)    e_t (−∞ at padding)
+    float* ctx;     // (B,2H)   c_t
+    float* x;       // (B,X)    x_t = [E_tgt[y_{t−1}] ; c_t]
+    float* gates;   // (B,3H)   the GRU's cache
+    float* ghn;     // (B,H)
+};
+inline BahdanauStepCache bahdanau_step_cache(BahdanauActs& a, const BahdanauConfig& c, int t, int B, int S) {
+    const size_t H = c.H, A = c.A, X = c.E + 2 * H, tB = (size_t)t * B;
+    return {a.q.data() + tB * A,     a.th.data() + tB * S * A, a.alpha.data() + tB * S, a.scores.data(),
+            a.ctx.data(),            a.x.data() + tB * X,      a.gates.data() + tB * 3 * H,
+            a.ghn.data() + tB * H};
+}
+
+// s_new (B,H) = s_t, out_t = [s_t ; c_t] from emb = E_tgt[y_{t−1}] and s_prev = s_{t−1}. keys (B,S,A),
+// values (B,S,2H) and len (B) are each row's sentence. Rows of emb and out are row_step rows apart:
+// row_step = T in training (their buffers are (B,T,·), one output matmul over all B·T rows later),
+// 1 while searching. gru_scratch: gru_cell_scratch_size(B, H) floats.
+inline void bahdanau_step_forward(float* s_new, float* out, BahdanauStepCache c, const Bahdanau& m, const float* emb,
+                                  const float* s_prev, const float* keys, const float* values, const int* len, int B,
+                                  int S, int row_step, float* gru_scratch) {
+    // BEGIN SOLUTION
+    const int E = m.cfg.E, H = m.cfg.H, A = m.cfg.A, X = E + 2 * H;
+    // c_t = Σ_i α_ti h_i,  α_t = softmax_i(vᵀ tanh(W s_{t−1} + k_i))
+    additive_attention_forward(c.ctx, c.alpha, c.scores, c.q, c.th, s_prev, m.att_W.data, keys, values, m.att_v.data,
+                               len, B, S, A, 2 * H, H);
+    for (int r = 0; r < B; r++) {  // x_t = [E_tgt[y_{t−1}] ; c_t],  out_t = [· ; c_t]
+        std::copy_n(emb + (size_t)r * row_step * E, E, c.x + (size_t)r * X);
+        std::copy_n(c.ctx + (size_t)r * 2 * H, 2 * H, c.x + (size_t)r * X + E);
+        std::copy_n(c.ctx + (size_t)r * 2 * H, 2 * H, out + (size_t)r * row_step * 3 * H + H);
+    }
+    // s_t = GRU_dec(x_t, s_{t−1})
+    gru_cell_forward(s_new, c.gates, c.ghn, c.x, s_prev, m.dec, B, X, H, gru_scratch);
+    for (int r = 0; r < B; r++) std::copy_n(s_new + (size_t)r * H, H, out + (size_t)r * row_step * 3 * H);
+    // END SOLUTION
+}
+
+// Back through one step. dout = ∂L/∂out_t (rows row_step apart), a.ds = ∂L/∂s_t from step t+1 (the
+// output's part is added here). Writes a.ds_prev = ∂L/∂s_{t−1}; adds into demb (rows row_step apart),
+// a.dkeys, a.denc_out (the values) and m's gradients. Scratch: a.dx, a.dctx, a.gru_scratch, a.att_scratch.
+inline void bahdanau_step_backward(float* demb, Bahdanau& m, BahdanauActs& a, const float* dout, BahdanauStepCache c,
+                                   const float* s_prev, const float* values, const int* len, int B, int S,
+                                   int row_step) {
+    // BEGIN SOLUTION
+    const int E = m.cfg.E, H = m.cfg.H, A = m.cfg.A, X = E + 2 * H;
+    for (int r = 0; r < B; r++) {  // out_t = [s_t ; c_t]
+        const float* g = dout + (size_t)r * row_step * 3 * H;
+        for (int j = 0; j < H; j++) a.ds[(size_t)r * H + j] += g[j];
+        std::copy_n(g + H, 2 * H, a.dctx.data() + (size_t)r * 2 * H);
+    }
+    // s_t = GRU_dec(x_t, s_{t−1}) -> dx_t, ds_{t−1}
+    std::fill_n(a.dx.begin(), (size_t)B * X, 0.0f), std::fill_n(a.ds_prev.begin(), (size_t)B * H, 0.0f);
+    gru_cell_backward(a.dx.data(), a.ds_prev.data(), m.dec, a.ds.data(), c.gates, c.ghn, c.x, s_prev, B, X, H,
+                      a.gru_scratch.data());
+    for (int r = 0; r < B; r++) {  // x_t = [emb ; c_t]
+        const float* g = a.dx.data() + (size_t)r * X;
+        float* de = demb + (size_t)r * row_step * E;
+        for (int j = 0; j < E; j++) de[j] += g[j];
+        float* dc = a.dctx.data() + (size_t)r * 2 * H;
+        for (int j = 0; j < 2 * H; j++) dc[j] += g[E + j];
+    }
+    // c_t = attention(s_{t−1}, keys, h) -> ds_{t−1}, dW, dkeys, dh, dv
+    additive_attention_backward(a.ds_prev.data(), m.att_W.grad, a.dkeys.data(), a.denc_out.data(), m.att_v.grad,
+                                a.dctx.data(), c.alpha, c.th, s_prev, m.att_W.data, values, m.att_v.data, len, B, S,
+                                A, 2 * H, H, a.att_scratch.data());
+    // END SOLUTION
+}
+
 // ---- the whole model with teacher forcing: mean cross-entropy per target token ------------------
 inline float bahdanau_forward(Bahdanau& m, BahdanauActs& a, const Seq2SeqBatch& b) {
     // BEGIN SOLUTION
-    const int B = b.B, S = b.S, T = b.T, E = m.cfg.E, H = m.cfg.H, A = m.cfg.A, V = m.cfg.Vt, X = E + 2 * H;
+    const int B = b.B, S = b.S, T = b.T, E = m.cfg.E, H = m.cfg.H, V = m.cfg.Vt;
     bahdanau_check_fits(a, B, S, T);
     bahdanau_encode(m, a, b.src.data(), b.src_len.data(), B, S);
     embedding_forward(a.dec_emb.data(), b.dec_in.data(), m.tgt_emb.data, B * T, E, V);  // E_tgt[y_{t−1}]
     std::copy(a.s0.begin(), a.s0.begin() + (size_t)B * H, a.s.begin());
-    Buf ctx((size_t)B * 2 * H);
-    for (int t = 0; t < T; t++) {
-        const float* s_prev = a.s.data() + (size_t)t * B * H;
-        float* x = a.x.data() + (size_t)t * B * X;
-        // c_t = attention(s_{t−1}, keys, values = h)
-        additive_attention_forward(ctx.data(), a.alpha.data() + (size_t)t * B * S, a.scores.data(),
-                                   a.q.data() + (size_t)t * B * A, a.th.data() + (size_t)t * B * S * A, s_prev,
-                                   m.att_W.data, a.keys.data(), a.enc_out.data(), m.att_v.data, b.src_len.data(), B, S,
-                                   A, 2 * H, H);
-        for (int r = 0; r < B; r++) {  // x_t = [E_tgt[y_{t−1}] ; c_t],  out_t = [· ; c_t]
-            std::copy_n(a.dec_emb.data() + ((size_t)r * T + t) * E, E, x + (size_t)r * X);
-            std::copy_n(ctx.data() + (size_t)r * 2 * H, 2 * H, x + (size_t)r * X + E);
-            std::copy_n(ctx.data() + (size_t)r * 2 * H, 2 * H, a.out.data() + ((size_t)r * T + t) * 3 * H + H);
-        }
-        // s_t = GRU_dec(x_t, s_{t−1})
-        float* s_new = a.s.data() + (size_t)(t + 1) * B * H;
-        gru_cell_forward(s_new, a.gates.data() + (size_t)t * B * 3 * H, a.ghn.data() + (size_t)t * B * H, x, s_prev,
-                         m.dec, B, X, H, a.gru_scratch.data());
-        for (int r = 0; r < B; r++) std::copy_n(s_new + (size_t)r * H, H, a.out.data() + ((size_t)r * T + t) * 3 * H);
-    }
-    // logits = W_out [s_t ; c_t] + b_out
+    for (int t = 0; t < T; t++)  // s_{t+1} and out_t from s_t: the decoder step above
+        bahdanau_step_forward(a.s.data() + (size_t)(t + 1) * B * H, a.out.data() + (size_t)t * 3 * H,
+                              bahdanau_step_cache(a, m.cfg, t, B, S), m, a.dec_emb.data() + (size_t)t * E,
+                              a.s.data() + (size_t)t * B * H, a.keys.data(), a.enc_out.data(), b.src_len.data(), B,
+                              S, T, a.gru_scratch.data());
+    // logits = W_out [s_t ; c_t] + b_out, all B·T rows at once
     linear_forward(a.logits.data(), a.out.data(), m.W_out.data, m.b_out.data, B * T, 3 * H, V);
     return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), b.dec_out.data(), nullptr, B * T, V,
                                  Vocab::PAD, 0.0f);
@@ -192,7 +254,7 @@ inline float bahdanau_forward(Bahdanau& m, BahdanauActs& a, const Seq2SeqBatch& 
 // Adds ∂L/∂θ into m.params.grad (the caller zeroes it). Must follow bahdanau_forward on b.
 inline void bahdanau_backward(Bahdanau& m, BahdanauActs& a, const Seq2SeqBatch& b) {
     // BEGIN SOLUTION
-    const int B = b.B, S = b.S, T = b.T, E = m.cfg.E, H = m.cfg.H, A = m.cfg.A, V = m.cfg.Vt, X = E + 2 * H;
+    const int B = b.B, S = b.S, T = b.T, E = m.cfg.E, H = m.cfg.H, A = m.cfg.A, V = m.cfg.Vt;
     const size_t BT = (size_t)B * T, BS = (size_t)B * S;
     auto zero = [](Buf& v, size_t n) { std::fill(v.begin(), v.begin() + n, 0.0f); };
     zero(a.dlogits, BT * V), zero(a.dout, BT * 3 * H), zero(a.ddec_emb, BT * E), zero(a.denc_out, BS * 2 * H);
@@ -204,29 +266,9 @@ inline void bahdanau_backward(Bahdanau& m, BahdanauActs& a, const Seq2SeqBatch& 
                     3 * H, V);
     // back through the decoder steps; a.ds holds ∂L/∂s_t coming from step t+1
     for (int t = T - 1; t >= 0; t--) {
-        const float* s_prev = a.s.data() + (size_t)t * B * H;
-        const float* x = a.x.data() + (size_t)t * B * X;
-        for (int r = 0; r < B; r++) {  // out_t = [s_t ; c_t]
-            const float* g = a.dout.data() + ((size_t)r * T + t) * 3 * H;
-            for (int j = 0; j < H; j++) a.ds[(size_t)r * H + j] += g[j];
-            std::copy_n(g + H, 2 * H, a.dctx.data() + (size_t)r * 2 * H);
-        }
-        // s_t = GRU_dec(x_t, s_{t−1}) -> dx_t, ds_{t−1}
-        zero(a.dx, (size_t)B * X), zero(a.ds_prev, (size_t)B * H);
-        gru_cell_backward(a.dx.data(), a.ds_prev.data(), m.dec, a.ds.data(), a.gates.data() + (size_t)t * B * 3 * H,
-                          a.ghn.data() + (size_t)t * B * H, x, s_prev, B, X, H, a.gru_scratch.data());
-        for (int r = 0; r < B; r++) {  // x_t = [emb ; c_t]
-            const float* g = a.dx.data() + (size_t)r * X;
-            float* de = a.ddec_emb.data() + ((size_t)r * T + t) * E;
-            for (int j = 0; j < E; j++) de[j] += g[j];
-            float* dc = a.dctx.data() + (size_t)r * 2 * H;
-            for (int j = 0; j < 2 * H; j++) dc[j] += g[E + j];
-        }
-        // c_t = attention(s_{t−1}, keys, h) -> ds_{t−1}, dW, dkeys, dh, dv
-        additive_attention_backward(a.ds_prev.data(), m.att_W.grad, a.dkeys.data(), a.denc_out.data(), m.att_v.grad,
-                                    a.dctx.data(), a.alpha.data() + (size_t)t * B * S,
-                                    a.th.data() + (size_t)t * B * S * A, s_prev, m.att_W.data, a.enc_out.data(),
-                                    m.att_v.data, b.src_len.data(), B, S, A, 2 * H, H, a.att_scratch.data());
+        bahdanau_step_backward(a.ddec_emb.data() + (size_t)t * E, m, a, a.dout.data() + (size_t)t * 3 * H,
+                               bahdanau_step_cache(a, m.cfg, t, B, S), a.s.data() + (size_t)t * B * H,
+                               a.enc_out.data(), b.src_len.data(), B, S, T);
         a.ds.swap(a.ds_prev);
     }
     embedding_backward(m.tgt_emb.grad, a.ddec_emb.data(), b.dec_in.data(), (int)BT, E, V);
@@ -243,105 +285,12 @@ inline void bahdanau_backward(Bahdanau& m, BahdanauActs& a, const Seq2SeqBatch& 
     // END SOLUTION
 }
 
-// ---- decoding: one step for decoding.hpp ---------------------------------------------------------
-// The state of a hypothesis is [s (H) ; sentence index (1 float)], SD = H + 1: greedy_decode drops
-// finished rows, so a row must carry which sentence's encoder states it attends to.
-// Optionally records each step's attention weights of row 0 (for the heatmaps: decode one sentence).
-struct BahdanauStep {
-    const Bahdanau& m;
-    const float* keys;    // (N,S,A) of the N encoded sentences
-    const float* values;  // (N,S,2H)
-    const int* lens;      // (N)
-    int S;
-    Buf gk, gv, q, th, alpha, scores, ctx, x, gates, ghn, scratch, out, logits;
-    std::vector<int> glen;
-    std::vector<std::vector<float>>* record = nullptr;  // if set: α of row 0 at every step
-    BahdanauStep(const Bahdanau& model, const float* k, const float* v, const int* l, int S_, int n_max)
-        : m(model), keys(k), values(v), lens(l), S(S_) {
-        const size_t n = n_max, H = m.cfg.H, A = m.cfg.A, E = m.cfg.E;
-        gk.resize(n * S * A), gv.resize(n * S * 2 * H), q.resize(n * A), th.resize(n * S * A);
-        alpha.resize(n * S), scores.resize(n * S), ctx.resize(n * 2 * H), x.resize(n * (E + 2 * H));
-        gates.resize(n * 3 * H), ghn.resize(n * H), scratch.resize(gru_cell_scratch_size(n_max, m.cfg.H));
-        out.resize(n * 3 * H), logits.resize(n * m.cfg.Vt), glen.resize(n);
-    }
-    void operator()(float* logp, float* state_out, const int* tokens, const float* state_in, int n) {
-        const int E = m.cfg.E, H = m.cfg.H, A = m.cfg.A, V = m.cfg.Vt, X = E + 2 * H, SD = H + 1;
-        if ((size_t)n > glen.size()) fail("BahdanauStep", "at most the n_max rows it was built for");
-        Buf s((size_t)n * H), s_new((size_t)n * H);
-        for (int r = 0; r < n; r++) {  // gather each row's sentence
-            int k = (int)state_in[(size_t)r * SD + H];
-            std::copy_n(state_in + (size_t)r * SD, H, s.data() + (size_t)r * H);
-            std::copy_n(keys + (size_t)k * S * A, (size_t)S * A, gk.data() + (size_t)r * S * A);
-            std::copy_n(values + (size_t)k * S * 2 * H, (size_t)S * 2 * H, gv.data() + (size_t)r * S * 2 * H);
-            glen[r] = lens[k];
-        }
-        additive_attention_forward(ctx.data(), alpha.data(), scores.data(), q.data(), th.data(), s.data(),
-                                   m.att_W.data, gk.data(), gv.data(), m.att_v.data, glen.data(), n, S, A, 2 * H, H);
-        if (record) record->emplace_back(alpha.begin(), alpha.begin() + glen[0]);
-        embedding_forward(x.data(), tokens, m.tgt_emb.data, n, E, V);  // writes rows of E; spread to stride X
-        for (int r = n - 1; r >= 0; r--) {
-            std::copy_backward(x.data() + (size_t)r * E, x.data() + (size_t)(r + 1) * E, x.data() + (size_t)r * X + E);
-            std::copy_n(ctx.data() + (size_t)r * 2 * H, 2 * H, x.data() + (size_t)r * X + E);
-        }
-        gru_cell_forward(s_new.data(), gates.data(), ghn.data(), x.data(), s.data(), m.dec, n, X, H, scratch.data());
-        for (int r = 0; r < n; r++) {
-            std::copy_n(s_new.data() + (size_t)r * H, H, out.data() + (size_t)r * 3 * H);
-            std::copy_n(ctx.data() + (size_t)r * 2 * H, 2 * H, out.data() + (size_t)r * 3 * H + H);
-            std::copy_n(s_new.data() + (size_t)r * H, H, state_out + (size_t)r * SD);
-            state_out[(size_t)r * SD + H] = state_in[(size_t)r * SD + H];
-        }
-        linear_forward(logits.data(), out.data(), m.W_out.data, m.b_out.data, n, 3 * H, V);
-        log_softmax_forward(logp, logits.data(), n, V);
-    }
-};
-
-// Translate sentences: encode them in one batch, then greedy (beam = 1) or beam search per sentence.
-// max_len = 2·(source tokens) + 10. With `attention` set (greedy only), receives for each sentence
-// the weights α (one row per output token, one column per source token incl. <eos>).
-inline std::vector<Hypothesis> bahdanau_translate(Bahdanau& m, const Vocab& src_vocab,
-                                                  const std::vector<std::string>& srcs, int beam, float alpha,
-                                                  Alignments* attention = nullptr) {
-    std::vector<std::vector<int>> ids;
-    std::vector<int> idx;
-    for (const auto& s : srcs) {
-        idx.push_back((int)ids.size());
-        ids.push_back(src_vocab.encode(s, false, true));
-    }
-    if (ids.empty()) return {};
-    TokenBatch tb = make_batch(ids, idx);
-    const int B = tb.B, S = tb.T, H = m.cfg.H, V = m.cfg.Vt, SD = H + 1;
-    BahdanauActs a;  // encoder only
-    bahdanau_reserve(a, m.cfg, B, S, 1);
-    bahdanau_encode(m, a, tb.ids.data(), tb.lengths.data(), B, S);
-    Buf init((size_t)B * SD);
-    for (int r = 0; r < B; r++) {
-        std::copy_n(a.s0.data() + (size_t)r * H, H, init.data() + (size_t)r * SD);
-        init[(size_t)r * SD + H] = (float)r;
-    }
-    if (attention) {  // one sentence at a time, recording row 0's weights
-        attention->assign(B, {});
-        std::vector<Hypothesis> out;
-        BahdanauStep step(m, a.keys.data(), a.enc_out.data(), tb.lengths.data(), S, 1);
-        for (int r = 0; r < B; r++) {
-            step.record = &(*attention)[r];
-            out.push_back(greedy_decode(step, init.data() + (size_t)r * SD, 1, SD, V, 2 * tb.lengths[r] + 10, alpha)[0]);
-        }
-        return out;
-    }
-    if (beam <= 1) {
-        BahdanauStep step(m, a.keys.data(), a.enc_out.data(), tb.lengths.data(), S, B);
-        int max_len = 0;
-        for (int L : tb.lengths) max_len = std::max(max_len, 2 * L + 10);
-        return greedy_decode(step, init.data(), B, SD, V, max_len, alpha);
-    }
-    BahdanauStep step(m, a.keys.data(), a.enc_out.data(), tb.lengths.data(), S, beam);
-    std::vector<Hypothesis> out;
-    for (int r = 0; r < B; r++)
-        out.push_back(beam_search(step, init.data() + (size_t)r * SD, SD, V, beam, 2 * tb.lengths[r] + 10, alpha).front());
-    return out;
+// ---- the model's name and configuration, as checkpoints keep them -------------------------------
+inline const char* kBahdanauKind = "bahdanau";  // the checkpoint's tag; --load refuses another model's
+inline std::string bahdanau_title(const BahdanauConfig& c) {
+    return "Bahdanau attention seq2seq (E=" + std::to_string(c.E) + ", H=" + std::to_string(c.H) +
+           ", A=" + std::to_string(c.A) + ", bidirectional encoder)";
 }
-
-// ---- the model as the shared driver sees it (chapters/01_seq2seq/translation_model.hpp) ----------
 inline std::string bahdanau_config_text(const BahdanauConfig& c) {
     return std::to_string(c.Vs) + " " + std::to_string(c.Vt) + " " + std::to_string(c.E) + " " + std::to_string(c.H) +
            " " + std::to_string(c.A);
@@ -354,21 +303,4 @@ inline BahdanauConfig bahdanau_parse_config(const std::string& s, const std::str
     return c;
 }
 
-// m and a must outlive the returned functions.
-inline TranslationModel bahdanau_model(Bahdanau& m, BahdanauActs& a) {
-    TranslationModel t;
-    t.kind = "bahdanau";
-    t.title = "Bahdanau attention seq2seq (E=" + std::to_string(m.cfg.E) + ", H=" + std::to_string(m.cfg.H) +
-              ", A=" + std::to_string(m.cfg.A) + ", bidirectional encoder)";
-    t.config = bahdanau_config_text(m.cfg);
-    t.params = &m.params;
-    t.reserve = [&m, &a](int B, int S, int T) { bahdanau_reserve(a, m.cfg, B, S, T); };
-    t.forward = [&m, &a](const Seq2SeqBatch& b) { return bahdanau_forward(m, a, b); };
-    t.backward = [&m, &a](const Seq2SeqBatch& b) { bahdanau_backward(m, a, b); };
-    t.translate = [&m](const Vocab& sv, const std::vector<std::string>& srcs, int beam, float alpha, Alignments* att) {
-        return bahdanau_translate(m, sv, srcs, beam, alpha, att);
-    };
-    return t;
-}
-
-}  // namespace s2s
+}  // namespace ch02

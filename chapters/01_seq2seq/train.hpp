@@ -1,0 +1,32 @@
+// train.hpp — chapter 01's training step and epochs (main.cpp and the tests use them).
+//
+// One step, in plain calls: a batch → gru_seq2seq_forward (teacher forcing, the mean loss per target
+// token) → zero the gradients → gru_seq2seq_backward (adds ∂L/∂θ into net.params.grad) → clip the
+// global gradient norm → Adam's step. Everything around it (batches, the running loss, the epochs
+// with their validation: run_epochs) is translation_training.hpp's.
+#pragma once
+#include <vector>
+
+#include "chapters/01_seq2seq/gru_seq2seq.hpp"
+#include "chapters/01_seq2seq/translation_training.hpp"
+#include "common/nn/optim.hpp"
+
+namespace ch01 {
+
+// One pass over the train split in batches of similar length, in a random order drawn from rng.
+inline EpochStats train_epoch(GRUSeq2Seq& net, GRUSeq2SeqActs& acts, Adam& opt, const Seq2SeqData& d, int batch,
+                              float clip, Rng& rng, ProgressBar* bar = nullptr) {
+    EpochMeter meter(bar);
+    for (const std::vector<int>& idx : make_batches(d, d.split.train, batch, rng, true)) {
+        Seq2SeqBatch b = make_seq2seq_batch(d.src_ids, d.tgt_ids, idx);
+        float loss = gru_seq2seq_forward(net, acts, b);                 // forward, teacher forcing
+        net.params.zero_grad();                                         // zero grads
+        gru_seq2seq_backward(net, acts, b);                             // backward
+        double norm = clip > 0 ? clip_grad_norm(net.params, clip) : 0;  // clip
+        opt.step(net.params);                                           // step
+        meter.add(loss, b, norm);
+    }
+    return meter.stats();
+}
+
+}  // namespace ch01

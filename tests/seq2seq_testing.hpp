@@ -7,10 +7,11 @@
 #include <vector>
 
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
-#include "chapters/01_seq2seq/translation_driver.hpp"
 #include "chapters/01_seq2seq/translation_eval.hpp"
+#include "chapters/01_seq2seq/translation_training.hpp"
 
-namespace s2s::test_data {
+namespace seq2seq_testing {
+using namespace ch01;
 
 // n synthetic pairs of 3..max_len source tokens (no real data is looked for), every word in the vocabulary.
 inline Seq2SeqData small_synthetic(int n, uint64_t seed, int max_len = 6) {
@@ -21,24 +22,24 @@ inline Seq2SeqData small_synthetic(int n, uint64_t seed, int max_len = 6) {
     return load_seq2seq_data(o);
 }
 
-// The driver's training loop without its printing: room for the longest pair, Adam at lr, `epochs`
-// epochs in batches of `batch` (clipping at 1, shuffles from rng). Returns the validation loss per
-// target token before and after.
+// A short training run without printing: the validation loss per target token before and after
+// `epochs` calls of one_epoch() (the chapter's train_epoch, with its own model, optimiser and rng);
+// loss(batch) is the model's forward. The activations must have room for the longest pair
+// (longest_source / longest_target).
 struct ValLoss {
     double before = 0, after = 0;
 };
-inline ValLoss train_for(TranslationModel& tm, const Seq2SeqData& d, int epochs, int batch, float lr, attn::Rng& rng) {
-    reserve_for(tm, d, batch);
-    attn::Adam opt = attn::make_adam(*tm.params, lr);
+template <class LossFn, class EpochFn>
+ValLoss train_for(const Seq2SeqData& d, int epochs, int batch, LossFn&& loss, EpochFn&& one_epoch) {
     ValLoss v;
-    v.before = evaluate_loss(tm, d, d.split.val, batch);
-    for (int e = 0; e < epochs; e++) train_epoch(tm, opt, d, batch, rng, 1.0f);
-    v.after = evaluate_loss(tm, d, d.split.val, batch);
+    v.before = evaluate_loss(loss, d, d.split.val, batch);
+    for (int e = 0; e < epochs; e++) one_epoch();
+    v.after = evaluate_loss(loss, d, d.split.val, batch);
     return v;
 }
 
 // Corpus BLEU (with its n-gram precisions) of greedy decoding on the validation split;
-// translate(srcs, beam) as the driver's.
+// translate(srcs, beam) as the programs'.
 template <class TranslateFn>
 attn::BleuScore greedy_val_score(const Seq2SeqData& d, TranslateFn&& translate, int bucket_width = 3) {
     auto items = group_by_source(d.pairs, d.split.val);
@@ -49,4 +50,4 @@ double greedy_val_bleu(const Seq2SeqData& d, TranslateFn&& translate, int bucket
     return greedy_val_score(d, translate, bucket_width).bleu;
 }
 
-}  // namespace s2s::test_data
+}  // namespace seq2seq_testing

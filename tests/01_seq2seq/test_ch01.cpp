@@ -13,17 +13,18 @@
 #include "chapters/01_seq2seq/decoding.hpp"
 #include "chapters/01_seq2seq/gru_seq2seq.hpp"
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
-#include "chapters/01_seq2seq/translation_driver.hpp"
+#include "chapters/01_seq2seq/train.hpp"
+#include "chapters/01_seq2seq/translation_checkpoint.hpp"
 #include "chapters/01_seq2seq/translation_eval.hpp"
 #include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 #include "tests/seq2seq_testing.hpp"
 
 using namespace attn;
-using namespace s2s;
-using s2s::test_data::greedy_val_bleu;
-using s2s::test_data::small_synthetic;
-using s2s::test_data::train_for;
+using namespace ch01;
+using seq2seq_testing::greedy_val_bleu;
+using seq2seq_testing::small_synthetic;
+using seq2seq_testing::train_for;
 
 // Three sentences of different lengths over small vocabularies (ids ≥ 4: 0..3 are the specials).
 static Seq2SeqBatch tiny_batch() {
@@ -86,40 +87,45 @@ TEST_CASE("ch01 model: padding is ignored (a padded batch gives each sentence's 
     CHECK(both == doctest::Approx((4 * l0 + 2 * l1) / 6).epsilon(1e-5));
 }
 
-// A hand-made decoder over V = 5 tokens (0..3 specials, 4 = "a") whose state is the step count.
+// A hand-made decoder over V = 5 tokens (0..3 specials, 4 = "a") whose row state is its step count.
 // step 0: p(a) = 0.5, p(eos) = 0.4 (greedy takes "a"); after "a": p(eos) = 0.3, p(a) = 0.3 (tie: the
 // smaller id, eos=3, wins). Best sequence by total log-prob: "<eos>" alone (0.4) beats "a <eos>" (0.15).
-static void toy_step(float* logp, float* state_out, const int* tokens, const float* state_in, int n) {
-    for (int r = 0; r < n; r++) {
-        float* lp = logp + r * 5;
-        const float p0[5] = {0.02f, 0.04f, 0.04f, 0.4f, 0.5f};
-        const float p1[5] = {0.1f, 0.1f, 0.2f, 0.3f, 0.3f};
-        const float* p = state_in[r] == 0 ? p0 : p1;
-        for (int v = 0; v < 5; v++) lp[v] = std::log(p[v]);
-        state_out[r] = state_in[r] + 1;
-        (void)tokens;
+struct ToyDecoder {
+    std::vector<int> count = std::vector<int>(8, 0);
+    void start(const int*, int n) { std::fill(count.begin(), count.begin() + n, 0); }
+    void step(float* logp, const int*, int n) {
+        for (int r = 0; r < n; r++) {
+            const float p0[5] = {0.02f, 0.04f, 0.04f, 0.4f, 0.5f};
+            const float p1[5] = {0.1f, 0.1f, 0.2f, 0.3f, 0.3f};
+            const float* p = count[r] == 0 ? p0 : p1;
+            for (int v = 0; v < 5; v++) logp[r * 5 + v] = std::log(p[v]);
+            count[r]++;
+        }
     }
-}
+    void reorder(const int* parents, int n) { gather_rows(count, parents, n); }
+};
 
 TEST_CASE("ch01 decoding: greedy is myopic, beam search finds the better sequence") {
-    float s0 = 0;
-    auto g = greedy_decode(toy_step, &s0, 1, 1, 5, 10);
+    ToyDecoder toy;
+    int zero = 0;
+    auto start = [&]() -> ToyDecoder& { toy.start(&zero, 1); return toy; };
+    auto g = greedy_decode(start(), 1, 5, 10);
     CHECK(g[0].tokens == std::vector<int>{4, 3});
     CHECK(g[0].logprob == doctest::Approx(std::log(0.5) + std::log(0.3)));
     CHECK(g[0].finished);
-    auto b1 = beam_search(toy_step, &s0, 1, 5, 1, 10);
+    auto b1 = beam_search(start(), 5, 1, 10);
     CHECK(b1[0].tokens == g[0].tokens);
     CHECK(b1[0].logprob == doctest::Approx(g[0].logprob));
-    auto b2 = beam_search(toy_step, &s0, 1, 5, 2, 10);
+    auto b2 = beam_search(start(), 5, 2, 10);
     CHECK(b2[0].tokens == std::vector<int>{3});
     CHECK(b2[0].logprob == doctest::Approx(std::log(0.4)));
     // with α = 1 (mean log-prob per token) "a <eos>" (−0.95 per token) loses to "<eos>" (−0.92) still;
     // both are among the finished hypotheses, best first
-    auto b2n = beam_search(toy_step, &s0, 1, 5, 2, 10, 1.0f);
+    auto b2n = beam_search(start(), 5, 2, 10, 1.0f);
     REQUIRE(b2n.size() >= 2);
     CHECK(b2n[0].score >= b2n[1].score);
     // max_len cuts unfinished hypotheses
-    auto cut = greedy_decode(toy_step, &s0, 1, 1, 5, 1);
+    auto cut = greedy_decode(start(), 1, 5, 1);
     CHECK(cut[0].tokens == std::vector<int>{4});
     CHECK_FALSE(cut[0].finished);
 }
@@ -133,25 +139,30 @@ TEST_CASE("ch01 decoding: beam k=1 equals greedy on a random model; scores are s
     // sharpen the output layer so sequences end within max_len
     for (size_t i = 0; i < m.W_out.size; i++) m.W_out.data[i] *= 4;
     const int n = 6, H = cfg.H, V = cfg.Vt, max_len = 12;
-    Buf init = testing::random_buf((size_t)n * H, rng, -0.9f, 0.9f);
-    GRUDecoderStep step(m, 8);
-    auto greedy = greedy_decode(step, init.data(), n, H, V, max_len);
+    Buf init = testing::random_buf((size_t)n * H, rng, -0.9f, 0.9f);  // the rows' d_0, as if encoded
+    GRUDecoder dec(m, init.data(), 8);
+    std::vector<int> all = {0, 1, 2, 3, 4, 5};
+    dec.start(all.data(), n);
+    auto greedy = greedy_decode(dec, n, V, max_len);
     for (int r = 0; r < n; r++) {
-        auto beam1 = beam_search(step, init.data() + r * H, H, V, 1, max_len);
+        dec.start(&r, 1);
+        auto beam1 = beam_search(dec, V, 1, max_len);
         CHECK(beam1[0].tokens == greedy[r].tokens);
         CHECK(beam1[0].logprob == doctest::Approx(greedy[r].logprob).epsilon(1e-6));
         for (int k : {3, 5}) {
-            auto hyps = beam_search(step, init.data() + r * H, H, V, k, max_len);
+            dec.start(&r, 1);
+            auto hyps = beam_search(dec, V, k, max_len);
             for (const auto& h : hyps) {
-                // replay the tokens through the decoder: the score is Σ log p of those tokens
-                Buf s(init.data() + r * H, init.data() + (r + 1) * H), s2(H), lp(V);
+                // replay the tokens through a fresh decoder: the score is Σ log p of those tokens
+                GRUDecoder replay(m, init.data(), 1);
+                replay.start(&r, 1);
+                Buf lp(V);
                 int prev = Vocab::BOS;
                 double sum = 0;
                 for (int tok : h.tokens) {
-                    step(lp.data(), s2.data(), &prev, s.data(), 1);
+                    replay.step(lp.data(), &prev, 1);
                     sum += lp[tok];
                     prev = tok;
-                    s.swap(s2);
                 }
                 CHECK(h.logprob == doctest::Approx(sum).epsilon(1e-5));
                 CHECK(h.score == doctest::Approx(h.logprob));  // α = 0
@@ -159,9 +170,19 @@ TEST_CASE("ch01 decoding: beam k=1 equals greedy on a random model; scores are s
             for (size_t i = 1; i < hyps.size(); i++) CHECK(hyps[i - 1].score >= hyps[i].score);
         }
     }
+    (void)H;
 }
 
 // ---- training ------------------------------------------------------------------------------------
+// train.hpp's epochs at lr with clipping at 1, shuffles from rng; the validation loss before and after.
+static seq2seq_testing::ValLoss train_gru(GRUSeq2Seq& m, const Seq2SeqData& d, int epochs, int batch, float lr,
+                                          Rng& rng) {
+    GRUSeq2SeqActs a;
+    gru_seq2seq_reserve(a, m.cfg, batch, longest_source(d), longest_target(d));
+    Adam opt = make_adam(m.params, lr);
+    auto loss = [&](const Seq2SeqBatch& b) { return gru_seq2seq_forward(m, a, b); };
+    return train_for(d, epochs, batch, loss, [&] { train_epoch(m, a, opt, d, batch, 1.0f, rng); });
+}
 TEST_CASE("ch01 data: synthetic split is disjoint by source, vocabularies from train") {
     Seq2SeqData d = small_synthetic(600, 5);
     CHECK(d.dataset == "synthetic");
@@ -182,9 +203,7 @@ TEST_CASE("ch01 training: short sentences of the synthetic task are learned in s
     GRUSeq2SeqConfig cfg;
     cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 32, cfg.H = 64;
     gru_seq2seq_build(m, cfg, rng);
-    GRUSeq2SeqActs a;
-    TranslationModel tm = gru_seq2seq_model(m, a);
-    auto [first, val] = train_for(tm, d, 10, 32, 1e-2f, rng);
+    auto [first, val] = train_gru(m, d, 10, 32, 1e-2f, rng);
     MESSAGE("val loss " << first << " -> " << val);
     CHECK(first > 4.0);
     CHECK(val < 1.2);  // stated threshold: val cross-entropy per token below 1.2 nats
@@ -203,9 +222,7 @@ static Buf train_steps(int threads, int epochs) {
     GRUSeq2SeqConfig cfg;
     cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 16, cfg.H = 24;
     gru_seq2seq_build(m, cfg, rng);
-    GRUSeq2SeqActs a;
-    TranslationModel tm = gru_seq2seq_model(m, a);
-    train_for(tm, d, epochs, 16, 3e-3f, rng);
+    train_gru(m, d, epochs, 16, 3e-3f, rng);
     return m.params.value;
 }
 
@@ -249,8 +266,7 @@ TEST_CASE("ch01 checkpoint: save -> load gives the same translations") {
     gru_seq2seq_build(m, cfg, rng);
     Adam opt = make_adam(m.params, 1e-3f);
     auto path = (std::filesystem::temp_directory_path() / "attn_ch01_test.ckpt").string();
-    GRUSeq2SeqActs a;
-    save_translation_checkpoint(path, gru_seq2seq_model(m, a), opt, rng, d.src_vocab, d.tgt_vocab, 3);
+    save_translation_checkpoint(path, kGRUSeq2SeqKind, gru_seq2seq_config_text(m.cfg), m.params, opt, rng, d, 3);
     TranslationCheckpoint ck = load_translation_checkpoint(path, "gru_seq2seq");
     CHECK(ck.epochs == 3);
     GRUSeq2Seq m2;
@@ -294,61 +310,52 @@ TEST_CASE("ch01 eval: BLEU per length bucket with hand-made translators (perfect
     CHECK(evaluate_translations(items, empty, tv, 1, 4).corpus.bleu == 0.0);
 }
 
-// The shared driver (translation_driver.hpp) on a tiny synthetic task: a run stopped after epoch 1,
-// saved, and resumed with --load must equal the uninterrupted run, bit for bit.
-static TranslationSettings tiny_settings(const std::string& out) {
+// Resuming: a run stopped after epoch 1, saved, loaded into a new model and trained one more epoch
+// equals the uninterrupted run, bit for bit (weights, Adam's moments and the shuffles all continue).
+TEST_CASE("ch01 checkpoint: stop after epoch 1, save, load, continue == the uninterrupted run") {
+    Seq2SeqData d = small_synthetic(300, 2, 8);
+    GRUSeq2SeqConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 8, .H = 12};
     TranslationSettings s;
-    s.chapter = "01_seq2seq", s.model_kind = "gru_seq2seq";
-    s.f.data = s.data.data = "synthetic";
-    s.data.synth_pairs = 300, s.data.synth_max_len = 8;
-    s.E = 8, s.H = 12, s.f.epochs = 2, s.f.batch = 16, s.f.out = out;
-    s.beam = 2, s.bleu_val = 20, s.examples = 1;
-    return s;
-}
-
-TEST_CASE("ch01 driver: --stop-after 1 --save, then --load, equals the uninterrupted run") {
-    auto dir = std::filesystem::temp_directory_path() / "attn_ch01_driver";
-    std::filesystem::create_directories(dir);
-    std::unique_ptr<GRUSeq2Seq> net;
-    GRUSeq2SeqActs acts;
-    const TranslationSettings* cur = nullptr;
-    auto make_model = [&](int Vs, int Vt, const std::string& config, Rng& rng) {
-        GRUSeq2SeqConfig c{.Vs = Vs, .Vt = Vt, .E = cur->E, .H = cur->H};
-        if (!config.empty()) c = gru_seq2seq_parse_config(config, "test");
-        net = std::make_unique<GRUSeq2Seq>();
-        gru_seq2seq_build(*net, c, rng);
-        return gru_seq2seq_model(*net, acts);
+    s.f.epochs = 2, s.f.load = (std::filesystem::temp_directory_path() / "attn_ch01_resume.ckpt").string();
+    auto run_epochs = [&](GRUSeq2Seq& m, Adam& opt, Rng& rng, int epochs) {
+        GRUSeq2SeqActs a;
+        gru_seq2seq_reserve(a, cfg, 16, longest_source(d), longest_target(d));
+        std::vector<double> losses;
+        for (int e = 0; e < epochs; e++) losses.push_back(train_epoch(m, a, opt, d, 16, 1.0f, rng).loss);
+        return losses;
     };
-    TranslationSettings whole = tiny_settings((dir / "whole").string());
-    cur = &whole;
-    TranslationRun a = run_translation_chapter(whole, make_model);
-    Buf w_whole = net->params.value;
+    Rng rng_a(42);
+    GRUSeq2Seq whole;
+    gru_seq2seq_build(whole, cfg, rng_a);
+    Adam opt_a = make_adam(whole.params, 2e-3f);
+    std::vector<double> la = run_epochs(whole, opt_a, rng_a, 2);
 
-    std::string ck = (dir / "half.ckpt").string();
-    TranslationSettings first = tiny_settings((dir / "first").string());
-    first.stop_after = 1, first.f.save = ck;
-    cur = &first;
-    TranslationRun b1 = run_translation_chapter(first, make_model);
-    CHECK(b1.epochs_done == 1);
-    TranslationSettings second = tiny_settings((dir / "second").string());
-    second.f.load = ck;
-    cur = &second;
-    TranslationRun b2 = run_translation_chapter(second, make_model);
+    Rng rng_b(42);
+    GRUSeq2Seq first;
+    gru_seq2seq_build(first, cfg, rng_b);
+    Adam opt_b = make_adam(first.params, 2e-3f);
+    std::vector<double> lb1 = run_epochs(first, opt_b, rng_b, 1);
+    TrainingLog log1;
+    log1.epochs_done = 1, log1.train_loss = lb1;
+    TranslationSettings save = s;
+    save.f.save = s.f.load;
+    save_if_asked(save, kGRUSeq2SeqKind, gru_seq2seq_config_text(cfg), first.params, opt_b, rng_b, d, log1);
 
-    REQUIRE(a.train_loss.size() == 2);
-    REQUIRE(b2.train_loss.size() == 1);
-    CHECK(b1.train_loss[0] == a.train_loss[0]);
-    CHECK(b2.train_loss[0] == a.train_loss[1]);
-    CHECK(b2.test_loss == a.test_loss);
-    CHECK(b2.evs.back().corpus.bleu == a.evs.back().corpus.bleu);
-    CHECK(std::memcmp(net->params.value.data(), w_whole.data(), w_whole.size() * sizeof(float)) == 0);
-    CHECK(std::filesystem::exists(dir / "whole" / "metrics.json"));
-    CHECK(std::filesystem::exists(dir / "whole" / "01_seq2seq_synthetic_bleu_by_length.png"));
-
+    Seq2SeqData d2 = small_synthetic(300, 2, 8);
+    auto ck = checkpoint_to_load(s, kGRUSeq2SeqKind, d2);
+    REQUIRE(ck);
+    Rng rng_c(7);  // overwritten by the checkpoint's stream
+    GRUSeq2Seq second;
+    gru_seq2seq_build(second, gru_seq2seq_parse_config(ck->config, "test"), rng_c);
+    ck->ck.restore_params(second.params);
+    Adam opt_c = make_adam(second.params, 2e-3f);
+    TrainingLog log2 = resume_training(ck, opt_c, rng_c, s);
+    CHECK(log2.epochs_done == 1);
+    std::vector<double> lb2 = run_epochs(second, opt_c, rng_c, 1);
+    CHECK(lb1[0] == la[0]);
+    CHECK(lb2[0] == la[1]);
+    CHECK(std::memcmp(second.params.value.data(), whole.params.value.data(), whole.params.value.size() * 4) == 0);
     // a checkpoint of another model kind is refused, naming both
-    TranslationSettings wrong = tiny_settings((dir / "wrong").string());
-    wrong.model_kind = "bahdanau", wrong.f.load = ck;
-    cur = &wrong;
-    CHECK_THROWS_WITH_AS(run_translation_chapter(wrong, make_model), doctest::Contains("gru_seq2seq"), attn::Error);
-    std::filesystem::remove_all(dir);
+    CHECK_THROWS_WITH_AS(checkpoint_to_load(s, "bahdanau", d2), doctest::Contains("gru_seq2seq"), attn::Error);
+    std::remove(s.f.load.c_str());
 }

@@ -9,20 +9,22 @@
 #include <cstring>
 #include <filesystem>
 
+#include "chapters/01_seq2seq/gru_seq2seq.hpp"
+#include "chapters/01_seq2seq/translation_checkpoint.hpp"
 #include "chapters/01_seq2seq/translation_eval.hpp"
 #include "chapters/02_additive_attention/additive_attention.hpp"
+#include "chapters/02_additive_attention/bahdanau_decoder.hpp"
 #include "chapters/02_additive_attention/bahdanau_seq2seq.hpp"
-#include "chapters/01_seq2seq/gru_seq2seq.hpp"
-#include "chapters/01_seq2seq/translation_driver.hpp"
+#include "chapters/02_additive_attention/train.hpp"
 #include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 #include "tests/seq2seq_testing.hpp"
 
 using namespace attn;
-using namespace s2s;
-using s2s::test_data::greedy_val_bleu;
-using s2s::test_data::small_synthetic;
-using s2s::test_data::train_for;
+using namespace ch02;
+using seq2seq_testing::greedy_val_bleu;
+using seq2seq_testing::small_synthetic;
+using seq2seq_testing::train_for;
 
 TEST_CASE("ch02 attention: hand-computed case (A = 1, D = 1)") {
     // s = 1, W = 1 -> q = 1; keys 0 and −1 -> tanh(1) and tanh(0) = 0; v = 2 -> e = (2 tanh 1, 0)
@@ -176,23 +178,24 @@ TEST_CASE("ch02 decoding: the step function reproduces teacher forcing; greedy =
     BahdanauConfig cfg;
     cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 8, cfg.H = 8, cfg.A = 6;
     bahdanau_build(m, cfg, rng);
-    // teacher-forced loss of one sentence == −mean log p of the step function fed the same tokens
+    // teacher-forced loss of one sentence == −mean log p of the decoder fed the same tokens
     std::vector<int> one = {d.split.train[0]};
     Seq2SeqBatch b = make_seq2seq_batch(d.src_ids, d.tgt_ids, one);
     BahdanauActs a;
     bahdanau_reserve(a, cfg, 1, b.S, b.T);
     float loss = bahdanau_forward(m, a, b);
-    const int H = cfg.H, SD = H + 1, V = cfg.Vt;
-    Buf st(SD), st2(SD), lp(V);
-    std::copy_n(a.s0.data(), H, st.data());
-    st[H] = 0;
-    int lens[1] = {b.src_len[0]};
-    BahdanauStep step(m, a.keys.data(), a.enc_out.data(), lens, b.S, 1);
+    BahdanauMemory mem;
+    TokenBatch tb;
+    tb.B = 1, tb.T = b.S, tb.ids = b.src, tb.lengths = b.src_len;
+    bahdanau_encode_sentences(mem, m, tb);
+    BahdanauDecoder dec(m, mem, 1);
+    int zero = 0;
+    dec.start(&zero, 1);
+    Buf lp(cfg.Vt);
     double sum = 0;
     for (int t = 0; t < b.T; t++) {
-        step(lp.data(), st2.data(), &b.dec_in[t], st.data(), 1);
+        dec.step(lp.data(), &b.dec_in[t], 1);
         sum -= lp[b.dec_out[t]];
-        st.swap(st2);
     }
     CHECK(loss == doctest::Approx(sum / b.T).epsilon(1e-4));
     std::vector<std::string> srcs;
@@ -215,6 +218,16 @@ TEST_CASE("ch02 decoding: the step function reproduces teacher forcing; greedy =
     CHECK(beam1.size() == srcs.size());
 }
 
+// train.hpp's epochs at lr with clipping at 1, shuffles from rng; the validation loss before and after.
+static seq2seq_testing::ValLoss train_bahdanau(Bahdanau& m, const Seq2SeqData& d, int epochs, int batch, float lr,
+                                               Rng& rng) {
+    BahdanauActs a;
+    bahdanau_reserve(a, m.cfg, batch, longest_source(d), longest_target(d));
+    Adam opt = make_adam(m.params, lr);
+    auto loss = [&](const Seq2SeqBatch& b) { return bahdanau_forward(m, a, b); };
+    return train_for(d, epochs, batch, loss, [&] { train_epoch(m, a, opt, d, batch, 1.0f, rng); });
+}
+
 TEST_CASE("ch02 training: the synthetic task is learned in seconds") {
     set_threads(2);
     Seq2SeqData d = small_synthetic(1200, 1, 10);
@@ -223,9 +236,7 @@ TEST_CASE("ch02 training: the synthetic task is learned in seconds") {
     BahdanauConfig cfg;
     cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 32, cfg.H = 48, cfg.A = 32;
     bahdanau_build(m, cfg, rng);
-    BahdanauActs a;
-    TranslationModel tm = bahdanau_model(m, a);
-    auto [first, val] = train_for(tm, d, 8, 32, 1e-2f, rng);
+    auto [first, val] = train_bahdanau(m, d, 8, 32, 1e-2f, rng);
     MESSAGE("val loss " << first << " -> " << val);
     CHECK(first > 4.0);
     CHECK(val < 1.0);  // stated threshold: val cross-entropy per token below 1.0 nats
@@ -244,9 +255,7 @@ static Buf train_steps(int threads) {
     BahdanauConfig cfg;
     cfg.Vs = d.src_vocab.size(), cfg.Vt = d.tgt_vocab.size(), cfg.E = 16, cfg.H = 24, cfg.A = 16;
     bahdanau_build(m, cfg, rng);
-    BahdanauActs a;
-    TranslationModel tm = bahdanau_model(m, a);
-    train_for(tm, d, 2, 16, 3e-3f, rng);
+    train_bahdanau(m, d, 2, 16, 3e-3f, rng);
     return m.params.value;
 }
 
@@ -266,8 +275,7 @@ TEST_CASE("ch02 checkpoint: save -> load gives the same weights; a chapter 01 ch
     bahdanau_build(m, cfg, rng);
     Adam opt = make_adam(m.params, 1e-3f);
     auto path = (std::filesystem::temp_directory_path() / "attn_ch02_test.ckpt").string();
-    BahdanauActs a;
-    save_translation_checkpoint(path, bahdanau_model(m, a), opt, rng, d.src_vocab, d.tgt_vocab, 2);
+    save_translation_checkpoint(path, kBahdanauKind, bahdanau_config_text(m.cfg), m.params, opt, rng, d, 2);
     TranslationCheckpoint ck = load_translation_checkpoint(path, "bahdanau");
     CHECK(ck.epochs == 2);
     Bahdanau m2;
@@ -280,8 +288,39 @@ TEST_CASE("ch02 checkpoint: save -> load gives the same weights; a chapter 01 ch
     gc.Vs = d.src_vocab.size(), gc.Vt = d.tgt_vocab.size(), gc.E = 4, gc.H = 4;
     gru_seq2seq_build(g, gc, rng);
     Adam gopt = make_adam(g.params, 1e-3f);
-    GRUSeq2SeqActs ga;
-    save_translation_checkpoint(path, gru_seq2seq_model(g, ga), gopt, rng, d.src_vocab, d.tgt_vocab, 1);
+    save_translation_checkpoint(path, kGRUSeq2SeqKind, gru_seq2seq_config_text(gc), g.params, gopt, rng, d, 1);
     CHECK_THROWS_AS(load_translation_checkpoint(path, "bahdanau"), attn::Error);
     std::remove(path.c_str());
+}
+
+// Beam search's reorder: after rows are copied from their parents, each row continues exactly as a
+// decoder that was fed that row's prefix alone (the per-row state, keys and values moved together).
+TEST_CASE("ch02 decoding: reorder by parent equals decoding each prefix alone") {
+    Seq2SeqData d = small_synthetic(200, 3);
+    Rng rng(6);
+    Bahdanau m;
+    BahdanauConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 6, .H = 7, .A = 5};
+    bahdanau_build(m, cfg, rng);
+    std::vector<std::string> srcs = {d.pairs.pairs[d.split.test[0]].src, d.pairs.pairs[d.split.test[1]].src};
+    BahdanauMemory mem;
+    bahdanau_encode_sentences(mem, m, source_batch(d.src_vocab, srcs));
+    const int V = cfg.Vt;
+    // three rows: sentence 1, sentence 0, sentence 1; feed each a different first token
+    BahdanauDecoder dec(m, mem, 3);
+    std::vector<int> sent = {1, 0, 1}, first = {Vocab::BOS, 5, 6};
+    dec.start(sent.data(), 3);
+    Buf lp(3 * V);
+    dec.step(lp.data(), first.data(), 3);
+    std::vector<int> parents = {2, 2, 1}, second = {7, 8, 9};
+    dec.reorder(parents.data(), 3);
+    dec.step(lp.data(), second.data(), 3);
+    for (int r = 0; r < 3; r++) {
+        const int p = parents[r];
+        BahdanauDecoder alone(m, mem, 1);
+        alone.start(&sent[p], 1);
+        Buf one(V);
+        alone.step(one.data(), &first[p], 1);
+        alone.step(one.data(), &second[r], 1);
+        for (int v = 0; v < V; v++) CHECK(lp[(size_t)r * V + v] == doctest::Approx(one[v]).epsilon(1e-5));
+    }
 }

@@ -2,6 +2,7 @@
 # The build itself is defined once, in CMakeLists.txt; these targets only drive it.
 #
 #   make                  build everything (Release, -O3 -march=native)
+#   make chapters         build only the chapter programs
 #   make run              the course tour: every chapter in --quick mode, then a summary table
 #   make run CHAPTER=00_foundations   one chapter's full default run
 #   make test             build and run every test suite
@@ -24,7 +25,7 @@ CHAPTER    ?=
 ARGS       ?=
 OUT        ?= runs
 
-.PHONY: all deps build run test bench test-sanitize assignments results format clean
+.PHONY: all deps build chapters run test bench test-sanitize assignments results format clean
 
 all: build
 
@@ -36,8 +37,13 @@ build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_OPTS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# Only the chapter programs (and the library they link): what the tour needs, no tests or benchmarks.
+chapters: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_OPTS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target chapters
+
 # The tour (no CHAPTER): each chapter --quick, then the summary. With CHAPTER: its full default run.
-run: build
+run: chapters
 ifeq ($(CHAPTER),)
 	@data_tools/tour.sh $(BUILD)/bin $(OUT)
 else
@@ -61,7 +67,7 @@ ASSIGN ?= assignments
 assignments: build
 	@$(BUILD)/bin/make_assignments --out $(ASSIGN)
 
-results: build
+results: chapters
 	@data_tools/results.sh $(BUILD)/bin results
 
 format:

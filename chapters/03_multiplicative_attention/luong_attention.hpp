@@ -30,7 +30,8 @@
 #include "common/core/matmul.hpp"
 #include "common/core/thread_pool.hpp"
 
-namespace attn {
+namespace ch03 {
+using namespace attn;
 
 enum class LuongScore { dot, general, concat, scaled_dot };
 
@@ -242,4 +243,4 @@ inline void attentional_backward(float* dc, float* dh, float* dWc, const float* 
 }
 inline size_t attentional_scratch_size(int B, int D, int H) { return (size_t)B * (D + 2 * H); }
 
-}  // namespace attn
+}  // namespace ch03

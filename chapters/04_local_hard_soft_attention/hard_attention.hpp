@@ -32,7 +32,7 @@
 //
 // Functions:
 //   attention_entropy(alpha, len, B, S) -> mean entropy in nats (reported for every variant)
-//   hard_sample_forward    (idx, onehot, alpha, len, train, rng, B, S)
+//   hard_sample_forward    (idx, onehot, alpha, len, rng, B, S)         rng = nullptr: argmax
 //   hard_reinforce_backward(de, alpha, idx, advantage, entropy_beta, len, B, S)
 //   baseline_forward       (bhat, h, w_b, bias, B, H)
 //   baseline_backward      (dh, dw_b, dbias, bhat, r, h, w_b, B, H) -> ½ Σ_b (b̂_b − r_b)²
@@ -47,7 +47,7 @@
 #include "common/core/rng.hpp"
 #include "common/nn/softmax.hpp"
 
-namespace s2s {
+namespace ch04 {
 using namespace attn;
 
 // ---- entropy of attention weights ---------------------------------------------------------------
@@ -70,10 +70,10 @@ inline double attention_entropy(const float* alpha, const int* len, int B, int S
 
 // ---- sampling one position -------------------------------------------------------------------
 // alpha is (B,S) (the soft weights, 0 on padding), len is (B); idx is (B), onehot is (B,S).
+// rng: i_t ~ Categorical(α_t) drawn from it (training); nullptr: i_t = argmax_s α_ts (test, search).
 // A row with len_b = 0 has nothing to attend to: idx_b = −1 and an all-zero onehot row (as
 // masked_softmax gives an all-zero α row); hard_reinforce_backward skips such rows.
-inline void hard_sample_forward(int* idx, float* onehot, const float* alpha, const int* len, bool train, Rng& rng,
-                                int B, int S) {
+inline void hard_sample_forward(int* idx, float* onehot, const float* alpha, const int* len, Rng* rng, int B, int S) {
     // BEGIN SOLUTION
     for (int b = 0; b < B; b++) {
         ATTN_CHECK(len[b] >= 0 && len[b] <= S, "hard_sample_forward", "0 <= len[b] <= S");
@@ -85,7 +85,7 @@ inline void hard_sample_forward(int* idx, float* onehot, const float* alpha, con
             continue;
         }
         // i_t ~ Categorical(α_t) while training, argmax_s α_ts at test time; only s < len_b can be drawn
-        idx[b] = train ? rng.categorical(ab, len[b]) : argmax_row(ab, len[b]);
+        idx[b] = rng ? rng->categorical(ab, len[b]) : argmax_row(ab, len[b]);
         ob[idx[b]] = 1.0f;  // c_t = Σ_s onehot_ts h_s = h_{i_t}
     }
     // END SOLUTION
@@ -143,4 +143,4 @@ inline double baseline_backward(float* dh, float* dw_b, float* dbias, const floa
     // END SOLUTION
 }
 
-}  // namespace s2s
+}  // namespace ch04

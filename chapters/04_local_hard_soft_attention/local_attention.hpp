@@ -44,7 +44,7 @@
 #include "common/core/matmul.hpp"
 #include "common/nn/softmax.hpp"
 
-namespace s2s {
+namespace ch04 {
 using namespace attn;
 
 // ---- shared: a softmax over one window of one row ----------------------------------------------
@@ -187,4 +187,4 @@ inline void local_p_align_backward(float* de, float* dp, const float* dalpha, co
     // END SOLUTION
 }
 
-}  // namespace s2s
+}  // namespace ch04

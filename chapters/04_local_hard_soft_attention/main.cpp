@@ -9,95 +9,143 @@
 //   * hard: draw ONE position i_t ~ α_t and attend to it alone; no derivative through the draw, so the
 //     scores learn by REINFORCE with a learned baseline and an entropy bonus — hard_attention.hpp;
 //   * how the three change BLEU, speed and the entropy of the weights, beside soft (global) attention.
-// The decoder loop is chapter 03's (luong_seq2seq.hpp): a variant only replaces the step "α_t from e_t"
-// (aligned_luong.hpp). The program around it is chapter 01's (translation_driver.hpp).
+// The decoder step is chapter 03's two halves with the variant chosen by a switch between them
+// (aligned_luong.hpp); the search runs it through chapter 03's decoder rows (aligned_decoder.hpp).
+// This file reads top to bottom as the run, as chapters 01–03: flags → data → model → training
+// (train.hpp: the step) → test → figures → metrics.json.
 //
 // Run:   build/bin/04_local_hard_soft_attention --quick --attention local-p
 //        build/bin/04_local_hard_soft_attention --quick --attention hard --entropy-beta 0.01
 //
 // Shapes: B batch, S source length, T target length, E embedding, H hidden, D window half-width.
-#include <memory>
+#include <chrono>
+#include <filesystem>
 #include <string>
 
-#include "chapters/01_seq2seq/translation_driver.hpp"
+#include "chapters/01_seq2seq/translation_checkpoint.hpp"
+#include "chapters/01_seq2seq/translation_report.hpp"
 #include "chapters/02_additive_attention/alignment_figure.hpp"
+#include "chapters/04_local_hard_soft_attention/aligned_decoder.hpp"
 #include "chapters/04_local_hard_soft_attention/aligned_luong.hpp"
+#include "chapters/04_local_hard_soft_attention/train.hpp"
+#include "common/run/main_guard.hpp"
 
-using namespace attn;
-using namespace s2s;
+namespace ch04 {
+using ch02::heatmap_sentences;
+using ch02::save_alignments;
+using ch02::sources_of;
+
+struct Settings {
+    TranslationSettings t;
+    std::string attention = "local-m";  // the default run shows this chapter's new mechanism (soft is chapter 03's)
+    int D = 2;
+    float beta = 0.01f;
+    std::string score = "scaled-dot";
+    int A = 256;
+    bool feed = true;
+};
+
+static Settings parse_flags(int argc, char** argv) {
+    Settings s;
+    s.t.chapter = "04_local_hard_soft_attention";
+    s.t.compare_with = "03_multiplicative_attention";
+    Cli cli(s.t.chapter, "Soft, hard (REINFORCE) and local (local-m, local-p) attention on chapter 03's Luong decoder, "
+                         "on fra-eng or the synthetic translation task.");
+    add_translation_flags(cli, s.t);
+    cli.choice("attention", &s.attention, {"soft", "hard", "local-m", "local-p"}, "how the weights come from the scores");
+    cli.flag("window", &s.D, "local-m / local-p: window half-width D (the window is [p-D, p+D])");
+    cli.flag("entropy-beta", &s.beta, "hard: weight beta of the entropy bonus");
+    cli.choice("score", &s.score, {"dot", "general", "concat", "scaled-dot"}, "chapter 03's score function");
+    cli.flag("attn-size", &s.A, "concat score and local-p's position predictor: hidden size A");
+    cli.flag("input-feeding", &s.feed, "feed h~_{t-1} into the decoder's next input (--input-feeding=false: off)");
+    cli.range("window", 0, 1000), cli.range("entropy-beta", 0, 100), cli.range("attn-size", 1, 4096);
+    cli.parse(argc, argv);
+    finish_translation_flags(cli, s.t);
+    if (s.t.f.quick) size_default(cli, "attn-size", &s.A, 128);
+    if (s.t.full) size_default(cli, "attn-size", &s.A, 256);
+    return s;
+}
+
+// Where the variant looked: α for four test sentences (one of them the longest; local windows and hard's
+// argmax positions show as they are), and for hard attention also π, the distribution it draws from.
+static std::vector<std::string> save_alignment_figures(const AlignedLuong& net, const Settings& s,
+                                                       const Seq2SeqData& d, const TestReport& report) {
+    const std::string v = attention_name(net.ac.attention);
+    const bool hard = net.ac.attention == Attention::hard;
+    std::vector<EvalItem> items = heatmap_sentences(report.items);
+    Alignments att, pi;
+    std::vector<Hypothesis> hyps =
+        aligned_translate(net, d.src_vocab, sources_of(items), 1, s.t.alpha, &att, hard ? &pi : nullptr);
+    std::vector<std::string> paths = {figure_path(s.t, d, "alignments_" + v)};
+    save_alignments(paths.back(), "ch04 " + v + " attention" + (hard ? " (argmax positions)" : "") +
+                                      ": alignments (rows: output, columns: source)",
+                    items, hyps, att, d.tgt_vocab);
+    std::printf("figure: %s\n", paths.back().c_str());
+    if (hard) {
+        paths.push_back(figure_path(s.t, d, "alignments_hard_distribution"));
+        save_alignments(paths.back(), "ch04 hard attention: the distribution pi the positions are drawn from", items,
+                        hyps, pi, d.tgt_vocab);
+        std::printf("figure: %s\n", paths.back().c_str());
+    }
+    return paths;
+}
+
+static int run(int argc, char** argv) {
+    auto t_start = std::chrono::steady_clock::now();
+    Settings s = parse_flags(argc, argv);
+    std::filesystem::create_directories(s.t.f.out);
+    Seq2SeqData d = load_translation_data(s.t);
+
+    // ---- the model: new, or the one --load names (its vocabularies and variant then win) ----
+    Rng rng((uint64_t)s.t.f.seed);
+    auto ck = checkpoint_to_load(s.t, kAlignedKind, d);
+    LuongConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = s.t.E, .H = s.t.H, .A = s.A,
+                    .score = parse_luong_score(s.score), .feed = s.feed};
+    AlignedConfig ac{.attention = parse_attention(s.attention), .D = s.D, .beta = s.beta};
+    if (ck) aligned_parse_config(ck->config, s.t.f.load, &cfg, &ac);
+    AlignedLuong net;  // chapter 03's Luong model with the variant's parameters (aligned_luong.hpp)
+    aligned_build(net, cfg, ac, rng);
+    if (ck) ck->ck.restore_params(net.net.params);
+    print_translation_model(aligned_title(net), net.net.params, s.t, d);
+
+    // ---- training (train.hpp: the step), resumed from the checkpoint when there is one ----
+    AlignedActs acts;
+    aligned_reserve(acts, cfg, s.t.f.batch, longest_source(d), longest_target(d));
+    Adam opt = make_adam(net.net.params, s.t.f.lr);
+    TrainingLog log = resume_training(ck, opt, rng, s.t);
+    auto loss = [&](const Seq2SeqBatch& b) { return aligned_forward(net, acts, b, nullptr); };  // hard: argmax
+    auto translate = [&](const std::vector<std::string>& srcs, int beam) {
+        return aligned_translate(net, d.src_vocab, srcs, beam, s.t.alpha);
+    };
+    if (log.epochs_done < s.t.last_epoch()) {
+        auto one_epoch = [&](ProgressBar* bar) {
+            return train_epoch(net, acts, opt, d, s.t.f.batch, s.t.clip, rng, bar);
+        };
+        run_epochs(log, s.t, d, one_epoch, loss, translate);
+        save_if_asked(s.t, kAlignedKind, aligned_config_text(net), net.net.params, opt, rng, d, log);
+    }
+
+    // ---- test, figures (BLEU by length beside chapter 03's run, the alignments), entropy, metrics.json ----
+    TestReport report = test_translations(s.t, d, loss, translate);
+    OtherRun other;
+    const OtherRun* beside = find_other_run(s.t, d, &other) ? &other : nullptr;
+    std::vector<std::string> figures = save_translation_figures(s.t, d, report.evs, log, beside);
+    for (const std::string& f : save_alignment_figures(net, s, d, report)) figures.push_back(f);
+    const bool hard = net.ac.attention == Attention::hard;
+    double entropy = aligned_mean_entropy(net, acts, d, d.split.test, s.t.f.batch);
+    std::printf("mean attention entropy (test, teacher forced%s): %.3f nats\n",
+                hard ? ", of the sampling distribution" : "", entropy);
+    JsonObject metrics;
+    metrics.set("attention", attention_name(net.ac.attention)), metrics.set("score", luong_score_name(cfg.score));
+    metrics.set("window", net.ac.D), metrics.set("entropy_beta", (double)net.ac.beta);
+    metrics.set("attention_entropy", entropy);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    write_translation_metrics(metrics, s.t, d, kAlignedKind, net.net.params, log, report, figures, beside, seconds);
+    return 0;
+}
+
+}  // namespace ch04
 
 int main(int argc, char** argv) {
-    return translation_main("04_local_hard_soft_attention", [&] {
-        TranslationSettings s;
-        s.chapter = "04_local_hard_soft_attention", s.model_kind = "luong_aligned";
-        s.compare_with = "03_multiplicative_attention";
-        std::string score = "scaled-dot";
-        int A = 256;
-        bool feed = true;
-        AlignedConfig ac;
-        ac.attention = "local-m";  // the default run shows this chapter's new mechanism (soft is chapter 03's)
-        Cli cli(s.chapter, "Soft, hard (REINFORCE) and local (local-m, local-p) attention on chapter 03's Luong decoder, "
-                           "on fra-eng or the synthetic translation task.");
-        add_translation_flags(cli, s);
-        cli.choice("attention", &ac.attention, {"soft", "hard", "local-m", "local-p"}, "how the weights come from the scores");
-        cli.flag("window", &ac.D, "local-m / local-p: window half-width D (the window is [p-D, p+D])");
-        cli.flag("entropy-beta", &ac.beta, "hard: weight beta of the entropy bonus");
-        cli.choice("score", &score, {"dot", "general", "concat", "scaled-dot"}, "chapter 03's score function");
-        cli.flag("attn-size", &A, "concat score and local-p's position predictor: hidden size A");
-        cli.flag("input-feeding", &feed, "feed h~_{t-1} into the decoder's next input (--input-feeding=false: off)");
-        cli.range("window", 0, 1000), cli.range("entropy-beta", 0, 100), cli.range("attn-size", 1, 4096);
-        cli.parse(argc, argv);
-        finish_translation_flags(cli, s);
-        if (s.f.quick) size_default(cli, "attn-size", &A, 128);
-        if (s.full) size_default(cli, "attn-size", &A, 256);
-
-        std::unique_ptr<AlignedLuong> net;
-        LuongActs acts;
-        auto make_model = [&](int Vs, int Vt, const std::string& config, Rng& rng) {
-            LuongConfig c{.Vs = Vs, .Vt = Vt, .E = s.E, .H = s.H, .A = A, .score = parse_luong_score(score), .feed = feed};
-            AlignedConfig a = ac;
-            if (!config.empty()) aligned_parse_config(config, s.f.load, &c, &a);  // --load: the checkpoint's variant
-            net = std::make_unique<AlignedLuong>();  // heap: its Tensors point into its ParamSet
-            aligned_build(*net, c, a, rng);
-            return aligned_model(*net, acts);
-        };
-        // Its own figure and number: α for four test sentences (local windows and hard's chosen positions
-        // show as they are), and the mean entropy of the weights over the test set.
-        auto extra = [&](TranslationRun& run) {
-            const std::string v = net->ac.attention;
-            std::string path = run.fig("alignments_" + v);
-            save_alignments(path, "ch04 " + v + " attention" + (v == "hard" ? " (argmax positions)" : "") +
-                                      ": alignments (rows: output, columns: source)",
-                            run, heatmap_sentences(run.test_items));
-            std::printf("figure: %s\n", path.c_str());
-            run.figures.push_back(path);
-            if (HardAligner* h = net->hard()) {  // the distribution π_t the positions are drawn from
-                auto one_hot = run.model.translate;
-                run.model.translate = [&](const Vocab& sv, const std::vector<std::string>& srcs, int beam, float alpha,
-                                          Alignments* att) {
-                    std::vector<std::vector<float>> pis;
-                    h->record = &pis;
-                    auto out = one_hot(sv, srcs, beam, alpha, att);
-                    h->record = nullptr;
-                    size_t k = 0;  // the same steps as the one-hot rows, sentence after sentence
-                    for (auto& sentence : *att)
-                        for (auto& row : sentence) row = pis[k++];
-                    return out;
-                };
-                std::string pi_path = run.fig("alignments_hard_distribution");
-                save_alignments(pi_path, "ch04 hard attention: the distribution pi the positions are drawn from", run,
-                                heatmap_sentences(run.test_items));
-                run.model.translate = one_hot;
-                std::printf("figure: %s\n", pi_path.c_str());
-                run.figures.push_back(pi_path);
-            }
-            double H = aligned_mean_entropy(*net, acts, run.d, run.d.split.test, s.f.batch);
-            std::printf("mean attention entropy (test, teacher forced%s): %.3f nats\n",
-                        v == "hard" ? ", of the sampling distribution" : "", H);
-            run.metrics.set("attention", v), run.metrics.set("score", luong_score_name(net->net.cfg.score));
-            run.metrics.set("window", net->ac.D), run.metrics.set("entropy_beta", (double)net->ac.beta);
-            run.metrics.set("attention_entropy", H);
-        };
-        run_translation_chapter(s, make_model, extra);
-    });
+    return attn::guarded_main("04_local_hard_soft_attention", [&] { return ch04::run(argc, argv); });
 }

@@ -12,7 +12,7 @@
 #include "tests/gradcheck.hpp"
 
 using namespace attn;
-using namespace s2s;
+using namespace ch04;
 
 // ---- local-m: forward by hand ------------------------------------------------------------------
 TEST_CASE("ch04 local-m: window at t = 0, clamped beyond the length, D = 0 is one-hot") {
@@ -253,7 +253,7 @@ TEST_CASE("ch04 hard: test mode is argmax; training frequencies match α; paddin
     int len[B] = {4, 3, 5}, idx[B];
     float onehot[B * S];
     Rng rng(5);
-    hard_sample_forward(idx, onehot, alpha, len, false, rng, B, S);
+    hard_sample_forward(idx, onehot, alpha, len, nullptr, B, S);
     CHECK(idx[0] == 2);
     CHECK(idx[1] == 0);  // not 3 or 4 (padding)
     CHECK(idx[2] == 0);
@@ -264,7 +264,7 @@ TEST_CASE("ch04 hard: test mode is argmax; training frequencies match α; paddin
     std::vector<double> count(B * S, 0.0);
     int bad = 0;  // draws outside [0, len) or a onehot that does not match idx
     for (int n = 0; n < N; n++) {
-        hard_sample_forward(idx, onehot, alpha, len, true, rng, B, S);
+        hard_sample_forward(idx, onehot, alpha, len, &rng, B, S);
         for (int b = 0; b < B; b++) {
             if (idx[b] < 0 || idx[b] >= len[b] || onehot[b * S + idx[b]] != 1.0f) {
                 bad++;
@@ -286,7 +286,7 @@ TEST_CASE("ch04 hard: test mode is argmax; training frequencies match α; paddin
     }
 
     int len0[1] = {0};  // nothing to attend to
-    hard_sample_forward(idx, onehot, alpha, len0, true, rng, 1, S);
+    hard_sample_forward(idx, onehot, alpha, len0, &rng, 1, S);
     CHECK(idx[0] == -1);
     for (int s = 0; s < S; s++) CHECK(onehot[s] == 0.0f);
 }
@@ -313,7 +313,7 @@ static EstimatorStats reinforce_stats(const std::vector<float>& alpha_row, const
     for (int b = 0; b < B; b++) std::copy(alpha_row.begin(), alpha_row.end(), alpha.begin() + (size_t)b * S);
     std::vector<double> sum(S, 0.0), sq(S, 0.0);
     for (int it = 0; it < N / B; it++) {
-        hard_sample_forward(idx.data(), onehot.data(), alpha.data(), len.data(), true, rng, B, S);
+        hard_sample_forward(idx.data(), onehot.data(), alpha.data(), len.data(), &rng, B, S);
         for (int b = 0; b < B; b++) adv[b] = r[idx[b]] - baseline;  // A = r(i) − b
         std::fill(de.begin(), de.end(), 0.0f);
         hard_reinforce_backward(de.data(), alpha.data(), idx.data(), adv.data(), 0.0f, len.data(), B, S);

@@ -1,7 +1,8 @@
 // Chapter 03's tests: the score functions alone (hand-computed cases, padding, gradient checks of each
 // score's forward/backward with its keys), the context and the attentional layer; the whole Luong model's
-// gradient for every score with and without input feeding; the decoder step against teacher forcing;
-// a short training run; determinism on 1, 2 and 3 threads; checkpoints.
+// gradient for every score with and without input feeding; the decoder (its step against teacher
+// forcing, greedy = beam 1, batch = one by one, reorder by parent); a short training run; determinism
+// on 1, 2 and 3 threads; checkpoints.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,20 +11,23 @@
 #include <cstring>
 #include <filesystem>
 
-#include "chapters/01_seq2seq/translation_driver.hpp"
+#include "chapters/01_seq2seq/decoding.hpp"
+#include "chapters/01_seq2seq/translation_checkpoint.hpp"
 #include "chapters/01_seq2seq/translation_eval.hpp"
 #include "chapters/02_additive_attention/bahdanau_seq2seq.hpp"
 #include "chapters/03_multiplicative_attention/luong_attention.hpp"
+#include "chapters/03_multiplicative_attention/luong_decoder.hpp"
 #include "chapters/03_multiplicative_attention/luong_seq2seq.hpp"
+#include "chapters/03_multiplicative_attention/train.hpp"
 #include "common/core/thread_pool.hpp"
 #include "tests/gradcheck.hpp"
 #include "tests/seq2seq_testing.hpp"
 
 using namespace attn;
-using namespace s2s;
-using s2s::test_data::greedy_val_bleu;
-using s2s::test_data::small_synthetic;
-using s2s::test_data::train_for;
+using namespace ch03;
+using seq2seq_testing::greedy_val_bleu;
+using seq2seq_testing::small_synthetic;
+using seq2seq_testing::train_for;
 
 static const LuongScore kScores[] = {LuongScore::dot, LuongScore::general, LuongScore::concat, LuongScore::scaled_dot};
 
@@ -183,7 +187,17 @@ TEST_CASE("ch03 model: input feeding changes the decoder input size; odd H is re
     CHECK_THROWS_AS(luong_build(bad, {.Vs = 9, .Vt = 9, .E = 4, .H = 5}, rng), attn::Error);
 }
 
-TEST_CASE("ch03 decoding: the step function reproduces teacher forcing (every score, feeding on/off); batch = one by one") {
+
+// ---- the decoder ----------------------------------------------------------------------------------
+// The encoder outputs of the source sentences of b, as luong_translate makes them.
+static void encode_sources(LuongMemory& mem, const Luong& m, const Seq2SeqBatch& b) {
+    TokenBatch tb;
+    tb.B = b.B, tb.T = b.S, tb.ids = b.src, tb.lengths = b.src_len;
+    luong_encode_sentences(mem, m, tb);
+}
+
+TEST_CASE("ch03 decoding: the decoder step reproduces teacher forcing (every score, feeding on/off); greedy = "
+          "beam 1; batch = one by one") {
     Seq2SeqData d = small_synthetic(200, 3);
     for (LuongScore sc : kScores)
         for (bool feed : {true, false}) {
@@ -192,23 +206,25 @@ TEST_CASE("ch03 decoding: the step function reproduces teacher forcing (every sc
             Luong m;
             LuongConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 8, .H = 8, .A = 6, .score = sc, .feed = feed};
             luong_build(m, cfg, rng);
-            // teacher-forced per-token log-probs == the step function's, fed the same tokens
+            // teacher-forced per-token log-probs == the decoder's, fed the same tokens
             std::vector<int> one = {d.split.train[0]};
             Seq2SeqBatch b = make_seq2seq_batch(d.src_ids, d.tgt_ids, one);
             LuongActs a;
             luong_reserve(a, cfg, 1, b.S, b.T);
             luong_forward(m, a, b);
-            const int H = cfg.H, SD = luong_state_size(cfg), V = cfg.Vt;
-            Buf st(SD, 0.0f), st2(SD), lp(V);
-            std::copy_n(a.h.data(), H, st.data());
-            int lens[1] = {b.src_len[0]};
-            LuongStep step(m, a.keys.data(), a.hbar.data(), lens, b.S, 1);
+            LuongMemory mem;
+            encode_sources(mem, m, b);
+            LuongDecoder dec(m, mem, 1);
+            int zero = 0;
+            dec.start(&zero, 1);
+            const int V = cfg.Vt;
+            Buf lp(V);
             for (int t = 0; t < b.T; t++) {
-                step(lp.data(), st2.data(), &b.dec_in[t], st.data(), 1);
+                dec.step(lp.data(), &b.dec_in[t], 1);
                 const int y = b.dec_out[t];
                 CHECK(lp[y] == doctest::Approx(std::log(a.probs[(size_t)t * V + y])).epsilon(1e-4));
-                st.swap(st2);
             }
+            CHECK(dec.t == b.T);
             std::vector<std::string> srcs;
             for (int i = 0; i < 5; i++) srcs.push_back(d.pairs.pairs[d.split.test[i]].src);
             auto greedy = luong_translate(m, d.src_vocab, srcs, 1, 0.0f);
@@ -217,9 +233,18 @@ TEST_CASE("ch03 decoding: the step function reproduces teacher forcing (every sc
             auto single = luong_translate(m, d.src_vocab, srcs, 1, 0.0f, &att);
             REQUIRE(att.size() == srcs.size());
             CHECK(beam.size() == srcs.size());
+            LuongMemory all;
+            luong_encode_sentences(all, m, source_batch(d.src_vocab, srcs));
+            LuongDecoder one_row(m, all, 1);
             for (size_t i = 0; i < srcs.size(); i++) {
+                // batched greedy = one sentence at a time (the batch may run longer: its max_len is the batch's)
                 REQUIRE(single[i].tokens.size() <= greedy[i].tokens.size());
                 CHECK(std::equal(single[i].tokens.begin(), single[i].tokens.end(), greedy[i].tokens.begin()));
+                // beam search with k = 1 is greedy search
+                const int k = (int)i;
+                one_row.start(&k, 1);
+                auto b1 = beam_search(one_row, V, 1, max_output_len(all.len[i]), 0.0f);
+                CHECK(b1.front().tokens == single[i].tokens);
                 CHECK(att[i].size() == single[i].tokens.size());
                 double s = 0;
                 for (float w : att[i][0]) s += w;
@@ -229,6 +254,49 @@ TEST_CASE("ch03 decoding: the step function reproduces teacher forcing (every sc
         }
 }
 
+// Beam search's reorder: after rows are copied from their parents, each row continues exactly as a
+// decoder that was fed that row's prefix alone (h, the input-feeding h̃, keys and values moved together).
+TEST_CASE("ch03 decoding: reorder by parent equals decoding each prefix alone (concat, input feeding)") {
+    Seq2SeqData d = small_synthetic(200, 3);
+    Rng rng(6);
+    Luong m;
+    LuongConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 6, .H = 8, .A = 5,
+                    .score = LuongScore::concat};
+    luong_build(m, cfg, rng);
+    std::vector<std::string> srcs = {d.pairs.pairs[d.split.test[0]].src, d.pairs.pairs[d.split.test[1]].src};
+    LuongMemory mem;
+    luong_encode_sentences(mem, m, source_batch(d.src_vocab, srcs));
+    const int V = cfg.Vt;
+    // three rows: sentence 1, sentence 0, sentence 1; feed each a different first token
+    LuongDecoder dec(m, mem, 3);
+    std::vector<int> sent = {1, 0, 1}, first = {Vocab::BOS, 5, 6};
+    dec.start(sent.data(), 3);
+    Buf lp(3 * V);
+    dec.step(lp.data(), first.data(), 3);
+    std::vector<int> parents = {2, 2, 1}, second = {7, 8, 9};
+    dec.reorder(parents.data(), 3);
+    dec.step(lp.data(), second.data(), 3);
+    for (int r = 0; r < 3; r++) {
+        const int p = parents[r];
+        LuongDecoder alone(m, mem, 1);
+        alone.start(&sent[p], 1);
+        Buf one(V);
+        alone.step(one.data(), &first[p], 1);
+        alone.step(one.data(), &second[r], 1);
+        for (int v = 0; v < V; v++) CHECK(lp[(size_t)r * V + v] == doctest::Approx(one[v]).epsilon(1e-5));
+    }
+}
+
+// ---- training -------------------------------------------------------------------------------------
+// train.hpp's epochs at lr with clipping at 1, shuffles from rng; the validation loss before and after.
+static seq2seq_testing::ValLoss train_luong(Luong& m, const Seq2SeqData& d, int epochs, int batch, float lr, Rng& rng) {
+    LuongActs a;
+    luong_reserve(a, m.cfg, batch, longest_source(d), longest_target(d));
+    Adam opt = make_adam(m.params, lr);
+    auto loss = [&](const Seq2SeqBatch& b) { return luong_forward(m, a, b); };
+    return train_for(d, epochs, batch, loss, [&] { train_epoch(m, a, opt, d, batch, 1.0f, rng); });
+}
+
 TEST_CASE("ch03 training: the synthetic task is learned in seconds (general score, input feeding)") {
     set_threads(2);
     Seq2SeqData d = small_synthetic(1200, 1, 10);
@@ -236,9 +304,7 @@ TEST_CASE("ch03 training: the synthetic task is learned in seconds (general scor
     Luong m;
     LuongConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 32, .H = 48, .A = 32};
     luong_build(m, cfg, rng);
-    LuongActs a;
-    TranslationModel tm = luong_model(m, a);
-    auto [first, val] = train_for(tm, d, 8, 32, 1e-2f, rng);
+    auto [first, val] = train_luong(m, d, 8, 32, 1e-2f, rng);
     MESSAGE("val loss " << first << " -> " << val);
     CHECK(first > 4.0);
     CHECK(val < 1.2);  // stated threshold: val cross-entropy per token below 1.2 nats (measured 0.97)
@@ -256,9 +322,7 @@ static Buf train_steps(int threads, LuongScore sc) {
     Luong m;
     LuongConfig cfg{.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 16, .H = 24, .A = 16, .score = sc};
     luong_build(m, cfg, rng);
-    LuongActs a;
-    TranslationModel tm = luong_model(m, a);
-    train_for(tm, d, 2, 16, 3e-3f, rng);
+    train_luong(m, d, 2, 16, 3e-3f, rng);
     return m.params.value;
 }
 
@@ -274,6 +338,7 @@ TEST_CASE("ch03 determinism: bit-identical weights on 1, 2 and 3 threads (genera
     set_threads(0);
 }
 
+// ---- checkpoints ----------------------------------------------------------------------------------
 TEST_CASE("ch03 checkpoint: save -> load restores the score, input feeding and weights; other chapters refused") {
     Seq2SeqData d = small_synthetic(200, 3);
     Rng rng(4);
@@ -283,8 +348,7 @@ TEST_CASE("ch03 checkpoint: save -> load restores the score, input feeding and w
     luong_build(m, cfg, rng);
     Adam opt = make_adam(m.params, 1e-3f);
     auto path = (std::filesystem::temp_directory_path() / "attn_ch03_test.ckpt").string();
-    LuongActs a;
-    save_translation_checkpoint(path, luong_model(m, a), opt, rng, d.src_vocab, d.tgt_vocab, 2);
+    save_translation_checkpoint(path, kLuongKind, luong_config_text(m.cfg), m.params, opt, rng, d, 2);
     TranslationCheckpoint ck = load_translation_checkpoint(path, "luong");
     CHECK(ck.epochs == 2);
     Luong m2;
@@ -302,11 +366,10 @@ TEST_CASE("ch03 checkpoint: save -> load restores the score, input feeding and w
     CHECK_THROWS_AS(luong_parse_config("9 9 4 6 3 cosine 1", path), attn::Error);
     CHECK_THROWS_AS(luong_parse_config("9 9 4", path), attn::Error);
     // a chapter 02 checkpoint is refused here
-    Bahdanau bm;
-    bahdanau_build(bm, {.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 4, .H = 4, .A = 4}, rng);
+    ch02::Bahdanau bm;
+    ch02::bahdanau_build(bm, {.Vs = d.src_vocab.size(), .Vt = d.tgt_vocab.size(), .E = 4, .H = 4, .A = 4}, rng);
     Adam bopt = make_adam(bm.params, 1e-3f);
-    BahdanauActs ba;
-    save_translation_checkpoint(path, bahdanau_model(bm, ba), bopt, rng, d.src_vocab, d.tgt_vocab, 1);
+    save_translation_checkpoint(path, ch02::kBahdanauKind, ch02::bahdanau_config_text(bm.cfg), bm.params, bopt, rng, d, 1);
     CHECK_THROWS_AS(load_translation_checkpoint(path, "luong"), attn::Error);
     std::remove(path.c_str());
 }

@@ -83,9 +83,11 @@ static int run(int argc, char** argv) {
     // ---- test, figures, metrics.json ----
     TestReport report = test_translations(s.t, d, loss, translate);
     std::vector<std::string> figures = save_translation_figures(s.t, d, report.evs, log, nullptr);
+    std::string takeaway = translation_takeaway("no attention (one context vector)", report, nullptr);
     JsonObject metrics;
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    write_translation_metrics(metrics, s.t, d, kGRUSeq2SeqKind, net.params, log, report, figures, nullptr, seconds);
+    write_translation_metrics(metrics, s.t, d, kGRUSeq2SeqKind, net.params, log, report, figures, nullptr, takeaway,
+                              seconds);
     return 0;
 }
 

@@ -83,8 +83,9 @@ inline void print_length_table(const std::vector<TranslationEval>& evs) {
 
 // Examples in the course's format:
 //   what do you want to tell us ? (expected: qu'est-ce que vous voulez nous dire ?)
-//   -> BLEU 0.42 | beam=1 score=-3.12 -> que veux-tu nous dire ?
-// (sentence BLEU as a fraction, smoothed; score = the hypothesis' length-normalised log-prob)
+//   -> sentence BLEU 42.3 | beam=1 score=-3.12 -> que veux-tu nous dire ?
+// (sentence BLEU, smoothed, on the same 0–100 scale as corpus BLEU; score = the hypothesis'
+// length-normalised log-prob)
 template <class TranslateFn>
 void print_examples(const std::vector<EvalItem>& items, TranslateFn&& translate, const Vocab& tgt_vocab,
                     const std::vector<int>& beams) {
@@ -98,8 +99,9 @@ void print_examples(const std::vector<EvalItem>& items, TranslateFn&& translate,
         for (const auto& r : items[i].refs) refs.push_back(split_ws(r));
         for (size_t j = 0; j < beams.size(); j++) {
             std::string text = hypothesis_text(per_beam[j][i], tgt_vocab);
-            double b = sentence_bleu(split_ws(text), refs).bleu / 100.0;
-            std::printf("-> BLEU %.2f | beam=%d score=%.2f -> %s\n", b, beams[j], per_beam[j][i].score, text.c_str());
+            double b = sentence_bleu(split_ws(text), refs).bleu;
+            std::printf("-> sentence BLEU %5.1f | beam=%d score=%.2f -> %s\n", b, beams[j], per_beam[j][i].score,
+                        text.c_str());
         }
     }
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -33,6 +34,7 @@ constexpr int kMinBucketToPlot = 10;
 
 struct OtherRun {
     std::string chapter, path;
+    double test_bleu = NAN;                 // its headline (beam search's corpus BLEU)
     std::vector<double> mid, greedy, beam;  // bucket centres and BLEU (beam empty when not evaluated)
 };
 inline OtherRun read_other_run(const std::string& path, const std::string& dataset) {
@@ -52,6 +54,8 @@ inline OtherRun read_other_run(const std::string& path, const std::string& datas
     if (string_field("dataset") != dataset)
         fail(path, "results on the same dataset (" + dataset + "), found '" + string_field("dataset") + "'",
              "run that chapter with the same --data");
+    size_t tb = t.find("\"test_bleu\"");
+    if (tb != std::string::npos) r.test_bleu = std::strtod(t.c_str() + t.find(':', tb) + 1, nullptr);
     size_t at = t.find("\"bleu_by_length\"");
     if (at == std::string::npos) fail(path, "a \"bleu_by_length\" list", "is this a translation chapter's metrics.json?");
     size_t end = t.find(']', at);

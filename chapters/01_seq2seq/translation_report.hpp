@@ -54,12 +54,28 @@ TestReport test_translations(const TranslationSettings& s, const Seq2SeqData& d,
     return r;
 }
 
+// What the run shows, in one line (printed, kept in metrics.json as "takeaway", and shown by the
+// tour): the headline BLEU, beside the earlier chapter's run on the same split when there is one, and
+// how BLEU changes from the shortest to the longest sources. `what` names the model.
+inline std::string translation_takeaway(const std::string& what, const TestReport& r, const OtherRun* other) {
+    const TranslationEval& e = r.evs.back();
+    char buf[512];
+    int n = std::snprintf(buf, sizeof buf, "%s: test BLEU %.2f", what.c_str(), e.corpus.bleu);
+    if (other && !std::isnan(other->test_bleu))
+        n += std::snprintf(buf + n, sizeof buf - n, " vs %.2f for ch%s on the same split (%+.2f)", other->test_bleu,
+                           other->chapter.substr(0, 2).c_str(), e.corpus.bleu - other->test_bleu);
+    if (e.buckets.size() > 1)
+        std::snprintf(buf + n, sizeof buf - n, "; %.1f on sources of %d-%d tokens, %.1f on %d-%d", e.buckets[0].bleu,
+                      e.buckets[0].lo, e.buckets[0].hi, e.buckets.back().bleu, e.buckets.back().lo, e.buckets.back().hi);
+    return buf;
+}
+
 // metrics.json: the dataset and its split, the model, the run, the test numbers (headline "test_bleu":
 // beam search's corpus BLEU), BLEU by length, the figures. `m` may already hold the chapter's own keys.
 inline void write_translation_metrics(JsonObject& m, const TranslationSettings& s, const Seq2SeqData& d,
                                       const std::string& kind, const ParamSet& params, const TrainingLog& log,
                                       const TestReport& r, const std::vector<std::string>& figures,
-                                      const OtherRun* other, double seconds) {
+                                      const OtherRun* other, const std::string& takeaway, double seconds) {
     if (!r.file.empty()) {
         JsonObject ef;
         ef.set("path", s.f.eval_file);
@@ -95,9 +111,11 @@ inline void write_translation_metrics(JsonObject& m, const TranslationSettings& 
         buckets.push_back(b);
     }
     m.set("bleu_by_length", buckets);
+    m.set("takeaway", takeaway);
     m.set("figures", figures);
     if (other) m.set("compared_with", other->path);
     m.save(s.f.out + "/metrics.json");
+    std::printf("what this run shows: %s\n", takeaway.c_str());
     std::printf("metrics: %s/metrics.json (test BLEU %.2f, %s)\n", s.f.out.c_str(), evs.back().corpus.bleu,
                 fmt_seconds(seconds).c_str());
 }

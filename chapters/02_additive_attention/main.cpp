@@ -104,9 +104,11 @@ static int run(int argc, char** argv) {
     const OtherRun* beside = find_other_run(s.t, d, &other) ? &other : nullptr;
     std::vector<std::string> figures = save_translation_figures(s.t, d, report.evs, log, beside);
     figures.push_back(save_alignment_figure(net, s, d, report));
+    std::string takeaway = translation_takeaway("additive attention", report, beside);
     JsonObject metrics;
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    write_translation_metrics(metrics, s.t, d, kBahdanauKind, net.params, log, report, figures, beside, seconds);
+    write_translation_metrics(metrics, s.t, d, kBahdanauKind, net.params, log, report, figures, beside, takeaway,
+                              seconds);
     return 0;
 }
 

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# run_programs.sh BIN_DIR OUT_DIR — every chapter program run end to end on a tiny synthetic task:
+# it must exit 0, write metrics.json with its headline metric and the figures it names, and a run
+# stopped after epoch 1, saved and resumed with --load must end with the same headline number as the
+# uninterrupted run. (The tests of each chapter check the pieces; this checks the programs' main().)
+set -uo pipefail
+bin=${1:?BIN_DIR}; out=${2:?OUT_DIR}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+field() { "$here/data_tools/json_field.sh" "$1" "$2"; }
+rm -rf "$out"; mkdir -p "$out"
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+# tiny arguments per chapter (epochs 2, so that --stop-after 1 + --load resumes one epoch)
+declare -A tiny=(
+  [00_foundations]="--data synthetic --epochs 2 --max-train 600 --val 200 --hidden 32"
+  [01_seq2seq]="--data synthetic --synth-pairs 300 --synth-max-len 8 --epochs 2 --emb 8 --hidden 12 --beam 2 --batch 16"
+  [02_additive_attention]="--data synthetic --synth-pairs 300 --synth-max-len 8 --epochs 2 --emb 8 --hidden 12 --attn 8 --beam 2 --batch 16"
+  [03_multiplicative_attention]="--data synthetic --synth-pairs 300 --synth-max-len 8 --epochs 2 --emb 8 --hidden 12 --beam 2 --batch 16"
+  [04_local_hard_soft_attention]="--data synthetic --synth-pairs 300 --synth-max-len 8 --epochs 2 --emb 8 --hidden 12 --beam 2 --batch 16"
+  [09_spatial_transformer]="--data synthetic --epochs 2 --max-train 300 --max-test 100 --val 100 --model stn"
+  [10_recurrent_attention]="--data synthetic --epochs 2 --max-train 300 --max-test 100 --val 100 --model ram"
+)
+for exe in "$bin"/[0-9][0-9]_*; do
+  name=$(basename "$exe")
+  args=${tiny[$name]:-}
+  if [ -z "$args" ]; then fail "$name: no tiny arguments in $0 (add them)"; continue; fi
+  o="$out/$name"
+  # shellcheck disable=SC2086
+  if ! "$exe" $args --out "$o/whole" > "$o.whole.log" 2>&1; then fail "$name: exit $? (log: $o.whole.log)"; continue; fi
+  m="$o/whole/metrics.json"
+  key=$(field "$m" metric)
+  value=$(field "$m" "$key")
+  [ -n "$key" ] && [ -n "$value" ] || { fail "$name: metrics.json has no headline ($m)"; continue; }
+  pngs=$(ls "$o/whole"/*.png 2>/dev/null | wc -l)
+  [ "$pngs" -gt 0 ] || fail "$name: no figure in $o/whole"
+  # stop after epoch 1 and save, then resume with --load: the same headline (and test loss) to the digit
+  if ! "$exe" --help 2>&1 | grep -q -- "--stop-after"; then fail "$name: has no --stop-after flag"; continue; fi
+  # shellcheck disable=SC2086
+  "$exe" $args --stop-after 1 --save "$o/half.ckpt" --out "$o/first" > "$o.first.log" 2>&1 || { fail "$name: --stop-after 1 --save: exit $?"; continue; }
+  # shellcheck disable=SC2086
+  "$exe" $args --load "$o/half.ckpt" --out "$o/second" > "$o.second.log" 2>&1 || { fail "$name: --load: exit $?"; continue; }
+  resumed=$(field "$o/second/metrics.json" "$key")
+  [ "$resumed" = "$value" ] || fail "$name: resumed run ends at $key = $resumed, the uninterrupted one at $value"
+  loss_a=$(field "$m" test_loss); loss_b=$(field "$o/second/metrics.json" test_loss)
+  [ "$loss_a" = "$loss_b" ] || fail "$name: resumed run's test_loss $loss_b, the uninterrupted one's $loss_a"
+  echo "ok   $name: $key = $value (resumed: $resumed), $pngs figures"
+done
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

@@ -117,10 +117,13 @@ static int run(int argc, char** argv) {
     const OtherRun* beside = find_other_run(s.t, d, &other) ? &other : nullptr;
     std::vector<std::string> figures = save_translation_figures(s.t, d, report.evs, log, beside);
     figures.push_back(save_alignment_figure(net, s, d, report));
+    std::string takeaway =
+        translation_takeaway(luong_score_name(cfg.score) + " attention (Luong, global)", report, beside);
     JsonObject metrics;
     metrics.set("score", luong_score_name(cfg.score)), metrics.set("input_feeding", cfg.feed);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    write_translation_metrics(metrics, s.t, d, kLuongKind, net.params, log, report, figures, beside, seconds);
+    write_translation_metrics(metrics, s.t, d, kLuongKind, net.params, log, report, figures, beside, takeaway,
+                              seconds);
     return 0;
 }
 

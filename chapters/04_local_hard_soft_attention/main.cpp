@@ -135,12 +135,15 @@ static int run(int argc, char** argv) {
     double entropy = aligned_mean_entropy(net, acts, d, d.split.test, s.t.f.batch);
     std::printf("mean attention entropy (test, teacher forced%s): %.3f nats\n",
                 hard ? ", of the sampling distribution" : "", entropy);
+    std::string takeaway = translation_takeaway(attention_name(net.ac.attention) + " attention (" +
+                                                    luong_score_name(cfg.score) + " score)", report, beside);
     JsonObject metrics;
     metrics.set("attention", attention_name(net.ac.attention)), metrics.set("score", luong_score_name(cfg.score));
     metrics.set("window", net.ac.D), metrics.set("entropy_beta", (double)net.ac.beta);
     metrics.set("attention_entropy", entropy);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    write_translation_metrics(metrics, s.t, d, kAlignedKind, net.net.params, log, report, figures, beside, seconds);
+    write_translation_metrics(metrics, s.t, d, kAlignedKind, net.net.params, log, report, figures, beside, takeaway,
+                              seconds);
     return 0;
 }
 

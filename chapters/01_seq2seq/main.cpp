@@ -72,22 +72,18 @@ static int run(int argc, char** argv) {
     auto translate = [&](const std::vector<std::string>& srcs, int beam) {
         return gru_seq2seq_translate(net, d.src_vocab, srcs, beam, s.t.alpha);
     };
-    if (log.epochs_done < s.t.last_epoch()) {
-        auto one_epoch = [&](ProgressBar* bar) {
-            return train_epoch(net, acts, opt, d, s.t.f.batch, s.t.clip, rng, bar);
-        };
-        run_epochs(log, s.t, d, one_epoch, loss, translate);
-        save_if_asked(s.t, kGRUSeq2SeqKind, gru_seq2seq_config_text(cfg), net.params, opt, rng, d, log);
-    }
+    auto one_epoch = [&](ProgressBar* bar) {
+        return train_epoch(net, acts, opt, d, s.t.f.batch, s.t.clip, rng, bar);
+    };
+    run_epochs(log, s.t, d, one_epoch, loss, translate);  // none left when the checkpoint has them all
+    save_if_asked(s.t, kGRUSeq2SeqKind, gru_seq2seq_config_text(cfg), net.params, opt, rng, d, log);
 
     // ---- test, figures, metrics.json ----
     TestReport report = test_translations(s.t, d, loss, translate);
-    std::vector<std::string> figures = save_translation_figures(s.t, d, report.evs, log, nullptr);
-    std::string takeaway = translation_takeaway("no attention (one context vector)", report, nullptr);
+    TranslationFigures figures = save_translation_figures(s.t, d, report.evs, log);
+    std::string takeaway = translation_takeaway("no attention (one context vector)", report, figures.beside());
     JsonObject metrics;
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    write_translation_metrics(metrics, s.t, d, kGRUSeq2SeqKind, net.params, log, report, figures, nullptr, takeaway,
-                              seconds);
+    write_translation_metrics(metrics, s.t, d, kGRUSeq2SeqKind, net.params, log, report, figures, takeaway, t_start);
     return 0;
 }
 

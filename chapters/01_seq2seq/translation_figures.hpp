@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -131,19 +132,30 @@ inline void save_loss_figure(const std::string& path, const std::string& chapter
                    o);
 }
 
-// Both figures; returns their paths (the loss curves only when this run trained).
-inline std::vector<std::string> save_translation_figures(const TranslationSettings& s, const Seq2SeqData& d,
-                                                         const std::vector<TranslationEval>& evs,
-                                                         const TrainingLog& log, const OtherRun* other) {
-    std::vector<std::string> paths = {figure_path(s, d, "bleu_by_length")};
-    save_bleu_by_length_vs(paths.back(), s.chapter, evs, other);
-    std::printf("figure: %s%s\n", paths.back().c_str(), other ? (" (beside " + other->chapter + "'s, dashed)").c_str() : "");
+// The figures of a run: their paths, and the earlier chapter's run drawn beside this one's, if any.
+struct TranslationFigures {
+    std::vector<std::string> paths;
+    std::optional<OtherRun> other;
+    const OtherRun* beside() const { return other ? &*other : nullptr; }
+};
+
+// BLEU by source length (beside the earlier chapter's run when find_other_run finds one) and the loss
+// curves (when this run trained). A chapter adds its own figures' paths.
+inline TranslationFigures save_translation_figures(const TranslationSettings& s, const Seq2SeqData& d,
+                                                   const std::vector<TranslationEval>& evs, const TrainingLog& log) {
+    TranslationFigures f;
+    OtherRun other;
+    if (find_other_run(s, d, &other)) f.other = other;
+    f.paths.push_back(figure_path(s, d, "bleu_by_length"));
+    save_bleu_by_length_vs(f.paths.back(), s.chapter, evs, f.beside());
+    std::printf("figure: %s%s\n", f.paths.back().c_str(),
+                f.other ? (" (beside " + f.other->chapter + "'s, dashed)").c_str() : "");
     if (!log.train_loss.empty()) {
-        paths.push_back(figure_path(s, d, "loss"));
-        save_loss_figure(paths.back(), s.chapter, log);
-        std::printf("figure: %s\n", paths.back().c_str());
+        f.paths.push_back(figure_path(s, d, "loss"));
+        save_loss_figure(f.paths.back(), s.chapter, log);
+        std::printf("figure: %s\n", f.paths.back().c_str());
     }
-    return paths;
+    return f;
 }
 
 }  // namespace ch01

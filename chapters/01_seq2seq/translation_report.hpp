@@ -71,11 +71,13 @@ inline std::string translation_takeaway(const std::string& what, const TestRepor
 }
 
 // metrics.json: the dataset and its split, the model, the run, the test numbers (headline "test_bleu":
-// beam search's corpus BLEU), BLEU by length, the figures. `m` may already hold the chapter's own keys.
+// beam search's corpus BLEU), BLEU by length, the figures, the time since `start`. `m` may already
+// hold the chapter's own keys.
 inline void write_translation_metrics(JsonObject& m, const TranslationSettings& s, const Seq2SeqData& d,
                                       const std::string& kind, const ParamSet& params, const TrainingLog& log,
-                                      const TestReport& r, const std::vector<std::string>& figures,
-                                      const OtherRun* other, const std::string& takeaway, double seconds) {
+                                      const TestReport& r, const TranslationFigures& figures,
+                                      const std::string& takeaway, std::chrono::steady_clock::time_point start) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!r.file.empty()) {
         JsonObject ef;
         ef.set("path", s.f.eval_file);
@@ -112,8 +114,8 @@ inline void write_translation_metrics(JsonObject& m, const TranslationSettings& 
     }
     m.set("bleu_by_length", buckets);
     m.set("takeaway", takeaway);
-    m.set("figures", figures);
-    if (other) m.set("compared_with", other->path);
+    m.set("figures", figures.paths);
+    if (figures.other) m.set("compared_with", figures.other->path);
     m.save(s.f.out + "/metrics.json");
     std::printf("what this run shows: %s\n", takeaway.c_str());
     std::printf("metrics: %s/metrics.json (test BLEU %.2f, %s)\n", s.f.out.c_str(), evs.back().corpus.bleu,

@@ -154,10 +154,12 @@ void end_epoch(TrainingLog& log, ProgressBar& bar, int epoch, const EpochStats& 
 }
 
 // Epochs log.epochs_done+1 .. s.last_epoch(): each is one_epoch(&bar) — the chapter's train_epoch, with
-// its training step — then the validation (end_epoch). loss and translate are the model's.
+// its training step — then the validation (end_epoch). loss and translate are the model's. Nothing
+// to do (and nothing printed) when a loaded checkpoint has done them all.
 template <class EpochFn, class LossFn, class TranslateFn>
 void run_epochs(TrainingLog& log, const TranslationSettings& s, const Seq2SeqData& d, EpochFn&& one_epoch,
                 LossFn&& loss, TranslateFn&& translate) {
+    if (log.epochs_done >= s.last_epoch()) return;
     std::printf("\ntraining: epochs %d-%d of %d, batch %d, Adam lr %g, clip %g, %d threads\n", log.epochs_done + 1,
                 s.last_epoch(), s.f.epochs, s.f.batch, s.f.lr, s.clip, num_threads());
     for (int e = log.epochs_done + 1; e <= s.last_epoch(); e++) {

@@ -103,27 +103,21 @@ static int run(int argc, char** argv) {
     auto translate = [&](const std::vector<std::string>& srcs, int beam) {
         return luong_translate(net, d.src_vocab, srcs, beam, s.t.alpha);
     };
-    if (log.epochs_done < s.t.last_epoch()) {
-        auto one_epoch = [&](ProgressBar* bar) {
-            return train_epoch(net, acts, opt, d, s.t.f.batch, s.t.clip, rng, bar);
-        };
-        run_epochs(log, s.t, d, one_epoch, loss, translate);
-        save_if_asked(s.t, kLuongKind, luong_config_text(cfg), net.params, opt, rng, d, log);
-    }
+    auto one_epoch = [&](ProgressBar* bar) {
+        return train_epoch(net, acts, opt, d, s.t.f.batch, s.t.clip, rng, bar);
+    };
+    run_epochs(log, s.t, d, one_epoch, loss, translate);  // none left when the checkpoint has them all
+    save_if_asked(s.t, kLuongKind, luong_config_text(cfg), net.params, opt, rng, d, log);
 
     // ---- test, figures (BLEU by length beside chapter 02's run, the alignments), metrics.json ----
     TestReport report = test_translations(s.t, d, loss, translate);
-    OtherRun other;
-    const OtherRun* beside = find_other_run(s.t, d, &other) ? &other : nullptr;
-    std::vector<std::string> figures = save_translation_figures(s.t, d, report.evs, log, beside);
-    figures.push_back(save_alignment_figure(net, s, d, report));
+    TranslationFigures figures = save_translation_figures(s.t, d, report.evs, log);
+    figures.paths.push_back(save_alignment_figure(net, s, d, report));
     std::string takeaway =
-        translation_takeaway(luong_score_name(cfg.score) + " attention (Luong, global)", report, beside);
+        translation_takeaway(luong_score_name(cfg.score) + " attention (Luong, global)", report, figures.beside());
     JsonObject metrics;
     metrics.set("score", luong_score_name(cfg.score)), metrics.set("input_feeding", cfg.feed);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    write_translation_metrics(metrics, s.t, d, kLuongKind, net.params, log, report, figures, beside, takeaway,
-                              seconds);
+    write_translation_metrics(metrics, s.t, d, kLuongKind, net.params, log, report, figures, takeaway, t_start);
     return 0;
 }
 

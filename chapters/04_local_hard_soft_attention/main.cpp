@@ -117,33 +117,27 @@ static int run(int argc, char** argv) {
     auto translate = [&](const std::vector<std::string>& srcs, int beam) {
         return aligned_translate(net, d.src_vocab, srcs, beam, s.t.alpha);
     };
-    if (log.epochs_done < s.t.last_epoch()) {
-        auto one_epoch = [&](ProgressBar* bar) {
-            return train_epoch(net, acts, opt, d, s.t.f.batch, s.t.clip, rng, bar);
-        };
-        run_epochs(log, s.t, d, one_epoch, loss, translate);
-        save_if_asked(s.t, kAlignedKind, aligned_config_text(net), net.net.params, opt, rng, d, log);
-    }
+    auto one_epoch = [&](ProgressBar* bar) {
+        return train_epoch(net, acts, opt, d, s.t.f.batch, s.t.clip, rng, bar);
+    };
+    run_epochs(log, s.t, d, one_epoch, loss, translate);  // none left when the checkpoint has them all
+    save_if_asked(s.t, kAlignedKind, aligned_config_text(net), net.net.params, opt, rng, d, log);
 
     // ---- test, figures (BLEU by length beside chapter 03's run, the alignments), entropy, metrics.json ----
     TestReport report = test_translations(s.t, d, loss, translate);
-    OtherRun other;
-    const OtherRun* beside = find_other_run(s.t, d, &other) ? &other : nullptr;
-    std::vector<std::string> figures = save_translation_figures(s.t, d, report.evs, log, beside);
-    for (const std::string& f : save_alignment_figures(net, s, d, report)) figures.push_back(f);
+    TranslationFigures figures = save_translation_figures(s.t, d, report.evs, log);
+    for (const std::string& f : save_alignment_figures(net, s, d, report)) figures.paths.push_back(f);
     const bool hard = net.ac.attention == Attention::hard;
     double entropy = aligned_mean_entropy(net, acts, d, d.split.test, s.t.f.batch);
     std::printf("mean attention entropy (test, teacher forced%s): %.3f nats\n",
                 hard ? ", of the sampling distribution" : "", entropy);
     std::string takeaway = translation_takeaway(attention_name(net.ac.attention) + " attention (" +
-                                                    luong_score_name(cfg.score) + " score)", report, beside);
+                                                    luong_score_name(cfg.score) + " score)", report, figures.beside());
     JsonObject metrics;
     metrics.set("attention", attention_name(net.ac.attention)), metrics.set("score", luong_score_name(cfg.score));
     metrics.set("window", net.ac.D), metrics.set("entropy_beta", (double)net.ac.beta);
     metrics.set("attention_entropy", entropy);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    write_translation_metrics(metrics, s.t, d, kAlignedKind, net.net.params, log, report, figures, beside, takeaway,
-                              seconds);
+    write_translation_metrics(metrics, s.t, d, kAlignedKind, net.net.params, log, report, figures, takeaway, t_start);
     return 0;
 }
 

@@ -16,6 +16,18 @@ struct PointF {
     float x = 0, y = 0;
 };
 
+// A rectangle of pixels: columns [x, x + w), rows [y, y + h). Figures lay their parts out as
+// boxes first (so tests can check that nothing overlaps or falls off the canvas), then draw.
+struct Rect {
+    int x = 0, y = 0, w = 0, h = 0;
+    bool empty() const { return w <= 0 || h <= 0; }
+    bool overlaps(const Rect& o) const {
+        return !empty() && !o.empty() && x < o.x + o.w && o.x < x + w && y < o.y + o.h && o.y < y + h;
+    }
+    bool contains(const Rect& o) const { return o.x >= x && o.y >= y && o.x + o.w <= x + w && o.y + o.h <= y + h; }
+    Rect grown(int d) const { return {x - d, y - d, w + 2 * d, h + 2 * d}; }
+};
+
 struct Canvas {
     int w = 0, h = 0;
     std::vector<uint8_t> rgb;  // h · w · 3 bytes, top row first

@@ -14,7 +14,8 @@
 // (integer epochs), long_labels.png (a long title, long axis labels and wide tick numbers in a
 // small figure: nothing may be cut off).
 // Images: image_grid.png (digits with captions, the wrong ones in red), overlays.png (glimpse
-// boxes, a numbered path, a heatmap over an image), font_sheet.png (every glyph).
+// boxes, a numbered path, a heatmap over an image), image_captions.png (captions wider than
+// their image, as chapter 09's affine matrices), font_sheet.png (every glyph).
 // Also prints the French → English map as an ASCII heatmap.
 #include <cmath>
 #include <cstdio>
@@ -249,6 +250,13 @@ static void demo_images(const std::string& out, std::vector<std::string>& writte
     ImagePanel inverted{.image = imgs[8].data(), .rows = 28, .cols = 28, .invert = true, .caption = "inverted"};
     save_image_panels(out + "/overlays.png", {glimpses, walk, rollout, inverted}, 4, 4, "Overlays");
     written.push_back("overlays.png");
+
+    // Chapter 09's captions: an affine matrix under an 84-pixel image must be read whole.
+    ImagePanel in{.image = imgs[7].data(), .rows = 28, .cols = 28, .caption = "input: 7"};
+    ImagePanel start{.image = imgs[7].data(), .rows = 28, .cols = 28, .caption = "start\n(identity)"};
+    ImagePanel end{.image = imgs[7].data(), .rows = 28, .cols = 28, .caption = "end: 7\n[1.0 0.0 -0.2;\n -0.1 0.9 -0.3]"};
+    save_image_panels(out + "/image_captions.png", {in, start, end}, 3, 3, "Affine matrices under the images");
+    written.push_back("image_captions.png");
 }
 
 // Every glyph at scale 3, and an unknown character (a box).

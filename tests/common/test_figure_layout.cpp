@@ -12,6 +12,7 @@
 #include "common/figures/font.hpp"
 #include "common/figures/heatmap.hpp"
 #include "common/figures/heatmap_layout.hpp"
+#include "common/figures/image_grid.hpp"
 #include "common/figures/plot.hpp"
 #include "common/figures/plot_layout.hpp"
 
@@ -266,4 +267,16 @@ TEST_CASE("text fitting: cut with an ellipsis, wrapped between words") {
     CHECK(lines == std::vector<std::string>{"the quick", "brown fox", "jumps"});
     CHECK(wrap_text("anticonstitutionnellement", 6 * kFontCellW, 1) == std::vector<std::string>{"antic…"});
     CHECK(wrap_text("", 60, 1).empty());
+}
+
+TEST_CASE("image captions: a line wider than its image widens the tile instead of being cut") {
+    std::vector<float> img(28 * 28, 0.5f);
+    ImagePanel p;
+    p.image = img.data(), p.rows = 28, p.cols = 28;
+    p.caption = "end: 7\n[1.0 0.0 -0.2;\n -0.1 0.9 -0.3]";  // 15 characters: wider than 84 pixels
+    Canvas c = render_image_panel(p, 3);
+    CHECK(c.w == text_width(" -0.1 0.9 -0.3]", 1));
+    CHECK(c.get(c.w - 3, 84 + 4 + 2 * text_height(1) + 5) == kBlack);  // the "]" is drawn
+    p.caption = std::string(60, 'x');  // past 40 characters a line is cut
+    CHECK(render_image_panel(p, 3).w == 40 * kFontCellW);
 }

@@ -6,7 +6,7 @@
 // (a 40-token map, to check the labels stay legible), heatmap_grid.png (four "heads" on one
 // colour bar), heatmap_punct.png (punctuation tokens as row and column labels: each must be
 // seen), heatmap_grid_sizes.png (four alignments of different sizes on one scale, as chapter 02
-// draws them), heatmap_row.png (a classifier's attention over one sentence).
+// draws them: 4 to 15 tokens), heatmap_row.png (a classifier's attention over one sentence).
 // Plots: line_plot.png (three series, one dashed, one with a gap), line_plot_log.png (log y
 // axis, a lone point), bleu_by_length.png (BLEU of length buckets at their centres 3.5, 4.5, 5.5
 // on an integer axis, lines through the top corners: the legend must not cover them),
@@ -124,11 +124,14 @@ static void demo_punctuation(const std::string& out, std::vector<std::string>& w
     std::vector<std::vector<std::string>> srcs = {{"somebody", "touched", "me", ".", "<eos>"},
                                                   {"he", "was", "fully", "clothed", ".", "<eos>"},
                                                   {"how", "does", "the", "film", "end", "?", "<eos>"},
-                                                  {"the", "students", "burned", "their", "textbooks", ".", "<eos>"}};
+                                                  {"a", "window", "hopes", "slowly", "that", "the", "hungry", "kind",
+                                                   "soldiers", "call", "frogs", "from", "the", "teachers", ".", "<eos>"}};
     std::vector<std::vector<std::string>> tgts = {{"quelqu'un", "m'a", "touché", ".", "<eos>"},
                                                   {"il", "était", "entièrement", "<unk>", ".", "<eos>"},
                                                   {"comment", "<unk>", "ces", "<unk>", "?", "<eos>"},
-                                                  {"les", "étudiants", "ont", "<unk>", ".", "<eos>"}};
+                                                  {"una", "fenestra", "lante", "ke", "los", "soldaten", "bonoj",
+                                                   "bonoj", "los", "ranon", "de", "ranon", "bonoj", "kun", "ranon",
+                                                   "esperet", ".", "<eos>"}};
     std::vector<std::vector<float>> mats;
     std::vector<HeatmapPanel> panels;
     for (size_t k = 0; k < srcs.size(); k++) {

@@ -72,9 +72,16 @@ struct Canvas {
     void save_png(const std::string& path) const;  // throws attn::Error naming path on failure
 };
 
-// Lay tiles out left to right, grid_cols per row, each centred in a cell as big as the largest
-// tile, gap pixels apart, under an optional title (scale 2). Multi-panel figures use this.
+// Lay tiles out left to right, grid_cols per row, gap pixels apart, under an optional title
+// (scale 2): each column as wide as its widest tile (tiles centred in it), each row as tall as its
+// tallest tile (tiles at its top). Multi-panel figures use this.
 Canvas compose_grid(const std::vector<Canvas>& tiles, int grid_cols, const std::string& title = "",
                     int gap = 16, Color bg = kWhite);
+// Where compose_grid puts each tile, without a title: top-left corners x[i], y[i], and the size.
+struct GridPlan {
+    std::vector<int> x, y;
+    int w = 0, h = 0;
+};
+GridPlan plan_grid(const std::vector<Canvas>& tiles, int grid_cols, int gap = 16);
 
 }  // namespace attn

@@ -44,8 +44,8 @@ struct HeatmapPanel {
 
 // Panels laid out grid_cols per row under opt.title; every panel uses opt (its own title
 // replaces opt.title). One colour scale for the figure: all panels share one colour range (with
-// vmin/vmax unset, the finite values of all panels), one cell size, and ONE colour bar, on the
-// right of the panels, so the same colour reads as the same number everywhere.
+// vmin/vmax unset, the finite values of all panels) and ONE colour bar, right of the panels, so
+// the same colour reads as the same number everywhere.
 Canvas render_heatmap_grid(const std::vector<HeatmapPanel>& panels, int grid_cols, const HeatmapOptions& opt);
 void save_heatmap_grid(const std::string& path, const std::vector<HeatmapPanel>& panels, int grid_cols,
                        const HeatmapOptions& opt);

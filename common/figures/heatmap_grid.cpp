@@ -25,13 +25,8 @@ Canvas render_heatmap_grid(const std::vector<HeatmapPanel>& panels, int grid_col
     if (grid_cols <= 0) fail("save_heatmap_grid", "grid_cols > 0, got " + std::to_string(grid_cols));
     float lo, hi;
     shared_range(panels, opt, lo, hi);
-    HeatmapOptions o = opt;  // every panel: the same range and cell size, no colour bar of its own
+    HeatmapOptions o = opt;  // every panel: the same colour range, no colour bar of its own
     o.vmin = lo, o.vmax = hi, o.colorbar = false;
-    if (o.cell <= 0) {
-        o.cell = 48;
-        for (const HeatmapPanel& p : panels)
-            o.cell = std::min(o.cell, heatmap_cell(p.rows, p.cols, !p.row_labels.empty() || !p.col_labels.empty()));
-    }
     std::vector<Canvas> tiles;
     std::vector<HeatmapLayout> layouts;
     for (const HeatmapPanel& p : panels) {
@@ -39,17 +34,19 @@ Canvas render_heatmap_grid(const std::vector<HeatmapPanel>& panels, int grid_col
         tiles.push_back(render_heatmap(p.values, p.rows, p.cols, p.row_labels, p.col_labels, o));
         layouts.push_back(heatmap_layout(p.rows, p.cols, p.row_labels, p.col_labels, o, lo, hi));
     }
-    const int gap = 16;  // compose_grid's: tile (r, c) has its top at gap + r · (tallest + gap)
+    const int gap = 16;
     Canvas grid = compose_grid(tiles, grid_cols, "", gap);
-    int ncols = std::min(grid_cols, (int)tiles.size()), nrows = ((int)tiles.size() + ncols - 1) / ncols, tall = 0;
-    for (const Canvas& t : tiles) tall = std::max(tall, t.h);
-    int top = 1 << 30, bottom = 0;  // the bar spans the cells from the first row's top to the last row's bottom
+    GridPlan plan = plan_grid(tiles, grid_cols, gap);
+    // The bar starts level with the first row's cells and is as tall as the tallest panel's cells
+    // (at least 120 px, so its numbers have room), but never runs below the last row's cells.
+    int top = 1 << 30, bottom = 0, tallest = 0;
     for (size_t i = 0; i < layouts.size(); i++) {
-        int y0 = gap + (int)i / ncols * (tall + gap);
-        if ((int)i < ncols) top = std::min(top, y0 + layouts[i].grid.y);
-        if ((int)i / ncols == nrows - 1) bottom = std::max(bottom, y0 + layouts[i].grid.y + layouts[i].grid.h);
+        if (plan.y[i] == plan.y[0]) top = std::min(top, plan.y[i] + layouts[i].grid.y);
+        bottom = std::max(bottom, plan.y[i] + layouts[i].grid.y + layouts[i].grid.h);
+        tallest = std::max(tallest, layouts[i].grid.h);
     }
-    int bar_h = std::max(bottom - top, 80), title_h = opt.title.empty() ? 0 : text_height(2) + gap;
+    int bar_h = std::max(80, std::min(std::max(tallest, 120), bottom - top));
+    int title_h = opt.title.empty() ? 0 : text_height(2) + gap;
     int W = std::max(grid.w + colorbar_width(lo, hi, bar_h) + gap, text_width(opt.title, 2) + 2 * gap);
     Canvas out(W, std::max(title_h + grid.h, title_h + top + bar_h + gap), kWhite);
     if (!opt.title.empty()) out.text((W - text_width(opt.title, 2)) / 2, gap, opt.title, kBlack, 2);

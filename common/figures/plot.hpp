@@ -6,12 +6,13 @@
 //       {.title = "Loss", .xlabel = "epoch", .ylabel = "cross-entropy", .integer_x = true});
 //
 // Axes with "nice" ticks (steps of 1, 2 or 5 × 10^k) and their numbers, light gridlines. The
-// legend never covers data: it goes in the first corner of the plot area (top-right, top-left,
-// bottom-right, bottom-left) that no line or point passes through, and outside the area, on the
-// right, when every corner is taken. A NaN or infinite y (or y <= 0 on a log axis) breaks the
-// line there; a point with no neighbour is drawn as a dot; a constant series gets a range around
-// its value. Nothing is cut off: a title too wide for the figure is drawn smaller, then wrapped;
-// axis labels too long for their side end in "…". plot_layout.hpp says where each part goes.
+// legend never covers data: it goes in the first place of the plot area that no line or point
+// passes through (the corners top-right, top-left, bottom-right, bottom-left, then the middles of
+// the top, bottom, right and left sides), and outside the area, on its right, when none is free.
+// A NaN or infinite y (or y <= 0 on a log axis) breaks the line there; a point with no neighbour
+// is drawn as a dot; a constant series gets a range around its value. Nothing is cut off: a title
+// too wide for the figure is drawn smaller, then wrapped; axis labels too long for their side end
+// in "…". plot_layout.hpp says where each part goes.
 #pragma once
 #include <cmath>
 #include <optional>

@@ -174,7 +174,7 @@ static void place_legend(const std::vector<Series>& series, const PlotOptions& o
     for (const Series& s : series) shapes.push_back(series_shape(s, L, opt.markers));
     // Corners first (top-right, top-left, bottom-right, bottom-left), then the middles of the top,
     // the bottom, the right and the left side.
-    auto corner = [&](int k) {
+    auto spot = [&](int k) {
         const Rect& a = L.area;
         const int xs[3] = {a.x + a.w - lw - 8, a.x + 8, a.x + (a.w - lw) / 2};
         const int ys[3] = {a.y + 8, a.y + a.h - lh - 8, a.y + (a.h - lh) / 2};
@@ -182,8 +182,8 @@ static void place_legend(const std::vector<Series>& series, const PlotOptions& o
         return Rect{xs[kx[k]], ys[ky[k]], lw, lh};
     };
     for (int k = 0; k < 8; k++)
-        if (!covers_data(corner(k), shapes, 4)) {
-            L.legend = corner(k);
+        if (!covers_data(spot(k), shapes, 4)) {
+            L.legend = spot(k);
             return;
         }
     if (L.area.w - lw - 12 >= 120 && L.area.h >= lh) {  // outside, right of the area
@@ -192,7 +192,7 @@ static void place_legend(const std::vector<Series>& series, const PlotOptions& o
         L.legend_outside = true;
         return;
     }
-    L.legend = corner(0);  // a figure too small for both: the top-right corner (drawn translucent)
+    L.legend = spot(0);  // a figure too small for both: the top-right corner (drawn translucent)
 }
 
 PlotLayout plot_layout(const std::vector<Series>& series, const PlotOptions& opt) {

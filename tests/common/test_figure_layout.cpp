@@ -280,3 +280,15 @@ TEST_CASE("image captions: a line wider than its image widens the tile instead o
     p.caption = std::string(60, 'x');  // past 40 characters a line is cut
     CHECK(render_image_panel(p, 3).w == 40 * kFontCellW);
 }
+
+TEST_CASE("compose_grid: each row as tall as its tallest tile, each column as wide as its widest") {
+    std::vector<Canvas> tiles = {Canvas(10, 40), Canvas(30, 10), Canvas(20, 5), Canvas(6, 8)};
+    GridPlan g = plan_grid(tiles, 2, 4);
+    CHECK(g.w == 4 + 20 + 4 + 30 + 4);
+    CHECK(g.h == 4 + 40 + 4 + 8 + 4);  // the second row is as tall as its own tiles, not the first row's
+    CHECK(g.y == std::vector<int>{4, 4, 48, 48});
+    CHECK(g.x == std::vector<int>{4 + 5, 28, 4, 28 + 12});  // centred in their columns
+    Canvas c = compose_grid(tiles, 2, "", 4);
+    CHECK(c.w == g.w);
+    CHECK(c.h == g.h);
+}

@@ -42,6 +42,7 @@
 // so target length == source length: the difficulty is the order and the forms, not the length.
 //
 // Deterministic: the same (n_pairs, seed, options) gives the same pairs on every machine.
+// (The words are in synth_translation_lexicon.hpp, the trees in synth_translation_tree.hpp.)
 #pragma once
 #include <cstdint>
 

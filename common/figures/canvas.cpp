@@ -178,23 +178,35 @@ void Canvas::blit(const Canvas& src, int x, int y) {
 
 void Canvas::save_png(const std::string& path) const { write_png(path, w, h, 3, rgb.data()); }
 
-Canvas compose_grid(const std::vector<Canvas>& tiles, int grid_cols, const std::string& title, int gap, Color bg) {
+GridPlan plan_grid(const std::vector<Canvas>& tiles, int grid_cols, int gap) {
     ATTN_CHECK(!tiles.empty() && grid_cols > 0, "compose_grid", "at least one tile and grid_cols > 0");
-    int cw = 0, ch = 0;
-    for (const Canvas& t : tiles) cw = std::max(cw, t.w), ch = std::max(ch, t.h);
     int ncols = std::min(grid_cols, (int)tiles.size());
     int nrows = ((int)tiles.size() + ncols - 1) / ncols;
-    int title_h = title.empty() ? 0 : text_height(2) + gap / 2;
-    int W = std::max(ncols * cw + (ncols + 1) * gap, text_width(title, 2) + 2 * gap);
-    int H = title_h + nrows * ch + (nrows + 1) * gap;
-    Canvas out(W, H, bg);
-    if (!title.empty()) out.text((W - text_width(title, 2)) / 2, gap, title, kBlack, 2);
-    int x_start = (W - (ncols * cw + (ncols - 1) * gap)) / 2;
+    std::vector<int> col_w(ncols, 0), row_h(nrows, 0);
     for (size_t i = 0; i < tiles.size(); i++) {
-        int r = (int)i / ncols, c = (int)i % ncols;
-        int x = x_start + c * (cw + gap) + (cw - tiles[i].w) / 2;
-        out.blit(tiles[i], x, title_h + gap + r * (ch + gap));
+        col_w[i % ncols] = std::max(col_w[i % ncols], tiles[i].w);
+        row_h[i / ncols] = std::max(row_h[i / ncols], tiles[i].h);
     }
+    GridPlan g;
+    g.w = gap, g.h = gap;
+    for (int w : col_w) g.w += w + gap;
+    for (int h : row_h) g.h += h + gap;
+    for (size_t i = 0; i < tiles.size(); i++) {
+        int c = (int)i % ncols, r = (int)i / ncols, x = gap, y = gap;
+        for (int k = 0; k < c; k++) x += col_w[k] + gap;
+        for (int k = 0; k < r; k++) y += row_h[k] + gap;
+        g.x.push_back(x + (col_w[c] - tiles[i].w) / 2), g.y.push_back(y);
+    }
+    return g;
+}
+
+Canvas compose_grid(const std::vector<Canvas>& tiles, int grid_cols, const std::string& title, int gap, Color bg) {
+    GridPlan g = plan_grid(tiles, grid_cols, gap);
+    int title_h = title.empty() ? 0 : text_height(2) + gap / 2;
+    int W = std::max(g.w, text_width(title, 2) + 2 * gap);
+    Canvas out(W, title_h + g.h, bg);
+    if (!title.empty()) out.text((W - text_width(title, 2)) / 2, gap, title, kBlack, 2);
+    for (size_t i = 0; i < tiles.size(); i++) out.blit(tiles[i], (W - g.w) / 2 + g.x[i], title_h + g.y[i]);
     return out;
 }
 

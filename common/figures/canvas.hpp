@@ -16,6 +16,18 @@ struct PointF {
     float x = 0, y = 0;
 };
 
+// A rectangle of pixels: columns [x, x + w), rows [y, y + h). Figures lay their parts out as
+// boxes first (so tests can check that nothing overlaps or falls off the canvas), then draw.
+struct Rect {
+    int x = 0, y = 0, w = 0, h = 0;
+    bool empty() const { return w <= 0 || h <= 0; }
+    bool overlaps(const Rect& o) const {
+        return !empty() && !o.empty() && x < o.x + o.w && o.x < x + w && y < o.y + o.h && o.y < y + h;
+    }
+    bool contains(const Rect& o) const { return o.x >= x && o.y >= y && o.x + o.w <= x + w && o.y + o.h <= y + h; }
+    Rect grown(int d) const { return {x - d, y - d, w + 2 * d, h + 2 * d}; }
+};
+
 struct Canvas {
     int w = 0, h = 0;
     std::vector<uint8_t> rgb;  // h · w · 3 bytes, top row first
@@ -60,9 +72,16 @@ struct Canvas {
     void save_png(const std::string& path) const;  // throws attn::Error naming path on failure
 };
 
-// Lay tiles out left to right, grid_cols per row, each centred in a cell as big as the largest
-// tile, gap pixels apart, under an optional title (scale 2). Multi-panel figures use this.
+// Lay tiles out left to right, grid_cols per row, gap pixels apart, under an optional title
+// (scale 2): each column as wide as its widest tile (tiles centred in it), each row as tall as its
+// tallest tile (tiles at its top). Multi-panel figures use this.
 Canvas compose_grid(const std::vector<Canvas>& tiles, int grid_cols, const std::string& title = "",
                     int gap = 16, Color bg = kWhite);
+// Where compose_grid puts each tile, without a title: top-left corners x[i], y[i], and the size.
+struct GridPlan {
+    std::vector<int> x, y;
+    int w = 0, h = 0;
+};
+GridPlan plan_grid(const std::vector<Canvas>& tiles, int grid_cols, int gap = 16);
 
 }  // namespace attn

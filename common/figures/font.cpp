@@ -1,5 +1,7 @@
 #include "common/figures/font.hpp"
 
+#include <algorithm>
+
 namespace attn {
 
 namespace {
@@ -213,5 +215,30 @@ GlyphRows font_glyph(char32_t cp) {
 }
 
 int text_width(const std::string& utf8, int scale) { return utf8_length(utf8) * kFontCellW * scale; }
+
+std::string fit_text(const std::string& utf8, int max_px, int scale) {
+    return utf8_truncate(utf8, std::max(1, max_px / (kFontCellW * scale)));
+}
+
+std::vector<std::string> wrap_text(const std::string& utf8, int max_px, int scale) {
+    std::vector<std::string> lines;
+    std::string line, word;
+    auto place = [&] {  // the word goes on this line if it fits, else it starts the next one
+        if (word.empty()) return;
+        if (!line.empty() && text_width(line + " " + word, scale) <= max_px) line += " " + word;
+        else {
+            if (!line.empty()) lines.push_back(line);
+            line = fit_text(word, max_px, scale);
+        }
+        word.clear();
+    };
+    for (char ch : utf8) {
+        if (ch == ' ') place();
+        else word.push_back(ch);
+    }
+    place();
+    if (!line.empty()) lines.push_back(line);
+    return lines;
+}
 
 }  // namespace attn

@@ -37,4 +37,10 @@ GlyphRows font_glyph(char32_t cp);  // the rows of cp's cell (the box when unkno
 int text_width(const std::string& utf8, int scale);  // = characters · kFontCellW · scale
 inline int text_height(int scale) { return kFontCellH * scale; }
 
+// Fitting text into max_px pixels at `scale`: fit_text cuts it to the longest prefix that fits,
+// ending in "…" when cut; wrap_text breaks it between words into lines that fit (a word longer
+// than a line is cut with "…"). For titles and axis labels, so nothing runs off a figure.
+std::string fit_text(const std::string& utf8, int max_px, int scale);
+std::vector<std::string> wrap_text(const std::string& utf8, int max_px, int scale);
+
 }  // namespace attn

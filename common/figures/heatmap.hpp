@@ -5,8 +5,10 @@
 //
 // values is (rows, cols) row-major: row i = query i (an output token), column j = key j.
 // Row labels sit on the left, column labels on top reading upwards, so 40+ tokens stay legible;
-// a colour bar on the right shows the range with its min and max. Non-finite values (e.g. a
+// punctuation tokens ("," "." "?") are drawn upright on a light chip so a lone "." is seen.
+// A colour bar on the right shows the range with its min and max. Non-finite values (e.g. a
 // masked -INFINITY score) are drawn light grey. Labels longer than max_label_chars end in "…".
+// heatmap_layout.hpp says where each part goes.
 #pragma once
 #include <cmath>
 #include <string>
@@ -41,7 +43,10 @@ struct HeatmapPanel {
 };
 
 // Panels laid out grid_cols per row under opt.title; every panel uses opt (its own title
-// replaces opt.title). With vmin/vmax unset, all panels share one colour range so they compare.
+// replaces opt.title). One colour scale for the figure: all panels share one colour range (with
+// vmin/vmax unset, the finite values of all panels) and ONE colour bar, right of the panels, so
+// the same colour reads as the same number everywhere.
+Canvas render_heatmap_grid(const std::vector<HeatmapPanel>& panels, int grid_cols, const HeatmapOptions& opt);
 void save_heatmap_grid(const std::string& path, const std::vector<HeatmapPanel>& panels, int grid_cols,
                        const HeatmapOptions& opt);
 

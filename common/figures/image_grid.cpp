@@ -47,8 +47,9 @@ Canvas render_image_panel(const ImagePanel& p, int scale) {
     if (!p.image || p.rows <= 0 || p.cols <= 0 || scale <= 0)
         fail("render_image_panel", "an image with positive rows, cols and scale");
     int iw = p.cols * scale, ih = p.rows * scale;
-    // caption lines, each cut to the image width (at least 4 characters wide)
-    int max_chars = std::max(4, iw / kFontCellW);
+    // caption lines: a line wider than the image widens the tile rather than being cut (a matrix
+    // such as "[0.8 0.2 0.2; -0.2 0.8 -0.1]" must be read whole); only past 40 characters is it cut
+    int max_chars = std::max(40, iw / kFontCellW);
     std::vector<std::string> lines;
     size_t start = 0;
     while (!p.caption.empty() && start <= p.caption.size()) {

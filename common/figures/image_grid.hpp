@@ -31,7 +31,8 @@ struct ImagePanel {
     const float* image = nullptr;  // (rows, cols) grey in [0,1]
     int rows = 0, cols = 0;
     bool invert = false;           // true: 0 white, 1 black
-    std::string caption{};         // under the image; '\n' starts a new line
+    std::string caption{};         // under the image; '\n' starts a new line; a line wider than the
+                                   // image widens the tile (lines over 40 characters end in "…")
     Color caption_color = kBlack;
     const float* heat = nullptr;   // optional (heat_rows, heat_cols) map stretched over the image
     int heat_rows = 0, heat_cols = 0;

@@ -3,12 +3,16 @@
 //   attn::save_line_plot("runs/ch02/loss.png",
 //       {{.name = "train", .x = epochs, .y = train_loss},
 //        {.name = "valid", .x = epochs, .y = valid_loss, .dashed = true}},
-//       {.title = "Loss", .xlabel = "epoch", .ylabel = "cross-entropy"});
+//       {.title = "Loss", .xlabel = "epoch", .ylabel = "cross-entropy", .integer_x = true});
 //
-// Axes with "nice" ticks (steps of 1, 2 or 5 × 10^k) and their numbers, light gridlines,
-// a legend in whichever corner covers the fewest points. A NaN or infinite y (or y <= 0 on a
-// log axis) breaks the line there; a point with no neighbour is drawn as a dot; a constant
-// series gets a range around its value.
+// Axes with "nice" ticks (steps of 1, 2 or 5 × 10^k) and their numbers, light gridlines. The
+// legend never covers data: it goes in the first place of the plot area that no line or point
+// passes through (the corners top-right, top-left, bottom-right, bottom-left, then the middles of
+// the top, bottom, right and left sides), and outside the area, on its right, when none is free.
+// A NaN or infinite y (or y <= 0 on a log axis) breaks the line there; a point with no neighbour
+// is drawn as a dot; a constant series gets a range around its value. Nothing is cut off: a title
+// too wide for the figure is drawn smaller, then wrapped; axis labels too long for their side end
+// in "…". plot_layout.hpp says where each part goes.
 #pragma once
 #include <cmath>
 #include <optional>
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "common/figures/canvas.hpp"
+#include "common/figures/ticks.hpp"  // nice_step, nice_ticks, format_tick
 
 namespace attn {
 
@@ -34,15 +39,15 @@ struct PlotOptions {
     bool log_y = false;             // log10 y axis (ticks at 1, 2, 5 × 10^k or decades)
     bool markers = false;           // a dot at every point, not only at isolated ones
     bool legend = true;             // drawn when at least one series has a name
+    // Whole-number axes, for epochs, token lengths, counts: ticks only at integers (steps of
+    // 1, 2, 5, 10, ...), labelled without decimals. The points stay where they are: BLEU of the
+    // length bucket 3..4 plotted at x = 3.5 sits between the ticks 3 and 4. When xmin/xmax (ymin/
+    // ymax) are not given, the axis range is widened to whole numbers around the data.
+    bool integer_x = false;
+    bool integer_y = false;         // (ignored with log_y)
 };
 
 Canvas render_line_plot(const std::vector<Series>& series, const PlotOptions& opt);
 void save_line_plot(const std::string& path, const std::vector<Series>& series, const PlotOptions& opt);
-
-// Tick positions in [lo, hi] spaced nice_step = 1, 2 or 5 × 10^k apart, about `target` of them.
-// format_tick prints v with just the decimals that `step` needs.
-double nice_step(double lo, double hi, int target);
-std::vector<double> nice_ticks(double lo, double hi, int target);
-std::string format_tick(double v, double step);
 
 }  // namespace attn

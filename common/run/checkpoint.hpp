@@ -26,6 +26,7 @@
 // Checks on load, in order, each an error naming the file: readable, not empty, full header, magic,
 // version, file_size equal to the real size (truncated / trailing bytes), checksum, then every record
 // fits and is well formed. A future version 2 should keep reading version 1 files.
+// (checkpoint_format.cpp turns records into these bytes and back; checkpoint.cpp does the file I/O.)
 #pragma once
 #include <cstdint>
 #include <string>

@@ -2,70 +2,19 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cfloat>
 #include <climits>
-#include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
 #include "common/core/error.hpp"
-#include "common/core/thread_pool.hpp"
+#include "common/run/cli_values.hpp"
 
 namespace attn {
 
-// ---- number parsing: the whole string must be the number, nothing before or after -------
-
-static bool parse_integer(const std::string& s, long long lo, long long hi, long long* out) {
-    if (s.empty() || std::isspace((unsigned char)s[0])) return false;
-    errno = 0;
-    char* end = nullptr;
-    long long v = std::strtoll(s.c_str(), &end, 10);
-    if (end != s.c_str() + s.size() || errno == ERANGE || v < lo || v > hi) return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_real(const std::string& s, double max_abs, double* out) {
-    if (s.empty() || std::isspace((unsigned char)s[0])) return false;
-    char* end = nullptr;
-    double v = std::strtod(s.c_str(), &end);  // underflow to a tiny value is fine; overflow is inf
-    if (end != s.c_str() + s.size() || !std::isfinite(v) || std::fabs(v) > max_abs) return false;
-    *out = v;
-    return true;
-}
-
-static std::string fmt_g(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
-
-// A bound for messages: integral values without an exponent ("1000000", not "1e+06").
-static std::string fmt_bound(double v) {
-    if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string((long long)v);
-    return fmt_g(v);
-}
-
-static std::string join(const std::vector<std::string>& v, const char* sep) {
-    std::string s;
-    for (size_t i = 0; i < v.size(); i++) s += (i ? sep : "") + v[i];
-    return s;
-}
-
-// Edit distance, to suggest --epochs for --epoch.
-static size_t levenshtein(const std::string& a, const std::string& b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); j++) prev[j] = j;
-    for (size_t i = 1; i <= a.size(); i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= b.size(); j++)
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-        std::swap(prev, cur);
-    }
-    return prev[b.size()];
-}
+using cli_values::fmt_bound;
+using cli_values::fmt_g;
+using cli_values::join;
 
 // ---- declaring -----------------------------------------------------------------------------
 
@@ -129,7 +78,7 @@ bool Cli::assign(Flag& f, const std::string& value, std::string* error) {
     long long integer = 0;
     switch (f.kind) {
         case Kind::Int:
-            if (!parse_integer(value, INT_MIN, INT_MAX, &integer)) {
+            if (!cli_values::parse_integer(value, INT_MIN, INT_MAX, &integer)) {
                 *error = where + "expected an integer in [" + std::to_string(INT_MIN) + ", " +
                          std::to_string(INT_MAX) + "]" + got + eg;
                 return false;
@@ -137,7 +86,7 @@ bool Cli::assign(Flag& f, const std::string& value, std::string* error) {
             *static_cast<int*>(f.dest) = (int)integer, real = (double)integer;
             break;
         case Kind::Long:
-            if (!parse_integer(value, LONG_MIN, LONG_MAX, &integer)) {
+            if (!cli_values::parse_integer(value, LONG_MIN, LONG_MAX, &integer)) {
                 *error = where + "expected an integer" + got + eg;
                 return false;
             }
@@ -145,7 +94,7 @@ bool Cli::assign(Flag& f, const std::string& value, std::string* error) {
             break;
         case Kind::Float:
         case Kind::Double:
-            if (!parse_real(value, f.kind == Kind::Float ? FLT_MAX : DBL_MAX, &real)) {
+            if (!cli_values::parse_real(value, f.kind == Kind::Float ? FLT_MAX : DBL_MAX, &real)) {
                 *error = where + "expected a finite number" + got + eg;
                 return false;
             }
@@ -186,7 +135,7 @@ std::string Cli::unknown_flag_error(const std::string& name) const {
     std::string best;
     size_t best_d = 3;  // suggest only names within two edits
     for (const auto& f : flags_) {
-        size_t d = levenshtein(name, f.name);
+        size_t d = cli_values::levenshtein(name, f.name);
         if (d < best_d) best_d = d, best = f.name;
     }
     std::string hint = best.empty() ? "run with --help to list the flags"
@@ -254,72 +203,5 @@ void Cli::parse(int argc, char** argv) {
         std::exit(0);
     }
 }
-
-// ---- usage ---------------------------------------------------------------------------------
-
-std::string Cli::usage() const {
-    std::vector<std::pair<std::string, std::string>> rows;  // left column, right column
-    rows.push_back({"-h, --help", "show this help and exit"});
-    for (const auto& f : flags_) {
-        std::string left = "--" + f.name, right = f.help;
-        switch (f.kind) {
-            case Kind::Int:
-            case Kind::Long: left += " INT"; break;
-            case Kind::Float:
-            case Kind::Double: left += " NUMBER"; break;
-            case Kind::String: left += " STR"; break;
-            case Kind::Bool: break;
-            case Kind::Choice: left += " {" + join(f.allowed, ",") + "}"; break;
-            case Kind::List: left += " STR"; right += " (repeatable)"; break;
-        }
-        if (f.has_range)
-            right += f.hi >= 1e6 ? " [at least " + fmt_bound(f.lo) + "]" : " [" + fmt_bound(f.lo) + ".." + fmt_bound(f.hi) + "]";
-        if (!f.default_text.empty()) right += " (default: " + f.default_text + ")";
-        rows.push_back({left, right});
-    }
-    size_t width = 0;
-    for (const auto& r : rows) width = std::max(width, std::min<size_t>(r.first.size(), 28));
-    std::string s = "usage: " + program_ + " [options]\n\n";
-    if (!description_.empty()) s += description_ + "\n\n";
-    s += "options:\n";
-    for (const auto& r : rows) {
-        std::string line = "  " + r.first;
-        if (r.first.size() > width) line.append("\n").append(width + 2, ' ');  // too long: help below
-        else line += std::string(width - r.first.size(), ' ');
-        s += line + "  " + r.second + "\n";
-    }
-    return s;
-}
-
-// ---- the flags every chapter has -----------------------------------------------------------
-
-void add_common_flags(Cli& cli, CommonFlags& f) {
-    if (f.out.empty()) f.out = "runs/" + cli.program();
-    if (f.data_choices.empty())
-        cli.flag("data", &f.data, "dataset to use; auto: real data when found, else the synthetic task");
-    else
-        cli.choice("data", &f.data, f.data_choices, "dataset to use; auto: real data when found, else synthetic");
-    cli.flag("data-dir", &f.data_dir, "directory with the real datasets (else $ATTN_DATA)");
-    cli.flag("epochs", &f.epochs, "passes over the training set");
-    cli.range("epochs", 1, 1e6);
-    cli.flag("batch", &f.batch, "examples per gradient step");
-    cli.range("batch", 1, 1e6);
-    cli.flag("lr", &f.lr, "learning rate");
-    cli.range("lr", 0, 1000);
-    cli.flag("seed", &f.seed, "random seed: same seed, same numbers");
-    cli.flag("threads", &f.threads, "worker threads; 0: $ATTN_THREADS if set, else all cores");
-    cli.range("threads", 0, 1024);
-    cli.flag("quick", &f.quick, "a small run of well under a minute");
-    cli.flag("out", &f.out, "directory for metrics.json and figures");
-    cli.flag("save", &f.save, "write a checkpoint here after training");
-    cli.flag("load", &f.load, "start from this checkpoint");
-    if (f.want_eval_file) add_eval_file_flag(cli, f, "also evaluate on this file");
-}
-
-void add_eval_file_flag(Cli& cli, CommonFlags& f, const std::string& help) {
-    cli.flag("eval-file", &f.eval_file, help);
-}
-
-void apply_common_flags(const CommonFlags& f) { set_threads(f.threads); }
 
 }  // namespace attn

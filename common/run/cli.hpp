@@ -12,6 +12,9 @@
 // flag, what was expected and what to try — never a silent default:
 //
 //   02_additive_attention: error: --epochs: expected an integer, got 'abc' (HINT: e.g. --epochs 10)
+//
+// (cli.cpp declares and parses, cli_usage.cpp writes --help, cli_values.cpp parses and formats
+// numbers, common_flags.cpp declares the flags every chapter has.)
 #pragma once
 #include <string>
 #include <vector>

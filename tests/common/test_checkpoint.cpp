@@ -132,6 +132,46 @@ TEST_CASE("checkpoint: params, Adam state, SGD state, RNG and bytes round-trip b
     CHECK_FALSE(tmp.has_tmp_files());
 }
 
+// The bytes of a small checkpoint as the version-1 writer produced them (commit 09aa021): the
+// writer must keep producing exactly these bytes, and the reader must keep accepting them.
+TEST_CASE("checkpoint: a file written by an earlier build is read and re-written byte for byte") {
+    static const char kGolden[] =
+        "\x41\x54\x54\x4e\x43\x4b\x50\x54\x01\x00\x00\x00\x03\x00\x00\x00"
+        "\xa2\x00\x00\x00\x00\x00\x00\x00\x07\x00\x00\x00\x70\x61\x72\x61"
+        "\x6d\x2f\x77\x00\x02\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00"
+        "\x18\x00\x00\x00\x00\x00\x00\x00\x00\x00\xc0\x3f\x00\x00\x00\xc0"
+        "\x00\x00\x00\x00\x00\x00\x50\x40\x00\x00\x00\xbe\x6f\x12\x83\x3a"
+        "\x05\x00\x00\x00\x76\x6f\x63\x61\x62\x01\x00\x00\x00\x00\x04\x00"
+        "\x00\x00\x00\x00\x00\x00\x61\x09\x62\x0a\x03\x00\x00\x00\x72\x6e"
+        "\x67\x01\x00\x00\x00\x00\x20\x00\x00\x00\x00\x00\x00\x00\xd7\x0d"
+        "\x32\x59\xe4\xe1\xcb\x63\x1c\x66\x3c\xf4\xd7\x3c\x4c\x04\x02\x2a"
+        "\xb1\xba\x80\x40\x98\xe6\xcb\x29\x3e\x67\x70\xeb\x3a\x95\xae\x13"
+        "\x8d\xb0";
+    const std::string golden(kGolden, sizeof kGolden - 1);
+    REQUIRE(golden.size() == 162);
+    TempDir tmp;
+    const float w[6] = {1.5f, -2.f, 0.f, 3.25f, -0.125f, 1e-3f};
+    Checkpoint ck;  // the same records as the golden file
+    ck.add_tensor("param/w", {2, 3}, w);
+    ck.add_bytes("vocab", "a\tb\n");
+    ck.add_rng(Rng(7));
+    ck.save(tmp.file("now.ckpt"));
+    CHECK(read_all(tmp.file("now.ckpt")) == golden);
+
+    write_all(tmp.file("golden.ckpt"), golden);
+    Checkpoint in = Checkpoint::load(tmp.file("golden.ckpt"));
+    REQUIRE(in.records.size() == 3);
+    float back[6] = {};
+    in.restore_tensor("param/w", {2, 3}, back);
+    CHECK(std::memcmp(back, w, sizeof w) == 0);
+    CHECK(in.bytes("vocab") == "a\tb\n");
+    Rng r(0), want(7);
+    in.restore_rng(r);
+    CHECK(r.next_u64() == want.next_u64());
+    in.save(tmp.file("again.ckpt"));
+    CHECK(read_all(tmp.file("again.ckpt")) == golden);
+}
+
 TEST_CASE("checkpoint: train 3 steps == train 1, save, load into a fresh model, train 2") {
     TempDir tmp;
     Model a;

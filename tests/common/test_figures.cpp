@@ -226,7 +226,11 @@ TEST_CASE("heatmap: the max cell has the top colour, cells sit where they should
     save_heatmap_grid(tmp.file("grid.png"), {{v.data(), rows, cols, rl, cl, "a"}, {v2.data(), rows, cols, rl, cl, "b"}},
                       2, full);
     Image8 g = read_png(tmp.file("grid.png"));
-    CHECK(g.width > 2 * big.w);
+    HeatmapOptions no_bar = full;
+    no_bar.colorbar = false;
+    Canvas panel = render_heatmap(v.data(), rows, cols, rl, cl, no_bar);
+    CHECK(g.width > 2 * panel.w);  // two panels side by side ...
+    CHECK(g.width < 2 * big.w);    // ... and one colour bar for both, not one each
 }
 
 TEST_CASE("line plot: stated size, series colours drawn, NaN gaps, single points and constant series") {

@@ -36,6 +36,7 @@ constexpr int kMinBucketToPlot = 10;
 struct OtherRun {
     std::string chapter, path;
     double test_bleu = NAN;                 // its headline (beam search's corpus BLEU)
+    double params = NAN;                    // its model's parameter count
     std::vector<double> mid, greedy, beam;  // bucket centres and BLEU (beam empty when not evaluated)
 };
 inline OtherRun read_other_run(const std::string& path, const std::string& dataset) {
@@ -55,8 +56,11 @@ inline OtherRun read_other_run(const std::string& path, const std::string& datas
     if (string_field("dataset") != dataset)
         fail(path, "results on the same dataset (" + dataset + "), found '" + string_field("dataset") + "'",
              "run that chapter with the same --data");
-    size_t tb = t.find("\"test_bleu\"");
-    if (tb != std::string::npos) r.test_bleu = std::strtod(t.c_str() + t.find(':', tb) + 1, nullptr);
+    auto top_number = [&](const char* key) {  // a top-level number ("key": value), NaN when absent
+        size_t k = t.find(std::string("\"") + key + "\"");
+        return k == std::string::npos ? NAN : std::strtod(t.c_str() + t.find(':', k) + 1, nullptr);
+    };
+    r.test_bleu = top_number("test_bleu"), r.params = top_number("params");
     size_t at = t.find("\"bleu_by_length\"");
     if (at == std::string::npos) fail(path, "a \"bleu_by_length\" list", "is this a translation chapter's metrics.json?");
     size_t end = t.find(']', at);
@@ -100,6 +104,7 @@ inline void save_bleu_by_length_vs(const std::string& path, const std::string& c
                     : "ch" + me + ": test BLEU by source length";
     o.xlabel = "source length (tokens)", o.ylabel = "BLEU";
     o.ymin = 0, o.markers = true;
+    o.integer_x = true;  // ticks at whole token counts; a bucket's point sits at its centre (3.5 for 3–4)
     save_line_plot(path, series, o);
 }
 
@@ -128,6 +133,7 @@ inline void save_loss_figure(const std::string& path, const std::string& chapter
     for (size_t i = 0; i < log.train_loss.size(); i++) x.push_back(log.epochs_done - (double)log.train_loss.size() + 1 + i);
     PlotOptions o;
     o.title = "ch" + chapter.substr(0, 2) + ": loss per target token", o.xlabel = "epoch", o.ylabel = "loss";
+    o.integer_x = true;
     save_line_plot(path, {{.name = "train", .x = x, .y = log.train_loss}, {.name = "val", .x = x, .y = log.val_loss, .dashed = true}},
                    o);
 }

@@ -56,8 +56,10 @@ TestReport test_translations(const TranslationSettings& s, const Seq2SeqData& d,
 
 // What the run shows, in one line (printed, kept in metrics.json as "takeaway", and shown by the
 // tour): the headline BLEU, beside the earlier chapter's run on the same split when there is one, and
-// how BLEU changes from the shortest to the longest sources. `what` names the model.
-inline std::string translation_takeaway(const std::string& what, const TestReport& r, const OtherRun* other) {
+// how BLEU changes from the shortest to the longest sources; then the chapter's own `note`, if any.
+// `what` names the model.
+inline std::string translation_takeaway(const std::string& what, const TestReport& r, const OtherRun* other,
+                                        const std::string& note = "") {
     const TranslationEval& e = r.evs.back();
     char buf[512];
     int n = std::snprintf(buf, sizeof buf, "%s: test BLEU %.2f", what.c_str(), e.corpus.bleu);
@@ -67,7 +69,7 @@ inline std::string translation_takeaway(const std::string& what, const TestRepor
     if (e.buckets.size() > 1)
         std::snprintf(buf + n, sizeof buf - n, "; %.1f on sources of %d-%d tokens, %.1f on %d-%d", e.buckets[0].bleu,
                       e.buckets[0].lo, e.buckets[0].hi, e.buckets.back().bleu, e.buckets.back().lo, e.buckets.back().hi);
-    return buf;
+    return note.empty() ? std::string(buf) : std::string(buf) + "; " + note;
 }
 
 // metrics.json: the dataset and its split, the model, the run, the test numbers (headline "test_bleu":

@@ -131,8 +131,11 @@ static int run(int argc, char** argv) {
     double entropy = aligned_mean_entropy(net, acts, d, d.split.test, s.t.f.batch);
     std::printf("mean attention entropy (test, teacher forced%s): %.3f nats\n",
                 hard ? ", of the sampling distribution" : "", entropy);
+    char note[96];
+    std::snprintf(note, sizeof note, "its weights' mean entropy %.2f nats%s", entropy, hard ? " (of pi)" : "");
     std::string takeaway = translation_takeaway(attention_name(net.ac.attention) + " attention (" +
-                                                    luong_score_name(cfg.score) + " score)", report, figures.beside());
+                                                    luong_score_name(cfg.score) + " score)",
+                                                report, figures.beside(), note);
     JsonObject metrics;
     metrics.set("attention", attention_name(net.ac.attention)), metrics.set("score", luong_score_name(cfg.score));
     metrics.set("window", net.ac.D), metrics.set("entropy_beta", (double)net.ac.beta);

@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <mutex>
 #include <set>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
@@ -23,6 +22,7 @@
 #include "common/core/thread_pool.hpp"
 #include "common/nn/layernorm.hpp"
 #include "common/nn/softmax.hpp"
+#include "tests/bench/bench_util.hpp"
 
 using namespace attn;
 
@@ -39,27 +39,6 @@ std::vector<std::pair<int, int>> ranges_of(int n, int min_chunk = 1) {
     std::sort(got.begin(), got.end());
     return got;
 }
-
-// A CPU-bound process on each of n cores while it lives (killed with the test process, too).
-struct BusyProcesses {
-    std::vector<pid_t> pids;
-    explicit BusyProcesses(int n) {
-        for (int i = 0; i < n; i++) {
-            pid_t pid = fork();
-            if (pid == 0) {
-                prctl(PR_SET_PDEATHSIG, SIGKILL);  // dies with the test process
-                volatile double x = 1;
-                for (long j = 0; j < 20000000000L; j++) x = x * 1.0000001 + 1e-9;  // and ends by itself
-                _exit(0);
-            }
-            if (pid > 0) pids.push_back(pid);
-        }
-    }
-    ~BusyProcesses() {
-        for (pid_t p : pids) kill(p, SIGKILL);
-        for (pid_t p : pids) waitpid(p, nullptr, 0);
-    }
-};
 
 // A little model's worth of kernels: matmul, layer norm, softmax. Its output bits.
 std::vector<float> small_forward() {
@@ -163,7 +142,8 @@ TEST_CASE("thread pool: bit-identical results on 1, 2, 3 threads, with and witho
     set_threads(1);
     const std::vector<float> ref = small_forward();
     for (bool busy : {false, true}) {
-        BusyProcesses load(busy ? (int)std::max(1u, std::thread::hardware_concurrency()) : 0);
+        bench::CompetingLoad load;  // a CPU-bound process on every core, killed at the end of the block
+        if (busy) load.start((int)std::max(1u, std::thread::hardware_concurrency()));
         for (int threads : {2, 3, 1, 3}) {
             set_threads(threads);
             std::vector<float> got = small_forward();

@@ -6,7 +6,7 @@ The same model as chapters/00_foundations/mlp.hpp: Linear(784, H) -> ReLU -> Dro
 Linear(H, 10), cross-entropy, Adam; one step = forward + backward + optimiser step.
 
 After a warm-up it prints one line, `ready torch=<version> threads=<intra-op threads>
-os_threads=<threads this process runs>`, then reads lines from standard input, each a number of
+os_threads=<threads this process runs> blas=<OpenBLAS/its kernels>`, then reads lines from standard input, each a number of
 steps: it runs that many steps and answers `wall=<seconds> cpu=<seconds>` (cpu: user + system of
 every thread of this process). It ends at the end of its input. bench_ch00 alternates these
 rounds with its own, so both sides see the same machine.
@@ -15,7 +15,8 @@ Threads. torch.set_num_threads alone does not hold PyTorch to THREADS: its matmu
 BLAS that Debian links (OpenBLAS when installed), which takes its thread count from
 OPENBLAS_NUM_THREADS once, when the library loads, that is at `import torch`; its own loops run in
 OpenMP (OMP_NUM_THREADS). So all of them are set here, before the import, and the ready line
-shows the threads the process really has.
+shows the threads the process really has. OpenBLAS's kernels (OPENBLAS_CORETYPE) come from the
+caller: bench_ch00 sets them from the processor's features when OpenBLAS would not know it.
 
 Waiting (the last argument). Between two parallel regions, OpenMP and OpenBLAS threads spin
 before they sleep: `spin` keeps the libraries' defaults (libgomp spins a while, OpenBLAS up to
@@ -35,7 +36,8 @@ for var in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT"):
 if wait == "passive":
     os.environ.update(OMP_WAIT_POLICY="PASSIVE", GOMP_SPINCOUNT="0", OPENBLAS_THREAD_TIMEOUT="4")
 
-import time  # noqa: E402  (the environment above must be set before torch loads)
+import ctypes  # noqa: E402  (the environment above must be set before torch loads)
+import time  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -57,8 +59,14 @@ def step():
 
 for _ in range(20):  # warm up (and let OpenBLAS start its threads)
     step()
-print("ready torch=%s threads=%d os_threads=%d" % (torch.__version__, torch.get_num_threads(),
-                                                    len(os.listdir("/proc/self/task"))), flush=True)
+try:  # which BLAS torch runs on, and OpenBLAS's kernels (the library torch loaded, found by its name)
+    corename = ctypes.CDLL("libblas.so.3").openblas_get_corename
+    corename.restype = ctypes.c_char_p
+    blas = "OpenBLAS/" + corename().decode()
+except (OSError, AttributeError):
+    blas = "not-OpenBLAS"
+print("ready torch=%s threads=%d os_threads=%d blas=%s" % (torch.__version__, torch.get_num_threads(),
+                                                           len(os.listdir("/proc/self/task")), blas), flush=True)
 for line in sys.stdin:
     steps = int(line)
     w0, c0 = time.perf_counter(), time.process_time()

@@ -6,7 +6,8 @@
 // (its threads spinning between calls, the libraries' default), PyTorch (its threads sleeping at
 // once), ours, ... Each side's number is the median round; PyTorch's is the faster of its two
 // waiting policies. mlp.py sets OPENBLAS_NUM_THREADS and OMP_NUM_THREADS before it imports torch:
-// torch.set_num_threads alone leaves OpenBLAS on every core. One line per thread count:
+// torch.set_num_threads alone leaves OpenBLAS on every core; and OpenBLAS gets the kernels the
+// processor can run (bench_util.hpp: choose_openblas_core). One line per thread count:
 //   bench mlp threads=N ours=<samples/s> pytorch=<samples/s> ratio=… wall_s=… cpu_s=… load=…
 // (the shape of bench_util.hpp). Without PyTorch only our numbers are printed, and it says why.
 #include <cstdio>
@@ -138,6 +139,7 @@ void bench_threads(int threads) {
 
 int main() {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    bench::choose_openblas_core();  // for PyTorch's OpenBLAS, inherited by mlp.py
     std::printf("chapter 00 MLP training step (784-%d-10, batch %d, Adam): training samples per second, medians of %d\n"
                 "alternating rounds of %d steps; wall_s and cpu_s per round: ours/PyTorch\n",
                 kHidden, kBatch, kRounds, kSteps);

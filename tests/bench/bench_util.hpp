@@ -13,6 +13,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -68,6 +70,28 @@ inline void print_line(const std::string& name, int threads, double ours, const 
     else std::printf("-");
     std::printf(" load=%.2f%s%s\n", load, extra.empty() ? "" : " ", extra.c_str());
     std::fflush(stdout);
+}
+
+// OpenBLAS picks its kernels from the processor's model number, and falls back to old SSE3 ones
+// ("Prescott", a third of the speed) on a model it does not know yet, as Debian 12's 0.3.21 does on
+// recent Xeons. A baseline on those kernels is not honest, so unless OPENBLAS_CORETYPE is already
+// set, the benchmarks set it from the processor's features before OpenBLAS loads: SkylakeX
+// (AVX-512) or Haswell (AVX2 + FMA). Returns the core set, or "" when none was.
+inline std::string choose_openblas_core() {
+    if (std::getenv("OPENBLAS_CORETYPE")) return "";
+    std::ifstream f("/proc/cpuinfo");
+    std::string line, flags;
+    while (std::getline(f, line))
+        if (line.rfind("flags", 0) == 0) {
+            flags = line + " ";
+            break;
+        }
+    auto has = [&](const char* x) { return flags.find(std::string(" ") + x + " ") != std::string::npos; };
+    const char* core = has("avx512f") && has("avx512vl") && has("avx512bw") && has("avx512dq") ? "SkylakeX"
+                       : has("avx2") && has("fma")                                             ? "Haswell"
+                                                                                               : "";
+    if (*core) setenv("OPENBLAS_CORETYPE", core, 1);
+    return core;
 }
 
 // One run of a program: argv[0] is its path; stdout and stderr go to log_path.

@@ -2,6 +2,7 @@
 // when the cores are shared with other programs.
 #include "common/core/thread_pool.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -41,6 +42,14 @@ constexpr microseconds kSpin{2000};  // longest spin before sleeping
 constexpr microseconds kProbe{20};   // spinning between two yields
 constexpr microseconds kLate{50};    // a yield that took longer than this was given to someone else
 
+// Falling back to one thread. A worker that has started a range and is then descheduled (another
+// program got its core) makes the caller wait for it, often a whole time slice of the scheduler.
+// When the caller has waited longer than kStall, and longer than its own ranges took, it runs the
+// next jobs alone (the same ranges, in order, so the same results) for a while: kStall after a
+// first stall, twice as long after each stall that follows soon after, at most kAloneMax.
+constexpr microseconds kStall{1000};
+constexpr microseconds kAloneMax{200000};
+
 // The current job's ticket, one 64-bit word: [job number : 32 | chunks : 16 | next chunk : 16].
 // Claiming a chunk is one compare-and-swap of next -> next + 1, accepted only while the word still
 // names the same job: a thread that was asleep through a whole job cannot claim a chunk of it, nor
@@ -71,6 +80,8 @@ struct Pool {
     std::atomic<int> workers_asleep{0};  // on `wake`, waiting for a job
     std::atomic<int> caller_asleep{0};   // on `finished`, waiting for the workers' chunks
     std::atomic<bool> stop{false};
+    Clock::time_point alone_until{}, last_stall{};  // the caller's: see kStall
+    microseconds alone_for{0};
     std::mutex mu;
     std::condition_variable wake, finished;
 
@@ -169,13 +180,27 @@ struct Pool {
     // alone, as fast as one thread, instead of waiting for them.
     void run(int n_, int chunks, detail::RangeFn fn_, void* ctx_) {
         fn = fn_, ctx = ctx_, n = n_, error = nullptr;
-        done.store(0, std::memory_order_relaxed);
-        const uint32_t job = ++last_job;
-        publish(ticket_of(job, chunks, 0));
-        int ran = run_chunks(job);
-        if (done.fetch_add(ran) + ran != chunks)
-            wait_until([&] { return done.load() == chunks; }, finished, caller_asleep);
+        const auto t0 = Clock::now();
+        if (t0 < alone_until) {  // falling back: the workers are not woken at all
+            for (int c = 0; c < chunks; c++) run_chunk(c, chunks);
+        } else {
+            done.store(0, std::memory_order_relaxed);
+            const uint32_t job = ++last_job;
+            publish(ticket_of(job, chunks, 0));
+            int ran = run_chunks(job);
+            if (done.fetch_add(ran) + ran != chunks) {
+                const auto t1 = Clock::now();
+                wait_until([&] { return done.load() == chunks; }, finished, caller_asleep);
+                const auto t2 = Clock::now();
+                if (t2 - t1 > kStall && t2 - t1 > t1 - t0) fall_back(t2);
+            }
+        }
         if (error) std::rethrow_exception(error);
+    }
+    void fall_back(Clock::time_point now) {
+        alone_for = (now - last_stall < 4 * alone_for) ? std::min(2 * alone_for, kAloneMax) : kStall;
+        last_stall = now;
+        alone_until = now + alone_for;
     }
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <dirent.h>
@@ -135,6 +136,52 @@ TEST_CASE("thread pool: ranges a worker has not started are run by the caller, s
     for (int i = 0; i < 1000 && g_held.load() > 0; i++) usleep(1000);
     sigaction(SIGUSR1, &old, nullptr);
     CHECK(ranges_of(90).size() == 3);  // and they come back
+    set_threads(0);
+}
+
+// Busy-wait for about `us` microseconds (a range with some work in it).
+static void work_for(int us) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+    while (std::chrono::steady_clock::now() < end) {
+    }
+}
+
+TEST_CASE("thread pool: after a worker kept the caller waiting, the caller runs the next jobs alone for a while") {
+    set_threads(2);
+    const auto me = std::this_thread::get_id();
+    int alone = 0;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        usleep(250000);  // long after any earlier fallback
+        // A stall: the worker's range takes 20 ms (as if it lost its core); the caller's is empty
+        // but first waits (at most 0.2 s) until the worker has started, so the caller must wait.
+        std::atomic<bool> worker_started{false};
+        parallel_for(2, [&](int, int) {
+            if (std::this_thread::get_id() != me) {
+                worker_started = true;
+                usleep(20000);
+            } else {
+                for (int i = 0; i < 2000 && !worker_started; i++) usleep(100);
+            }
+        });
+        if (!worker_started) continue;  // the caller ran both: no stall to react to
+        // Right after it: two ranges of 5 ms; a worker would take one. Both are the caller's.
+        std::atomic<int> by_caller{0};
+        parallel_for(2, [&](int i0, int i1) {
+            work_for(5000);
+            if (std::this_thread::get_id() == me) by_caller += i1 - i0;
+        });
+        alone += by_caller == 2;
+    }
+    CHECK(alone >= 1);
+    // and later the workers take ranges again
+    usleep(250000);
+    bool worker_ran = false;
+    for (int rep = 0; rep < 200 && !worker_ran; rep++)
+        parallel_for(2, [&](int, int) {
+            work_for(500);
+            if (std::this_thread::get_id() != me) worker_ran = true;
+        });
+    CHECK(worker_ran);
     set_threads(0);
 }
 

@@ -50,8 +50,8 @@ test: build
 # Speed, in lines of one shape that every model adds to (tests/bench/bench_util.hpp):
 #   bench NAME threads=N ours=<samples/s> OTHER=<samples/s> ratio=<ours/OTHER> wall_s=… cpu_s=… load=…
 # mlp: chapter 00's MLP beside PyTorch (when python3-torch is installed); busy/CHAPTER: each chapter's
-# default thread count beside one thread while a CPU-bound process spins on every core (a few
-# minutes); then matmul GFLOP/s beside OpenBLAS (when installed) and loader speed. The `bench` lines
+# default thread count beside one thread while a CPU-bound process spins on every core (5–10
+# minutes on 2 cores); then matmul GFLOP/s beside OpenBLAS (when installed) and loader speed. The `bench` lines
 # are repeated at the end as one table.
 bench: SHELL := /bin/bash
 bench: .SHELLFLAGS := -o pipefail -c

@@ -6,7 +6,7 @@
 #   make run              the course tour: every chapter in --quick mode, then a summary table
 #   make run CHAPTER=00_foundations   one chapter's full default run
 #   make test             build and run every test suite
-#   make bench            matmul GFLOP/s beside OpenBLAS, loader speed
+#   make bench            speed: ours beside PyTorch, each chapter on a busy machine, matmul, loaders
 #   make test-sanitize    the whole suite under AddressSanitizer + UBSan
 #   make results          every chapter's default run, collected into results/RESULTS.md
 #   make assignments      the student edition in assignments/: solution bodies become "not implemented" stubs
@@ -53,8 +53,17 @@ endif
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Speed, in lines of one shape that every model adds to (tests/bench/bench_util.hpp):
+#   bench NAME threads=N ours=<samples/s> OTHER=<samples/s> ratio=<ours/OTHER> wall_s=… cpu_s=… load=…
+# mlp: chapter 00's MLP beside PyTorch (when python3-torch is installed); busy/CHAPTER: each chapter's
+# default thread count beside one thread while a CPU-bound process spins on every core (5–10
+# minutes on 2 cores); then matmul GFLOP/s beside OpenBLAS (when installed) and loader speed. The `bench` lines
+# are repeated at the end as one table.
+bench: SHELL := /bin/bash
+bench: .SHELLFLAGS := -o pipefail -c
 bench: build
-	@for b in $(BUILD)/bin/bench_*; do echo "== $$b"; $$b || exit 1; done
+	@for b in $(BUILD)/bin/bench_*; do echo "== $$b"; $$b || exit 1; done | tee $(BUILD)/bench.txt
+	@echo "== summary"; grep '^bench ' $(BUILD)/bench.txt
 
 test-sanitize: deps
 	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" -DSANITIZE=ON -DWERROR=$(if $(filter 1,$(WERROR)),ON,OFF) >/dev/null

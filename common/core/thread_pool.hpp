@@ -8,12 +8,23 @@
 // The rule that makes every result bit-identical on any number of threads: a parallel_for
 // hands out disjoint ranges of *output* rows, and each output element is computed start to
 // finish by one thread, in the same order as the serial loop. No two threads ever sum into
-// the same element, so the thread count changes who computes a row, never how.
+// the same element, so the thread count changes who computes a row, never how. (So a body
+// must not depend on which thread runs it: no thread ids, no per-thread sums. Scratch kept per
+// thread, as the matmul's packing buffers, is fine when every use rewrites it before reading.)
 //
 // Why persistent: starting a std::thread costs 40–50 µs here, more than a whole small matmul.
-// Workers spin briefly on a generation counter (cheap hand-off for back-to-back calls), then
-// sleep on a condition variable (so an idle pool, or 3 threads on 2 cores, does not burn CPU).
-// A parallel_for called from inside a worker runs serially in that worker.
+//
+// Why it holds on a busy machine (a laptop always has a browser running): the ranges are fixed
+// by n and the thread count, but WHO runs each one is not. The calling thread and the workers
+// take whole ranges from one shared counter, so a range that no worker has started yet is run
+// by the caller itself: when the workers are not scheduled, a parallel_for simply runs on fewer
+// threads, never waits for a thread that is not running; and when a worker that had started a
+// range is descheduled and keeps the caller waiting, the caller runs the next jobs alone for a
+// while (the same ranges, so the same results). Waiting threads spin briefly (cheap
+// hand-off for back-to-back calls), give the core away at once when another program wants it,
+// and then sleep on a condition variable (so an idle pool, or a busy machine, costs no CPU).
+// A parallel_for called from inside a range runs serially in that thread. A range that throws
+// does not stop the others; the first exception is rethrown to the caller when all are done.
 #pragma once
 #include <algorithm>
 #include <type_traits>

@@ -1,74 +1,148 @@
-// bench_ch00 — training steps per second of chapter 00's MLP, ours beside PyTorch's, in one run.
+// bench_ch00 — chapter 00's MLP training step, ours beside PyTorch's, in one run.
 //
-// One step = forward + backward + Adam on a batch of 128 (the chapter's default shapes).
-// PyTorch (Debian's python3-torch, /usr/bin/python3) runs the same model through
-// data_tools/torch_bench/mlp.py when it is installed; otherwise only our numbers are printed.
-#include <chrono>
+// One step = forward + backward + Adam on a batch of 128 (the chapter's default shapes). PyTorch
+// (Debian's python3-torch, /usr/bin/python3) runs the same model in data_tools/torch_bench/mlp.py,
+// a child process that answers "run N steps" requests, so the rounds alternate: ours, PyTorch
+// (its threads spinning between calls, the libraries' default), PyTorch (its threads sleeping at
+// once), ours, ... Each side's number is the median round; PyTorch's is the faster of its two
+// waiting policies. mlp.py sets OPENBLAS_NUM_THREADS and OMP_NUM_THREADS before it imports torch:
+// torch.set_num_threads alone leaves OpenBLAS on every core; and OpenBLAS gets the kernels the
+// processor can run (bench_util.hpp: choose_openblas_core). One line per thread count:
+//   bench mlp threads=N ours=<samples/s> pytorch=<samples/s> ratio=… wall_s=… cpu_s=… load=…
+// (the shape of bench_util.hpp). Without PyTorch only our numbers are printed, and it says why.
 #include <cstdio>
+#include <fcntl.h>
 #include <string>
+#include <vector>
 
 #include "chapters/00_foundations/mlp.hpp"
-#include "common/nn/optim.hpp"
 #include "common/core/thread_pool.hpp"
+#include "common/nn/optim.hpp"
+#include "tests/bench/bench_util.hpp"
 
 using namespace attn;
 using namespace ch00;
 
-static double our_steps_per_s(int threads, int B, int H, int steps) {
-    set_threads(threads);
-    Rng rng(0);
+namespace {
+
+const int kBatch = 128, kHidden = 1024, kSteps = 40, kRounds = 5;
+
+// Our side: the chapter's model and step, timed in rounds of kSteps.
+struct Ours {
+    Rng rng{0};
     MLPConfig cfg;
-    cfg.H = H;
     MLP m;
-    mlp_init(m, cfg, rng);
-    Adam opt = make_adam(m.params, 1e-3f);
+    Adam opt;
     MLPActs a;
-    a.resize(B, cfg);
-    Buf x((size_t)B * cfg.D);
-    std::vector<int> y(B);
-    for (auto& v : x) v = rng.uniform();
-    for (auto& v : y) v = (int)rng.below(10);
-    auto step = [&] {
-        mlp_forward(m, a, x.data(), y.data(), B, rng, true);
-        m.params.zero_grad();
-        mlp_backward(m, a, x.data(), y.data(), B);
-        opt.step(m.params);
-    };
-    for (int i = 0; i < 20; i++) step();  // warm up
-    double best = 0;
-    for (int rep = 0; rep < 3; rep++) {
-        auto t0 = std::chrono::steady_clock::now();
-        for (int i = 0; i < steps; i++) step();
-        best = std::max(best, steps / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    Buf x;
+    std::vector<int> y;
+    Ours() {
+        cfg.H = kHidden;
+        mlp_init(m, cfg, rng);
+        opt = make_adam(m.params, 1e-3f);
+        a.resize(kBatch, cfg);
+        x.resize((size_t)kBatch * cfg.D);
+        y.resize(kBatch);
+        for (auto& v : x) v = rng.uniform();
+        for (auto& v : y) v = (int)rng.below(10);
     }
-    return best;
+    void step() {
+        mlp_forward(m, a, x.data(), y.data(), kBatch, rng, true);
+        m.params.zero_grad();
+        mlp_backward(m, a, x.data(), y.data(), kBatch);
+        opt.step(m.params);
+    }
+    void round(std::vector<double>& wall, std::vector<double>& cpu) {
+        double w0 = bench::now_s(), c0 = bench::self_cpu_s();
+        for (int i = 0; i < kSteps; i++) step();
+        wall.push_back(bench::now_s() - w0);
+        cpu.push_back(bench::self_cpu_s() - c0);
+    }
+};
+
+// PyTorch's side: mlp.py as a child, on two pipes.
+struct Torch {
+    pid_t pid = -1;
+    FILE *to = nullptr, *from = nullptr;
+    std::string ready;  // its first line, or why it did not start
+    std::vector<double> wall, cpu;
+
+    bool start(int threads, const char* wait) {
+        int in[2], out[2];
+        // close-on-exec: the next child must not hold this one's pipes open (it would never see EOF)
+        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return false;
+        pid = fork();
+        if (pid == 0) {
+            dup2(in[0], 0), dup2(out[1], 1), dup2(out[1], 2);
+            close(in[1]), close(out[0]);
+            std::string t = std::to_string(threads), b = std::to_string(kBatch), h = std::to_string(kHidden);
+            const char* script = ATTN_SOURCE_DIR "/data_tools/torch_bench/mlp.py";
+            execl("/usr/bin/python3", "python3", script, t.c_str(), b.c_str(), h.c_str(), wait, (char*)nullptr);
+            std::printf("cannot run /usr/bin/python3\n");
+            _exit(127);
+        }
+        close(in[0]), close(out[1]);
+        to = fdopen(in[1], "w"), from = fdopen(out[0], "r");
+        char line[512] = "";
+        while (std::fgets(line, sizeof line, from)) {  // a failed import prints a traceback: keep its last line
+            ready = line;
+            if (ready.rfind("ready", 0) == 0) break;
+        }
+        if (!ready.empty() && ready.back() == '\n') ready.pop_back();
+        return ready.rfind("ready", 0) == 0;
+    }
+    bool round() {
+        std::fprintf(to, "%d\n", kSteps);
+        std::fflush(to);
+        double w = 0, c = 0;
+        if (std::fscanf(from, " wall=%lf cpu=%lf", &w, &c) != 2) return false;
+        wall.push_back(w), cpu.push_back(c);
+        return true;
+    }
+    void stop() {
+        if (to) std::fclose(to);
+        if (from) std::fclose(from);
+        if (pid > 0) waitpid(pid, nullptr, 0);
+        to = from = nullptr, pid = -1;
+    }
+};
+
+void bench_threads(int threads) {
+    set_threads(threads);
+    Ours ours;
+    for (int i = 0; i < 10; i++) ours.step();  // warm up
+    Torch spin, passive;
+    bool have = spin.start(threads, "spin") && passive.start(threads, "passive");
+    if (!have)
+        std::printf("PyTorch did not start (%s): our numbers only (Debian: apt-get install python3-torch)\n",
+                    spin.ready.empty() ? "no output" : spin.ready.c_str());
+    else
+        std::printf("PyTorch %s\n", spin.ready.c_str());
+    std::vector<double> wall, cpu;
+    for (int r = 0; r < kRounds; r++) {
+        ours.round(wall, cpu);
+        if (have) have = spin.round() && passive.round();
+    }
+    const double la = bench::load_average();
+    spin.stop(), passive.stop();
+    Torch& best = (have && bench::median(passive.wall) < bench::median(spin.wall)) ? passive : spin;
+    const double samples = (double)kSteps * kBatch;
+    const double w_ours = bench::median(wall), w_torch = have ? bench::median(best.wall) : 0;
+    bench::print_line("mlp", threads, samples / w_ours, "pytorch", have ? samples / w_torch : 0, w_ours, w_torch,
+                      bench::median(cpu), have ? bench::median(best.cpu) : 0, la,
+                      have ? "pytorch_spin=" + std::to_string((int)(samples / bench::median(spin.wall))) +
+                                 " pytorch_passive=" + std::to_string((int)(samples / bench::median(passive.wall)))
+                           : "");
 }
 
-static double torch_steps_per_s(int threads, int B, int H, int steps) {
-    std::string cmd = "/usr/bin/python3 " ATTN_SOURCE_DIR "/data_tools/torch_bench/mlp.py " + std::to_string(threads) +
-                      " " + std::to_string(B) + " " + std::to_string(H) + " " + std::to_string(steps) + " 2>/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return 0;
-    double v = 0;
-    if (std::fscanf(p, "steps_per_s=%lf", &v) != 1) v = 0;
-    pclose(p);
-    return v;
-}
+}  // namespace
 
 int main() {
-    const int B = 128, H = 1024, steps = 100;
-    double la[3] = {0, 0, 0};
-    if (FILE* f = std::fopen("/proc/loadavg", "r")) {
-        if (std::fscanf(f, "%lf %lf %lf", &la[0], &la[1], &la[2]) != 3) la[0] = -1;
-        std::fclose(f);
-    }
-    std::printf("chapter 00 MLP training step (784-%d-10, batch %d, Adam), load average %.2f\n", H, B, la[0]);
-    std::printf("%-8s %14s %16s %8s\n", "threads", "ours steps/s", "PyTorch steps/s", "ratio");
-    for (int t : {1, 2}) {
-        double ours = our_steps_per_s(t, B, H, steps);
-        double torch = torch_steps_per_s(t, B, H, steps);
-        if (torch > 0) std::printf("%-8d %14.1f %16.1f %7.2fx\n", t, ours, torch, ours / torch);
-        else std::printf("%-8d %14.1f %16s %8s\n", t, ours, "(no torch)", "-");
-    }
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    bench::choose_openblas_core();  // for PyTorch's OpenBLAS, inherited by mlp.py
+    std::printf("chapter 00 MLP training step (784-%d-10, batch %d, Adam): training samples per second, medians of %d\n"
+                "alternating rounds of %d steps; wall_s and cpu_s per round: ours/PyTorch\n",
+                kHidden, kBatch, kRounds, kSteps);
+    for (int t : {1, 2}) bench_threads(t);
     return 0;
 }

@@ -17,10 +17,12 @@
 #include "common/core/matmul.hpp"
 #include "common/core/rng.hpp"
 #include "common/core/thread_pool.hpp"
+#include "tests/bench/bench_util.hpp"
 
 #ifdef ATTN_HAVE_OPENBLAS
 #include <cblas.h>
 extern "C" void openblas_set_num_threads(int);
+extern "C" char* openblas_get_corename();
 #endif
 
 using namespace attn;
@@ -67,7 +69,11 @@ std::string load_average() {
     return (f >> one) ? one : "unknown";
 }
 
-int main() {
+int main(int, char** argv) {
+#ifdef ATTN_HAVE_OPENBLAS
+    // OpenBLAS reads OPENBLAS_CORETYPE as it loads, before main: set it, then start again
+    if (!bench::choose_openblas_core().empty()) execv("/proc/self/exe", argv);
+#endif
     std::string load_before = load_average();
     const Shape shapes[] = {
         {"64^3", 64, 64, 64},       {"128^3", 128, 128, 128},   {"256^3", 256, 256, 256},
@@ -125,6 +131,7 @@ int main() {
                 "load average %s before and %s after the run (above 0 means other programs shared the cores)\n\n",
                 (int)std::thread::hardware_concurrency(), load_before.c_str(), load_average().c_str());
 #ifdef ATTN_HAVE_OPENBLAS
+    std::printf("OpenBLAS kernels: %s\n", openblas_get_corename());
     std::printf("%-20s | %7s | %10s | %13s | %5s\n", "shape", "threads", "ours GF/s", "OpenBLAS GF/s", "ratio");
     std::printf("---------------------+---------+------------+---------------+------\n");
 #else

@@ -1,0 +1,148 @@
+// bench_util.hpp — what the benchmarks share: the `bench` line, medians, the load average, timing
+// a child process (wall and CPU seconds), and busy processes that compete for every core.
+//
+// Every benchmark that compares two things prints one line per model and thread count:
+//   bench NAME threads=N ours=<samples/s> OTHER=<samples/s> ratio=<ours/OTHER> wall_s=a/b cpu_s=a/b load=L
+// ours and OTHER are training samples per second from wall-clock medians over alternating rounds
+// (ours, other, ours, other, ...) in one run; wall_s and cpu_s are those medians per round (CPU
+// time of all threads: cpu_s above wall_s means more than one core was busy, spinning included);
+// load is the 1-minute load average at the end of the measurement. Later chapters add their models in
+// the same shape, so one grep of `^bench ` collects the table.
+#pragma once
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace bench {
+
+inline double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+inline double load_average() {
+    double la = -1;
+    if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+        if (std::fscanf(f, "%lf", &la) != 1) la = -1;
+        std::fclose(f);
+    }
+    return la;
+}
+
+inline double now_s() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+inline double cpu_s(const rusage& r) {
+    return r.ru_utime.tv_sec + r.ru_stime.tv_sec + 1e-6 * (r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+}
+
+// CPU seconds of this process so far, all its threads.
+inline double self_cpu_s() {
+    rusage r{};
+    getrusage(RUSAGE_SELF, &r);
+    return cpu_s(r);
+}
+
+// The line described at the top. `other` names the second column (pytorch, one_thread, ...).
+inline void print_line(const std::string& name, int threads, double ours, const char* other, double theirs,
+                       double wall_ours, double wall_theirs, double cpu_ours, double cpu_theirs, double load,
+                       const std::string& extra = "") {
+    std::printf("bench %s threads=%d ours=%.0f %s=", name.c_str(), threads, ours, other);
+    if (theirs > 0) std::printf("%.0f ratio=%.2f", theirs, ours / theirs);
+    else std::printf("- ratio=-");
+    std::printf(" wall_s=%.3f/", wall_ours);
+    if (theirs > 0) std::printf("%.3f", wall_theirs);
+    else std::printf("-");
+    std::printf(" cpu_s=%.3f/", cpu_ours);
+    if (theirs > 0) std::printf("%.3f", cpu_theirs);
+    else std::printf("-");
+    std::printf(" load=%.2f%s%s\n", load, extra.empty() ? "" : " ", extra.c_str());
+    std::fflush(stdout);
+}
+
+// OpenBLAS picks its kernels from the processor's model number, and falls back to old SSE3 ones
+// ("Prescott", a third of the speed) on a model it does not know yet, as Debian 12's 0.3.21 does on
+// recent Xeons. A baseline on those kernels is not honest, so unless OPENBLAS_CORETYPE is already
+// set, the benchmarks set it from the processor's features before OpenBLAS loads: SkylakeX
+// (AVX-512) or Haswell (AVX2 + FMA). Returns the core set, or "" when none was.
+inline std::string choose_openblas_core() {
+    if (std::getenv("OPENBLAS_CORETYPE")) return "";
+    std::ifstream f("/proc/cpuinfo");
+    std::string line, flags;
+    while (std::getline(f, line))
+        if (line.rfind("flags", 0) == 0) {
+            flags = line + " ";
+            break;
+        }
+    auto has = [&](const char* x) { return flags.find(std::string(" ") + x + " ") != std::string::npos; };
+    const char* core = has("avx512f") && has("avx512vl") && has("avx512bw") && has("avx512dq") ? "SkylakeX"
+                       : has("avx2") && has("fma")                                             ? "Haswell"
+                                                                                               : "";
+    if (*core) setenv("OPENBLAS_CORETYPE", core, 1);
+    return core;
+}
+
+// One run of a program: argv[0] is its path; stdout and stderr go to log_path.
+struct RunResult {
+    double wall = 0, cpu = 0;  // seconds: wall clock, and user + system of the child
+    int exit_code = -1;        // -1: did not start or was killed by a signal
+};
+inline RunResult run_timed(const std::vector<std::string>& argv, const std::string& log_path) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    RunResult r;
+    double t0 = now_s();
+    pid_t pid = fork();
+    if (pid < 0) return r;
+    if (pid == 0) {
+        if (FILE* f = std::freopen(log_path.c_str(), "w", stdout)) dup2(fileno(f), 2);
+        execv(args[0], args.data());
+        std::perror(args[0]);
+        _exit(127);
+    }
+    int status = 0;
+    rusage ru{};
+    wait4(pid, &status, 0, &ru);
+    r.wall = now_s() - t0;
+    r.cpu = cpu_s(ru);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+// n processes that spin on the CPU (a student's browser, a compile, another training run) until
+// stop() or until this process dies (PR_SET_PDEATHSIG), whichever comes first.
+struct CompetingLoad {
+    std::vector<pid_t> pids;
+    void start(int n) {
+        for (int i = 0; i < n; i++) {
+            pid_t pid = fork();
+            if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                volatile double x = 1.0;
+                for (;;) x = x * 1.0000001 + 1e-9;
+            }
+            if (pid > 0) pids.push_back(pid);
+        }
+    }
+    void stop() {
+        for (pid_t p : pids) kill(p, SIGKILL);
+        for (pid_t p : pids) waitpid(p, nullptr, 0);
+        pids.clear();
+    }
+    ~CompetingLoad() { stop(); }
+};
+
+}  // namespace bench

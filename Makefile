@@ -25,7 +25,7 @@ CHAPTER    ?=
 ARGS       ?=
 OUT        ?= runs
 
-.PHONY: all deps build chapters run test bench test-sanitize assignments results format clean
+.PHONY: all deps build chapters run test bench bench-deps test-sanitize assignments results format clean
 
 all: build
 
@@ -61,7 +61,9 @@ test: build
 # are repeated at the end as one table.
 bench: SHELL := /bin/bash
 bench: .SHELLFLAGS := -o pipefail -c
-bench: build
+bench-deps: deps
+	@data_tools/install_deps.sh --bench
+bench: bench-deps build
 	@for b in $(BUILD)/bin/bench_*; do echo "== $$b"; $$b || exit 1; done | tee $(BUILD)/bench.txt
 	@echo "== summary"; grep '^bench ' $(BUILD)/bench.txt
 

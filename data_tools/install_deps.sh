@@ -3,6 +3,9 @@
 #
 #   data_tools/install_deps.sh          install what is missing (apt-get; sudo when not root)
 #   data_tools/install_deps.sh --check  exit 0 when everything is present, 1 otherwise (installs nothing)
+#   data_tools/install_deps.sh --bench  also the baselines of `make bench`: libopenblas-dev (OpenBLAS's
+#                                       matmul) and python3-torch (PyTorch's models), best effort: when
+#                                       they cannot be installed, the benchmarks print our numbers only
 #
 # doctest-dev            the test framework (header only)
 # libstb-dev             stb_image_write / stb_image, for PNG figures
@@ -17,6 +20,25 @@ declare -A need=(
   [dataset-fashion-mnist]=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 )
 tools=(cmake g++ make)
+
+if [ "${1:-}" = --bench ]; then
+  "$0" --check >/dev/null 2>&1 || "$0"
+  want=()
+  [ -e /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h ] || [ -e /usr/include/openblas/cblas.h ] ||
+    ls /usr/include/*/openblas*/cblas.h >/dev/null 2>&1 || want+=(libopenblas-dev)
+  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || want+=(python3-torch)
+  [ ${#want[@]} -eq 0 ] && exit 0
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=$(command -v sudo || true)
+  if command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; }; then
+    echo "install_deps: installing the benchmarks' baselines: ${want[*]}"
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${want[@]}"; } ||
+      echo "install_deps: could not install ${want[*]}; the benchmarks will print our numbers only"
+  else
+    echo "install_deps: ${want[*]} not installed (no apt-get or no root); the benchmarks will print our numbers only"
+  fi
+  exit 0
+fi
 
 missing=()
 for pkg in "${!need[@]}"; do [ -e "${need[$pkg]}" ] || missing+=("$pkg"); done

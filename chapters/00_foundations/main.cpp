@@ -54,10 +54,7 @@ struct Options {
 static Options parse_options(int argc, char** argv) {
     Options o;
     CommonFlags& f = o.f;
-    f.epochs = 12;
-    f.batch = 128;
-    f.lr = 1e-3f;
-    f.out = "runs/00_foundations";
+    f.epochs = 12, f.batch = 128, f.lr = 1e-3f, f.out = "runs/00_foundations";  // the default run
     Cli cli(kChapter, "Chapter 00: a two-layer MLP with hand-written backprop on MNIST / Fashion-MNIST.");
     add_common_flags(cli, f);
     cli.flag("hidden", &o.cfg.H, "hidden units");

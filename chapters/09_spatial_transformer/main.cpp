@@ -71,10 +71,7 @@ struct Options {
 static Options parse_options(int argc, char** argv) {
     Options o;
     CommonFlags& f = o.f;
-    f.epochs = 20;
-    f.batch = 64;
-    f.lr = 4e-3f;
-    f.out = "runs/09_spatial_transformer";
+    f.epochs = 20, f.batch = 64, f.lr = 4e-3f, f.out = "runs/09_spatial_transformer";  // the default run
     f.data_choices = {"auto", "mnist", "fashion-mnist", "synthetic"};
     Cli cli(kChapter,
             "Chapter 09: a spatial transformer (localisation net + affine grid + bilinear sampler) in front of a CNN, "

@@ -20,6 +20,16 @@ std::vector<int> in_order(int n) {
     return order;
 }
 
+std::vector<std::vector<int>> batches_in_order(int n, int batch) {
+    if (batch < 1) fail("batches_in_order", "a batch size of at least 1, got " + std::to_string(batch));
+    std::vector<std::vector<int>> batches;
+    for (int i0 = 0; i0 < n; i0 += batch) {
+        batches.emplace_back(batch_at((size_t)n, (size_t)i0, batch));
+        std::iota(batches.back().begin(), batches.back().end(), i0);
+    }
+    return batches;
+}
+
 void gather_batch(float* x, int* y, const ImageSet& data, const std::vector<int>& idx, size_t i0, int B) {
     const size_t D = (size_t)data.rows * data.cols;
     for (int b = 0; b < B; b++) {

@@ -41,6 +41,8 @@ std::vector<int> shuffled_order(int n, Rng& rng);
 std::vector<int> in_order(int n);
 // The size of the batch that starts at i0 of n samples: `batch`, or what is left at the end.
 inline int batch_at(size_t n, size_t i0, int batch) { return (int)std::min<size_t>((size_t)batch, n - i0); }
+// 0..n−1 cut into consecutive batches of `batch` (the last may be smaller).
+std::vector<std::vector<int>> batches_in_order(int n, int batch);
 
 // Copy the images and labels of samples idx[i0, i0+B) into contiguous batch buffers:
 // x (B, rows·cols), y (B).
@@ -70,31 +72,48 @@ struct EpochMeter {
 // "loss=0.221, acc=0.933 | val_loss=0.262, val_acc=0.918": the finished progress bar of an epoch.
 std::string epoch_line(const EpochStats& train, const EpochStats& val);
 
-// Mean loss and accuracy of a classifier over the whole of `data`, in order, in batches of `batch`.
-//   forward(x, y, B, loss_sum) runs the model on one batch — x (B, rows·cols), y (B) — in evaluation
-//   mode, ADDS the sum of its B per-sample losses to loss_sum, and returns scores (B,V) whose largest
-//   entry in row b is the predicted class of sample b (probabilities, log-probabilities or logits).
-// predictions (optional) receives the predicted class of every sample.
+// Mean loss and accuracy of a classifier over a set cut into batches of sample indices — any set:
+// token sequences batched by length (bucket_batches, common/data/batching.hpp), images in order, ...
+//   forward(idx, loss_sum) runs the model on the samples idx (one batch) in evaluation mode, ADDS the
+//   sum of their idx.size() per-sample losses to loss_sum, and returns scores (idx.size(), V) whose
+//   largest entry in row b is the predicted class of sample idx[b] (probabilities, log-probabilities
+//   or logits).
+// labels[i] is sample i's class. predictions (optional) receives the predicted class of every sample,
+// at the sample's own index.
+template <class Forward>
+EpochStats evaluate_batches(const std::vector<std::vector<int>>& batches, const std::vector<int>& labels, int V,
+                            Forward&& forward, std::vector<int>* predictions = nullptr) {
+    double loss_sum = 0;
+    long correct = 0, count = 0;
+    if (predictions) predictions->assign(labels.size(), 0);
+    for (const std::vector<int>& idx : batches) {
+        const float* scores = forward(idx, loss_sum);
+        for (size_t b = 0; b < idx.size(); b++) {
+            const int pred = argmax(scores + b * V, V);
+            correct += pred == labels[idx[b]];
+            if (predictions) (*predictions)[idx[b]] = pred;
+        }
+        count += (long)idx.size();
+    }
+    EpochStats st;
+    st.loss = loss_sum / std::max<long>(count, 1);
+    st.acc = (double)correct / std::max<long>(count, 1);
+    return st;
+}
+
+// The same over the whole of an image set, in order, in batches of `batch`:
+//   forward(x, y, B, loss_sum) gets the batch gathered — x (B, rows·cols), y (B) — and otherwise
+//   does what evaluate_batches' forward does.
 template <class Forward>
 EpochStats evaluate_images(const ImageSet& data, int batch, int V, Forward&& forward,
                            std::vector<int>* predictions = nullptr) {
-    const std::vector<int> order = in_order(data.count);
     Buf x((size_t)batch * data.rows * data.cols);
     std::vector<int> y(batch);
-    double loss_sum = 0;
-    long correct = 0;
-    if (predictions) predictions->assign(data.count, 0);
-    for (size_t i0 = 0; i0 < order.size(); i0 += batch) {
-        const int B = batch_at(order.size(), i0, batch);
-        gather_batch(x.data(), y.data(), data, order, i0, B);
-        const float* scores = forward(x.data(), y.data(), B, loss_sum);
-        correct += count_correct(scores, y.data(), B, V);
-        if (predictions) predict_classes(predictions->data() + i0, scores, B, V);
-    }
-    EpochStats st;
-    st.loss = loss_sum / std::max(data.count, 1);
-    st.acc = (double)correct / std::max(data.count, 1);
-    return st;
+    auto gathered = [&](const std::vector<int>& idx, double& loss_sum) {
+        gather_batch(x.data(), y.data(), data, idx, 0, (int)idx.size());
+        return forward(x.data(), y.data(), (int)idx.size(), loss_sum);
+    };
+    return evaluate_batches(batches_in_order(data.count, batch), data.labels, V, gathered, predictions);
 }
 
 // One trained model of a run: its curves, its test result and the report of its test predictions.

@@ -172,6 +172,24 @@ TEST_CASE("classifier: evaluate_images batches the whole set in order, sums the 
     CHECK_THROWS_AS(r.set_test(st, s.labels, 2), Error);
 }
 
+TEST_CASE("classifier: evaluate_batches takes any batches of indices and puts each prediction at its sample") {
+    ImageSet s = tiny_set();  // the scores of sample i are its two pixels
+    const std::vector<std::vector<int>> batches = {{3, 0}, {4}, {2, 1}};
+    std::vector<float> scores;
+    auto forward = [&](const std::vector<int>& idx, double& loss_sum) {
+        scores.clear();
+        for (int i : idx) scores.insert(scores.end(), s.image(i), s.image(i) + 2), loss_sum += i;  // loss: the index
+        return scores.data();
+    };
+    std::vector<int> pred;
+    EpochStats st = evaluate_batches(batches, s.labels, 2, forward, &pred);
+    CHECK(pred == std::vector<int>{0, 1, 0, 1, 0});
+    CHECK(st.acc == doctest::Approx(0.8));
+    CHECK(st.loss == doctest::Approx((0 + 1 + 2 + 3 + 4) / 5.0));
+    CHECK(batches_in_order(5, 2) == std::vector<std::vector<int>>{{0, 1}, {2, 3}, {4}});
+    CHECK(batches_in_order(0, 2).empty());
+}
+
 // ---- metrics.json and figure names ------------------------------------------------------------
 
 TEST_CASE("classifier metrics: the header, a model's object, the headline, eval_file") {

@@ -22,45 +22,54 @@
 
 #include "chapters/00_foundations/mlp.hpp"
 #include "chapters/00_foundations/train.hpp"
-#include "common/run/cli.hpp"
 #include "common/core/error.hpp"
-#include "common/nn/gradcheck.hpp"
-#include "common/data/image_data.hpp"
-#include "common/figures/image_grid.hpp"
-#include "common/run/metrics_json.hpp"
-#include "common/figures/plot.hpp"
-#include "common/nn/schedule.hpp"
-#include "common/data/splits.hpp"
-#include "common/run/summary.hpp"
 #include "common/core/thread_pool.hpp"
+#include "common/figures/image_grid.hpp"
+#include "common/figures/plot.hpp"
+#include "common/nn/gradcheck.hpp"
+#include "common/nn/schedule.hpp"
+#include "common/run/classifier.hpp"
+#include "common/run/classifier_metrics.hpp"
+#include "common/run/cli.hpp"
+#include "common/run/figure_names.hpp"
+#include "common/run/image_splits.hpp"
+#include "common/run/main_guard.hpp"
+#include "common/run/summary.hpp"
 
 using namespace attn;
 using namespace ch00;
 
-// ---------------------------------------------------------------------------------------------
-// Data: MNIST when found (--data-dir / ATTN_DATA), else Fashion-MNIST (Debian's package), else
-// the procedural digits, so that a fresh clone always runs.
+static const char* kChapter = "00_foundations";
 
-struct Data {
-    ImageSet train, val, test;
+// ---------------------------------------------------------------------------------------------
+// Options: the common flags and this chapter's own.
+
+struct Options {
+    CommonFlags f;
+    MLPConfig cfg;
+    int val_count = 5000, max_train = 0, stop_after = 0;
+    int last_epoch() const { return stop_after > 0 ? std::min(stop_after, f.epochs) : f.epochs; }
 };
 
-static Data load_data(const std::string& which, const std::string& data_dir, int val_count, long seed,
-                      int max_train) {
-    Data d;
-    ImageData all = load_image_data(which, data_dir, (uint64_t)seed);
-    const std::string& name = all.name;
-    ImageSet& full_train = all.train;
-    d.test = std::move(all.test);
-    // A validation set held out from the training images, chosen by the seed.
-    SplitIdx s = split_indices(full_train.count, (float)val_count / full_train.count, 0.0f, (uint64_t)seed);
-    if (max_train > 0 && (int)s.train.size() > max_train) s.train.resize(max_train);
-    d.train = take_images(full_train, s.train);
-    d.val = take_images(full_train, s.val);
-    std::printf("data: %s from %s (train %s / val %s / test %s)\n", name.c_str(), full_train.source.c_str(),
-                with_commas(d.train.count).c_str(), with_commas(d.val.count).c_str(),
-                with_commas(d.test.count).c_str());
-    return d;
+static Options parse_options(int argc, char** argv) {
+    Options o;
+    CommonFlags& f = o.f;
+    f.epochs = 12, f.batch = 128, f.lr = 1e-3f, f.out = "runs/00_foundations";  // the default run
+    Cli cli(kChapter, "Chapter 00: a two-layer MLP with hand-written backprop on MNIST / Fashion-MNIST.");
+    add_common_flags(cli, f);
+    cli.flag("hidden", &o.cfg.H, "hidden units");
+    cli.flag("dropout", &o.cfg.dropout, "dropout probability on the hidden layer");
+    cli.flag("val", &o.val_count, "training images held out for validation");
+    cli.flag("max-train", &o.max_train, "use at most this many training images (0: all)");
+    cli.flag("stop-after", &o.stop_after, "stop after this epoch of the planned --epochs (0: run them all); with --save, resume later with --load");
+    cli.parse(argc, argv);
+    if (f.quick) {  // a run of a few seconds: a slice of the data, two epochs
+        if (!cli.was_set("epochs")) f.epochs = 2;
+        if (!cli.was_set("max-train")) o.max_train = 10000;
+        if (!cli.was_set("val")) o.val_count = 2000;
+    }
+    apply_common_flags(f);
+    return o;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -120,146 +129,146 @@ static double matmul_gflops(int M, int K, int N, int threads) {
     return 2.0 * M * K * N / best * 1e-9;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Figures: the loss curves, and the test digits the model got wrong.
+struct MatmulSpeed {
+    double one = 0, all = 0;  // GFLOP/s on 1 thread, on all of them
+};
 
-static void draw_figures(const std::string& out, int first_epoch, const std::vector<double>& train_loss,
-                         const std::vector<double>& val_loss, const ImageSet& test,
-                         const std::vector<int>& pred, const std::string& dataset) {
-    std::vector<double> ep(train_loss.size());
-    std::iota(ep.begin(), ep.end(), (double)first_epoch);
-    Series tr{"train loss", ep, train_loss};
-    Series va{"val loss", ep, val_loss};
-    PlotOptions po;
-    po.title = "Two-layer MLP on " + dataset + ": cross-entropy per epoch";
-    po.xlabel = "epoch";
-    po.ylabel = "loss";
-    save_line_plot(out + "/00_loss_curves.png", {tr, va}, po);
+static MatmulSpeed measure_matmul(int batch, const MLPConfig& cfg) {
+    const int nt = num_threads();
+    MatmulSpeed s;
+    s.one = matmul_gflops(batch, cfg.D, cfg.H, 1), s.all = matmul_gflops(batch, cfg.D, cfg.H, nt);
+    set_threads(nt);
+    std::printf("matmul %dx%dx%d (fc1 forward): %.1f GFLOP/s on 1 thread, %.1f on %d\n", batch, cfg.D, cfg.H, s.one,
+                s.all, nt);
+    return s;
+}
 
-    std::vector<const float*> imgs;
-    std::vector<std::string> caps;
-    for (int i = 0; i < test.count && imgs.size() < 40; i++)
-        if (pred[i] != test.labels[i]) {
-            imgs.push_back(test.image(i));
-            caps.push_back(std::to_string(test.labels[i]) + " as " + std::to_string(pred[i]));
-        }
-    if (!imgs.empty()) save_image_grid(out + "/00_misclassified.png", imgs, test.rows, test.cols, 10, caps, 3);
-    std::printf("figures: %s/00_loss_curves.png, %s/00_misclassified.png\n", out.c_str(), out.c_str());
+// The model summary: parameter counts per layer.
+static void print_model(const MLP& m) {
+    const MLPConfig& c = m.cfg;
+    char p[32];
+    std::snprintf(p, sizeof p, "%.3f", c.dropout);
+    print_summary("MLP", {{"Linear(" + std::to_string(c.D) + ", " + std::to_string(c.H) + ")", (long)(m.W1.size + m.b1.size)},
+                          {"ReLU, Dropout(" + std::string(p).substr(0, 3) + ")", 0},
+                          {"Linear(" + std::to_string(c.H) + ", " + std::to_string(c.V) + ")", (long)(m.W2.size + m.b2.size)}});
 }
 
 // ---------------------------------------------------------------------------------------------
+// Training: the epochs of the run (the step itself is train_epoch, train.hpp), then --save.
 
-static int run(int argc, char** argv) {
-    CommonFlags f;
-    f.epochs = 12;
-    f.batch = 128;
-    f.lr = 1e-3f;
-    f.out = "runs/00_foundations";
-    MLPConfig cfg;
-    int val_count = 5000, max_train = 0, stop_after = 0;
-    Cli cli("00_foundations", "Chapter 00: a two-layer MLP with hand-written backprop on MNIST / Fashion-MNIST.");
-    add_common_flags(cli, f);
-    cli.flag("hidden", &cfg.H, "hidden units");
-    cli.flag("dropout", &cfg.dropout, "dropout probability on the hidden layer");
-    cli.flag("val", &val_count, "training images held out for validation");
-    cli.flag("max-train", &max_train, "use at most this many training images (0: all)");
-    cli.flag("stop-after", &stop_after, "stop after this epoch of the planned --epochs (0: run them all); with --save, resume later with --load");
-    cli.parse(argc, argv);
-    if (f.quick) {  // a run of a few seconds: a slice of the data, two epochs
-        if (!cli.was_set("epochs")) f.epochs = 2;
-        if (!cli.was_set("max-train")) max_train = 10000;
-        if (!cli.was_set("val")) val_count = 2000;
-    }
-    apply_common_flags(f);
-    auto t_start = std::chrono::steady_clock::now();
-    Rng rng((uint64_t)f.seed);
-
-    Data d = load_data(f.data, f.data_dir, val_count, f.seed, max_train);
-    cfg.D = d.train.rows * d.train.cols;
-    cfg.V = d.train.num_classes;
-
-    MLP m;
-    mlp_init(m, cfg, rng);
-    Adam opt = make_adam(m.params, f.lr);
-    int first_epoch = 1;
-    std::vector<double> train_loss, val_loss;
-    if (!f.load.empty()) {  // resume: weights, optimiser moments, the rng stream, the epoch
-        first_epoch = load_training_state(f.load, m, opt, rng) + 1;
-        std::printf("loaded %s (after epoch %d)\n", f.load.c_str(), first_epoch - 1);
-    }
-    print_summary("MLP", {{"Linear(" + std::to_string(cfg.D) + ", " + std::to_string(cfg.H) + ")",
-                           (long)(m.W1.size + m.b1.size)},
-                          {"ReLU, Dropout(" + fmt3(cfg.dropout).substr(0, 3) + ")", 0},
-                          {"Linear(" + std::to_string(cfg.H) + ", " + std::to_string(cfg.V) + ")",
-                           (long)(m.W2.size + m.b2.size)}});
-    if (!print_gradient_check(m, d.val)) fail("gradient check", "every layer within tolerance");
-
-    int nt = num_threads();
-    double g1 = matmul_gflops(f.batch, cfg.D, cfg.H, 1), gn = matmul_gflops(f.batch, cfg.D, cfg.H, nt);
-    set_threads(nt);
-    std::printf("matmul %dx%dx%d (fc1 forward): %.1f GFLOP/s on 1 thread, %.1f on %d\n", f.batch, cfg.D, cfg.H,
-                g1, gn, nt);
-
+static ModelResult train(MLP& m, Adam& opt, Rng& rng, const ImageSplits& d, const Options& o, int first_epoch) {
+    const CommonFlags& f = o.f;
+    ModelResult r;
+    r.name = "MLP", r.key = "mlp";
     // Cosine decay of the learning rate over all the optimiser steps of the run.
     long steps_per_epoch = (d.train.count + f.batch - 1) / f.batch;
     Cosine sched{f.lr, 0.0f, steps_per_epoch * f.epochs};
     auto lr_at = [&](long step) { return sched.lr(step); };
-    double train_seconds = 0;
-    int last_epoch = stop_after > 0 ? std::min(stop_after, f.epochs) : f.epochs;
-    for (int epoch = first_epoch; epoch <= last_epoch; epoch++) {
+    for (int epoch = first_epoch; epoch <= o.last_epoch(); epoch++) {
         ProgressBar bar(epoch, f.epochs, d.train.count);
         EpochStats tr = train_epoch(m, opt, d.train, f.batch, rng, lr_at, &bar);
         EpochStats va = evaluate(m, d.val, 500);
-        train_seconds += tr.seconds;
-        train_loss.push_back(tr.loss), val_loss.push_back(va.loss);
-        bar.finish("loss=" + fmt3(tr.loss) + ", acc=" + fmt3(tr.acc) + " | val_loss=" + fmt3(va.loss) +
-                   ", val_acc=" + fmt3(va.acc));
+        r.add_epoch(tr, va, d.train.count);
+        bar.finish(epoch_line(tr, va));
     }
     if (!f.save.empty()) {
-        save_training_state(f.save, m, opt, rng, std::max(last_epoch, first_epoch - 1));
+        save_training_state(f.save, m, opt, rng, std::max(o.last_epoch(), first_epoch - 1));
         std::printf("saved %s\n", f.save.c_str());
     }
+    return r;
+}
 
-    std::vector<int> pred;
-    EpochStats te = evaluate(m, d.test, 500, &pred);
+// ---------------------------------------------------------------------------------------------
+// Figures: the loss curves, and the test images the model got wrong.
+
+static std::vector<std::string> draw_figures(const FigureNames& fig, int first_epoch, const ModelResult& r,
+                                             const ImageSet& test) {
+    std::vector<double> ep(r.train_loss.size());
+    std::iota(ep.begin(), ep.end(), (double)first_epoch);
+    Series tr{"train loss", ep, r.train_loss};
+    Series va{"val loss", ep, r.val_loss};
+    PlotOptions po;
+    po.title = "Two-layer MLP on " + test.name + ": cross-entropy per epoch";
+    po.xlabel = "epoch";
+    po.ylabel = "loss";
+    const std::string loss_path = fig.path("loss"), wrong_path = fig.path("misclassified");
+    save_line_plot(loss_path, {tr, va}, po);
+
+    std::vector<const float*> imgs;
+    std::vector<std::string> caps;
+    for (int i = 0; i < test.count && imgs.size() < 40; i++)
+        if (r.predictions[i] != test.labels[i]) {
+            imgs.push_back(test.image(i));
+            caps.push_back(std::to_string(test.labels[i]) + " as " + std::to_string(r.predictions[i]));
+        }
+    const long wrong = r.report.count - r.report.correct;
+    const std::string title = "Two-layer MLP on " + test.name + ": " + std::to_string(imgs.size()) + " of its " +
+                              std::to_string(wrong) + " test errors (label as prediction)";
+    if (!imgs.empty()) save_image_grid(wrong_path, imgs, test.rows, test.cols, 10, caps, 3, {}, title);
+    std::printf("figures: %s, %s\n", loss_path.c_str(), wrong_path.c_str());
+    return {loss_path, wrong_path};
+}
+
+// ---------------------------------------------------------------------------------------------
+// metrics.json: the classifiers' schema (common/run/classifier_metrics.hpp); one model, so its
+// numbers are at the top level.
+
+static void write_metrics(const Options& o, const ImageSplits& d, const MLP& m, const ModelResult& r,
+                          const MatmulSpeed& speed, double seconds, const std::vector<std::string>& figures) {
+    const CommonFlags& f = o.f;
+    JsonObject j = classifier_metrics({kChapter, d.train.name, d.train.source, d.train.count, d.val.count,
+                                       d.test.count, o.last_epoch(), f.seed, seconds});
+    j.set("hidden", (long)m.cfg.H);
+    j.set("params", (long)m.params.count());
+    set_model_metrics(j, r);
+    set_headline(j, r);
+    j.set("matmul_gflops_1thread", speed.one);
+    j.set("matmul_gflops_all", speed.all);
+    j.set("figures", figures);
+    save_metrics(j, f.out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run: options → data → model (and its checks) → training → test → figures → metrics.
+
+static int run(int argc, char** argv) {
+    const Options o = parse_options(argc, argv);
+    const CommonFlags& f = o.f;
+    auto t_start = std::chrono::steady_clock::now();
+    Rng rng((uint64_t)f.seed);
+    ImageSplits d = load_image_splits(f.data, f.data_dir, o.val_count, (uint64_t)f.seed, o.max_train);
+
+    MLPConfig cfg = o.cfg;
+    cfg.D = d.train.rows * d.train.cols;
+    cfg.V = d.train.num_classes;
+    MLP m;
+    mlp_init(m, cfg, rng);
+    Adam opt = make_adam(m.params, f.lr);
+    int first_epoch = 1;
+    if (!f.load.empty()) {  // resume: weights, optimiser moments, the rng stream, the epoch
+        first_epoch = load_training_state(f.load, m, opt, rng) + 1;
+        std::printf("loaded %s (after epoch %d)\n", f.load.c_str(), first_epoch - 1);
+    }
+    print_model(m);
+    if (!print_gradient_check(m, d.val)) fail("gradient check", "every layer within tolerance");
+    const MatmulSpeed speed = measure_matmul(f.batch, cfg);
+
+    ModelResult r = train(m, opt, rng, d, o, first_epoch);
+    EpochStats te = evaluate(m, d.test, 500, &r.predictions);
+    r.set_test(te, d.test.labels, cfg.V);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     std::printf("test: loss %.4f, accuracy %.4f (%d of %d wrong) — training %.1fs, total %.1fs on %d threads\n",
-                te.loss, te.acc, (int)std::lround((1 - te.acc) * d.test.count), d.test.count, train_seconds,
-                seconds, nt);
+                te.loss, te.acc, (int)std::lround((1 - te.acc) * d.test.count), d.test.count, r.train_seconds,
+                seconds, num_threads());
 
     std::filesystem::create_directories(f.out);
-    if (!train_loss.empty()) draw_figures(f.out, first_epoch, train_loss, val_loss, d.test, pred, d.train.name);
-    JsonObject j;
-    j.set("chapter", std::string("00_foundations"));
-    j.set("dataset", d.train.name);
-    j.set("source", d.train.source);
-    j.set("train", (long)d.train.count);
-    j.set("val", (long)d.val.count);
-    j.set("test", (long)d.test.count);
-    j.set("epochs", (long)last_epoch);
-    j.set("hidden", (long)cfg.H);
-    j.set("params", (long)m.params.count());
-    j.set("threads", (long)nt);
-    j.set("seed", f.seed);
-    j.set("train_seconds", train_seconds);
-    j.set("seconds", seconds);
-    j.set("test_accuracy", te.acc);
-    j.set("test_loss", te.loss);
-    j.set("metric", std::string("test_accuracy"));
-    j.set("matmul_gflops_1thread", g1);
-    j.set("matmul_gflops_all", gn);
-    j.set("train_loss", train_loss);
-    j.set("val_loss", val_loss);
-    j.save(f.out + "/metrics.json");
-    std::printf("metrics: %s/metrics.json\n", f.out.c_str());
+    std::vector<std::string> figures;
+    if (!r.train_loss.empty())
+        figures = draw_figures({f.out, kChapter, d.name, run_tag(f.quick, false)}, first_epoch, r, d.test);
+    write_metrics(o, d, m, r, speed, seconds, figures);
     return 0;
 }
 
 int main(int argc, char** argv) {
-    try {
-        return run(argc, argv);
-    } catch (const Error& e) {
-        std::fprintf(stderr, "00_foundations: error: %s\n", e.what());
-        return 1;
-    }
+    return guarded_main(kChapter, [&] { return run(argc, argv); });
 }

@@ -1,27 +1,20 @@
-// train.hpp — chapter 09's training loop, evaluation and checkpoints (main.cpp and the tests use them).
-// The batching helpers and EpochStats are chapter 00's (one home for each idea).
+// train.hpp — chapter 09's training step, evaluation and checkpoints (main.cpp and the tests use them).
+// The batch gathering, the epoch's running totals and the evaluation loop are common/run/classifier.hpp;
+// the step itself — forward, zero the gradients, backward, optimiser step — is written out here.
 #pragma once
-#include <algorithm>
-#include <chrono>
-#include <numeric>
 #include <string>
 #include <vector>
 
-#include "chapters/00_foundations/train.hpp"
 #include "chapters/09_spatial_transformer/stn_model.hpp"
-#include "common/run/checkpoint.hpp"
-#include "common/run/training_state.hpp"
-#include "common/data/data_types.hpp"
 #include "common/core/error.hpp"
+#include "common/data/data_types.hpp"
 #include "common/nn/optim.hpp"
+#include "common/run/classifier.hpp"
 #include "common/run/progress.hpp"
+#include "common/run/training_state.hpp"
 
 namespace ch09 {
 using namespace attn;
-using ch00::count_correct;
-using ch00::EpochStats;
-using ch00::fmt3;
-using ch00::gather_batch;
 
 // One Adam step in which the localisation net moves with loc_lr_scale times the classifier's
 // learning rate (the paper trains it with a smaller one: θ that jumps around gives the classifier
@@ -47,64 +40,36 @@ inline void adam_step_scaled_loc(STN& m, Adam& opt, float loc_lr_scale, Buf& old
 template <class LrFn>
 EpochStats train_epoch(STN& m, Adam& opt, const ImageSet& train, int batch, Rng& rng, LrFn lr_at, ProgressBar* bar,
                        float loc_lr_scale = 1.0f) {
-    auto t0 = std::chrono::steady_clock::now();
-    std::vector<int> order(train.count);
-    std::iota(order.begin(), order.end(), 0);
-    rng.shuffle(order.begin(), order.end());
-    const int D = train.rows * train.cols;
+    EpochMeter meter;
+    const std::vector<int> order = shuffled_order(train.count, rng);
     STNActs acts;
     acts.resize(batch, m.cfg);
-    Buf x((size_t)batch * D), loc_old;
-    std::vector<int> y(batch);
-    double loss_sum = 0;
-    long correct = 0, seen = 0;
+    Buf x((size_t)batch * train.rows * train.cols), loc_old;  // x (B,Hi,Hi)
+    std::vector<int> y(batch);                                // (B)
     for (size_t i0 = 0; i0 < order.size(); i0 += batch) {
-        int B = (int)std::min<size_t>(batch, order.size() - i0);
+        const int B = batch_at(order.size(), i0, batch);
         gather_batch(x.data(), y.data(), train, order, i0, B);
         float loss = stn_forward(m, acts, x.data(), y.data(), B);
         m.params.zero_grad();
         stn_backward(m, acts, x.data(), y.data(), B);
         opt.lr = lr_at(opt.t);
         adam_step_scaled_loc(m, opt, loc_lr_scale, loc_old);
-        loss_sum += (double)loss * B;
-        correct += count_correct(acts.probs.data(), y.data(), B, m.cfg.V);
-        seen += B;
-        if (bar) bar->update(seen, "loss=" + fmt3(loss_sum / seen) + ", acc=" + fmt3((double)correct / seen));
+        meter.add(loss, acts.probs.data(), y.data(), B, m.cfg.V);
+        if (bar) bar->update(meter.seen, meter.progress());
     }
-    EpochStats st;
-    st.loss = loss_sum / std::max<long>(seen, 1), st.acc = (double)correct / std::max<long>(seen, 1);
-    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return st;
+    return meter.stats();
 }
 
 // Mean loss and accuracy over a whole set, in batches. predictions (optional) receives the
 // predicted class of every sample.
 inline EpochStats evaluate(STN& m, const ImageSet& data, int batch, std::vector<int>* predictions = nullptr) {
-    std::vector<int> order(data.count);
-    std::iota(order.begin(), order.end(), 0);
-    const int D = data.rows * data.cols, V = m.cfg.V;
     STNActs acts;
     acts.resize(batch, m.cfg);
-    Buf x((size_t)batch * D);
-    std::vector<int> y(batch);
-    double loss_sum = 0;
-    long correct = 0;
-    if (predictions) predictions->assign(data.count, 0);
-    for (size_t i0 = 0; i0 < order.size(); i0 += batch) {
-        int B = (int)std::min<size_t>(batch, order.size() - i0);
-        gather_batch(x.data(), y.data(), data, order, i0, B);
-        loss_sum += (double)stn_forward(m, acts, x.data(), y.data(), B) * B;
-        correct += count_correct(acts.probs.data(), y.data(), B, V);
-        if (predictions)
-            for (int b = 0; b < B; b++) {
-                const float* p = acts.probs.data() + (size_t)b * V;
-                (*predictions)[i0 + b] = (int)(std::max_element(p, p + V) - p);
-            }
-    }
-    EpochStats st;
-    st.loss = loss_sum / std::max(data.count, 1);
-    st.acc = (double)correct / std::max(data.count, 1);
-    return st;
+    auto forward = [&](const float* x, const int* y, int B, double& loss_sum) {
+        loss_sum += (double)stn_forward(m, acts, x, y, B) * B;
+        return acts.probs.data();  // (B,V)
+    };
+    return evaluate_images(data, batch, m.cfg.V, forward, predictions);
 }
 
 // The transformer's output for images idx of `data`: xs (n,Ho,Ho) and θ (n,6). Needs cfg.stn.

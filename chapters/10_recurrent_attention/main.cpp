@@ -12,7 +12,7 @@
 //     ablation, trained beside it with the same budget).
 // Paper: Mnih, Heess, Graves, Kavukcuoglu, "Recurrent Models of Visual Attention", NeurIPS 2014.
 //
-// Run:   build/bin/10_recurrent_attention --quick                   (under a minute)
+// Run:   build/bin/10_recurrent_attention --quick                   (under a minute: the 28×28 digits, 10 epochs)
 //        build/bin/10_recurrent_attention                           (60×60 translated MNIST, both models)
 //        build/bin/10_recurrent_attention --task cluttered60        (plus 4 pieces of clutter)
 //        build/bin/10_recurrent_attention --task mnist28            (the plain 28×28 digits)
@@ -29,53 +29,124 @@
 
 #include "chapters/10_recurrent_attention/ram_model.hpp"
 #include "chapters/10_recurrent_attention/train.hpp"
-#include "common/run/cli.hpp"
-#include "common/figures/colormap.hpp"
 #include "common/core/error.hpp"
-#include "common/data/image_data.hpp"
+#include "common/core/thread_pool.hpp"
+#include "common/figures/colormap.hpp"
 #include "common/figures/image_grid.hpp"
-#include "common/run/metrics_json.hpp"
 #include "common/figures/plot.hpp"
 #include "common/nn/schedule.hpp"
-#include "common/data/splits.hpp"
+#include "common/run/classifier.hpp"
+#include "common/run/classifier_metrics.hpp"
+#include "common/run/cli.hpp"
+#include "common/run/figure_names.hpp"
+#include "common/run/image_splits.hpp"
+#include "common/run/main_guard.hpp"
 #include "common/run/summary.hpp"
-#include "common/core/thread_pool.hpp"
 
 using namespace attn;
 using namespace ch10;
+
+static const char* kChapter = "10_recurrent_attention";
 
 // The test and validation canvases are made ONCE from these fixed seeds, whatever --seed is, so
 // every run is scored on the very same images. Evaluation noise (--mc) has its own fixed seed too.
 static const uint64_t kTestSeed = 2014, kValSeed = 2015, kEvalNoiseSeed = 406;
 
 // ---------------------------------------------------------------------------------------------
-// Data: MNIST when found (--data-dir / ATTN_DATA), else Fashion-MNIST, else procedural digits.
-// The clean training digits are kept; each batch's canvases are made on the fly (train.hpp).
+// Options: the common flags and this chapter's own.
+
+struct Options {
+    CommonFlags f;
+    std::string task = "translated60", which = "both", core = "rnn";
+    int val_count = 5000, max_train = 0, max_test = 0, glimpses = 0, scales = 0, patch = 0, hidden = 256, mc = 0,
+        loc_hidden = 0;
+    float sigma = 0.2f, clip = 5.0f;
+    bool full = false, policy_to_core = false;
+};
+
+static void declare_flags(Cli& cli, Options& o) {
+    add_common_flags(cli, o.f);
+    cli.choice("task", &o.task, {"mnist28", "translated60", "cluttered60", "cluttered100"},
+               "mnist28 (28x28), translated60 (the digit somewhere on 60x60), cluttered60 (plus 4 8x8 pieces of "
+               "other digits), cluttered100 (100x100, 8 pieces)");
+    cli.choice("model", &o.which, {"ram", "no-reinforce", "both"},
+               "train the RAM, the ablation without REINFORCE, or both (same budget)");
+    cli.flag("glimpses", &o.glimpses, "glimpses per image, T (0: the task's paper setting: 6, or 8 for cluttered100)");
+    cli.flag("scales", &o.scales, "scales per glimpse, k (0: 1 for mnist28, 3 for 60x60, 4 for 100x100)");
+    cli.flag("patch", &o.patch, "glimpse patch side, g (0: 8 for mnist28, 12 otherwise)");
+    cli.flag("hidden", &o.hidden, "core hidden size (the glimpse vector has the same size)");
+    cli.choice("core", &o.core, {"rnn", "lstm"}, "core network: relu RNN (paper) or LSTM");
+    cli.flag("loc-hidden", &o.loc_hidden, "location network: a relu hidden layer of this size before the mean (0: none)");
+    cli.flag("sigma", &o.sigma, "standard deviation of the location policy, in [-1,1] image units");
+    cli.flag("clip", &o.clip, "clip the gradient norm at this value (0: no clipping)");
+    cli.flag("mc", &o.mc, "evaluation: 0 = look at the policy means; M >= 1 = average M sampled glimpse paths");
+    cli.flag("policy-to-core", &o.policy_to_core,
+             "let the REINFORCE gradient flow from the location network into the core and glimpse network");
+    cli.flag("full", &o.full, "the long run: 300 epochs, the RAM alone unless --model says otherwise");
+    cli.flag("val", &o.val_count, "training images held out for validation");
+    cli.flag("max-train", &o.max_train, "use at most this many training images (0: all)");
+    cli.flag("max-test", &o.max_test, "use at most this many test images (0: all)");
+    cli.range("sigma", 1e-3, 2.0);
+    cli.range("mc", 0, 1000);
+    cli.range("glimpses", 0, 64);
+    cli.range("scales", 0, 6);
+    cli.range("patch", 0, 64);
+    cli.range("hidden", 1, 4096);
+    cli.range("loc-hidden", 0, 4096);
+    cli.range("clip", 0, 1e9);
+}
+
+static Options parse_options(int argc, char** argv) {
+    Options o;
+    CommonFlags& f = o.f;
+    f.epochs = 20, f.batch = 64, f.lr = 1e-3f, f.out = "runs/10_recurrent_attention";  // the default run
+    f.data_choices = {"auto", "mnist", "fashion-mnist", "synthetic"};
+    Cli cli(kChapter,
+            "Chapter 10: the Recurrent Attention Model (glimpse sensor, core RNN, Gaussian location policy trained "
+            "by REINFORCE) on translated or cluttered MNIST, beside the same model without REINFORCE.");
+    declare_flags(cli, o);
+    cli.parse(argc, argv);
+    if (f.quick) {  // well under a minute, and long enough for the learnt policy to pay off: the plain
+                    // 28×28 digits (one 8×8 scale: where to look matters most), 10 epochs of 12,000 in
+                    // batches of 64 at lr 2e-3. On translated60 a run this short is a coin toss between the
+                    // RAM and its ablation (README, "--quick").
+        if (!cli.was_set("task")) o.task = "mnist28";
+        if (!cli.was_set("epochs")) f.epochs = 10;
+        if (!cli.was_set("lr")) f.lr = 2e-3f;
+        if (!cli.was_set("max-train")) o.max_train = 12000;
+        if (!cli.was_set("val")) o.val_count = 1000;
+        if (!cli.was_set("max-test")) o.max_test = 2000;
+    }
+    if (o.full && !cli.was_set("epochs")) f.epochs = 300;
+    if (o.full && !cli.was_set("model")) o.which = "ram";  // the ablation is the default run's story
+    if (f.quick && o.full) fail("command line", "at most one of --quick and --full", "pick one");
+    if (o.which == "both" && !f.load.empty())
+        fail("--load", "one model to resume", "with --model both the checkpoints are PATH (ram) and PATH.noreinforce");
+    apply_common_flags(f);
+    return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data: MNIST when found (--data-dir / ATTN_DATA), else Fashion-MNIST, else procedural digits
+// (common/run/image_splits.hpp). The clean training digits are kept; each batch's canvases are made
+// on the fly (train.hpp).
 
 struct Data {
+    std::string name;      // the task's images by name, for the figures: "translated60" (MNIST), "fashion-mnist-translated60"
     ImageSet train_clean;  // 28×28; placed on fresh canvases every epoch
     ImageSet val, test;    // the task's images, made once
     Task task;
 };
 
-static Data load_data(const CommonFlags& f, const Task& task, int val_count, int max_train, int max_test) {
+static Data load_data(const Options& o, const Task& task) {
+    const CommonFlags& f = o.f;
+    ImageSplits s = load_image_splits(f.data, f.data_dir, o.val_count, (uint64_t)f.seed, o.max_train, o.max_test);
     Data d;
+    d.name = s.name == "mnist" ? task.name : s.name + "-" + task.name;
     d.task = task;
-    ImageData all = load_image_data(f.data, f.data_dir, (uint64_t)f.seed);
-    SplitIdx s = split_indices(all.train.count, (float)val_count / all.train.count, 0.0f, (uint64_t)f.seed);
-    if (max_train > 0 && (int)s.train.size() > max_train) s.train.resize(max_train);
-    d.train_clean = take_images(all.train, s.train);
-    ImageSet test_clean = std::move(all.test);
-    if (max_test > 0 && max_test < test_clean.count) {
-        std::vector<int> first(max_test);
-        for (int i = 0; i < max_test; i++) first[i] = i;
-        test_clean = take_images(test_clean, first);
-    }
-    d.val = task_images(take_images(all.train, s.val), task, kValSeed);
-    d.test = task_images(test_clean, task, kTestSeed);
-    std::printf("data: %s from %s (train %s / val %s / test %s)\n", all.name.c_str(), all.train.source.c_str(),
-                with_commas(d.train_clean.count).c_str(), with_commas(d.val.count).c_str(),
-                with_commas(d.test.count).c_str());
+    d.train_clean = std::move(s.train);
+    d.val = task_images(s.val, task, kValSeed);
+    d.test = task_images(s.test, task, kTestSeed);
     if (task.canvas > 0)
         std::printf("task %s: the 28x28 image at a random place of a %dx%d canvas%s (train: fresh places every "
                     "epoch; val/test: made once, fixed seeds)\n",
@@ -88,18 +159,29 @@ static Data load_data(const CommonFlags& f, const Task& task, int val_count, int
     return d;
 }
 
+// The model's sizes: the task's paper setting unless the flags say otherwise.
+static RAMConfig model_config(const Options& o, const Data& d) {
+    const Task& task = d.task;
+    RAMConfig cfg;
+    cfg.H = d.test.rows, cfg.W = d.test.cols, cfg.V = d.test.num_classes;
+    cfg.g = o.patch > 0 ? o.patch : (task.canvas == 0 ? 8 : 12);
+    cfg.k = o.scales > 0 ? o.scales : (task.canvas == 0 ? 1 : task.canvas >= 100 ? 4 : 3);
+    cfg.T = o.glimpses > 0 ? o.glimpses : (task.canvas >= 100 ? 8 : 6);
+    cfg.C = cfg.G = o.hidden;
+    cfg.sigma = o.sigma, cfg.lstm = o.core == "lstm", cfg.detach_loc = !o.policy_to_core, cfg.Lh = o.loc_hidden;
+    std::printf("glimpses: T=%d, %d scale%s of %dx%d (largest %dx%d), sigma %.2f, core %s, eval %s\n", cfg.T, cfg.k,
+                cfg.k > 1 ? "s" : "", cfg.g, cfg.g, cfg.g << (cfg.k - 1), cfg.g << (cfg.k - 1), cfg.sigma,
+                o.core.c_str(), o.mc == 0 ? "at the policy means" : ("averaging " + std::to_string(o.mc) + " sampled paths").c_str());
+    return cfg;
+}
+
 // ---------------------------------------------------------------------------------------------
-// Training one model (the RAM or the ablation) for the run's budget.
+// Training one model (the RAM or the ablation) for the run's budget; the step is train_epoch
+// (train.hpp). r arrives named (ModelResult::name, key) and leaves with its curves and test result.
 
-struct RunResult {
-    std::string name;
-    double test_acc = 0, test_loss = 0, train_seconds = 0, images_per_second = 0;
-    std::vector<double> train_loss, val_err;
-    std::vector<int> pred;
-};
-
-static RunResult train_model(RAM& m, const Data& d, const CommonFlags& f, const TrainOptions& o, int mc,
-                             const std::string& name, const std::string& save, const std::string& load) {
+static void train_model(RAM& m, const Data& d, const Options& o, const TrainOptions& t, ModelResult& r,
+                        const std::string& save, const std::string& load) {
+    const CommonFlags& f = o.f;
     Rng rng((uint64_t)f.seed + 7);  // shuffles and the policy's noise
     Adam opt = make_adam(m.params, f.lr);
     int first_epoch = 1;
@@ -107,34 +189,30 @@ static RunResult train_model(RAM& m, const Data& d, const CommonFlags& f, const 
         first_epoch = load_training_state(load, m, opt, rng) + 1;
         std::printf("loaded %s (after epoch %d)\n", load.c_str(), first_epoch - 1);
     }
-    RunResult r;
-    r.name = name;
     long steps_per_epoch = (d.train_clean.count + f.batch - 1) / f.batch;
     Cosine sched{f.lr, 0.0f, steps_per_epoch * f.epochs};
     auto lr_at = [&](long step) { return sched.lr(step); };
-    long images = 0;
     for (int epoch = first_epoch; epoch <= f.epochs; epoch++) {
         ProgressBar bar(epoch, f.epochs, d.train_clean.count);
         TrainStats tr = train_epoch(m, opt, d.train_clean, d.task, (uint64_t)f.seed * 7919u + (uint64_t)epoch, f.batch,
-                                    rng, lr_at, o, &bar);
-        EpochStats va = evaluate(m, d.val, 500, mc, kEvalNoiseSeed);
-        r.train_seconds += tr.seconds, images += d.train_clean.count;
-        r.train_loss.push_back(tr.loss), r.val_err.push_back(100 * (1 - va.acc));
-        bar.finish("loss=" + fmt3(tr.loss) + " (ce " + fmt3(tr.ce) + ", policy " + fmt3(tr.policy) + ", baseline " +
-                   fmt3(tr.baseline) + "), acc=" + fmt3(tr.acc) + " | val_acc=" + fmt3(va.acc));
+                                    rng, lr_at, t, &bar);
+        EpochStats va = evaluate(m, d.val, 500, o.mc, kEvalNoiseSeed);
+        r.add_epoch(tr, va, d.train_clean.count);
+        char line[160];
+        std::snprintf(line, sizeof line, "loss=%.3f (ce %.3f, policy %.3f, baseline %.3f), acc=%.3f | val_acc=%.3f",
+                      tr.loss, tr.ce, tr.policy, tr.baseline, tr.acc, va.acc);
+        bar.finish(line);
     }
     if (!save.empty()) {
         save_training_state(save, m, opt, rng, f.epochs);
         std::printf("saved %s\n", save.c_str());
     }
-    EpochStats te = evaluate(m, d.test, 500, mc, kEvalNoiseSeed, &r.pred);
-    r.test_acc = te.acc, r.test_loss = te.loss;
-    r.images_per_second = r.train_seconds > 0 ? images / r.train_seconds : 0;
+    EpochStats te = evaluate(m, d.test, 500, o.mc, kEvalNoiseSeed, &r.predictions);
+    r.set_test(te, d.test.labels, m.cfg.V);
     std::printf("%s test: accuracy %.4f, error %.2f%% (%d of %d wrong; %s) — training %.1fs, %.0f images/s\n",
-                name.c_str(), te.acc, 100 * (1 - te.acc), (int)std::lround((1 - te.acc) * d.test.count), d.test.count,
-                mc == 0 ? "policy means" : (std::to_string(mc) + " sampled paths averaged").c_str(), r.train_seconds,
-                r.images_per_second);
-    return r;
+                r.name.c_str(), te.acc, 100 * (1 - te.acc), (int)std::lround((1 - te.acc) * d.test.count),
+                d.test.count, o.mc == 0 ? "policy means" : (std::to_string(o.mc) + " sampled paths averaged").c_str(),
+                r.train_seconds, r.images_per_second());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,7 +220,7 @@ static RunResult train_model(RAM& m, const Data& d, const CommonFlags& f, const 
 // centres joined and numbered), and below each the glimpses themselves (columns: steps 1..T,
 // rows: scales, finest on top); and the validation error per epoch of both models.
 
-static std::string draw_glimpses(const std::string& out, const Data& d, const std::vector<int>& idx,
+static std::string draw_glimpses(const FigureNames& fig, const Data& d, const std::vector<int>& idx,
                                  const GlimpseTrace& tr, const RAMConfig& c, const std::string& title) {
     const int n = tr.n, per_row = 5, gap = 1;
     const int sr = c.k * c.g + (c.k - 1) * gap, sc = c.T * c.g + (c.T - 1) * gap;  // the strip's size
@@ -183,20 +261,21 @@ static std::string draw_glimpses(const std::string& out, const Data& d, const st
             else panels.push_back(ImagePanel{strips[0].data(), 1, 1});  // a blank filler (1 px) for a short row
         for (int e = r0; e < std::min(n, r0 + per_row); e++) panels.push_back(below[e]);
     }
-    std::string path = out + "/10_recurrent_attention_glimpses.png";
+    const std::string path = fig.path("glimpses");
     save_image_panels(path, panels, per_row, c.H <= 32 ? 5 : c.H > 80 ? 2 : 3, title);  // captions fit under 28×28
     return path;
 }
 
-static std::string draw_curves(const std::string& out, const std::vector<RunResult>& results, const std::string& task) {
+static std::string draw_curves(const FigureNames& fig, const std::vector<ModelResult>& results, const std::string& task) {
     std::vector<Series> series;
-    for (const RunResult& r : results) {
+    for (const ModelResult& r : results) {
         Series s;
         s.name = r.name;
-        for (size_t e = 0; e < r.val_err.size(); e++) s.x.push_back((double)e + 1), s.y.push_back(r.val_err[e]);
+        for (size_t e = 0; e < r.val_accuracy.size(); e++)
+            s.x.push_back((double)e + 1), s.y.push_back(100 * (1 - r.val_accuracy[e]));
         series.push_back(s);
     }
-    std::string path = out + "/10_recurrent_attention_curves.png";
+    const std::string path = fig.path("curves");
     PlotOptions po;
     po.title = "Validation error, " + task;
     po.xlabel = "epoch", po.ylabel = "error (%)", po.markers = true, po.ymin = 0;
@@ -205,162 +284,90 @@ static std::string draw_curves(const std::string& out, const std::vector<RunResu
 }
 
 // ---------------------------------------------------------------------------------------------
+// One model of the comparison: "ram" (REINFORCE) or "no-reinforce" (the ablation), from the same
+// initial weights. Draws the glimpse figure when it is the model to show (the RAM, or the only one).
 
-static int run(int argc, char** argv) {
-    CommonFlags f;
-    f.epochs = 20;
-    f.batch = 64;
-    f.lr = 1e-3f;
-    f.out = "runs/10_recurrent_attention";
-    f.data_choices = {"auto", "mnist", "fashion-mnist", "synthetic"};
-    std::string task_name = "translated60", which = "both", core = "rnn";
-    int val_count = 5000, max_train = 0, max_test = 0, glimpses = 0, scales = 0, patch = 0, hidden = 256, mc = 0,
-        loc_hidden = 0;
-    float sigma = 0.2f, clip = 5.0f;
-    bool full = false, policy_to_core = false;
-    Cli cli("10_recurrent_attention",
-            "Chapter 10: the Recurrent Attention Model (glimpse sensor, core RNN, Gaussian location policy trained "
-            "by REINFORCE) on translated or cluttered MNIST, beside the same model without REINFORCE.");
-    add_common_flags(cli, f);
-    cli.choice("task", &task_name, {"mnist28", "translated60", "cluttered60", "cluttered100"},
-               "mnist28 (28x28), translated60 (the digit somewhere on 60x60), cluttered60 (plus 4 8x8 pieces of "
-               "other digits), cluttered100 (100x100, 8 pieces)");
-    cli.choice("model", &which, {"ram", "no-reinforce", "both"},
-               "train the RAM, the ablation without REINFORCE, or both (same budget)");
-    cli.flag("glimpses", &glimpses, "glimpses per image, T (0: the task's paper setting: 6, or 8 for cluttered100)");
-    cli.flag("scales", &scales, "scales per glimpse, k (0: 1 for mnist28, 3 for 60x60, 4 for 100x100)");
-    cli.flag("patch", &patch, "glimpse patch side, g (0: 8 for mnist28, 12 otherwise)");
-    cli.flag("hidden", &hidden, "core hidden size (the glimpse vector has the same size)");
-    cli.choice("core", &core, {"rnn", "lstm"}, "core network: relu RNN (paper) or LSTM");
-    cli.flag("loc-hidden", &loc_hidden, "location network: a relu hidden layer of this size before the mean (0: none)");
-    cli.flag("sigma", &sigma, "standard deviation of the location policy, in [-1,1] image units");
-    cli.flag("clip", &clip, "clip the gradient norm at this value (0: no clipping)");
-    cli.flag("mc", &mc, "evaluation: 0 = look at the policy means; M >= 1 = average M sampled glimpse paths");
-    cli.flag("policy-to-core", &policy_to_core,
-             "let the REINFORCE gradient flow from the location network into the core and glimpse network");
-    cli.flag("full", &full, "the long run: 300 epochs, the RAM alone unless --model says otherwise");
-    cli.flag("val", &val_count, "training images held out for validation");
-    cli.flag("max-train", &max_train, "use at most this many training images (0: all)");
-    cli.flag("max-test", &max_test, "use at most this many test images (0: all)");
-    cli.range("sigma", 1e-3, 2.0);
-    cli.range("mc", 0, 1000);
-    cli.range("glimpses", 0, 64);
-    cli.range("scales", 0, 6);
-    cli.range("patch", 0, 64);
-    cli.range("hidden", 1, 4096);
-    cli.range("loc-hidden", 0, 4096);
-    cli.range("clip", 0, 1e9);
-    cli.parse(argc, argv);
-    if (f.quick) {  // well under a minute: a slice of the data, two epochs of small batches
-        if (!cli.was_set("epochs")) f.epochs = 2;
-        if (!cli.was_set("batch")) f.batch = 32;
-        if (!cli.was_set("max-train")) max_train = 12000;
-        if (!cli.was_set("val")) val_count = 1000;
-        if (!cli.was_set("max-test")) max_test = 2000;
+static ModelResult train_kind(const std::string& kind, const RAMConfig& cfg, const Data& d, const Options& o,
+                              const FigureNames& fig, std::string& fig_path) {
+    const bool rl = kind == "ram";
+    RAM m;
+    Rng init_rng((uint64_t)o.f.seed);  // the same initial weights for both models
+    ram_init(m, cfg, init_rng);
+    print_summary(rl ? "RAM (REINFORCE)" : "RAM without REINFORCE (ablation)", summary_from_params(m.params));
+    TrainOptions t;
+    t.clip = o.clip;
+    t.w_policy = rl ? 1.0f : 0.0f;
+    ModelResult r;
+    r.name = rl ? "RAM" : "no-REINFORCE", r.key = rl ? "ram" : "no_reinforce";
+    const std::string& save = o.f.save;
+    train_model(m, d, o, t, r, save.empty() ? "" : (o.which == "both" && !rl ? save + ".noreinforce" : save),
+                o.f.load);
+    if (rl || o.which != "both") {
+        const std::vector<int> idx = in_order(std::min(10, d.test.count));
+        GlimpseTrace tr = trace_glimpses(m, d.test, idx, o.mc, kEvalNoiseSeed);
+        fig_path = draw_glimpses(fig, d, idx, tr, cfg,
+                                 std::string(rl ? "RAM" : "no REINFORCE") + " on " + d.task.name +
+                                     ": glimpse path (colour = step) and the glimpses");
     }
-    if (full && !cli.was_set("epochs")) f.epochs = 300;
-    if (full && !cli.was_set("model")) which = "ram";  // the ablation is the default run's story
-    if (f.quick && full) fail("command line", "at most one of --quick and --full", "pick one");
-    if (which == "both" && !f.load.empty())
-        fail("--load", "one model to resume", "with --model both the checkpoints are PATH (ram) and PATH.noreinforce");
-    apply_common_flags(f);
-    auto t_start = std::chrono::steady_clock::now();
+    return r;
+}
 
-    const Task task = task_by_name(task_name);
-    Data d = load_data(f, task, val_count, max_train, max_test);
-    RAMConfig cfg;
-    cfg.H = d.test.rows, cfg.W = d.test.cols, cfg.V = d.test.num_classes;
-    cfg.g = patch > 0 ? patch : (task.canvas == 0 ? 8 : 12);
-    cfg.k = scales > 0 ? scales : (task.canvas == 0 ? 1 : task.canvas >= 100 ? 4 : 3);
-    cfg.T = glimpses > 0 ? glimpses : (task.canvas >= 100 ? 8 : 6);
-    cfg.C = cfg.G = hidden;
-    cfg.sigma = sigma, cfg.lstm = core == "lstm", cfg.detach_loc = !policy_to_core, cfg.Lh = loc_hidden;
-    std::printf("glimpses: T=%d, %d scale%s of %dx%d (largest %dx%d), sigma %.2f, core %s, eval %s\n", cfg.T, cfg.k,
-                cfg.k > 1 ? "s" : "", cfg.g, cfg.g, cfg.g << (cfg.k - 1), cfg.g << (cfg.k - 1), cfg.sigma, core.c_str(),
-                mc == 0 ? "at the policy means" : ("averaging " + std::to_string(mc) + " sampled paths").c_str());
-    std::vector<int> fig_idx;
-    for (int i = 0; i < std::min(10, d.test.count); i++) fig_idx.push_back(i);
-    std::filesystem::create_directories(f.out);
+// ---------------------------------------------------------------------------------------------
+// metrics.json: the classifiers' schema (common/run/classifier_metrics.hpp), one object per model.
 
-    std::vector<RunResult> results;
-    std::string fig_path;
-    for (const char* kind : {"ram", "no-reinforce"}) {
-        if (which != "both" && which != kind) continue;
-        const bool rl = std::string(kind) == "ram";
-        RAM m;
-        Rng init_rng((uint64_t)f.seed);  // the same initial weights for both models
-        ram_init(m, cfg, init_rng);
-        print_summary(rl ? "RAM (REINFORCE)" : "RAM without REINFORCE (ablation)", summary_from_params(m.params));
-        TrainOptions o;
-        o.clip = clip;
-        o.w_policy = rl ? 1.0f : 0.0f;
-        std::string save = f.save.empty() ? "" : (which == "both" && !rl ? f.save + ".noreinforce" : f.save);
-        results.push_back(train_model(m, d, f, o, mc, rl ? "RAM" : "no-REINFORCE", save, f.load));
-        if (rl || which != "both") {
-            GlimpseTrace tr = trace_glimpses(m, d.test, fig_idx, mc, kEvalNoiseSeed);
-            fig_path = draw_glimpses(f.out, d, fig_idx, tr, cfg,
-                                     std::string(rl ? "RAM" : "no REINFORCE") + " on " + task.name +
-                                         ": glimpse path (colour = step) and the glimpses");
-        }
-    }
-
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    std::printf("\n%-24s %9s %8s %10s %9s\n", "model", "accuracy", "error", "train (s)", "images/s");
-    for (const RunResult& r : results)
-        std::printf("%-24s %9.4f %7.2f%% %10.1f %9.0f\n", r.name.c_str(), r.test_acc, 100 * (1 - r.test_acc),
-                    r.train_seconds, r.images_per_second);
-    std::printf("total %.1fs on %d threads\n", seconds, num_threads());
-
-    std::string curve_path = draw_curves(f.out, results, task.name);
-    if (!fig_path.empty()) std::printf("figure: %s\n", fig_path.c_str());
-    std::printf("figure: %s\n", curve_path.c_str());
-    JsonObject j;
-    j.set("chapter", std::string("10_recurrent_attention"));
-    j.set("dataset", d.test.name);
-    j.set("source", d.train_clean.source);
-    j.set("task", task.name);
-    j.set("train", (long)d.train_clean.count);
-    j.set("val", (long)d.val.count);
-    j.set("test", (long)d.test.count);
-    j.set("epochs", (long)f.epochs);
+static void write_metrics(const Options& o, const Data& d, const RAMConfig& cfg, const std::vector<ModelResult>& results,
+                          double seconds, const std::vector<std::string>& figures) {
+    const CommonFlags& f = o.f;
+    JsonObject j = classifier_metrics({kChapter, d.test.name, d.train_clean.source, d.train_clean.count, d.val.count,
+                                       d.test.count, f.epochs, f.seed, seconds});
+    j.set("task", d.task.name);
     j.set("batch", (long)f.batch);
     j.set("glimpses", (long)cfg.T);
     j.set("scales", (long)cfg.k);
     j.set("patch", (long)cfg.g);
     j.set("sigma", std::round((double)cfg.sigma * 1e6) / 1e6);  // 0.2, not 0.200000003
-    j.set("core", core);
-    j.set("mc", (long)mc);
-    j.set("threads", (long)num_threads());
-    j.set("seed", f.seed);
-    j.set("seconds", seconds);
-    const RunResult& main_r = results.front();  // the RAM when it was trained, else the ablation
-    j.set("model", main_r.name);
-    j.set("test_accuracy", main_r.test_acc);
-    j.set("test_error_percent", 100 * (1 - main_r.test_acc));
-    j.set("metric", std::string("test_accuracy"));
-    for (const RunResult& r : results) {
-        JsonObject o;
-        o.set("test_accuracy", r.test_acc);
-        o.set("test_error_percent", 100 * (1 - r.test_acc));
-        o.set("test_loss", r.test_loss);
-        o.set("train_seconds", r.train_seconds);
-        o.set("images_per_second", r.images_per_second);
-        o.set("train_loss", r.train_loss);
-        o.set("val_error_percent", r.val_err);
-        j.set(r.name == "RAM" ? "ram" : "no_reinforce", o);
+    j.set("core", o.core);
+    j.set("mc", (long)o.mc);
+    set_headline(j, results.front());  // the RAM when it was trained, else the ablation
+    for (const ModelResult& r : results) {
+        JsonObject obj = model_metrics(r, d.test.class_names);
+        std::vector<double> val_err;
+        for (double acc : r.val_accuracy) val_err.push_back(100 * (1 - acc));
+        obj.set("val_error_percent", val_err);
+        j.set(r.key, obj);
     }
-    if (!fig_path.empty()) j.set("figure", fig_path);
-    j.set("figure_curves", curve_path);
-    j.save(f.out + "/metrics.json");
-    std::printf("metrics: %s/metrics.json\n", f.out.c_str());
+    if (figures.size() > 1) j.set("figure", figures.front());
+    j.set("figure_curves", figures.back());
+    j.set("figures", figures);
+    save_metrics(j, f.out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run: options → data → the RAM (and its figure) → the ablation → comparison → figures → metrics.
+
+static int run(int argc, char** argv) {
+    const Options o = parse_options(argc, argv);
+    auto t_start = std::chrono::steady_clock::now();
+    const Data d = load_data(o, task_by_name(o.task));
+    const RAMConfig cfg = model_config(o, d);
+    std::filesystem::create_directories(o.f.out);
+    const FigureNames fig{o.f.out, kChapter, d.name, run_tag(o.f.quick, o.full)};
+
+    std::vector<ModelResult> results;
+    std::string fig_path;
+    for (const char* kind : {"ram", "no-reinforce"})
+        if (o.which == "both" || o.which == kind) results.push_back(train_kind(kind, cfg, d, o, fig, fig_path));
+
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    print_comparison(results, 24, seconds);
+    std::vector<std::string> figures;
+    if (!fig_path.empty()) figures.push_back(fig_path), std::printf("figure: %s\n", fig_path.c_str());
+    figures.push_back(draw_curves(fig, results, d.task.name));
+    std::printf("figure: %s\n", figures.back().c_str());
+    write_metrics(o, d, cfg, results, seconds, figures);
     return 0;
 }
 
 int main(int argc, char** argv) {
-    try {
-        return run(argc, argv);
-    } catch (const Error& e) {
-        std::fprintf(stderr, "10_recurrent_attention: error: %s\n", e.what());
-        return 1;
-    }
+    return guarded_main(kChapter, [&] { return run(argc, argv); });
 }

@@ -179,6 +179,48 @@ inline void core_step_forward(RAM& m, RAMActs& a, int t, int B) {
     relu_forward(h_new, pre, (int)BC);                                 // h_new = relu(pre)
 }
 
+// The step's backward: dh_{t+1} (B,C) must be complete (from step t+1 and the location network)
+// when step t is reached; adds into dh_t (B,C). The LSTM cell adds its weight gradients and dg_t
+// here too, and carries the cell's gradient from dc_{t+1} (a.dc) to dc_t (left in a.dc for step
+// t−1). The relu core keeps dpre_t (a.dcore) and leaves its weight gradients and dg_t to
+// core_weights_backward, which does all T steps as one (T·B)-row product after the last step: the
+// same sums in fewer, larger calls.
+inline void core_step_backward(RAM& m, RAMActs& a, int t, int B) {
+    // BEGIN SOLUTION
+    const RAMConfig& cf = m.cfg;
+    const size_t BC = (size_t)B * cf.C;
+    if (cf.lstm) {
+        std::fill(a.dc2.begin(), a.dc2.end(), 0.0f);
+        lstm_cell_backward(a.dg.data() + (size_t)t * B * cf.G, a.dh.data() + t * BC, a.dc2.data(), m.lstm,
+                           a.dh.data() + (t + 1) * BC, a.dc.data(), a.gates.data() + t * 4 * BC,
+                           a.tanh_c.data() + t * BC, a.g.data() + (size_t)t * B * cf.G, a.h.data() + t * BC,
+                           a.c.data() + t * BC, B, cf.G, cf.C, a.scratch.data());
+        std::swap(a.dc, a.dc2);  // dc_t, for step t−1
+        return;
+    }
+    // h_{t+1} = relu(pre_t)             →  dpre_t = dh_{t+1} ⊙ [pre_t > 0]
+    float* dpre = a.dcore.data() + t * BC;
+    const float* pre = a.core_pre.data() + t * BC;
+    const float* dhn = a.dh.data() + (t + 1) * BC;
+    for (size_t i = 0; i < BC; i++) dpre[i] = pre[i] > 0.0f ? dhn[i] : 0.0f;
+    // pre_t = h_t W_hᵀ + g_t W_iᵀ + b_h  →  dh_t += dpre_t W_h
+    matmul_nn(a.dh.data() + t * BC, dpre, m.W_h.data, B, cf.C, cf.C, /*accumulate=*/true);
+    // END SOLUTION
+}
+
+// The relu core's weight gradients and dg_t, for all T steps at once (T·B rows), once
+// core_step_backward has run for every step:
+//   pre_t = h_t W_hᵀ + g_t W_iᵀ + b_h  →  dW_h += Σ_t dpre_tᵀ h_t,  db_h += Σ_t dpre_t,
+//                                          dW_i += Σ_t dpre_tᵀ g_t,  dg_t += dpre_t W_i
+// (the LSTM cell's came with each step).
+inline void core_weights_backward(RAM& m, RAMActs& a, int B) {
+    const RAMConfig& cf = m.cfg;
+    if (cf.lstm) return;
+    const int N = cf.T * B;
+    linear_backward(nullptr, m.W_h.grad, m.b_h.grad, a.dcore.data(), a.h.data(), m.W_h.data, N, cf.C, cf.C);
+    linear_backward(a.dg.data(), m.W_i.grad, nullptr, a.dcore.data(), a.g.data(), m.W_i.data, N, cf.G, cf.C);
+}
+
 // ---- the model -------------------------------------------------------------------------------
 
 // x (B,H,W), y (B) labels, eps (T,B,2) standard normal noise (all zeros: look at the means).
@@ -238,7 +280,7 @@ inline void ram_backward(RAM& m, RAMActs& a, const int* y, int B, float w_policy
     const size_t BC = (size_t)B * C;
     std::fill(a.dh.begin(), a.dh.end(), 0.0f), std::fill(a.dlogits.begin(), a.dlogits.end(), 0.0f);
     std::fill(a.dmu.begin(), a.dmu.end(), 0.0f), std::fill(a.dbase.begin(), a.dbase.end(), 0.0f);
-    std::fill(a.dg.begin(), a.dg.end(), 0.0f);
+    std::fill(a.dg.begin(), a.dg.end(), 0.0f), std::fill(a.dc.begin(), a.dc.end(), 0.0f);
     // loss = CE(logits, y)                  →  dlogits = (softmax − onehot(y)) / B
     cross_entropy_backward(a.dlogits.data(), a.probs.data(), y, nullptr, B, cf.V, -1, 0.0f, 1.0f);
     // logits = h_T W_aᵀ + b_a               →  dh_T, dW_a, db_a
@@ -264,30 +306,8 @@ inline void ram_backward(RAM& m, RAMActs& a, const int* y, int B, float w_policy
     }
     // The core, back through time: dh_{t+1} is complete (from the step after it and the location net)
     // when step t is reached.
-    if (cf.lstm) {
-        std::fill(a.dc.begin(), a.dc.end(), 0.0f);
-        for (int t = T - 1; t >= 0; t--) {
-            std::fill(a.dc2.begin(), a.dc2.end(), 0.0f);
-            lstm_cell_backward(a.dg.data() + (size_t)t * B * cf.G, a.dh.data() + t * BC, a.dc2.data(), m.lstm,
-                               a.dh.data() + (t + 1) * BC, a.dc.data(), a.gates.data() + t * 4 * BC,
-                               a.tanh_c.data() + t * BC, a.g.data() + (size_t)t * B * cf.G, a.h.data() + t * BC,
-                               a.c.data() + t * BC, B, cf.G, C, a.scratch.data());
-            std::swap(a.dc, a.dc2);
-        }
-    } else {
-        for (int t = T - 1; t >= 0; t--) {
-            // h_{t+1} = relu(pre_t)         →  dpre_t = dh_{t+1} ⊙ [pre_t > 0]
-            float* dpre = a.dcore.data() + t * BC;
-            const float* pre = a.core_pre.data() + t * BC;
-            const float* dhn = a.dh.data() + (t + 1) * BC;
-            for (size_t i = 0; i < BC; i++) dpre[i] = pre[i] > 0.0f ? dhn[i] : 0.0f;
-            // pre_t = h_t W_hᵀ + g_t W_iᵀ + b_h  →  dh_t += dpre_t W_h
-            matmul_nn(a.dh.data() + t * BC, dpre, m.W_h.data, B, C, C, /*accumulate=*/true);
-        }
-        // ... and, for all steps at once (T·B rows): dW_h, db_h, dW_i, dg
-        linear_backward(nullptr, m.W_h.grad, m.b_h.grad, a.dcore.data(), a.h.data(), m.W_h.data, N, C, C);
-        linear_backward(a.dg.data(), m.W_i.grad, nullptr, a.dcore.data(), a.g.data(), m.W_i.data, N, cf.G, C);
-    }
+    for (int t = T - 1; t >= 0; t--) core_step_backward(m, a, t, B);
+    core_weights_backward(m, a, B);
     // g_t = f_g(ρ_t, l_t), all steps at once  →  the glimpse network's gradients (none to ρ or l)
     glimpse_net_backward(glimpse_grads(m), a.dg_pre.data(), a.dhg.data(), a.dhl.data(), a.dg.data(), a.g_pre.data(),
                          a.hg.data(), a.hg_pre.data(), a.hl.data(), a.hl_pre.data(), a.rho.data(), a.loc.data(),

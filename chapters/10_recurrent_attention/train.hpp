@@ -1,31 +1,28 @@
-// train.hpp — chapter 10's tasks (plain, translated and cluttered canvases), the training loop,
+// train.hpp — chapter 10's tasks (plain, translated and cluttered canvases), the training step,
 // evaluation with Monte-Carlo averaging, the glimpse trace for the figure, and checkpoints.
-// The batching helpers and EpochStats are chapter 00's (one home for each idea).
+// The batch gathering, the epoch's running totals and the evaluation loop are
+// common/run/classifier.hpp; the step itself — forward, zero the gradients, backward, clip,
+// optimiser step — is written out here.
 #pragma once
 #include <algorithm>
-#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <string>
 #include <vector>
 
-#include "chapters/00_foundations/train.hpp"
 #include "chapters/10_recurrent_attention/ram_model.hpp"
-#include "common/run/checkpoint.hpp"
-#include "common/run/training_state.hpp"
-#include "common/data/data_types.hpp"
 #include "common/core/error.hpp"
-#include "common/nn/optim.hpp"
-#include "common/run/progress.hpp"
+#include "common/data/data_types.hpp"
 #include "common/data/splits.hpp"
 #include "common/data/synth_images.hpp"
+#include "common/nn/optim.hpp"
+#include "common/run/classifier.hpp"
+#include "common/run/progress.hpp"
+#include "common/run/training_state.hpp"
 
 namespace ch10 {
 using namespace attn;
-using ch00::count_correct;
-using ch00::EpochStats;
-using ch00::fmt3;
-using ch00::gather_batch;
 
 // ---- tasks ------------------------------------------------------------------------------------
 // The paper's image tasks, built from 28×28 digits (common/data/synth_images.hpp):
@@ -73,23 +70,19 @@ struct TrainStats : EpochStats {
 template <class LrFn>
 TrainStats train_epoch(RAM& m, Adam& opt, const ImageSet& clean, const Task& task, uint64_t seed, int batch,
                        Rng& rng, LrFn lr_at, const TrainOptions& o, ProgressBar* bar) {
-    auto t0 = std::chrono::steady_clock::now();
-    std::vector<int> order(clean.count);
-    std::iota(order.begin(), order.end(), 0);
-    rng.shuffle(order.begin(), order.end());
+    EpochMeter meter;  // accuracy and time; the three loss terms are summed below
+    const std::vector<int> order = shuffled_order(clean.count, rng);
     const RAMConfig& cf = m.cfg;
-    const int D = cf.H * cf.W;
     RAMActs acts;
     acts.resize(batch, cf);
-    Buf x((size_t)batch * D), eps((size_t)cf.T * batch * 2);
-    std::vector<int> y(batch), all(batch);
-    std::iota(all.begin(), all.end(), 0);
+    Buf x((size_t)batch * cf.H * cf.W), eps((size_t)cf.T * batch * 2);  // x (B,H,W), ε (T,B,2)
+    std::vector<int> y(batch);                                           // (B)
+    const std::vector<int> all = in_order(batch);
     double ce = 0, pol = 0, bas = 0;
-    long correct = 0, seen = 0;
     for (size_t i0 = 0; i0 < order.size(); i0 += batch) {
-        const int B = (int)std::min<size_t>(batch, order.size() - i0);
+        const int B = batch_at(order.size(), i0, batch);
         ImageSet imgs = task_images(take_images(clean, {order.begin() + i0, order.begin() + i0 + B}), task, seed * 1000003u + i0 / batch);
-        if (imgs.rows * imgs.cols != D) fail("train_epoch", "images of " + std::to_string(cf.H) + "x" + std::to_string(cf.W));
+        if (imgs.rows != cf.H || imgs.cols != cf.W) fail("train_epoch", "images of " + std::to_string(cf.H) + "x" + std::to_string(cf.W));
         gather_batch(x.data(), y.data(), imgs, all, 0, B);
         for (size_t i = 0; i < (size_t)cf.T * B * 2; i++) eps[i] = rng.normal();
         RAMLoss L = ram_forward(m, acts, x.data(), y.data(), B, eps.data());
@@ -99,18 +92,20 @@ TrainStats train_epoch(RAM& m, Adam& opt, const ImageSet& clean, const Task& tas
         opt.lr = lr_at(opt.t);
         opt.step(m.params);
         ce += (double)L.ce * B, pol += (double)L.policy * B, bas += (double)L.baseline * B;
-        correct += count_correct(acts.probs.data(), y.data(), B, cf.V);
-        seen += B;
-        if (bar)
-            bar->update(seen, "loss=" + fmt3((ce + o.w_policy * pol + o.w_baseline * bas) / seen) +
-                                  ", acc=" + fmt3((double)correct / seen));
+        meter.add_predictions(acts.probs.data(), y.data(), B, cf.V);
+        if (bar) {
+            char b[96];
+            std::snprintf(b, sizeof b, "loss=%.3f, acc=%.3f", (ce + o.w_policy * pol + o.w_baseline * bas) / meter.seen,
+                          (double)meter.correct / meter.seen);
+            bar->update(meter.seen, b);
+        }
     }
+    const EpochStats e = meter.stats();
     TrainStats st;
-    const double n = (double)std::max<long>(seen, 1);
+    st.acc = e.acc, st.seconds = e.seconds;
+    const double n = (double)std::max<long>(meter.seen, 1);
     st.ce = ce / n, st.policy = pol / n, st.baseline = bas / n;
     st.loss = st.ce + o.w_policy * st.policy + o.w_baseline * st.baseline;
-    st.acc = correct / n;
-    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return st;
 }
 
@@ -122,39 +117,23 @@ TrainStats train_epoch(RAM& m, Adam& opt, const ImageSet& clean, const Task& tas
 inline EpochStats evaluate(RAM& m, const ImageSet& data, int batch, int mc, uint64_t seed,
                            std::vector<int>* predictions = nullptr) {
     const RAMConfig& cf = m.cfg;
-    const int D = data.rows * data.cols, V = cf.V, passes = std::max(mc, 1);
-    if (D != cf.H * cf.W) fail("evaluate", "images of " + std::to_string(cf.H) + "x" + std::to_string(cf.W));
-    std::vector<int> order(data.count);
-    std::iota(order.begin(), order.end(), 0);
+    const int V = cf.V, passes = std::max(mc, 1);
+    if (data.rows != cf.H || data.cols != cf.W) fail("evaluate", "images of " + std::to_string(cf.H) + "x" + std::to_string(cf.W));
     RAMActs acts;
     acts.resize(batch, cf);
-    Buf x((size_t)batch * D), eps((size_t)cf.T * batch * 2, 0.0f), avg((size_t)batch * V);
-    std::vector<int> y(batch);
+    Buf eps((size_t)cf.T * batch * 2, 0.0f), avg((size_t)batch * V);  // ε (T,B,2), mean log p (B,V)
     Rng rng(seed);
-    double loss = 0;
-    long correct = 0;
-    if (predictions) predictions->assign(data.count, 0);
-    for (size_t i0 = 0; i0 < order.size(); i0 += batch) {
-        const int B = (int)std::min<size_t>(batch, order.size() - i0);
-        gather_batch(x.data(), y.data(), data, order, i0, B);
+    auto forward = [&](const float* x, const int* y, int B, double& loss_sum) {
         std::fill(avg.begin(), avg.end(), 0.0f);
         for (int p = 0; p < passes; p++) {
             if (mc > 0)
                 for (size_t i = 0; i < (size_t)cf.T * B * 2; i++) eps[i] = rng.normal();
-            loss += (double)ram_forward(m, acts, x.data(), y.data(), B, eps.data()).ce * B / passes;
+            loss_sum += (double)ram_forward(m, acts, x, y, B, eps.data()).ce * B / passes;
             for (size_t i = 0; i < (size_t)B * V; i++) avg[i] += std::log(std::max(acts.probs[i], 1e-30f)) / passes;
         }
-        correct += count_correct(avg.data(), y.data(), B, V);
-        if (predictions)
-            for (int b = 0; b < B; b++) {
-                const float* q = avg.data() + (size_t)b * V;
-                (*predictions)[i0 + b] = (int)(std::max_element(q, q + V) - q);
-            }
-    }
-    EpochStats st;
-    st.loss = loss / std::max(data.count, 1);
-    st.acc = (double)correct / std::max(data.count, 1);
-    return st;
+        return avg.data();
+    };
+    return evaluate_images(data, batch, V, forward, predictions);
 }
 
 // Where the model looked on images idx of `data`, and what it saw: loc (T,n,2) clamped locations,

@@ -210,7 +210,7 @@ TEST_CASE("ch09 model: a slower localisation net moves by loc_lr_scale times Ada
     Buf x((size_t)32 * 28 * 28), scratch;
     std::vector<int> y(32), order(32);
     for (int i = 0; i < 32; i++) order[i] = i;
-    ch00::gather_batch(x.data(), y.data(), train, order, 0, 32);
+    gather_batch(x.data(), y.data(), train, order, 0, 32);
     // Two identical models and optimisers after a few ordinary steps (so Adam's moments are not fresh),
     // then one more step on the same batch: ρ = 1 in the first, ρ = 0.25 in the second.
     Rng rng_a(4), rng_b(4);

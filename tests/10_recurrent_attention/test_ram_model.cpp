@@ -118,6 +118,63 @@ static void check_params(Fixture& fx, float w_policy, float w_baseline, const st
     CHECK(checked * 2 > total);  // the kink filter must not hide most of the check
 }
 
+// One core step on its own: h_1 = core(h_0, g_0) (relu RNN, or the LSTM cell with its c_0), the
+// loss Σ R ⊙ h_1, and core_step_backward (+ core_weights_backward for the relu core's weights)
+// against central differences, for the inputs h_0, g_0 (and c_0) and every core parameter.
+static void check_core_step(bool lstm) {
+    OneThread one;
+    RAMConfig c = tiny_config(lstm);
+    c.T = 1;
+    RAM m;
+    Rng rng(lstm ? 23 : 22);
+    ram_init(m, c, rng);
+    if (!lstm) testing::fill_uniform(m.b_h.data, m.b_h.size, rng, 0.05f, 0.3f);  // most relus alive
+    const int B = 3;
+    const size_t BC = (size_t)B * c.C;
+    RAMActs a;
+    a.resize(B, c);
+    testing::fill_uniform(a.h.data(), BC, rng);               // h_0
+    testing::fill_uniform(a.g.data(), (size_t)B * c.G, rng);  // g_0
+    if (lstm) testing::fill_uniform(a.c.data(), BC, rng);     // c_0
+    const Buf R = testing::random_buf(BC, rng);               // dL/dh_1
+    core_step_forward(m, a, 0, B);
+    std::vector<uint8_t> alive;  // the relu core's pre-activation signs at the unperturbed point
+    if (!lstm)
+        for (size_t i = 0; i < BC; i++) alive.push_back(a.core_pre[i] > 0);
+    auto loss = [&]() -> double {
+        core_step_forward(m, a, 0, B);
+        for (size_t i = 0; i < alive.size(); i++)
+            if ((a.core_pre[i] > 0) != (bool)alive[i]) return NAN;  // crossed the relu's kink: skip
+        return testing::dot_double(a.h.data() + BC, R.data(), BC);
+    };
+    m.params.zero_grad();
+    std::fill(a.dh.begin(), a.dh.end(), 0.0f), std::fill(a.dg.begin(), a.dg.end(), 0.0f);
+    std::fill(a.dc.begin(), a.dc.end(), 0.0f);
+    std::copy(R.begin(), R.end(), a.dh.begin() + BC);  // dh_1
+    core_step_backward(m, a, 0, B);
+    core_weights_backward(m, a, B);
+    const Buf dh0(a.dh.begin(), a.dh.begin() + BC), dg0(a.dg.begin(), a.dg.begin() + (size_t)B * c.G);
+    const Buf dc0 = a.dc;  // LSTM: dc_0 (empty for the relu core)
+    const Buf grads = m.params.grad;
+    GradCheckOptions opt;
+    opt.eps = 1e-3, opt.atol = 1e-3;
+    check_gradient("dh_0", loss, a.h.data(), dh0.data(), BC, opt);
+    check_gradient("dg_0", loss, a.g.data(), dg0.data(), dg0.size(), opt);
+    if (lstm) check_gradient("dc_0", loss, a.c.data(), dc0.data(), BC, opt);
+    int tensors = 0;
+    for (const auto& e : m.params.entries())
+        if (e.name.rfind("core.", 0) == 0) {
+            check_gradient(e.name, loss, m.params.data(e), grads.data() + e.offset, e.size, opt);
+            tensors++;
+        }
+    CHECK(tensors == (lstm ? 4 : 3));  // W_ih, W_hh, b_ih, b_hh; or weight_hh, weight_ih, bias
+}
+
+TEST_CASE("ch10 model: core_step_backward (one step of the relu core, and of the LSTM cell) matches finite differences") {
+    SUBCASE("relu") { check_core_step(false); }
+    SUBCASE("lstm") { check_core_step(true); }
+}
+
 TEST_CASE("ch10 model: the core over several steps, the glimpse and action networks (cross-entropy)") {
     for (bool lstm : {false, true}) {
         INFO("lstm " << lstm);

@@ -225,6 +225,8 @@ static void write_metrics(const Options& o, const ImageSplits& d, const MLP& m, 
     j.set("matmul_gflops_1thread", speed.one);
     j.set("matmul_gflops_all", speed.all);
     j.set("figures", figures);
+    set_takeaway(j, {r}, d.train.name + " (" + std::to_string(o.last_epoch()) + " epochs on " +
+                             with_commas(d.train.count) + " images)");
     save_metrics(j, f.out);
 }
 

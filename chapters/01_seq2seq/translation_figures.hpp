@@ -18,14 +18,14 @@
 #include "chapters/01_seq2seq/translation_training.hpp"
 #include "common/core/error.hpp"
 #include "common/figures/plot.hpp"
+#include "common/run/figure_names.hpp"
 
 namespace ch01 {
 
-// OUT/<chapter>_<dataset>[-quick|-full]_<what>.png, e.g. runs/02_additive_attention/
-// 02_additive_attention_fra-eng_alignments.png for the default run.
+// OUT/<chapter>_<dataset>[-quick|-full]_<what>.png (common/run/figure_names.hpp, the course's one
+// rule), e.g. runs/02_additive_attention/02_additive_attention_fra-eng_alignments.png for the default run.
 inline std::string figure_path(const TranslationSettings& s, const Seq2SeqData& d, const std::string& what) {
-    const std::string run = s.f.quick ? "-quick" : s.full ? "-full" : "";
-    return s.f.out + "/" + s.chapter + "_" + d.dataset + run + "_" + what + ".png";
+    return FigureNames{s.f.out, s.chapter, d.dataset, run_tag(s.f.quick, s.full)}.path(what);
 }
 
 // Another chapter's BLEU by source length, from its metrics.json ("bleu_by_length": [{"lo", "hi",

@@ -64,6 +64,7 @@ struct Options {
     CommonFlags f;
     std::string setting = "seed", transform = "affine", which = "both";
     int val_count = 5000, max_train = 0, max_test = 0, cls_c1 = 16, cls_c2 = 48, cls_fc = 128;
+    int stop_after = 0;  // stop after this epoch of --epochs (0: all), to --save and resume with --load
     bool full = false;
     TrainOptions train;
 };
@@ -83,6 +84,8 @@ static Options parse_options(int argc, char** argv) {
     cli.choice("transform", &o.transform, {"affine", "attention"}, "θ: full affine (6) or scale + translation (3)");
     cli.choice("model", &o.which, {"stn", "cnn", "both"}, "train the STN, the baseline CNN, or both (same budget)");
     cli.flag("full", &o.full, "the long run: 50 epochs");
+    cli.flag("stop-after", &o.stop_after, "stop after this epoch of the planned --epochs (0: run them all); with --save, resume later with --load");
+    cli.range("stop-after", 0, 100000);
     cli.flag("val", &o.val_count, "training images held out for validation");
     cli.flag("max-train", &o.max_train, "use at most this many training images (0: all)");
     cli.flag("max-test", &o.max_test, "use at most this many test images (0: all)");
@@ -162,7 +165,8 @@ static void train_model(STN& m, const Data& d, const Options& o, ModelResult& r,
     long steps_per_epoch = (d.train_clean.count + f.batch - 1) / f.batch;
     WarmupCosine sched{f.lr, 0.0f, o.train.warmup, steps_per_epoch * f.epochs};
     auto lr_at = [&](long step) { return sched.lr(step); };
-    for (int epoch = first_epoch; epoch <= f.epochs; epoch++) {
+    const int last = o.stop_after > 0 ? std::min(o.stop_after, f.epochs) : f.epochs;
+    for (int epoch = first_epoch; epoch <= last; epoch++) {
         ImageSet train = train_set_of_epoch(d, f.seed, epoch);
         ProgressBar bar(epoch, f.epochs, train.count);
         EpochStats tr = train_epoch(m, opt, train, f.batch, rng, lr_at, &bar, o.train.loc_lr_scale);
@@ -171,7 +175,7 @@ static void train_model(STN& m, const Data& d, const Options& o, ModelResult& r,
         bar.finish(epoch_line(tr, va));
     }
     if (!save.empty()) {
-        save_training_state(save, m, opt, rng, f.epochs);
+        save_training_state(save, m, opt, rng, std::max(last, first_epoch - 1));
         std::printf("saved %s\n", save.c_str());
     }
     EpochStats te = evaluate(m, d.test, 500, &r.predictions);
@@ -271,6 +275,7 @@ static void write_metrics(const Options& o, const Data& d, const std::vector<Mod
     set_headline(j, results.front());  // the STN when it was trained, else the baseline
     for (const ModelResult& r : results) j.set(r.key, model_metrics(r, d.test.class_names));
     if (!fig_path.empty()) j.set("figure", fig_path), j.set("figures", std::vector<std::string>{fig_path});
+    set_takeaway(j, results, d.name + " distorted ('" + o.setting + "')");
     save_metrics(j, f.out);
 }
 

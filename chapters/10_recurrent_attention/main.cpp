@@ -61,6 +61,7 @@ struct Options {
     int val_count = 5000, max_train = 0, max_test = 0, glimpses = 0, scales = 0, patch = 0, hidden = 256, mc = 0,
         loc_hidden = 0;
     float sigma = 0.2f, clip = 5.0f;
+    int stop_after = 0;  // stop after this epoch of --epochs (0: all), to --save and resume with --load
     bool full = false, policy_to_core = false;
 };
 
@@ -83,6 +84,8 @@ static void declare_flags(Cli& cli, Options& o) {
     cli.flag("policy-to-core", &o.policy_to_core,
              "let the REINFORCE gradient flow from the location network into the core and glimpse network");
     cli.flag("full", &o.full, "the long run: 300 epochs, the RAM alone unless --model says otherwise");
+    cli.flag("stop-after", &o.stop_after, "stop after this epoch of the planned --epochs (0: run them all); with --save, resume later with --load");
+    cli.range("stop-after", 0, 100000);
     cli.flag("val", &o.val_count, "training images held out for validation");
     cli.flag("max-train", &o.max_train, "use at most this many training images (0: all)");
     cli.flag("max-test", &o.max_test, "use at most this many test images (0: all)");
@@ -192,7 +195,8 @@ static void train_model(RAM& m, const Data& d, const Options& o, const TrainOpti
     long steps_per_epoch = (d.train_clean.count + f.batch - 1) / f.batch;
     Cosine sched{f.lr, 0.0f, steps_per_epoch * f.epochs};
     auto lr_at = [&](long step) { return sched.lr(step); };
-    for (int epoch = first_epoch; epoch <= f.epochs; epoch++) {
+    const int last = o.stop_after > 0 ? std::min(o.stop_after, f.epochs) : f.epochs;
+    for (int epoch = first_epoch; epoch <= last; epoch++) {
         ProgressBar bar(epoch, f.epochs, d.train_clean.count);
         TrainStats tr = train_epoch(m, opt, d.train_clean, d.task, (uint64_t)f.seed * 7919u + (uint64_t)epoch, f.batch,
                                     rng, lr_at, t, &bar);
@@ -204,7 +208,7 @@ static void train_model(RAM& m, const Data& d, const Options& o, const TrainOpti
         bar.finish(line);
     }
     if (!save.empty()) {
-        save_training_state(save, m, opt, rng, f.epochs);
+        save_training_state(save, m, opt, rng, std::max(last, first_epoch - 1));
         std::printf("saved %s\n", save.c_str());
     }
     EpochStats te = evaluate(m, d.test, 500, o.mc, kEvalNoiseSeed, &r.predictions);
@@ -339,6 +343,7 @@ static void write_metrics(const Options& o, const Data& d, const RAMConfig& cfg,
     if (figures.size() > 1) j.set("figure", figures.front());
     j.set("figure_curves", figures.back());
     j.set("figures", figures);
+    set_takeaway(j, results, d.name);
     save_metrics(j, f.out);
 }
 

@@ -53,6 +53,20 @@ void set_headline(JsonObject& j, const ModelResult& r, const std::string& metric
     j.set("metric", metric);
 }
 
+std::string set_takeaway(JsonObject& j, const std::vector<ModelResult>& results, const std::string& data) {
+    if (results.empty()) fail("set_takeaway", "at least one model's result");
+    auto label = [](const ModelResult& r) { return r.label.empty() ? r.name : r.label; };
+    char buf[256];
+    int n = std::snprintf(buf, sizeof buf, "%s: test accuracy %.2f %% on %s", label(results[0]).c_str(),
+                          100 * results[0].test.acc, data.c_str());
+    if (results.size() > 1)
+        std::snprintf(buf + n, sizeof buf - n, " vs %.2f %% for %s (%+.2f points)", 100 * results[1].test.acc,
+                      label(results[1]).c_str(), 100 * (results[0].test.acc - results[1].test.acc));
+    j.set("takeaway", std::string(buf));
+    std::printf("what this run shows: %s\n", buf);
+    return buf;
+}
+
 JsonObject eval_file_metrics(const ClassificationReport& r) {
     JsonObject o;
     o.set("accuracy", r.accuracy);

@@ -59,6 +59,11 @@ JsonObject model_metrics(const ModelResult& r, const std::vector<std::string>& c
 // and metric (the key a reader should look at first; text classifiers may name "test_macro_f1").
 void set_headline(JsonObject& j, const ModelResult& r, const std::string& metric = "test_accuracy");
 
+// What the run shows, in one line: the headline model's test accuracy on `data`, beside the second
+// model's (the chapter's comparison) when there is one. Printed as "what this run shows: ...", kept as
+// "takeaway" in j (the tour prints it in its summary), and returned.
+std::string set_takeaway(JsonObject& j, const std::vector<ModelResult>& results, const std::string& data);
+
 // --eval-file: {"accuracy", "macro_f1", "weighted_f1", "count"} — set it as j.set("eval_file", ...).
 JsonObject eval_file_metrics(const ClassificationReport& r);
 

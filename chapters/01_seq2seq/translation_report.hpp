@@ -56,7 +56,7 @@ TestReport test_translations(const TranslationSettings& s, const Seq2SeqData& d,
 
 // What the run shows, in one line (printed, kept in metrics.json as "takeaway", and shown by the
 // tour): the headline BLEU, beside the earlier chapter's run on the same split when there is one, and
-// how BLEU changes from the shortest to the longest sources; then the chapter's own `note`, if any.
+// how BLEU changes from the shortest to the longest sources (buckets of at least 10 sentences); then the chapter's own `note`, if any.
 // `what` names the model.
 inline std::string translation_takeaway(const std::string& what, const TestReport& r, const OtherRun* other,
                                         const std::string& note = "") {
@@ -66,9 +66,12 @@ inline std::string translation_takeaway(const std::string& what, const TestRepor
     if (other && !std::isnan(other->test_bleu))
         n += std::snprintf(buf + n, sizeof buf - n, " vs %.2f for ch%s on the same split (%+.2f)", other->test_bleu,
                            other->chapter.substr(0, 2).c_str(), e.corpus.bleu - other->test_bleu);
-    if (e.buckets.size() > 1)
-        std::snprintf(buf + n, sizeof buf - n, "; %.1f on sources of %d-%d tokens, %.1f on %d-%d", e.buckets[0].bleu,
-                      e.buckets[0].lo, e.buckets[0].hi, e.buckets.back().bleu, e.buckets.back().lo, e.buckets.back().hi);
+    std::vector<LengthBucket> big;  // buckets of at least kMinBucketToPlot sentences (smaller ones are noise)
+    for (const LengthBucket& b : e.buckets)
+        if (b.n >= kMinBucketToPlot) big.push_back(b);
+    if (big.size() > 1)
+        std::snprintf(buf + n, sizeof buf - n, "; %.1f on sources of %d-%d tokens, %.1f on %d-%d", big[0].bleu,
+                      big[0].lo, big[0].hi, big.back().bleu, big.back().lo, big.back().hi);
     return note.empty() ? std::string(buf) : std::string(buf) + "; " + note;
 }
 

@@ -2,6 +2,8 @@
 // translation set, built through the same loader the programs use, and the short training run and
 // greedy BLEU that their training and determinism tests are made of.
 #pragma once
+#include <doctest/doctest.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -48,6 +50,31 @@ attn::BleuScore greedy_val_score(const Seq2SeqData& d, TranslateFn&& translate, 
 template <class TranslateFn>
 double greedy_val_bleu(const Seq2SeqData& d, TranslateFn&& translate, int bucket_width = 3) {
     return greedy_val_score(d, translate, bucket_width).bleu;
+}
+
+// Beam search's reorder, checked for any decoder: three rows (sentences 1, 0, 1 of at least two
+// encoded ones) each read a different first token, then are reordered by parents {2, 2, 1} and read a
+// second token. Each row's log-probabilities must equal those of a fresh decoder fed that row's prefix
+// alone — the row's whole state (and its sentence's encoder outputs) moved with it.
+// make_decoder(n_max) builds a decoder over the same encoded sentences; V is the vocabulary.
+template <class MakeDecoder>
+void check_reorder_equals_alone(MakeDecoder&& make_decoder, int V) {
+    auto dec = make_decoder(3);
+    std::vector<int> sent = {1, 0, 1}, first = {Vocab::BOS, 5, 6}, parents = {2, 2, 1}, second = {7, 8, 9};
+    dec.start(sent.data(), 3);
+    Buf lp((size_t)3 * V);
+    dec.step(lp.data(), first.data(), 3);
+    dec.reorder(parents.data(), 3);
+    dec.step(lp.data(), second.data(), 3);
+    for (int r = 0; r < 3; r++) {
+        const int p = parents[r];
+        auto alone = make_decoder(1);
+        alone.start(&sent[p], 1);
+        Buf one(V);
+        alone.step(one.data(), &first[p], 1);
+        alone.step(one.data(), &second[r], 1);
+        for (int v = 0; v < V; v++) CHECK(lp[(size_t)r * V + v] == doctest::Approx(one[v]).epsilon(1e-5));
+    }
 }
 
 }  // namespace seq2seq_testing

@@ -266,25 +266,7 @@ TEST_CASE("ch03 decoding: reorder by parent equals decoding each prefix alone (c
     std::vector<std::string> srcs = {d.pairs.pairs[d.split.test[0]].src, d.pairs.pairs[d.split.test[1]].src};
     LuongMemory mem;
     luong_encode_sentences(mem, m, source_batch(d.src_vocab, srcs));
-    const int V = cfg.Vt;
-    // three rows: sentence 1, sentence 0, sentence 1; feed each a different first token
-    LuongDecoder dec(m, mem, 3);
-    std::vector<int> sent = {1, 0, 1}, first = {Vocab::BOS, 5, 6};
-    dec.start(sent.data(), 3);
-    Buf lp(3 * V);
-    dec.step(lp.data(), first.data(), 3);
-    std::vector<int> parents = {2, 2, 1}, second = {7, 8, 9};
-    dec.reorder(parents.data(), 3);
-    dec.step(lp.data(), second.data(), 3);
-    for (int r = 0; r < 3; r++) {
-        const int p = parents[r];
-        LuongDecoder alone(m, mem, 1);
-        alone.start(&sent[p], 1);
-        Buf one(V);
-        alone.step(one.data(), &first[p], 1);
-        alone.step(one.data(), &second[r], 1);
-        for (int v = 0; v < V; v++) CHECK(lp[(size_t)r * V + v] == doctest::Approx(one[v]).epsilon(1e-5));
-    }
+    seq2seq_testing::check_reorder_equals_alone([&](int n) { return LuongDecoder(m, mem, n); }, cfg.Vt);
 }
 
 // ---- training -------------------------------------------------------------------------------------

@@ -193,26 +193,10 @@ TEST_CASE("ch04 decoding: reorder by parent equals decoding each prefix alone (l
         std::vector<std::string> srcs = {d.pairs.pairs[d.split.test[0]].src, d.pairs.pairs[d.split.test[1]].src};
         LuongMemory mem;
         luong_encode_sentences(mem, m.net, source_batch(d.src_vocab, srcs));
-        const int V = cfg.Vt;
-        AlignedDecoder dec(m, mem, 3);
-        std::vector<int> sent = {1, 0, 1}, first = {Vocab::BOS, 5, 6};
-        dec.start(sent.data(), 3);
-        Buf lp(3 * V);
-        dec.step(lp.data(), first.data(), 3);
-        std::vector<int> parents = {2, 2, 1}, second = {7, 8, 9};
-        dec.reorder(parents.data(), 3);
-        dec.step(lp.data(), second.data(), 3);
-        for (int r = 0; r < 3; r++) {
-            const int p = parents[r];
-            AlignedDecoder alone(m, mem, 1);
-            alone.start(&sent[p], 1);
-            Buf one(V);
-            alone.step(one.data(), &first[p], 1);
-            alone.step(one.data(), &second[r], 1);
-            for (int k = 0; k < V; k++) CHECK(lp[(size_t)r * V + k] == doctest::Approx(one[k]).epsilon(1e-5));
-        }
+        seq2seq_testing::check_reorder_equals_alone([&](int n) { return AlignedDecoder(m, mem, n); }, cfg.Vt);
     }
 }
+
 
 // train.hpp's epochs at lr with clipping at 1, shuffles from rng; the validation loss before and after.
 static seq2seq_testing::ValLoss train_aligned(AlignedLuong& m, const Seq2SeqData& d, int epochs, int batch, float lr,

@@ -5,6 +5,7 @@
 // GFLOP/s = 2·M·N·K / (best time of several runs). The Linear layout (matmul_nt: C = A·Bᵀ) is
 // measured on square sizes and on the shapes the chapters use; the nn and tn layouts at 512³,
 // so a slow layout shows up. Numbers are from one run on whatever else the machine is doing.
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -69,30 +70,15 @@ std::string load_average() {
     return (f >> one) ? one : "unknown";
 }
 
-int main(int, char** argv) {
-#ifdef ATTN_HAVE_OPENBLAS
-    // OpenBLAS reads OPENBLAS_CORETYPE as it loads, before main: set it, then start again
-    if (!bench::choose_openblas_core().empty()) execv("/proc/self/exe", argv);
-#endif
-    std::string load_before = load_average();
-    const Shape shapes[] = {
-        {"64^3", 64, 64, 64},       {"128^3", 128, 128, 128},   {"256^3", 256, 256, 256},
-        {"512^3", 512, 512, 512},   {"1024^3", 1024, 1024, 1024},
-        {"M=4096 K=128 N=384", 4096, 128, 384},  // ch07/08: a batch of tokens through a projection
-        {"M=64 K=512 N=512", 64, 512, 512},      // a small batch through a hidden layer
-        {"M=64 K=128 N=2000", 64, 128, 2000},    // output layer over a vocabulary
-    };
-    const int n_shapes = sizeof(shapes) / sizeof(shapes[0]);
-    Rng rng(1);
-    std::vector<Operands> ops;
-    for (const Shape& s : shapes) ops.emplace_back(s.M, s.K, s.N, rng);
+using PerThreads = std::array<double, 3>;  // GFLOP/s at [1] and [2] threads
 
-    // All of ours first, then all of OpenBLAS: an idle OpenBLAS thread keeps spinning on a core for
-    // a while after each call, which would steal the second core from our next measurement.
-    double ours[n_shapes][3] = {};
+// All of ours first, then all of OpenBLAS: an idle OpenBLAS thread keeps spinning on a core for a while
+// after each call, which would steal the second core from our next measurement.
+static std::vector<PerThreads> measure_ours(const std::vector<Shape>& shapes, std::vector<Operands>& ops) {
+    std::vector<PerThreads> ours(shapes.size());
     for (int threads : {1, 2}) {
         set_threads(threads);
-        for (int i = 0; i < n_shapes; i++) {
+        for (size_t i = 0; i < shapes.size(); i++) {
             const Shape& s = shapes[i];
             Operands& op = ops[i];
             ours[i][threads] = gflops(s, best_seconds([&] {
@@ -100,10 +86,13 @@ int main(int, char** argv) {
             }));
         }
     }
-    // the other two layouts, so a slow one is visible (A and B hold 512*512 numbers in every layout)
-    double layouts[3][3] = {};  // [nt, nn, tn][threads]
+    return ours;
+}
+
+// The other two layouts, so a slow one is visible (A and B hold 512*512 numbers in every layout).
+static std::array<PerThreads, 3> measure_layouts(Operands& op) {  // [nt, nn, tn]
+    std::array<PerThreads, 3> layouts = {};
     const Shape sq = {"512^3", 512, 512, 512};
-    Operands& op = ops[3];
     for (int threads : {1, 2}) {
         set_threads(threads);
         layouts[0][threads] = gflops(sq, best_seconds([&] { matmul_nt(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
@@ -111,11 +100,16 @@ int main(int, char** argv) {
         layouts[2][threads] = gflops(sq, best_seconds([&] { matmul_tn(op.C.data(), op.A.data(), op.B.data(), 512, 512, 512); }));
     }
     set_threads(1);  // our idle pool must not compete with OpenBLAS either
+    return layouts;
+}
+
+// OpenBLAS on the same operands (all zeros when it was not found at build time).
+static std::vector<PerThreads> measure_openblas(const std::vector<Shape>& shapes, std::vector<Operands>& ops) {
+    std::vector<PerThreads> blas(shapes.size());
 #ifdef ATTN_HAVE_OPENBLAS
-    double blas[n_shapes][3] = {};
     for (int threads : {1, 2}) {
         openblas_set_num_threads(threads);
-        for (int i = 0; i < n_shapes; i++) {
+        for (size_t i = 0; i < shapes.size(); i++) {
             const Shape& s = shapes[i];
             Operands& o = ops[i];
             blas[i][threads] = gflops(s, best_seconds([&] {
@@ -125,36 +119,60 @@ int main(int, char** argv) {
             }));
         }
     }
+#else
+    (void)ops;
 #endif
+    return blas;
+}
 
+static void print_results(const std::vector<Shape>& shapes, const std::vector<PerThreads>& ours,
+                          const std::vector<PerThreads>& blas, const std::array<PerThreads, 3>& layouts,
+                          const std::string& load_before) {
     std::printf("matmul_nt (C = A·Bᵀ, the Linear layout), GFLOP/s = 2MNK / best time; %d hardware threads,\n"
                 "load average %s before and %s after the run (above 0 means other programs shared the cores)\n\n",
                 (int)std::thread::hardware_concurrency(), load_before.c_str(), load_average().c_str());
 #ifdef ATTN_HAVE_OPENBLAS
+    const bool have_blas = true;
     std::printf("OpenBLAS kernels: %s\n", openblas_get_corename());
-    std::printf("%-20s | %7s | %10s | %13s | %5s\n", "shape", "threads", "ours GF/s", "OpenBLAS GF/s", "ratio");
-    std::printf("---------------------+---------+------------+---------------+------\n");
 #else
+    const bool have_blas = false;
     std::printf("OpenBLAS was not found at build time: our numbers only.\n");
-    std::printf("%-20s | %7s | %10s\n", "shape", "threads", "ours GF/s");
-    std::printf("---------------------+---------+-----------\n");
 #endif
-    for (int i = 0; i < n_shapes; i++)
+    std::printf("%-20s | %7s | %10s%s\n", "shape", "threads", "ours GF/s", have_blas ? " | OpenBLAS GF/s | ratio" : "");
+    std::printf("---------------------+---------+-----------%s\n", have_blas ? "-+---------------+------" : "");
+    for (size_t i = 0; i < shapes.size(); i++)
         for (int threads : {1, 2}) {
-#ifdef ATTN_HAVE_OPENBLAS
-            std::printf("%-20s | %7d | %10.1f | %13.1f | %5.2f\n", shapes[i].name, threads, ours[i][threads],
-                        blas[i][threads], ours[i][threads] / blas[i][threads]);
-#else
-            std::printf("%-20s | %7d | %10.1f\n", shapes[i].name, threads, ours[i][threads]);
-#endif
+            std::printf("%-20s | %7d | %10.1f", shapes[i].name, threads, ours[i][threads]);
+            if (have_blas) std::printf(" | %13.1f | %5.2f", blas[i][threads], ours[i][threads] / blas[i][threads]);
+            std::printf("\n");
         }
     std::printf("\nspeed-up 1 -> 2 threads at 512^3: ours %.2fx", ours[3][2] / ours[3][1]);
-#ifdef ATTN_HAVE_OPENBLAS
-    std::printf(", OpenBLAS %.2fx", blas[3][2] / blas[3][1]);
-#endif
+    if (have_blas) std::printf(", OpenBLAS %.2fx", blas[3][2] / blas[3][1]);
     std::printf("\n\nall three layouts at 512^3, GFLOP/s\n");
     for (int threads : {1, 2})
         std::printf("threads %d: nt %6.1f   nn %6.1f   tn %6.1f\n", threads, layouts[0][threads], layouts[1][threads],
                     layouts[2][threads]);
+}
+
+int main(int, char** argv) {
+#ifdef ATTN_HAVE_OPENBLAS
+    // OpenBLAS reads OPENBLAS_CORETYPE as it loads, before main: set it, then start again
+    if (!bench::choose_openblas_core().empty()) execv("/proc/self/exe", argv);
+#endif
+    std::string load_before = load_average();
+    const std::vector<Shape> shapes = {
+        {"64^3", 64, 64, 64},       {"128^3", 128, 128, 128},   {"256^3", 256, 256, 256},
+        {"512^3", 512, 512, 512},   {"1024^3", 1024, 1024, 1024},
+        {"M=4096 K=128 N=384", 4096, 128, 384},  // ch07/08: a batch of tokens through a projection
+        {"M=64 K=512 N=512", 64, 512, 512},      // a small batch through a hidden layer
+        {"M=64 K=128 N=2000", 64, 128, 2000},    // output layer over a vocabulary
+    };
+    Rng rng(1);
+    std::vector<Operands> ops;
+    for (const Shape& s : shapes) ops.emplace_back(s.M, s.K, s.N, rng);
+    std::vector<PerThreads> ours = measure_ours(shapes, ops);
+    std::array<PerThreads, 3> layouts = measure_layouts(ops[3]);
+    std::vector<PerThreads> blas = measure_openblas(shapes, ops);
+    print_results(shapes, ours, blas, layouts, load_before);
     return 0;
 }

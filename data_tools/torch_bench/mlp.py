@@ -1,6 +1,6 @@
 """Chapter 00's MLP trained in PyTorch, timed for `make bench` (Debian's python3-torch).
 
-    /usr/bin/python3 data_tools/torch_bench/mlp.py THREADS BATCH HIDDEN [spin|passive]
+    /usr/bin/python3 data_tools/torch_bench/mlp.py THREADS BATCH HIDDEN [spin|passive] [INTRA_OP]
 
 The same model as chapters/00_foundations/mlp.hpp: Linear(784, H) -> ReLU -> Dropout(0.2) ->
 Linear(H, 10), cross-entropy, Adam; one step = forward + backward + optimiser step.
@@ -15,7 +15,10 @@ Threads. torch.set_num_threads alone does not hold PyTorch to THREADS: its matmu
 BLAS that Debian links (OpenBLAS when installed), which takes its thread count from
 OPENBLAS_NUM_THREADS once, when the library loads, that is at `import torch`; its own loops run in
 OpenMP (OMP_NUM_THREADS). So all of them are set here, before the import, and the ready line
-shows the threads the process really has. OpenBLAS's kernels (OPENBLAS_CORETYPE) come from the
+shows the threads the process really has. INTRA_OP (default THREADS) sets PyTorch's own threads
+alone: on a 2-core machine torch's 784-1024-10 step runs fastest with OpenBLAS on 2 threads and
+PyTorch's own loops on 1 (measured: 13,076 samples/s against 11,526 with both on 2), so
+bench_ch00 tries that too. OpenBLAS's kernels (OPENBLAS_CORETYPE) come from the
 caller: bench_ch00 sets them from the processor's features when OpenBLAS would not know it.
 
 Waiting (the last argument). Between two parallel regions, OpenMP and OpenBLAS threads spin
@@ -29,8 +32,10 @@ import sys
 
 threads, batch, hidden = (int(a) for a in sys.argv[1:4])
 wait = sys.argv[4] if len(sys.argv) > 4 else "spin"
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+intra_op = int(sys.argv[5]) if len(sys.argv) > 5 else threads
+for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(threads)
+os.environ["OMP_NUM_THREADS"] = str(intra_op)
 for var in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT"):
     os.environ.pop(var, None)
 if wait == "passive":
@@ -41,7 +46,7 @@ import time  # noqa: E402
 
 import torch  # noqa: E402
 
-torch.set_num_threads(threads)
+torch.set_num_threads(intra_op)
 torch.manual_seed(0)
 model = torch.nn.Sequential(torch.nn.Linear(784, hidden), torch.nn.ReLU(), torch.nn.Dropout(0.2),
                             torch.nn.Linear(hidden, 10))

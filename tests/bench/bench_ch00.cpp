@@ -4,8 +4,9 @@
 // (Debian's python3-torch, /usr/bin/python3) runs the same model in data_tools/torch_bench/mlp.py,
 // a child process that answers "run N steps" requests, so the rounds alternate: ours, PyTorch
 // (its threads spinning between calls, the libraries' default), PyTorch (its threads sleeping at
-// once), ours, ... Each side's number is the median round; PyTorch's is the faster of its two
-// waiting policies. mlp.py sets OPENBLAS_NUM_THREADS and OMP_NUM_THREADS before it imports torch:
+// once), ours, ... Each side's number is the median round; PyTorch's is the fastest of its
+// configurations: both waiting policies, and with 2+ threads also PyTorch's own loops on one thread
+// beside OpenBLAS on all (`blas`: on 2 cores its fastest). mlp.py sets OPENBLAS_NUM_THREADS and OMP_NUM_THREADS before it imports torch:
 // torch.set_num_threads alone leaves OpenBLAS on every core; and OpenBLAS gets the kernels the
 // processor can run (bench_util.hpp: choose_openblas_core). One line per thread count:
 //   bench mlp threads=N ours=<samples/s> pytorch=<samples/s> ratio=… wall_s=… cpu_s=… load=…
@@ -67,7 +68,11 @@ struct Torch {
     std::string ready;  // its first line, or why it did not start
     std::vector<double> wall, cpu;
 
-    bool start(int threads, const char* wait) {
+    std::string name;  // spin, passive or blas (intra-op 1)
+    bool start(int threads, const std::string& how) {
+        name = how;
+        const char* wait = how == "passive" ? "passive" : "spin";
+        const int intra_op = how == "blas" ? 1 : threads;
         int in[2], out[2];
         // close-on-exec: the next child must not hold this one's pipes open (it would never see EOF)
         if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return false;
@@ -75,9 +80,10 @@ struct Torch {
         if (pid == 0) {
             dup2(in[0], 0), dup2(out[1], 1), dup2(out[1], 2);
             close(in[1]), close(out[0]);
-            std::string t = std::to_string(threads), b = std::to_string(kBatch), h = std::to_string(kHidden);
+            std::string t = std::to_string(threads), b = std::to_string(kBatch), h = std::to_string(kHidden),
+                        i = std::to_string(intra_op);
             const char* script = ATTN_SOURCE_DIR "/data_tools/torch_bench/mlp.py";
-            execl("/usr/bin/python3", "python3", script, t.c_str(), b.c_str(), h.c_str(), wait, (char*)nullptr);
+            execl("/usr/bin/python3", "python3", script, t.c_str(), b.c_str(), h.c_str(), wait, i.c_str(), (char*)nullptr);
             std::printf("cannot run /usr/bin/python3\n");
             _exit(127);
         }
@@ -111,28 +117,34 @@ void bench_threads(int threads) {
     set_threads(threads);
     Ours ours;
     for (int i = 0; i < 10; i++) ours.step();  // warm up
-    Torch spin, passive;
-    bool have = spin.start(threads, "spin") && passive.start(threads, "passive");
+    std::vector<Torch> torch(threads > 1 ? 3 : 2);
+    const char* how[] = {"spin", "passive", "blas"};
+    bool have = true;
+    for (size_t k = 0; k < torch.size() && have; k++) have = torch[k].start(threads, how[k]);
     if (!have)
         std::printf("PyTorch did not start (%s): our numbers only (Debian: apt-get install python3-torch)\n",
-                    spin.ready.empty() ? "no output" : spin.ready.c_str());
+                    torch.back().ready.empty() ? "no output" : torch.back().ready.c_str());
     else
-        std::printf("PyTorch %s\n", spin.ready.c_str());
+        std::printf("PyTorch %s\n", torch[0].ready.c_str());
     std::vector<double> wall, cpu;
     for (int r = 0; r < kRounds; r++) {
         ours.round(wall, cpu);
-        if (have) have = spin.round() && passive.round();
+        for (auto& t : torch) have = have && t.round();
     }
     const double la = bench::load_average();
-    spin.stop(), passive.stop();
-    Torch& best = (have && bench::median(passive.wall) < bench::median(spin.wall)) ? passive : spin;
     const double samples = (double)kSteps * kBatch;
-    const double w_ours = bench::median(wall), w_torch = have ? bench::median(best.wall) : 0;
+    Torch* best = &torch[0];
+    std::string each;
+    for (auto& t : torch) {
+        t.stop();
+        if (!have) continue;
+        if (bench::median(t.wall) < bench::median(best->wall)) best = &t;
+        each += (each.empty() ? "pytorch_" : " pytorch_") + t.name + "=" +
+                std::to_string((int)(samples / bench::median(t.wall)));
+    }
+    const double w_ours = bench::median(wall), w_torch = have ? bench::median(best->wall) : 0;
     bench::print_line("mlp", threads, samples / w_ours, "pytorch", have ? samples / w_torch : 0, w_ours, w_torch,
-                      bench::median(cpu), have ? bench::median(best.cpu) : 0, la,
-                      have ? "pytorch_spin=" + std::to_string((int)(samples / bench::median(spin.wall))) +
-                                 " pytorch_passive=" + std::to_string((int)(samples / bench::median(passive.wall)))
-                           : "");
+                      bench::median(cpu), have ? bench::median(best->cpu) : 0, la, each);
 }
 
 }  // namespace

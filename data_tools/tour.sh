@@ -19,7 +19,7 @@ for exe in "$bin"/[0-9][0-9]_*; do
     secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
     m="$out/$name/metrics.json"
     key=$("$here/json_field.sh" "$m" metric)
-    rows+=("$(printf '%-30s %-16s %-14s %-8s %7.1f' "$name" "$("$here/json_field.sh" "$m" dataset)" \
+    rows+=("$(printf '%-30s %-26s %-14s %-8s %7.1f' "$name" "$("$here/json_field.sh" "$m" dataset)" \
       "$key" "$(printf '%.4f' "$("$here/json_field.sh" "$m" "$key")")" "$secs")")
     takeaway=$("$here/json_field.sh" "$m" takeaway)
     [ -n "$takeaway" ] && shows+=("${name:0:2}  $takeaway")
@@ -31,7 +31,7 @@ done
 total=$(awk -v a="$tour_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
 echo
 echo "════════ summary (--quick runs, ${total} s in all; the full runs: make results) ════════"
-printf '%-30s %-16s %-14s %-8s %7s\n' chapter dataset metric value seconds
+printf '%-30s %-26s %-14s %-8s %7s\n' chapter dataset metric value seconds
 for r in "${rows[@]}"; do echo "$r"; done
 if [ ${#shows[@]} -gt 0 ]; then
   echo

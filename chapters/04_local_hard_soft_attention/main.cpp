@@ -133,9 +133,14 @@ static int run(int argc, char** argv) {
                 hard ? ", of the sampling distribution" : "", entropy);
     char note[96];
     std::snprintf(note, sizeof note, "its weights' mean entropy %.2f nats%s", entropy, hard ? " (of pi)" : "");
+    const OtherRun* other = figures.beside();
+    std::string why = other && report.evs.back().corpus.bleu < other->test_bleu
+                          ? "; " + std::to_string(log.epochs_done) + " epochs of ch03's model, half ch02's size: a quick look" +
+                                " (the README compares the variants at the default sizes)"
+                          : "";
     std::string takeaway = translation_takeaway(attention_name(net.ac.attention) + " attention (" +
                                                     luong_score_name(cfg.score) + " score)",
-                                                report, figures.beside(), note);
+                                                report, other, note + why);
     JsonObject metrics;
     metrics.set("attention", attention_name(net.ac.attention)), metrics.set("score", luong_score_name(cfg.score));
     metrics.set("window", net.ac.D), metrics.set("entropy_beta", (double)net.ac.beta);

@@ -145,7 +145,9 @@ static Data load_data(const Options& o, const Task& task) {
     const CommonFlags& f = o.f;
     ImageSplits s = load_image_splits(f.data, f.data_dir, o.val_count, (uint64_t)f.seed, o.max_train, o.max_test);
     Data d;
-    d.name = s.name == "mnist" ? task.name : s.name + "-" + task.name;
+    d.name = s.name == "mnist"         ? task.name           // mnist28, translated60, ...
+             : task.name == "mnist28" ? s.name + "28"       // fashion-mnist28
+                                      : s.name + "-" + task.name;
     d.task = task;
     d.train_clean = std::move(s.train);
     d.val = task_images(s.val, task, kValSeed);

@@ -55,7 +55,9 @@ inline std::vector<LabeledText> take_texts(const TextSet& s, const std::vector<i
 }
 
 // The texts of the run, split (no tokens yet: the vocabulary may come from a checkpoint).
-inline TextData load_texts(const std::string& data, const std::string& data_dir, uint64_t seed, int synth_n) {
+// synth_n texts for the synthetic tasks (the relations task: min_len..max_len tokens).
+inline TextData load_texts(const std::string& data, const std::string& data_dir, uint64_t seed, int synth_n,
+                           int min_len = 8, int max_len = 20, bool balance_counts = false) {
     std::string which = data;
     std::vector<std::string> looked;
     if (which == "auto") {
@@ -74,8 +76,8 @@ inline TextData load_texts(const std::string& data, const std::string& data_dir,
             std::printf("official AG News train.csv / test.csv found: training on train.csv, testing on test.csv\n");
         } else all = load_ag_news_csv(dir + "/news_madewithml_10k.csv");
         all.name = which;
-    } else if (which == "keywords") all = synth_keywords(synth_n, seed + 101);
-    else if (which == "relations") all = synth_relations(synth_n, seed + 202);
+    } else if (which == "keywords") all = synth_keywords(synth_n, seed + 101);  // its own lengths, 8..40
+    else if (which == "relations") all = synth_relations(synth_n, seed + 202, {min_len, max_len, 16, balance_counts});
     else fail("--data", "one of auto, ag_news, tweets, keywords, relations, got '" + which + "'");
     d.flag = which, d.name = all.name, d.source = all.source, d.class_names = all.class_names;
     if (test_file.items.empty()) {

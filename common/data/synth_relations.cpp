@@ -24,7 +24,7 @@ TextSet synth_relations(int n, uint64_t seed, const SynthRelationOptions& opt) {
     set.name = "synthetic-relations";
     set.source = "synthetic: relations (same word after x and y?) seed=" + std::to_string(seed) + " n=" +
                  std::to_string(n) + " len=" + std::to_string(opt.min_len) + ".." + std::to_string(opt.max_len) +
-                 " vocab=" + std::to_string(opt.vocab);
+                 " vocab=" + std::to_string(opt.vocab) + (opt.balance_counts ? " balanced-counts" : "");
     set.class_names = {"different", "same"};
     set.items.reserve(n);
     for (int i = 0; i < n; i++) {
@@ -42,6 +42,12 @@ TextSet synth_relations(int n, uint64_t seed, const SynthRelationOptions& opt) {
         if (label == 0) b = (a + 1 + (int)rng.below(opt.vocab - 1)) % opt.vocab;  // any other word
         w[ix + 1] = a, w[iy + 1] = b;
         w[ix] = -1, w[iy] = -2;
+        if (label == 0 && opt.balance_counts) {  // a second copy of a or b elsewhere: both classes then hold a
+            int p;                               // repeated marked word, so counting words says nothing
+            do p = (int)rng.below(len);
+            while (p == ix || p == ix + 1 || p == iy || p == iy + 1);
+            w[p] = rng.below(2) ? a : b;
+        }
         std::string text;
         for (int x : w) {
             if (!text.empty()) text += ' ';

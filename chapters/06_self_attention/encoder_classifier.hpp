@@ -49,7 +49,8 @@ struct Classifier {
     const float* pos_table() const { return cfg.pos == PosKind::Learned ? pos.data : sinusoid.data(); }
 };
 
-inline void classifier_init(Classifier& m, const ModelConfig& cfg, Rng& rng) {
+// emb_std: the spread of the initial word (and learned position) vectors.
+inline void classifier_init(Classifier& m, const ModelConfig& cfg, Rng& rng, float emb_std = 1.0f) {
     m.cfg = cfg;
     const int C = cfg.C;
     m.layers.resize(cfg.L);  // before add(): the Tensors must not move afterwards
@@ -62,8 +63,8 @@ inline void classifier_init(Classifier& m, const ModelConfig& cfg, Rng& rng) {
     m.params.add(m.W1, "head.W1", {C, C}), m.params.add(m.b1, "head.b1", {C});
     m.params.add(m.W2, "head.W2", {cfg.K, C}), m.params.add(m.b2, "head.b2", {cfg.K});
     m.params.allocate();
-    init_normal(m.emb, rng, 1.0f);  // nn.Embedding's N(0,1): the same scale as the sinusoids
-    if (cfg.pos == PosKind::Learned) init_normal(m.pos, rng, 1.0f);
+    init_normal(m.emb, rng, emb_std);  // nn.Embedding's N(0,1) by default: the same scale as the sinusoids
+    if (cfg.pos == PosKind::Learned) init_normal(m.pos, rng, emb_std);
     m.sinusoid.assign((size_t)cfg.Tmax * C, 0.0f);
     sinusoidal_table(m.sinusoid.data(), cfg.Tmax, C);
     for (EncoderLayer& L : m.layers) encoder_layer_init(L, rng);

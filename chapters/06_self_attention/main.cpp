@@ -58,7 +58,7 @@ struct Options {
     ModelConfig cfg;  // the encoder's sizes (V, K from the data)
     std::string models = "both", pos = "learned", norm = "pre";
     int min_freq = 2, synth_n = 20000, synth_min_len = 8, synth_max_len = 20, stop_after = 0, warmup = 100;
-    float clip = 1.0f;
+    float clip = 1.0f, emb_std = 1.0f;
     bool balanced = false;
     int last_epoch() const { return stop_after > 0 ? std::min(stop_after, f.epochs) : f.epochs; }
 };
@@ -73,13 +73,14 @@ static void declare_flags(Cli& cli, Options& o) {
     cli.flag("ffn", &o.cfg.F, "feed-forward width F");
     cli.choice("pos", &o.pos, {"sinusoidal", "learned"}, "positional encoding");
     cli.choice("norm", &o.norm, {"post", "pre"}, "layer norm after the residual (paper) or before the sublayer");
-    cli.flag("dropout", &o.cfg.dropout, "dropout on the embeddings and on both branches of each layer");
+    cli.flag("dropout", &o.cfg.dropout, "dropout on the embeddings and on both branches of each layer (default: 0.3 on real text, 0 on the synthetic tasks)");
     cli.flag("max-len", &o.cfg.Tmax, "texts are cut to this many tokens");
     cli.flag("min-freq", &o.min_freq, "a word needs this many occurrences in the training split to get an id");
     cli.flag("synth-n", &o.synth_n, "texts of the synthetic tasks (split 70/15/15)");
     cli.flag("synth-min-len", &o.synth_min_len, "shortest synthetic text, in tokens");
     cli.flag("synth-max-len", &o.synth_max_len, "longest synthetic text, in tokens");
     cli.flag("balanced-counts", &o.balanced, "relations task: remove the word-counting shortcut (see synth_relations.hpp)");
+    cli.flag("emb-std", &o.emb_std, "standard deviation of the initial word and position vectors (default: 1 on the synthetic tasks, 0.1 on real text)");
     cli.flag("clip", &o.clip, "clip the gradient norm at this value (0: no clipping)");
     cli.flag("warmup", &o.warmup, "optimiser steps of linear learning-rate warm-up before the cosine decay");
     cli.flag("stop-after", &o.stop_after, "stop after this epoch of the planned --epochs (0: run them all); with --save, resume later with --load");
@@ -109,8 +110,13 @@ static Options parse_options(int argc, char** argv) {
         if (!cli.was_set("epochs")) f.epochs = 6;
     }
     if (f.data == "relations" && !f.quick && !cli.was_set("epochs")) f.epochs = 20;
-    // The synthetic tasks have no noise to overfit: no dropout unless asked for.
-    if ((f.data == "relations" || f.data == "keywords") && !cli.was_set("dropout")) o.cfg.dropout = 0.0f;
+    // The synthetic tasks have no noise to overfit: no dropout unless asked for. Their words start far
+    // apart (N(0,1) vectors: the two-step relation forms sooner); real words start close (N(0, 0.1²)):
+    // thousands of rare words then do not drown the few that matter (AG News: validation 0.764 vs 0.666).
+    const bool synthetic = f.data == "relations" || f.data == "keywords";
+    if (synthetic && !cli.was_set("dropout")) o.cfg.dropout = 0.0f;
+    if (!synthetic && !cli.was_set("emb-std")) o.emb_std = 0.1f;
+    if (!synthetic && !cli.was_set("dropout")) o.cfg.dropout = 0.3f;  // 7,000 titles overfit: val 0.771 vs 0.764 at 0.1
     o.cfg.pos = o.pos == "learned" ? PosKind::Learned : PosKind::Sinusoidal;
     o.cfg.norm = o.norm == "pre" ? NormPlace::Pre : NormPlace::Post;
     if (o.cfg.C % o.cfg.NH != 0) fail("--heads", "a number of heads dividing --dim " + std::to_string(o.cfg.C));
@@ -166,7 +172,7 @@ static ModelResult train_kind(const std::string& kind, Classifier& m, const Text
                  "--dropout, --max-len, --min-freq)");
     }
     Rng rng((uint64_t)f.seed);  // the same initial weights, shuffles and dropout for both models
-    classifier_init(m, cfg, rng);
+    classifier_init(m, cfg, rng, o.emb_std);
     Adam opt = make_adam(m.params, f.lr);
     int first_epoch = 1;
     if (ck) {

@@ -21,6 +21,7 @@
 //        build/bin/06_self_attention --load m.ckpt --eval-file test.csv
 //
 // Shapes: B batch, T length, C width, NH heads, hs = C/NH, F feed-forward width, V vocabulary, K classes.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -299,7 +300,8 @@ static void print_examples(Classifier& m, const TextData& d, const std::vector<i
     std::printf("\ntest examples (%s):\n", m.cfg.L > 0 ? "self-attention" : "pooling only");
     ClassifierActs acts;
     Rng unused(0);
-    for (int i = 0; i < std::min(n, d.test.count()); i++) {
+    for (int k = 0; k < std::min(n, d.test.count()); k++) {
+        const int i = (int)((long)k * d.test.count() / n);  // spread over the split (files are often sorted by class)
         const TokenBatch tb = make_batch(d.test.ids, {i});
         const int y = d.test.labels[i];
         classifier_forward(m, acts, tb.ids.data(), tb.lengths.data(), &y, 1, tb.T, unused, false);
@@ -356,10 +358,15 @@ static std::string draw_positions(const FigureNames& fig, const ModelConfig& cfg
 static std::vector<std::string> draw_figures(const FigureNames& fig, Classifier* enc, const TextData& d,
                                              const ModelConfig& cfg) {
     std::vector<std::string> paths;
-    if (enc && enc->cfg.L > 0) {
+    if (enc && enc->cfg.L > 0) {  // the first two test texts of 5..14 words, all of them known (else any)
         int drawn = 0;
-        for (int i = 0; i < d.test.count() && drawn < 2; i++)
-            if (!d.test.ids[i].empty() && d.test.ids[i].size() <= 14) paths.push_back(draw_heads(fig, *enc, d, i, drawn++));
+        for (bool known_only : {true, false})
+            for (int i = 0; i < d.test.count() && drawn < 2; i++) {
+                const std::vector<int>& ids = d.test.ids[i];
+                const bool known = std::find(ids.begin(), ids.end(), (int)Vocab::UNK) == ids.end();
+                if (ids.size() >= 5 && ids.size() <= 14 && known == known_only)
+                    paths.push_back(draw_heads(fig, *enc, d, i, drawn++));
+            }
     }
     paths.push_back(draw_positions(fig, cfg));
     for (const std::string& p : paths) std::printf("figure: %s\n", p.c_str());

@@ -16,6 +16,7 @@
 #pragma once
 #include <cmath>
 
+#include "common/core/error.hpp"
 #include "common/core/thread_pool.hpp"
 
 namespace ch06 {

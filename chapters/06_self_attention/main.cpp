@@ -213,8 +213,7 @@ static ModelResult train_kind(const std::string& kind, Classifier& m, const Text
 // --eval-file FILE.csv: the loaded model on any AG News or tweets file (its classes must be the
 // model's), tokenised with the model's vocabulary.
 
-static JsonObject eval_file(Classifier& m, const TextData& d, const std::string& path) {
-    const TextSet s = load_eval_file(path, d.class_names);
+static JsonObject eval_file(Classifier& m, const TextData& d, const std::string& path, const TextSet& s) {
     const TextSplit split = encode_split(d.vocab, s.items, m.cfg.Tmax);
     std::vector<int> pred;
     const EpochStats st = evaluate(m, split, 256, &pred);
@@ -423,6 +422,8 @@ static int run(int argc, char** argv) {
         o.cfg = saved->cfg;
     }
     const TextData d = load_data(o, saved ? &*saved : nullptr);
+    std::optional<TextSet> eval_set;  // read (and checked) before any work
+    if (!o.f.eval_file.empty()) eval_set = load_eval_file(o.f.eval_file, d.class_names);
     std::filesystem::create_directories(o.f.out);
     const FigureNames fig{o.f.out, kChapter, d.name, run_tag(o.f.quick, false)};
 
@@ -438,7 +439,7 @@ static int run(int argc, char** argv) {
     print_table(results, ch05, d.name);
     std::printf("total %.1fs on %d threads\n", seconds, num_threads());
     std::optional<JsonObject> eval;
-    if (!o.f.eval_file.empty()) eval = eval_file(head, d, o.f.eval_file);
+    if (eval_set) eval = eval_file(head, d, o.f.eval_file, *eval_set);
     print_examples(head, d, results.front().predictions, 8);
     const std::vector<std::string> figures = draw_figures(fig, o.models != "pooling" ? &enc : nullptr, d, head.cfg);
     write_metrics(o, d, results, ch05, eval ? &*eval : nullptr, seconds, figures);

@@ -174,3 +174,38 @@ TEST_CASE("eval file: a text with no known word (or no word at all) is classifie
     CHECK(std::isfinite(st.loss));
     CHECK(pred.size() == 3);
 }
+
+TEST_CASE("attention pooling: equal scores average the valid positions; gradients of h and its weights") {
+    Classifier m;
+    Rng rng(2);
+    ModelConfig cfg = tiny_config(0, NormPlace::Post, PosKind::Sinusoidal);
+    classifier_init(m, cfg, rng);
+    const int B = 2, T = 4, C = cfg.C;
+    const std::vector<int> len = {4, 2};
+    ClassifierActs a;
+    a.resize(B, T, cfg);
+    Buf h = random_buf((size_t)B * T * C, rng), ctx((size_t)B * C), R = random_buf(ctx.size(), rng);
+    // v = 0: every score is 0, so α is uniform over the valid positions and ctx is their mean
+    Buf v_saved(m.va.data, m.va.data + C);
+    std::fill_n(m.va.data, C, 0.0f);
+    attention_pool_forward(ctx.data(), a.alpha.data(), a.upre.data(), a.u.data(), a.e.data(), h.data(), len.data(), m, B, T);
+    CHECK(a.alpha[T + 2] == 0.0f);  // padding of sequence 1
+    CHECK(a.alpha[T + 1] == doctest::Approx(0.5));
+    CHECK(ctx[C + 3] == doctest::Approx((h[(size_t)T * C + 3] + h[(size_t)(T + 1) * C + 3]) / 2));
+    std::copy(v_saved.begin(), v_saved.end(), m.va.data);
+    auto loss = [&] {
+        attention_pool_forward(ctx.data(), a.alpha.data(), a.upre.data(), a.u.data(), a.e.data(), h.data(), len.data(), m,
+                               B, T);
+        return dot_double(ctx.data(), R.data(), ctx.size());
+    };
+    loss();
+    m.params.zero_grad();
+    Buf dh(h.size());
+    attention_pool_backward(dh.data(), m, a, R.data(), h.data(), B, T);
+    const Buf grads = m.params.grad;
+    check_gradient("pool dh", loss, h.data(), dh.data(), h.size());
+    for (const char* n : {"pool.W_a", "pool.b_a", "pool.v"}) {
+        const auto* e = m.params.find(n);
+        check_gradient(n, loss, m.params.data(*e), grads.data() + e->offset, e->size);
+    }
+}

@@ -52,7 +52,7 @@ struct Options {
     std::string pooling = "all";
     int emb = 96, hidden = 96, attn = 64, mlp = 64, buckets = 50000, min_n = 3, max_n = 5, synth_n = 6000;
     int stop_after = 0;
-    float dropout = 0.3f, emb_dropout = 0.3f, clip = 5.0f, weight_decay = 0.0f;
+    float dropout = 0.3f, emb_dropout = 0.3f, word_dropout = 0.0f, clip = 5.0f, weight_decay = 0.0f;
     bool full = false;
 };
 
@@ -71,6 +71,7 @@ static void declare_flags(Cli& cli, Options& o) {
     cli.flag("max-n", &o.max_n, "longest character n-gram");
     cli.flag("dropout", &o.dropout, "dropout on the pooled vector");
     cli.flag("emb-dropout", &o.emb_dropout, "dropout on the word embeddings");
+    cli.flag("word-dropout", &o.word_dropout, "probability that a training word loses its whole-word id (n-grams only)");
     cli.flag("clip", &o.clip, "clip the gradient norm at this value (0: no clipping)");
     cli.flag("weight-decay", &o.weight_decay, "AdamW's decoupled weight decay (0: plain Adam)");
     cli.flag("synth-n", &o.synth_n, "texts of the synthetic keyword task");
@@ -78,7 +79,7 @@ static void declare_flags(Cli& cli, Options& o) {
     cli.flag("stop-after", &o.stop_after, "stop after this epoch of --epochs (0: all); with --save, resume with --load");
     cli.range("emb", 1, 4096), cli.range("hidden", 1, 4096), cli.range("attn", 1, 4096), cli.range("mlp", 1, 4096);
     cli.range("buckets", 0, 10000000), cli.range("min-n", 1, 20), cli.range("max-n", 1, 20);
-    cli.range("dropout", 0, 0.95), cli.range("emb-dropout", 0, 0.95), cli.range("clip", 0, 1e9);
+    cli.range("dropout", 0, 0.95), cli.range("emb-dropout", 0, 0.95), cli.range("word-dropout", 0, 1), cli.range("clip", 0, 1e9);
     cli.range("weight-decay", 0, 10), cli.range("synth-n", 100, 10000000), cli.range("stop-after", 0, 100000);
 }
 
@@ -95,6 +96,7 @@ static Options parse_options(int argc, char** argv) {
     if (f.quick && !cli.was_set("epochs")) f.epochs = 3;
     if (f.quick && !cli.was_set("emb")) o.emb = 64;
     if (f.quick && !cli.was_set("hidden")) o.hidden = 64;
+    if (f.quick && !cli.was_set("synth-n")) o.synth_n = 3000;
     if (o.full && !cli.was_set("epochs")) f.epochs = 20;
     if (o.full && !cli.was_set("hidden")) o.hidden = 128;
     if (o.full && !cli.was_set("emb")) o.emb = 128;
@@ -161,7 +163,7 @@ static void train_model(Trained& t, const TextData& d, const Options& o, const s
     const int last = o.stop_after > 0 ? std::min(o.stop_after, f.epochs) : f.epochs;
     for (int epoch = first_epoch; epoch <= last; epoch++) {
         ProgressBar bar(epoch, f.epochs, (long)d.train.size());
-        EpochStats tr = train_epoch(m, t.acts, opt, d.train, f.batch, o.clip, rng, lr_at, &bar);
+        EpochStats tr = train_epoch(m, t.acts, opt, d.train, f.batch, o.clip, o.word_dropout, rng, lr_at, &bar);
         EpochStats va = evaluate(m, t.acts, d.val, 256);
         r.add_epoch(tr, va, (long)d.train.size());
         bar.finish(epoch_line(tr, va));
@@ -260,6 +262,15 @@ static void eval_file(Trained& t, const TextData& d, const std::string& path, Js
     j.set("eval_file", o);
 }
 
+// The comparison: every pooling's test numbers, trained with the same budget.
+static void print_table(const std::vector<ModelResult>& results, double seconds) {
+    std::printf("\n%-20s %9s %9s %12s %10s %8s\n", "model", "accuracy", "macro F1", "weighted F1", "train (s)", "texts/s");
+    for (const ModelResult& r : results)
+        std::printf("%-20s %9.4f %9.4f %12.4f %10.1f %8.0f\n", r.name.c_str(), r.test.acc, r.report.macro_f1,
+                    r.report.weighted_f1, r.train_seconds, r.images_per_second());
+    std::printf("total %.1fs on %d thread%s\n", seconds, num_threads(), num_threads() > 1 ? "s" : "");
+}
+
 // ---------------------------------------------------------------------------------------------
 // metrics.json (common/run/classifier_metrics.hpp's schema) and the validation curves.
 
@@ -319,7 +330,7 @@ static int run(int argc, char** argv) {
     std::vector<Trained*> ptrs;
     for (auto& t : models) results.push_back(t->r), ptrs.push_back(t.get());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    print_comparison(results, 20, seconds);
+    print_table(results, seconds);
     JsonObject j = run_metrics(o, d, ptrs, seconds);
     std::vector<std::string> figures;
     if (kinds.front() == Pooling::Attention) figures.push_back(explain(*models.front(), d, fig, j));

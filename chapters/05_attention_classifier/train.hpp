@@ -16,17 +16,26 @@
 namespace ch05 {
 using namespace attn;
 
+// Word dropout: each word's whole-word id becomes <unk> with probability p, so that the model
+// learns to read a word from its character n-grams alone — as it must for words it never saw.
+inline void word_dropout(TextBatch& tb, float p, Rng& rng) {
+    if (p <= 0) return;
+    for (int n = 0; n < tb.B * tb.T; n++)
+        if (tb.offsets[n + 1] > tb.offsets[n] && rng.uniform() < p) tb.ids[tb.offsets[n]] = Vocab::UNK;
+}
+
 // One pass over set in a fresh random order (from rng, which also draws the dropout masks).
 // lr_at(step) is the schedule; bar may be nullptr (tests).
 template <class LrFn>
 EpochStats train_epoch(Classifier& m, ClassifierActs& a, Adam& opt, const std::vector<Example>& set, int batch,
-                       float clip, Rng& rng, LrFn lr_at, ProgressBar* bar) {
+                       float clip, float p_word, Rng& rng, LrFn lr_at, ProgressBar* bar) {
     EpochMeter meter;
     const std::vector<int> order = shuffled_order((int)set.size(), rng);
     TextBatch tb;
     for (size_t i0 = 0; i0 < order.size(); i0 += batch) {
         const int B = batch_at(order.size(), i0, batch);
         make_text_batch(tb, set, {order.begin() + i0, order.begin() + i0 + B});
+        word_dropout(tb, p_word, rng);
         const float loss = classifier_forward(m, a, tb, rng, /*training=*/true);
         m.params.zero_grad();
         classifier_backward(m, a, tb);

@@ -243,7 +243,7 @@ static Buf train_weights(int threads, int epochs, const TextData& d, double* val
     classifier_build(m, c, rng);
     ClassifierActs a;
     Adam opt = make_adam(m.params, 5e-3f);
-    for (int e = 0; e < epochs; e++) train_epoch(m, a, opt, d.train, 32, 5.0f, rng, [](long) { return 5e-3f; }, nullptr);
+    for (int e = 0; e < epochs; e++) train_epoch(m, a, opt, d.train, 32, 5.0f, 0.1f, rng, [](long) { return 5e-3f; }, nullptr);
     if (val_acc) *val_acc = evaluate(m, a, d.val, 64).acc;
     set_threads(0);
     return m.params.value;

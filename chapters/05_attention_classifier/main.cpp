@@ -50,9 +50,9 @@ static const char* kChapter = "05_attention_classifier";
 struct Options {
     CommonFlags f;
     std::string pooling = "all";
-    int emb = 96, hidden = 96, attn = 64, mlp = 64, buckets = 50000, min_n = 3, max_n = 5, synth_n = 6000;
+    int emb = 96, hidden = 96, attn = 64, mlp = 64, buckets = 20000, min_n = 3, max_n = 5, synth_n = 6000;
     int stop_after = 0;
-    float dropout = 0.3f, emb_dropout = 0.3f, word_dropout = 0.0f, clip = 5.0f, weight_decay = 0.0f;
+    float dropout = 0.5f, emb_dropout = 0.5f, word_dropout = 0.2f, clip = 5.0f, weight_decay = 0.0f;
     bool full = false;
 };
 
@@ -75,7 +75,7 @@ static void declare_flags(Cli& cli, Options& o) {
     cli.flag("clip", &o.clip, "clip the gradient norm at this value (0: no clipping)");
     cli.flag("weight-decay", &o.weight_decay, "AdamW's decoupled weight decay (0: plain Adam)");
     cli.flag("synth-n", &o.synth_n, "texts of the synthetic keyword task");
-    cli.flag("full", &o.full, "the long run: 20 epochs, larger model");
+    cli.flag("full", &o.full, "the long run: 8 epochs, E = H = 128");
     cli.flag("stop-after", &o.stop_after, "stop after this epoch of --epochs (0: all); with --save, resume with --load");
     cli.range("emb", 1, 4096), cli.range("hidden", 1, 4096), cli.range("attn", 1, 4096), cli.range("mlp", 1, 4096);
     cli.range("buckets", 0, 10000000), cli.range("min-n", 1, 20), cli.range("max-n", 1, 20);
@@ -86,7 +86,7 @@ static void declare_flags(Cli& cli, Options& o) {
 static Options parse_options(int argc, char** argv) {
     Options o;
     CommonFlags& f = o.f;
-    f.epochs = 10, f.batch = 64, f.lr = 2e-3f, f.out = "runs/05_attention_classifier";
+    f.epochs = 5, f.batch = 64, f.lr = 2e-3f, f.out = "runs/05_attention_classifier";
     f.data_choices = {"auto", "ag_news", "tweets", "synthetic"};
     Cli cli(kChapter, "Chapter 05: a BiGRU text classifier with attention pooling (a learned query, chapter 02's "
                       "additive scoring) beside mean pooling and last states, on AG News titles or airline tweets.");
@@ -97,7 +97,7 @@ static Options parse_options(int argc, char** argv) {
     if (f.quick && !cli.was_set("emb")) o.emb = 64;
     if (f.quick && !cli.was_set("hidden")) o.hidden = 64;
     if (f.quick && !cli.was_set("synth-n")) o.synth_n = 3000;
-    if (o.full && !cli.was_set("epochs")) f.epochs = 20;
+    if (o.full && !cli.was_set("epochs")) f.epochs = 8;
     if (o.full && !cli.was_set("hidden")) o.hidden = 128;
     if (o.full && !cli.was_set("emb")) o.emb = 128;
     if (o.min_n > o.max_n) fail("--min-n", "at most --max-n (" + std::to_string(o.max_n) + ")");

@@ -237,8 +237,8 @@ static std::string explain(Trained& t, const TextData& d, const FigureNames& fig
 }
 
 // --eval-file: the headline model on any AG News or tweets file.
-static void eval_file(Trained& t, const TextData& d, const std::string& path, JsonObject& j) {
-    std::vector<Example> set = load_eval_file(path, d);
+static void eval_file(Trained& t, const TextData& d, const std::vector<Example>& set, const std::string& path,
+                      JsonObject& j) {
     std::vector<int> pred, labels;
     for (const Example& e : set) labels.push_back(e.label);
     evaluate(t.m, t.acts, set, 256, &pred);
@@ -314,6 +314,8 @@ static int run(int argc, char** argv) {
     const TextData d = load_data(o, ck);
     std::filesystem::create_directories(o.f.out);
     const FigureNames fig{o.f.out, kChapter, d.name, run_tag(o.f.quick, o.full)};
+    std::vector<Example> eval_set;  // read (and checked) before any training
+    if (!o.f.eval_file.empty()) eval_set = load_eval_file(o.f.eval_file, d);
 
     const std::vector<Pooling> kinds = poolings(o, ck);
     std::vector<std::unique_ptr<Trained>> models;
@@ -336,7 +338,7 @@ static int run(int argc, char** argv) {
     if (kinds.front() == Pooling::Attention) figures.push_back(explain(*models.front(), d, fig, j));
     if (models.front()->r.val_accuracy.size() > 0) figures.push_back(draw_curves(fig, results, d.name));
     for (const std::string& p : figures) std::printf("figure: %s\n", p.c_str());
-    if (!o.f.eval_file.empty()) eval_file(*models.front(), d, o.f.eval_file, j);
+    if (!o.f.eval_file.empty()) eval_file(*models.front(), d, eval_set, o.f.eval_file, j);
     j.set("figures", figures);
     set_takeaway(j, results, d.name);
     save_metrics(j, o.f.out);

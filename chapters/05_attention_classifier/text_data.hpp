@@ -140,7 +140,7 @@ inline std::vector<Example> load_eval_file(const std::string& path, const TextDa
     if (ts.class_names != model_data.class_names) {
         std::string classes;
         for (const auto& c : model_data.class_names) classes += (classes.empty() ? "" : ", ") + c;
-        fail(path, kind + " with classes matching the model's (" + model_data.name + ": " + classes + ")",
+        fail(path, "expected texts with the model's classes (" + model_data.name + ": " + classes + "), found " + kind,
              "this model was trained on " + model_data.name + "; evaluate it on a file of the same dataset");
     }
     const size_t first_row = (tweets || (h.size() == 2 && (h[0] == "y" || h[0] == "X"))) ? 1 : 0;

@@ -53,7 +53,7 @@ struct Options {
     int emb = 96, hidden = 96, attn = 64, mlp = 64, buckets = 20000, min_n = 3, max_n = 5, synth_n = 6000;
     int stop_after = 0;
     float dropout = 0.5f, emb_dropout = 0.5f, word_dropout = 0.2f, clip = 5.0f, weight_decay = 0.0f;
-    bool full = false;
+    bool full = false, keep_best = false;
 };
 
 static void declare_flags(Cli& cli, Options& o) {
@@ -75,7 +75,8 @@ static void declare_flags(Cli& cli, Options& o) {
     cli.flag("clip", &o.clip, "clip the gradient norm at this value (0: no clipping)");
     cli.flag("weight-decay", &o.weight_decay, "AdamW's decoupled weight decay (0: plain Adam)");
     cli.flag("synth-n", &o.synth_n, "texts of the synthetic keyword task");
-    cli.flag("full", &o.full, "the long run: 8 epochs, E = H = 128");
+    cli.flag("full", &o.full, "the long run: 10 epochs, keeping each model's best validation epoch");
+    cli.flag("keep-best", &o.keep_best, "test the weights of the epoch with the best validation accuracy");
     cli.flag("stop-after", &o.stop_after, "stop after this epoch of --epochs (0: all); with --save, resume with --load");
     cli.range("emb", 1, 4096), cli.range("hidden", 1, 4096), cli.range("attn", 1, 4096), cli.range("mlp", 1, 4096);
     cli.range("buckets", 0, 10000000), cli.range("min-n", 1, 20), cli.range("max-n", 1, 20);
@@ -97,9 +98,8 @@ static Options parse_options(int argc, char** argv) {
     if (f.quick && !cli.was_set("emb")) o.emb = 64;
     if (f.quick && !cli.was_set("hidden")) o.hidden = 64;
     if (f.quick && !cli.was_set("synth-n")) o.synth_n = 3000;
-    if (o.full && !cli.was_set("epochs")) f.epochs = 8;
-    if (o.full && !cli.was_set("hidden")) o.hidden = 128;
-    if (o.full && !cli.was_set("emb")) o.emb = 128;
+    if (o.full && !cli.was_set("epochs")) f.epochs = 10;
+    if (o.full) o.keep_best = true;
     if (o.min_n > o.max_n) fail("--min-n", "at most --max-n (" + std::to_string(o.max_n) + ")");
     apply_common_flags(f);
     return o;
@@ -143,7 +143,16 @@ struct Trained {
     Classifier m;
     ClassifierActs acts;
     ModelResult r;
+    double acc_unseen = 0;  // test accuracy on the texts holding a word the vocabulary does not know
+    long n_unseen = 0;
 };
+
+// Does the text hold a word outside the vocabulary (read from its n-grams alone)?
+static bool has_unseen_word(const Example& e) {
+    for (size_t w = 0; w + 1 < e.offsets.size(); w++)
+        if (e.ids[e.offsets[w]] == Vocab::UNK) return true;
+    return false;
+}
 
 static void train_model(Trained& t, const TextData& d, const Options& o, const std::string& save,
                         const std::string& load) {
@@ -161,12 +170,20 @@ static void train_model(Trained& t, const TextData& d, const Options& o, const s
     Cosine sched{f.lr, 0.0f, steps_per_epoch * f.epochs};
     auto lr_at = [&](long step) { return sched.lr(step); };
     const int last = o.stop_after > 0 ? std::min(o.stop_after, f.epochs) : f.epochs;
+    Buf best;  // --keep-best: the weights of the best validation epoch so far
+    double best_acc = -1;
+    int best_epoch = 0;
     for (int epoch = first_epoch; epoch <= last; epoch++) {
         ProgressBar bar(epoch, f.epochs, (long)d.train.size());
         EpochStats tr = train_epoch(m, t.acts, opt, d.train, f.batch, o.clip, o.word_dropout, rng, lr_at, &bar);
         EpochStats va = evaluate(m, t.acts, d.val, 256);
         r.add_epoch(tr, va, (long)d.train.size());
         bar.finish(epoch_line(tr, va));
+        if (o.keep_best && va.acc > best_acc) best = m.params.value, best_acc = va.acc, best_epoch = epoch;
+    }
+    if (o.keep_best && best_epoch > 0) {  // chosen on validation, never on test
+        std::copy(best.begin(), best.end(), m.params.value.begin());  // in place: the Tensors point into it
+        std::printf("kept the weights of epoch %d (best validation accuracy %.4f)\n", best_epoch, best_acc);
     }
     if (!save.empty()) {
         save_checkpoint(save, m, opt, rng, std::max(last, first_epoch - 1), d);
@@ -176,6 +193,11 @@ static void train_model(Trained& t, const TextData& d, const Options& o, const s
     for (const Example& e : d.test) labels.push_back(e.label);
     EpochStats te = evaluate(m, t.acts, d.test, 256, &r.predictions);
     r.set_test(te, labels, m.cfg.V);
+    long right = 0;
+    t.n_unseen = 0;
+    for (size_t i = 0; i < d.test.size(); i++)
+        if (has_unseen_word(d.test[i])) t.n_unseen++, right += r.predictions[i] == d.test[i].label;
+    t.acc_unseen = (double)right / std::max(t.n_unseen, 1L);
     std::printf("%s test: accuracy %.4f, macro F1 %.4f, weighted F1 %.4f — training %.1fs, %.0f texts/s\n",
                 r.name.c_str(), te.acc, r.report.macro_f1, r.report.weighted_f1, r.train_seconds, r.images_per_second());
 }
@@ -263,11 +285,17 @@ static void eval_file(Trained& t, const TextData& d, const std::vector<Example>&
 }
 
 // The comparison: every pooling's test numbers, trained with the same budget.
-static void print_table(const std::vector<ModelResult>& results, double seconds) {
-    std::printf("\n%-20s %9s %9s %12s %10s %8s\n", "model", "accuracy", "macro F1", "weighted F1", "train (s)", "texts/s");
-    for (const ModelResult& r : results)
-        std::printf("%-20s %9.4f %9.4f %12.4f %10.1f %8.0f\n", r.name.c_str(), r.test.acc, r.report.macro_f1,
-                    r.report.weighted_f1, r.train_seconds, r.images_per_second());
+// "unseen": the accuracy on the test texts that hold a word outside the vocabulary.
+static void print_table(const std::vector<Trained*>& models, double seconds) {
+    std::printf("\n%-20s %9s %9s %12s %8s %10s %8s\n", "model", "accuracy", "macro F1", "weighted F1", "unseen",
+                "train (s)", "texts/s");
+    for (const Trained* t : models) {
+        const ModelResult& r = t->r;
+        std::printf("%-20s %9.4f %9.4f %12.4f %8.4f %10.1f %8.0f\n", r.name.c_str(), r.test.acc, r.report.macro_f1,
+                    r.report.weighted_f1, t->acc_unseen, r.train_seconds, r.images_per_second());
+    }
+    std::printf("(unseen: accuracy on the %ld test texts with a word the vocabulary does not know)\n",
+                models.front()->n_unseen);
     std::printf("total %.1fs on %d thread%s\n", seconds, num_threads(), num_threads() > 1 ? "s" : "");
 }
 
@@ -298,7 +326,12 @@ static JsonObject run_metrics(const Options& o, const TextData& d, const std::ve
     j.set("emb", (long)c.E), j.set("hidden", (long)c.H), j.set("attn", (long)c.A), j.set("mlp", (long)c.M);
     j.set("ngram_buckets", (long)d.vocab.buckets), j.set("vocab_words", (long)d.vocab.words.size());
     set_headline(j, models.front()->r, d.name == "ag_news" ? "test_weighted_f1" : "test_accuracy");
-    for (Trained* t : models) j.set(t->r.key, model_metrics(t->r, d.class_names));
+    for (Trained* t : models) {
+        JsonObject m = model_metrics(t->r, d.class_names);
+        m.set("test_accuracy_unseen_words", t->acc_unseen);
+        m.set("test_texts_unseen_words", t->n_unseen);
+        j.set(t->r.key, m);
+    }
     return j;
 }
 
@@ -332,7 +365,7 @@ static int run(int argc, char** argv) {
     std::vector<Trained*> ptrs;
     for (auto& t : models) results.push_back(t->r), ptrs.push_back(t.get());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    print_table(results, seconds);
+    print_table(ptrs, seconds);
     JsonObject j = run_metrics(o, d, ptrs, seconds);
     std::vector<std::string> figures;
     if (kinds.front() == Pooling::Attention) figures.push_back(explain(*models.front(), d, fig, j));

@@ -1,5 +1,7 @@
 #include "common/data/ngram_vocab.hpp"
 
+#include <cctype>
+#include <cstring>
 #include <sstream>
 
 #include "common/core/error.hpp"
@@ -8,6 +10,23 @@ namespace attn {
 
 static bool word_byte(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '\'' || c == '@' || c == '#' || c >= 0x80;
+}
+
+// ":)", ":-(", "<3" ...: a token of their own (a tweet's sentiment is often in them); i moves past it.
+static bool match_emoticon(const std::string& text, size_t& i, std::vector<std::string>& out) {
+    static const char* kEmoticons[] = {":-)", ":-(", ":-d", ":-p", ":)", ":(", ":d", ":p", ";)", ":/", "<3"};
+    for (const char* e : kEmoticons) {
+        const size_t n = std::strlen(e);
+        if (i + n > text.size()) continue;
+        bool same = true;
+        for (size_t k = 0; k < n && same; k++) same = (char)std::tolower((unsigned char)text[i + k]) == e[k];
+        // ":d" must not start a word (":dallas"); the emoticon ends at a space, punctuation or the end
+        if (!same || (i + n < text.size() && std::isalnum((unsigned char)text[i + n]))) continue;
+        out.push_back(e);
+        i += n - 1;
+        return true;
+    }
+    return false;
 }
 
 std::vector<std::string> tokenize_words(const std::string& text) {
@@ -29,6 +48,7 @@ std::vector<std::string> tokenize_words(const std::string& text) {
             out.push_back("<url>");
             continue;
         }
+        if (cur.empty() && match_emoticon(text, i, out)) continue;
         if (word_byte(c)) {
             cur += (char)c;
             continue;

@@ -17,7 +17,8 @@
 //
 // tokenize_words() is the one tokeniser of the text chapters: ASCII lower case; a word is a run of
 // letters, digits, apostrophes, '@', '#' and UTF-8 bytes (emoji, accents); `$ % ! ?` are tokens of
-// their own; every other byte separates; "http..." links become "<url>".
+// their own, and so are the emoticons :) :( :-) :-( :d :p ;) :/ <3; every other byte separates;
+// "http..." links become "<url>".
 #pragma once
 #include <cstdint>
 #include <string>

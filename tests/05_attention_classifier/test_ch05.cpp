@@ -39,6 +39,8 @@ TEST_CASE("ch05 tokens: words lower-cased, $ % ! ? kept, links one token, other 
     std::vector<std::string> want = {"oil", "hits", "$", "50", "up", "3", "%", "!", "see", "<url>", "reuters", "quoted", "it's"};
     CHECK(w == want);
     CHECK(tokenize_words("...").empty());
+    CHECK(tokenize_words("late :( again :-) <3 :D, :dallas") ==
+          std::vector<std::string>{"late", ":(", "again", ":-)", "<3", ":d", "dallas"});
     CHECK(text_words("...") == std::vector<std::string>{"<empty>"});
 }
 

@@ -51,7 +51,7 @@ struct Options {
     CommonFlags f;
     std::string pooling = "all";
     int emb = 96, hidden = 96, attn = 64, mlp = 64, buckets = 20000, min_n = 3, max_n = 5, synth_n = 6000;
-    int stop_after = 0;
+    int stop_after = 0, seeds = 1;
     float dropout = 0.5f, emb_dropout = 0.5f, word_dropout = 0.2f, clip = 5.0f, weight_decay = 0.0f;
     bool full = false, keep_best = false;
     bool dropouts_given = false;  // any of --dropout, --emb-dropout, --word-dropout on the command line
@@ -76,7 +76,9 @@ static void declare_flags(Cli& cli, Options& o) {
     cli.flag("clip", &o.clip, "clip the gradient norm at this value (0: no clipping)");
     cli.flag("weight-decay", &o.weight_decay, "AdamW's decoupled weight decay (0: plain Adam)");
     cli.flag("synth-n", &o.synth_n, "texts of the synthetic keyword task");
-    cli.flag("full", &o.full, "the long run: 10 epochs, keeping each model's best validation epoch");
+    cli.flag("full", &o.full, "the long run: each pooling an average of 5 models (--seeds 5)");
+    cli.flag("seeds", &o.seeds, "train this many models of each pooling (seeds differ) and average their probabilities");
+    cli.range("seeds", 1, 100);
     cli.flag("keep-best", &o.keep_best, "test the weights of the epoch with the best validation accuracy");
     cli.flag("stop-after", &o.stop_after, "stop after this epoch of --epochs (0: all); with --save, resume with --load");
     cli.range("emb", 1, 4096), cli.range("hidden", 1, 4096), cli.range("attn", 1, 4096), cli.range("mlp", 1, 4096);
@@ -99,8 +101,10 @@ static Options parse_options(int argc, char** argv) {
     if (f.quick && !cli.was_set("emb")) o.emb = 64;
     if (f.quick && !cli.was_set("hidden")) o.hidden = 64;
     o.dropouts_given = cli.was_set("dropout") || cli.was_set("emb-dropout") || cli.was_set("word-dropout");
-    if (o.full && !cli.was_set("epochs")) f.epochs = 10;
-    if (o.full) o.keep_best = true;
+    if (o.full && !cli.was_set("seeds")) o.seeds = 5;
+    if (o.seeds > 1 && (!f.save.empty() || !f.load.empty()))
+        fail("--seeds", "1 with --save or --load, found " + std::to_string(o.seeds) + " (an average of models keeps no checkpoint)",
+             "save a single model: drop --full / --seeds");
     if (o.min_n > o.max_n) fail("--min-n", "at most --max-n (" + std::to_string(o.max_n) + ")");
     apply_common_flags(f);
     return o;
@@ -146,6 +150,7 @@ struct Trained {
     ModelResult r;
     double acc_unseen = 0;  // test accuracy on the texts holding a word the vocabulary does not know
     long n_unseen = 0;
+    std::vector<std::unique_ptr<Trained>> members;  // --seeds > 1: the other models of the average
 };
 
 // Does the text hold a word outside the vocabulary (read from its n-grams alone)?
@@ -155,12 +160,32 @@ static bool has_unseen_word(const Example& e) {
     return false;
 }
 
+// The test result of t from te and r.predictions: the report, and the accuracy on unseen words.
+static void set_test_result(Trained& t, const TextData& d, const EpochStats& te) {
+    ModelResult& r = t.r;
+    std::vector<int> labels;
+    for (const Example& e : d.test) labels.push_back(e.label);
+    r.set_test(te, labels, t.m.cfg.V);
+    long right = 0;
+    t.n_unseen = 0;
+    for (size_t i = 0; i < d.test.size(); i++)
+        if (has_unseen_word(d.test[i])) t.n_unseen++, right += r.predictions[i] == d.test[i].label;
+    t.acc_unseen = (double)right / std::max(t.n_unseen, 1L);
+    if (t.members.empty())
+        std::printf("%s test: accuracy %.4f, macro F1 %.4f, weighted F1 %.4f — training %.1fs, %.0f texts/s\n",
+                    r.name.c_str(), te.acc, r.report.macro_f1, r.report.weighted_f1, r.train_seconds,
+                    r.images_per_second());
+    else
+        std::printf("%s, average of %zu models, test: accuracy %.4f, macro F1 %.4f, weighted F1 %.4f\n",
+                    r.name.c_str(), t.members.size() + 1, te.acc, r.report.macro_f1, r.report.weighted_f1);
+}
+
 static void train_model(Trained& t, const TextData& d, const Options& o, const std::string& save,
-                        const std::string& load) {
+                        const std::string& load, uint64_t seed) {
     const CommonFlags& f = o.f;
     Classifier& m = t.m;
     ModelResult& r = t.r;
-    Rng rng((uint64_t)f.seed + 7);  // shuffles and dropout masks
+    Rng rng(seed + 7);  // shuffles and dropout masks
     Adam opt = o.weight_decay > 0 ? make_adamw(m.params, f.lr, o.weight_decay) : make_adam(m.params, f.lr);
     int first_epoch = 1;
     if (!load.empty()) {
@@ -190,17 +215,38 @@ static void train_model(Trained& t, const TextData& d, const Options& o, const s
         save_checkpoint(save, m, opt, rng, std::max(last, first_epoch - 1), d);
         std::printf("saved %s\n", save.c_str());
     }
-    std::vector<int> labels;
-    for (const Example& e : d.test) labels.push_back(e.label);
     EpochStats te = evaluate(m, t.acts, d.test, 256, &r.predictions);
-    r.set_test(te, labels, m.cfg.V);
+    set_test_result(t, d, te);
+}
+
+// --seeds K: the mean of the K models' class probabilities, (n,V); predictions and the mean
+// −log p̄(y) of set.
+static EpochStats average_models(Trained& t, const std::vector<Example>& set, std::vector<int>& pred) {
+    const int V = t.m.cfg.V, n = (int)set.size();
+    std::vector<double> p((size_t)n * V, 0.0);
+    std::vector<Trained*> all = {&t};
+    for (auto& m : t.members) all.push_back(m.get());
+    for (Trained* m : all) {
+        TextBatch tb;
+        Rng unused(0);
+        for (const std::vector<int>& idx : batches_in_order(n, 256)) {
+            make_text_batch(tb, set, idx);
+            classifier_forward(m->m, m->acts, tb, unused, false);
+            for (size_t b = 0; b < idx.size(); b++)
+                for (int c = 0; c < V; c++) p[(size_t)idx[b] * V + c] += m->acts.probs[b * V + c] / (double)all.size();
+        }
+    }
+    EpochStats st;
+    pred.assign(n, 0);
     long right = 0;
-    t.n_unseen = 0;
-    for (size_t i = 0; i < d.test.size(); i++)
-        if (has_unseen_word(d.test[i])) t.n_unseen++, right += r.predictions[i] == d.test[i].label;
-    t.acc_unseen = (double)right / std::max(t.n_unseen, 1L);
-    std::printf("%s test: accuracy %.4f, macro F1 %.4f, weighted F1 %.4f — training %.1fs, %.0f texts/s\n",
-                r.name.c_str(), te.acc, r.report.macro_f1, r.report.weighted_f1, r.train_seconds, r.images_per_second());
+    for (int i = 0; i < n; i++) {
+        const double* pi = p.data() + (size_t)i * V;
+        pred[i] = (int)(std::max_element(pi, pi + V) - pi);
+        right += pred[i] == set[i].label;
+        st.loss -= std::log(std::max(pi[set[i].label], 1e-30)) / n;
+    }
+    st.acc = (double)right / std::max(n, 1);
+    return st;
 }
 
 // The poolings of this run, headline first: all three, the one asked for, or (--load) the
@@ -225,8 +271,11 @@ static std::string explain(Trained& t, const TextData& d, const FigureNames& fig
     const int n = (int)d.test.size();
     AttentionTrace tr = trace_attention(t.m, t.acts, d.test, in_order(n), 256);
     const bool ansi = isatty(fileno(stdout));
-    std::vector<int> right, wrong;
-    for (int i = 0; i < n; i++) (t.r.predictions[i] == d.test[i].label ? right : wrong).push_back(i);
+    std::vector<int> pred(n), right, wrong;  // this model's own predictions (with --seeds, the first model's)
+    for (int i = 0; i < n; i++) {
+        pred[i] = (int)(std::max_element(tr.probs[i].begin(), tr.probs[i].end()) - tr.probs[i].begin());
+        (pred[i] == d.test[i].label ? right : wrong).push_back(i);
+    }
     std::printf("\ntest texts, words shaded by attention%s (predicted class, probability):\n",
                 ansi ? "" : " ([brackets]: at least half the top weight)");
     std::vector<int> shown;
@@ -235,10 +284,10 @@ static std::string explain(Trained& t, const TextData& d, const FigureNames& fig
         if (k < (int)wrong.size()) shown.push_back(wrong[k]);
     }
     for (int i : shown) {
-        const int pred = t.r.predictions[i];
-        std::printf("  %-5s %-9s %.2f  %s%s\n", pred == d.test[i].label ? "ok" : "WRONG", d.class_names[pred].c_str(),
-                    tr.probs[i][pred], shade_words(d.test[i].words, tr.alpha[i], ansi).c_str(),
-                    pred == d.test[i].label ? "" : ("   (true: " + d.class_names[d.test[i].label] + ")").c_str());
+        const int p = pred[i];
+        std::printf("  %-5s %-9s %.2f  %s%s\n", p == d.test[i].label ? "ok" : "WRONG", d.class_names[p].c_str(),
+                    tr.probs[i][p], shade_words(d.test[i].words, tr.alpha[i], ansi).c_str(),
+                    p == d.test[i].label ? "" : ("   (true: " + d.class_names[d.test[i].label] + ")").c_str());
     }
     AttentionTrace sub;
     for (int i : shown) sub.alpha.push_back(tr.alpha[i]), sub.probs.push_back(tr.probs[i]);
@@ -264,7 +313,8 @@ static void eval_file(Trained& t, const TextData& d, const std::vector<Example>&
                       JsonObject& j) {
     std::vector<int> pred, labels;
     for (const Example& e : set) labels.push_back(e.label);
-    evaluate(t.m, t.acts, set, 256, &pred);
+    if (t.members.empty()) evaluate(t.m, t.acts, set, 256, &pred);
+    else average_models(t, set, pred);
     ClassificationReport r = classification_report(pred, labels, t.m.cfg.V);
     std::printf("\neval-file %s: %zu texts, accuracy %.4f, macro P/R/F1 ", path.c_str(), set.size(), r.accuracy);
     double mp = 0, mr = 0;
@@ -324,6 +374,7 @@ static JsonObject run_metrics(const Options& o, const TextData& d, const std::ve
                                        (long)d.test.size(), o.f.epochs, o.f.seed, seconds});
     const ClassifierConfig& c = models.front()->m.cfg;
     j.set("batch", (long)o.f.batch);
+    j.set("seeds", (long)o.seeds);
     j.set("emb", (long)c.E), j.set("hidden", (long)c.H), j.set("attn", (long)c.A), j.set("mlp", (long)c.M);
     j.set("ngram_buckets", (long)d.vocab.buckets), j.set("vocab_words", (long)d.vocab.words.size());
     set_headline(j, models.front()->r, d.name == "ag_news" ? "test_weighted_f1" : "test_accuracy");
@@ -363,7 +414,18 @@ static int run(int argc, char** argv) {
         classifier_build(t->m, model_config(o, d, kinds[k], ck), init_rng);
         t->r.name = std::string(pooling_name(kinds[k])) + " pooling", t->r.key = pooling_name(kinds[k]);
         print_summary("BiGRU + " + t->r.name, summary_from_params(t->m.params));
-        train_model(*t, d, o, sibling(o.f.save, k, kinds[k]), sibling(o.f.load, k, kinds[k]));
+        train_model(*t, d, o, sibling(o.f.save, k, kinds[k]), sibling(o.f.load, k, kinds[k]), (uint64_t)o.f.seed);
+        for (int s = 1; s < o.seeds; s++) {  // --seeds: more models of this pooling, other seeds, same data
+            auto mem = std::make_unique<Trained>();
+            const uint64_t seed = (uint64_t)o.f.seed + 1000u * (uint64_t)s;
+            Rng member_rng(seed);
+            classifier_build(mem->m, t->m.cfg, member_rng);
+            mem->r.name = t->r.name + " (seed " + std::to_string(seed) + ")";
+            train_model(*mem, d, o, "", "", seed);
+            t->r.train_seconds += mem->r.train_seconds, t->r.images += mem->r.images;
+            t->members.push_back(std::move(mem));
+        }
+        if (!t->members.empty()) set_test_result(*t, d, average_models(*t, d.test, t->r.predictions));
         models.push_back(std::move(t));
     }
     std::vector<ModelResult> results;

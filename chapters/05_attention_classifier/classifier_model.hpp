@@ -18,6 +18,7 @@
 
 #include "chapters/05_attention_classifier/attention_pooling.hpp"
 #include "common/core/buffer.hpp"
+#include "common/core/error.hpp"
 #include "common/core/matmul.hpp"
 #include "common/core/params.hpp"
 #include "common/core/rng.hpp"
@@ -129,7 +130,11 @@ inline void classifier_reserve(ClassifierActs& a, const ClassifierConfig& c, int
 inline float classifier_forward(Classifier& m, ClassifierActs& a, const TextBatch& tb, Rng& rng, bool training) {
     const ClassifierConfig& c = m.cfg;
     const int B = tb.B, T = tb.T, D = 2 * c.H, N = B * T;
-    if (B > a.B_max || T > a.T_max) classifier_reserve(a, c, std::max(B, a.B_max), std::max(T, a.T_max));
+    if (B > a.B_max || T > a.T_max)
+        fail("classifier_forward", "a batch within the reserved (" + std::to_string(a.B_max) + "," +
+                                       std::to_string(a.T_max) + "), found (" + std::to_string(B) + "," +
+                                       std::to_string(T) + ")",
+             "call classifier_reserve with the largest batch and text first");
     a.training = training;
     // x_i = mean of E[ids of word i];  x ← dropout(x)
     embedding_bag_forward(a.x0.data(), tb.ids.data(), tb.offsets.data(), m.emb.data, N, c.E, c.Vi);

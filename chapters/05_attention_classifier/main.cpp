@@ -186,6 +186,7 @@ static void train_model(Trained& t, const TextData& d, const Options& o, const s
     Classifier& m = t.m;
     ModelResult& r = t.r;
     Rng rng(seed + 7);  // shuffles and dropout masks
+    classifier_reserve(t.acts, m.cfg, std::max(f.batch, 256), longest_text({&d.train, &d.val, &d.test}));
     Adam opt = o.weight_decay > 0 ? make_adamw(m.params, f.lr, o.weight_decay) : make_adam(m.params, f.lr);
     int first_epoch = 1;
     if (!load.empty()) {
@@ -313,6 +314,8 @@ static void eval_file(Trained& t, const TextData& d, const std::vector<Example>&
                       JsonObject& j) {
     std::vector<int> pred, labels;
     for (const Example& e : set) labels.push_back(e.label);
+    classifier_reserve(t.acts, t.m.cfg, 256, longest_text({&set}));  // the file may hold longer texts
+    for (auto& m : t.members) classifier_reserve(m->acts, m->m.cfg, 256, longest_text({&set}));
     if (t.members.empty()) evaluate(t.m, t.acts, set, 256, &pred);
     else average_models(t, set, pred);
     ClassificationReport r = classification_report(pred, labels, t.m.cfg.V);

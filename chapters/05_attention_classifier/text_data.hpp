@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,14 @@ inline void build_vocab(TextData& d, int buckets, int min_n, int max_n) {
 inline void encode_all(TextData& d) {
     for (auto* set : {&d.train, &d.val, &d.test})
         for (Example& e : *set) encode(e, d.vocab);
+}
+
+// The most words of any text of the sets (what the activations are reserved for).
+inline int longest_text(std::initializer_list<const std::vector<Example>*> sets) {
+    int T = 1;
+    for (const auto* set : sets)
+        for (const Example& e : *set) T = std::max(T, (int)e.words.size());
+    return T;
 }
 
 // Examples idx of set as one padded batch (positions past a text's end have no ids: zero rows).

@@ -244,6 +244,7 @@ static Buf train_weights(int threads, int epochs, const TextData& d, double* val
     Classifier m;
     classifier_build(m, c, rng);
     ClassifierActs a;
+    classifier_reserve(a, c, 64, longest_text({&d.train, &d.val}));
     Adam opt = make_adam(m.params, 5e-3f);
     for (int e = 0; e < epochs; e++) train_epoch(m, a, opt, d.train, 32, 5.0f, 0.1f, rng, [](long) { return 5e-3f; }, nullptr);
     if (val_acc) *val_acc = evaluate(m, a, d.val, 64).acc;

@@ -34,9 +34,12 @@ enum class Pooling { Attention, Mean, Last };
 
 inline const char* pooling_name(Pooling p) {
     switch (p) {
-        case Pooling::Attention: return "attention";
-        case Pooling::Mean: return "mean";
-        case Pooling::Last: return "last";
+        case Pooling::Attention:
+            return "attention";
+        case Pooling::Mean:
+            return "mean";
+        case Pooling::Last:
+            return "last";
     }
     return "?";
 }
@@ -50,10 +53,10 @@ inline Pooling pooling_from_name(const std::string& s) {
 // Forward keeps keys (B,T,A), q (B,A) = u on every row, th (B,T,A), alpha (B,T); scores (B,T) for
 // drawing. h (B,T,D) are the BiGRU states (0 on padding), U (A,D), u (A), v (A).
 inline void attention_pool_forward(float* ctx, float* alpha, float* scores, float* keys, float* q, float* th,
-                                   const float* h, const float* U, const float* u, const float* v, const int* len,
-                                   int B, int T, int D, int A) {
+                                   const float* h, const float* U, const float* u, const float* v,
+                                   const int* len, int B, int T, int D, int A) {
     // BEGIN SOLUTION
-    additive_keys_forward(keys, h, U, B, T, D, A);  // k_i = U h_i
+    additive_keys_forward(keys, h, U, B, T, D, A);                       // k_i = U h_i
     for (int b = 0; b < B; b++) std::copy(u, u + A, q + (size_t)b * A);  // the same query u for every row
     additive_attend_forward(ctx, alpha, scores, th, q, keys, h, v, len, B, T, A, D);  // α, c = Σ α_i h_i
     // END SOLUTION
@@ -63,9 +66,10 @@ inline size_t attention_pool_scratch_size(int B, int T, int A) {
     return additive_attend_scratch_size(B, T) + (size_t)B * A + (size_t)B * T * A;
 }
 // dctx (B,D) -> dh (B,T,D) +=, dU (A,D) +=, du (A) +=, dv (A) +=.
-inline void attention_pool_backward(float* dh, float* dU, float* du, float* dv, const float* dctx, const float* alpha,
-                                    const float* th, const float* h, const float* U, const float* v, const int* len,
-                                    int B, int T, int D, int A, float* scratch) {
+inline void attention_pool_backward(float* dh, float* dU, float* du, float* dv, const float* dctx,
+                                    const float* alpha, const float* th, const float* h, const float* U,
+                                    const float* v, const int* len, int B, int T, int D, int A,
+                                    float* scratch) {
     // BEGIN SOLUTION
     float* dq = scratch + additive_attend_scratch_size(B, T);  // (B,A)
     float* dkeys = dq + (size_t)B * A;                         // (B,T,A)
@@ -86,7 +90,7 @@ inline void mean_pool_forward(float* ctx, const float* h, const int* len, int B,
         std::fill(c, c + D, 0.0f);
         for (int i = 0; i < len[b]; i++)
             for (int d = 0; d < D; d++) c[d] += h[((size_t)b * T + i) * D + d];  // Σ_{i<len} h_i
-        for (int d = 0; d < D; d++) c[d] /= (float)len[b];                     // / len
+        for (int d = 0; d < D; d++) c[d] /= (float)len[b];                       // / len
     }
     // END SOLUTION
 }
@@ -95,7 +99,8 @@ inline void mean_pool_backward(float* dh, const float* dctx, const int* len, int
     // c = (1/len) Σ_i h_i  ->  dh_i += dc / len   (i < len)
     for (int b = 0; b < B; b++)
         for (int i = 0; i < len[b]; i++)
-            for (int d = 0; d < D; d++) dh[((size_t)b * T + i) * D + d] += dctx[(size_t)b * D + d] / (float)len[b];
+            for (int d = 0; d < D; d++)
+                dh[((size_t)b * T + i) * D + d] += dctx[(size_t)b * D + d] / (float)len[b];
     // END SOLUTION
 }
 
@@ -107,7 +112,7 @@ inline void last_pool_forward(float* ctx, const float* h, const int* len, int B,
     const int H = D / 2;
     for (int b = 0; b < B; b++) {
         const float* hf = h + ((size_t)b * T + len[b] - 1) * D;  // h→ after the last token
-        const float* hb = h + (size_t)b * T * D + H;              // h← after the first token
+        const float* hb = h + (size_t)b * T * D + H;             // h← after the first token
         std::copy(hf, hf + H, ctx + (size_t)b * D);
         std::copy(hb, hb + H, ctx + (size_t)b * D + H);
     }

@@ -33,7 +33,8 @@ inline AttentionTrace trace_attention(Classifier& m, ClassifierActs& a, const st
         for (int b = 0; b < B; b++) {
             const float* al = a.alpha.data() + (size_t)b * tb.T;
             tr.alpha.emplace_back(al, al + tb.lengths[b]);
-            tr.probs.emplace_back(a.probs.data() + (size_t)b * m.cfg.V, a.probs.data() + (size_t)(b + 1) * m.cfg.V);
+            tr.probs.emplace_back(a.probs.data() + (size_t)b * m.cfg.V,
+                                  a.probs.data() + (size_t)(b + 1) * m.cfg.V);
         }
     }
     return tr;
@@ -41,7 +42,8 @@ inline AttentionTrace trace_attention(Classifier& m, ClassifierActs& a, const st
 
 // "[apple] unveils new [ipod]": ANSI backgrounds from pale to strong yellow by α / max α, or brackets
 // around the words with α >= max α / 2.
-inline std::string shade_words(const std::vector<std::string>& words, const std::vector<float>& alpha, bool ansi) {
+inline std::string shade_words(const std::vector<std::string>& words, const std::vector<float>& alpha,
+                               bool ansi) {
     const float top = *std::max_element(alpha.begin(), alpha.end());
     static const int kShades[] = {231, 230, 229, 228, 220, 214};  // xterm-256 background, pale -> strong
     std::string s;
@@ -51,24 +53,27 @@ inline std::string shade_words(const std::vector<std::string>& words, const std:
         if (ansi) {
             const int level = std::min(5, (int)(r * 6));
             s += "\033[30;48;5;" + std::to_string(kShades[level]) + "m" + words[i] + "\033[0m";
-        } else s += r >= 0.5f ? "[" + words[i] + "]" : words[i];
+        } else
+            s += r >= 0.5f ? "[" + words[i] + "]" : words[i];
     }
     return s;
 }
 
 // The figure: one row of α per text, its words as column labels, under "right/WRONG: class (p)".
-inline void draw_token_heatmaps(const std::string& path, const std::vector<Example>& set, const std::vector<int>& idx,
-                                const AttentionTrace& tr, const std::vector<std::string>& classes,
-                                const std::string& title) {
+inline void draw_token_heatmaps(const std::string& path, const std::vector<Example>& set,
+                                const std::vector<int>& idx, const AttentionTrace& tr,
+                                const std::vector<std::string>& classes, const std::string& title) {
     std::vector<HeatmapPanel> panels;
     for (size_t e = 0; e < idx.size(); e++) {
         const Example& ex = set[idx[e]];
         const std::vector<float>& p = tr.probs[e];
         const int pred = (int)(std::max_element(p.begin(), p.end()) - p.begin());
         char head[160];
-        if (pred == ex.label) std::snprintf(head, sizeof head, "right: %s (p=%.2f)", classes[pred].c_str(), p[pred]);
-        else std::snprintf(head, sizeof head, "WRONG: %s (p=%.2f), true %s", classes[pred].c_str(), p[pred],
-                           classes[ex.label].c_str());
+        if (pred == ex.label)
+            std::snprintf(head, sizeof head, "right: %s (p=%.2f)", classes[pred].c_str(), p[pred]);
+        else
+            std::snprintf(head, sizeof head, "WRONG: %s (p=%.2f), true %s", classes[pred].c_str(), p[pred],
+                          classes[ex.label].c_str());
         panels.push_back({tr.alpha[e].data(), 1, (int)tr.alpha[e].size(), {""}, ex.words, head});
     }
     HeatmapOptions o;
@@ -91,7 +96,8 @@ inline std::vector<std::vector<std::pair<std::string, int>>> top_attended_words(
     std::vector<std::vector<std::pair<std::string, int>>> out(V);
     for (int c = 0; c < V; c++) {
         out[c].assign(count[c].begin(), count[c].end());
-        std::stable_sort(out[c].begin(), out[c].end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+        std::stable_sort(out[c].begin(), out[c].end(),
+                         [](const auto& x, const auto& y) { return x.second > y.second; });
         if ((int)out[c].size() > k) out[c].resize(k);
     }
     return out;

@@ -32,27 +32,27 @@ namespace ch05 {
 using namespace attn;
 
 struct ClassifierConfig {
-    int Vi = 0, V = 4;                 // ids, classes
+    int Vi = 0, V = 4;  // ids, classes
     int E = 96, H = 96, A = 64, M = 64;
     float emb_dropout = 0.3f, dropout = 0.3f;
     Pooling pooling = Pooling::Attention;
 };
 
 inline std::string config_str(const ClassifierConfig& c) {
-    return std::string(pooling_name(c.pooling)) + " Vi=" + std::to_string(c.Vi) + " V=" + std::to_string(c.V) +
-           " E=" + std::to_string(c.E) + " H=" + std::to_string(c.H) + " A=" + std::to_string(c.A) +
-           " M=" + std::to_string(c.M);
+    return std::string(pooling_name(c.pooling)) + " Vi=" + std::to_string(c.Vi) +
+           " V=" + std::to_string(c.V) + " E=" + std::to_string(c.E) + " H=" + std::to_string(c.H) +
+           " A=" + std::to_string(c.A) + " M=" + std::to_string(c.M);
 }
 
 struct Classifier {
     ClassifierConfig cfg;
-    Tensor emb;        // (Vi,E)
-    BiGRUParams rnn;   // E -> 2H
-    Tensor att_U;      // (A,2H)  keys          (attention pooling only)
-    Tensor att_u;      // (A)     the query
-    Tensor att_v;      // (A)
-    Tensor W1, b1;     // (M,2H), (M)
-    Tensor W2, b2;     // (V,M), (V)
+    Tensor emb;       // (Vi,E)
+    BiGRUParams rnn;  // E -> 2H
+    Tensor att_U;     // (A,2H)  keys          (attention pooling only)
+    Tensor att_u;     // (A)     the query
+    Tensor att_v;     // (A)
+    Tensor W1, b1;    // (M,2H), (M)
+    Tensor W2, b2;    // (V,M), (V)
     ParamSet params;
 };
 
@@ -98,12 +98,12 @@ struct ClassifierActs {
     Buf x0, x;                   // (B,T,E) embeddings, after dropout
     std::vector<uint8_t> xmask;  // (B,T,E)
     BiGRUCache rnn_c;
-    Buf h;                       // (B,T,2H)
+    Buf h;                           // (B,T,2H)
     Buf keys, q, th, alpha, scores;  // (B,T,A), (B,A), (B,T,A), (B,T), (B,T)
-    Buf ctx, ctx_d;              // (B,2H) pooled, after dropout
-    std::vector<uint8_t> cmask;  // (B,2H)
-    Buf z0, z;                   // (B,M) before / after relu
-    Buf logits, probs;           // (B,V)
+    Buf ctx, ctx_d;                  // (B,2H) pooled, after dropout
+    std::vector<uint8_t> cmask;      // (B,2H)
+    Buf z0, z;                       // (B,M) before / after relu
+    Buf logits, probs;               // (B,V)
     Buf dlogits, dz, dz0, dctx_d, dctx, dh, dx, dx0, scratch;
 };
 
@@ -127,20 +127,22 @@ inline void classifier_reserve(ClassifierActs& a, const ClassifierConfig& c, int
 // Runs the model on batch tb; training turns dropout on (masks from rng). Returns the mean
 // cross-entropy; a.probs (B,V) holds the class probabilities and, for attention pooling, a.alpha
 // (B,T) the weights of every word.
-inline float classifier_forward(Classifier& m, ClassifierActs& a, const TextBatch& tb, Rng& rng, bool training) {
+inline float classifier_forward(Classifier& m, ClassifierActs& a, const TextBatch& tb, Rng& rng,
+                                bool training) {
     const ClassifierConfig& c = m.cfg;
     const int B = tb.B, T = tb.T, D = 2 * c.H, N = B * T;
     if (B > a.B_max || T > a.T_max)
-        fail("classifier_forward", "a batch within the reserved (" + std::to_string(a.B_max) + "," +
-                                       std::to_string(a.T_max) + "), found (" + std::to_string(B) + "," +
-                                       std::to_string(T) + ")",
+        fail("classifier_forward",
+             "a batch within the reserved (" + std::to_string(a.B_max) + "," + std::to_string(a.T_max) +
+                 "), found (" + std::to_string(B) + "," + std::to_string(T) + ")",
              "call classifier_reserve with the largest batch and text first");
     a.training = training;
     // x_i = mean of E[ids of word i];  x ← dropout(x)
     embedding_bag_forward(a.x0.data(), tb.ids.data(), tb.offsets.data(), m.emb.data, N, c.E, c.Vi);
     dropout_forward(a.x.data(), a.xmask.data(), a.x0.data(), N * c.E, c.emb_dropout, rng, training);
     // h = BiGRU(x), 0 on padding
-    bigru_forward(a.h.data(), nullptr, a.rnn_c, a.x.data(), nullptr, tb.lengths.data(), m.rnn, B, T, c.E, c.H);
+    bigru_forward(a.h.data(), nullptr, a.rnn_c, a.x.data(), nullptr, tb.lengths.data(), m.rnn, B, T, c.E,
+                  c.H);
     // c = pool(h)
     switch (c.pooling) {
         case Pooling::Attention:
@@ -148,15 +150,20 @@ inline float classifier_forward(Classifier& m, ClassifierActs& a, const TextBatc
                                    a.th.data(), a.h.data(), m.att_U.data, m.att_u.data, m.att_v.data,
                                    tb.lengths.data(), B, T, D, c.A);
             break;
-        case Pooling::Mean: mean_pool_forward(a.ctx.data(), a.h.data(), tb.lengths.data(), B, T, D); break;
-        case Pooling::Last: last_pool_forward(a.ctx.data(), a.h.data(), tb.lengths.data(), B, T, D); break;
+        case Pooling::Mean:
+            mean_pool_forward(a.ctx.data(), a.h.data(), tb.lengths.data(), B, T, D);
+            break;
+        case Pooling::Last:
+            last_pool_forward(a.ctx.data(), a.h.data(), tb.lengths.data(), B, T, D);
+            break;
     }
     // z = relu(W_1 dropout(c) + b_1);  logits = W_2 z + b_2
     dropout_forward(a.ctx_d.data(), a.cmask.data(), a.ctx.data(), B * D, c.dropout, rng, training);
     linear_forward(a.z0.data(), a.ctx_d.data(), m.W1.data, m.b1.data, B, D, c.M);
     relu_forward(a.z.data(), a.z0.data(), B * c.M);
     linear_forward(a.logits.data(), a.z.data(), m.W2.data, m.b2.data, B, c.M, c.V);
-    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), tb.labels.data(), nullptr, B, c.V, -1, 0.0f);
+    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), tb.labels.data(), nullptr, B, c.V,
+                                 -1, 0.0f);
 }
 
 // The same arrows in reverse; adds into m.params.grad (zero it first).
@@ -164,13 +171,16 @@ inline void classifier_backward(Classifier& m, ClassifierActs& a, const TextBatc
     const ClassifierConfig& c = m.cfg;
     const int B = tb.B, T = tb.T, D = 2 * c.H, N = B * T;
     const float p_emb = a.training ? c.emb_dropout : 0.0f, p_ctx = a.training ? c.dropout : 0.0f;
-    for (Buf* g : {&a.dlogits, &a.dz, &a.dz0, &a.dctx_d, &a.dctx, &a.dh, &a.dx, &a.dx0}) std::fill(g->begin(), g->end(), 0.0f);
+    for (Buf* g : {&a.dlogits, &a.dz, &a.dz0, &a.dctx_d, &a.dctx, &a.dh, &a.dx, &a.dx0})
+        std::fill(g->begin(), g->end(), 0.0f);
     // loss = mean CE  ->  dlogits = (p − onehot(y)) / B
-    cross_entropy_backward(a.dlogits.data(), a.probs.data(), tb.labels.data(), nullptr, B, c.V, -1, 0.0f, 1.0f);
+    cross_entropy_backward(a.dlogits.data(), a.probs.data(), tb.labels.data(), nullptr, B, c.V, -1, 0.0f,
+                           1.0f);
     // logits = W_2 z + b_2;  z = relu(z0);  z0 = W_1 c_d + b_1;  c_d = dropout(c)
     linear_backward(a.dz.data(), m.W2.grad, m.b2.grad, a.dlogits.data(), a.z.data(), m.W2.data, B, c.M, c.V);
     relu_backward(a.dz0.data(), a.dz.data(), a.z0.data(), B * c.M);
-    linear_backward(a.dctx_d.data(), m.W1.grad, m.b1.grad, a.dz0.data(), a.ctx_d.data(), m.W1.data, B, D, c.M);
+    linear_backward(a.dctx_d.data(), m.W1.grad, m.b1.grad, a.dz0.data(), a.ctx_d.data(), m.W1.data, B, D,
+                    c.M);
     dropout_backward(a.dctx.data(), a.dctx_d.data(), a.cmask.data(), B * D, p_ctx);
     // c = pool(h)
     switch (c.pooling) {
@@ -179,12 +189,16 @@ inline void classifier_backward(Classifier& m, ClassifierActs& a, const TextBatc
                                     a.alpha.data(), a.th.data(), a.h.data(), m.att_U.data, m.att_v.data,
                                     tb.lengths.data(), B, T, D, c.A, a.scratch.data());
             break;
-        case Pooling::Mean: mean_pool_backward(a.dh.data(), a.dctx.data(), tb.lengths.data(), B, T, D); break;
-        case Pooling::Last: last_pool_backward(a.dh.data(), a.dctx.data(), tb.lengths.data(), B, T, D); break;
+        case Pooling::Mean:
+            mean_pool_backward(a.dh.data(), a.dctx.data(), tb.lengths.data(), B, T, D);
+            break;
+        case Pooling::Last:
+            last_pool_backward(a.dh.data(), a.dctx.data(), tb.lengths.data(), B, T, D);
+            break;
     }
     // h = BiGRU(x);  x = dropout(x0);  x0 = embedding_bag(ids)
-    bigru_backward(a.dx.data(), nullptr, m.rnn, a.dh.data(), nullptr, a.rnn_c, a.x.data(), tb.lengths.data(), B, T,
-                   c.E, c.H);
+    bigru_backward(a.dx.data(), nullptr, m.rnn, a.dh.data(), nullptr, a.rnn_c, a.x.data(), tb.lengths.data(),
+                   B, T, c.E, c.H);
     dropout_backward(a.dx0.data(), a.dx.data(), a.xmask.data(), N * c.E, p_emb);
     embedding_bag_backward(m.emb.grad, a.dx0.data(), tb.ids.data(), tb.offsets.data(), N, c.E);
 }

@@ -16,7 +16,8 @@
 // Run:   build/bin/05_attention_classifier --quick                 (well under a minute)
 //        build/bin/05_attention_classifier                         (AG News titles, three poolings)
 //        build/bin/05_attention_classifier --data tweets           (airline tweets, 3 classes)
-//        build/bin/05_attention_classifier --save m.ckpt && build/bin/05_attention_classifier --load m.ckpt --eval-file FILE.csv
+//        build/bin/05_attention_classifier --save m.ckpt && build/bin/05_attention_classifier --load m.ckpt
+//        --eval-file FILE.csv
 //
 // Shapes: B batch, T words, E embedding, H hidden per direction, A attention size, V classes.
 #include <unistd.h>
@@ -59,8 +60,9 @@ struct Options {
 
 static void declare_flags(Cli& cli, Options& o) {
     add_common_flags(cli, o.f);
-    add_eval_file_flag(cli, o.f, "evaluate the model on FILE.csv (AG News, either layout, or tweets): accuracy, "
-                                 "P/R/F1, confusion; with --load, no training");
+    add_eval_file_flag(cli, o.f,
+                       "evaluate the model on FILE.csv (AG News, either layout, or tweets): accuracy, "
+                       "P/R/F1, confusion; with --load, no training");
     cli.choice("pooling", &o.pooling, {"all", "attention", "mean", "last"},
                "train attention pooling and both baselines (all, same budget), or one of them");
     cli.flag("emb", &o.emb, "embedding size E");
@@ -72,18 +74,23 @@ static void declare_flags(Cli& cli, Options& o) {
     cli.flag("max-n", &o.max_n, "longest character n-gram");
     cli.flag("dropout", &o.dropout, "dropout on the pooled vector");
     cli.flag("emb-dropout", &o.emb_dropout, "dropout on the word embeddings");
-    cli.flag("word-dropout", &o.word_dropout, "probability that a training word loses its whole-word id (n-grams only)");
+    cli.flag("word-dropout", &o.word_dropout,
+             "probability that a training word loses its whole-word id (n-grams only)");
     cli.flag("clip", &o.clip, "clip the gradient norm at this value (0: no clipping)");
     cli.flag("weight-decay", &o.weight_decay, "AdamW's decoupled weight decay (0: plain Adam)");
     cli.flag("synth-n", &o.synth_n, "texts of the synthetic keyword task");
     cli.flag("full", &o.full, "the long run: each pooling an average of 5 models (--seeds 5)");
-    cli.flag("seeds", &o.seeds, "train this many models of each pooling (seeds differ) and average their probabilities");
+    cli.flag("seeds", &o.seeds,
+             "train this many models of each pooling (seeds differ) and average their probabilities");
     cli.range("seeds", 1, 100);
     cli.flag("keep-best", &o.keep_best, "test the weights of the epoch with the best validation accuracy");
-    cli.flag("stop-after", &o.stop_after, "stop after this epoch of --epochs (0: all); with --save, resume with --load");
-    cli.range("emb", 1, 4096), cli.range("hidden", 1, 4096), cli.range("attn", 1, 4096), cli.range("mlp", 1, 4096);
+    cli.flag("stop-after", &o.stop_after,
+             "stop after this epoch of --epochs (0: all); with --save, resume with --load");
+    cli.range("emb", 1, 4096), cli.range("hidden", 1, 4096), cli.range("attn", 1, 4096),
+        cli.range("mlp", 1, 4096);
     cli.range("buckets", 0, 10000000), cli.range("min-n", 1, 20), cli.range("max-n", 1, 20);
-    cli.range("dropout", 0, 0.95), cli.range("emb-dropout", 0, 0.95), cli.range("word-dropout", 0, 1), cli.range("clip", 0, 1e9);
+    cli.range("dropout", 0, 0.95), cli.range("emb-dropout", 0, 0.95), cli.range("word-dropout", 0, 1),
+        cli.range("clip", 0, 1e9);
     cli.range("weight-decay", 0, 10), cli.range("synth-n", 100, 10000000), cli.range("stop-after", 0, 100000);
 }
 
@@ -92,8 +99,9 @@ static Options parse_options(int argc, char** argv) {
     CommonFlags& f = o.f;
     f.epochs = 5, f.batch = 64, f.lr = 2e-3f, f.out = "runs/05_attention_classifier";
     f.data_choices = {"auto", "ag_news", "tweets", "synthetic"};
-    Cli cli(kChapter, "Chapter 05: a BiGRU text classifier with attention pooling (a learned query, chapter 02's "
-                      "additive scoring) beside mean pooling and last states, on AG News titles or airline tweets.");
+    Cli cli(kChapter,
+            "Chapter 05: a BiGRU text classifier with attention pooling (a learned query, chapter 02's "
+            "additive scoring) beside mean pooling and last states, on AG News titles or airline tweets.");
     declare_flags(cli, o);
     cli.parse(argc, argv);
     if (f.quick && o.full) fail("command line", "at most one of --quick and --full", "pick one");
@@ -103,7 +111,9 @@ static Options parse_options(int argc, char** argv) {
     o.dropouts_given = cli.was_set("dropout") || cli.was_set("emb-dropout") || cli.was_set("word-dropout");
     if (o.full && !cli.was_set("seeds")) o.seeds = 5;
     if (o.seeds > 1 && (!f.save.empty() || !f.load.empty()))
-        fail("--seeds", "1 with --save or --load, found " + std::to_string(o.seeds) + " (an average of models keeps no checkpoint)",
+        fail("--seeds",
+             "1 with --save or --load, found " + std::to_string(o.seeds) +
+                 " (an average of models keeps no checkpoint)",
              "save a single model: drop --full / --seeds");
     if (o.min_n > o.max_n) fail("--min-n", "at most --max-n (" + std::to_string(o.max_n) + ")");
     apply_common_flags(f);
@@ -119,23 +129,29 @@ static TextData load_data(const Options& o, const CheckpointInfo* ck) {
         fail("--data", "the checkpoint's dataset '" + ck->dataset + "', found '" + o.f.data + "'",
              "the checkpoint decides the dataset; drop --data");
     TextData d = load_text_data(which, o.f.data_dir, (uint64_t)o.f.seed, o.synth_n);
-    if (ck) d.vocab = ck->vocab;
-    else build_vocab(d, o.buckets, o.min_n, o.max_n);
+    if (ck)
+        d.vocab = ck->vocab;
+    else
+        build_vocab(d, o.buckets, o.min_n, o.max_n);
     encode_all(d);
     long unseen = 0, words = 0;  // test words that never occur in the training texts
     for (const Example& e : d.test)
         for (const std::string& w : e.words) unseen += d.vocab.words.id(w) == Vocab::UNK, words++;
-    std::printf("data: %s (%s)\n  %zu train / %zu val / %zu test texts, %d classes; vocabulary %d words (seen >= 2 "
-                "times) + %d n-gram buckets (n=%d..%d); %.1f%% of the test words are not in it\n",
-                d.name.c_str(), d.source.c_str(), d.train.size(), d.val.size(), d.test.size(), (int)d.class_names.size(),
-                d.vocab.words.size(), d.vocab.buckets, d.vocab.min_n, d.vocab.max_n, 100.0 * unseen / std::max(words, 1L));
+    std::printf(
+        "data: %s (%s)\n  %zu train / %zu val / %zu test texts, %d classes; vocabulary %d words (seen >= 2 "
+        "times) + %d n-gram buckets (n=%d..%d); %.1f%% of the test words are not in it\n",
+        d.name.c_str(), d.source.c_str(), d.train.size(), d.val.size(), d.test.size(),
+        (int)d.class_names.size(), d.vocab.words.size(), d.vocab.buckets, d.vocab.min_n, d.vocab.max_n,
+        100.0 * unseen / std::max(words, 1L));
     return d;
 }
 
-static ClassifierConfig model_config(const Options& o, const TextData& d, Pooling p, const CheckpointInfo* ck) {
+static ClassifierConfig model_config(const Options& o, const TextData& d, Pooling p,
+                                     const CheckpointInfo* ck) {
     ClassifierConfig c;
     c.Vi = d.vocab.size(), c.V = (int)d.class_names.size(), c.pooling = p;
-    c.E = ck ? ck->E : o.emb, c.H = ck ? ck->H : o.hidden, c.A = ck ? ck->A : o.attn, c.M = ck ? ck->M : o.mlp;
+    c.E = ck ? ck->E : o.emb, c.H = ck ? ck->H : o.hidden, c.A = ck ? ck->A : o.attn,
+    c.M = ck ? ck->M : o.mlp;
     c.dropout = o.dropout, c.emb_dropout = o.emb_dropout;
     return c;
 }
@@ -172,9 +188,10 @@ static void set_test_result(Trained& t, const TextData& d, const EpochStats& te)
         if (has_unseen_word(d.test[i])) t.n_unseen++, right += r.predictions[i] == d.test[i].label;
     t.acc_unseen = (double)right / std::max(t.n_unseen, 1L);
     if (t.members.empty())
-        std::printf("%s test: accuracy %.4f, macro F1 %.4f, weighted F1 %.4f — training %.1fs, %.0f texts/s\n",
-                    r.name.c_str(), te.acc, r.report.macro_f1, r.report.weighted_f1, r.train_seconds,
-                    r.images_per_second());
+        std::printf(
+            "%s test: accuracy %.4f, macro F1 %.4f, weighted F1 %.4f — training %.1fs, %.0f texts/s\n",
+            r.name.c_str(), te.acc, r.report.macro_f1, r.report.weighted_f1, r.train_seconds,
+            r.images_per_second());
     else
         std::printf("%s, average of %zu models, test: accuracy %.4f, macro F1 %.4f, weighted F1 %.4f\n",
                     r.name.c_str(), t.members.size() + 1, te.acc, r.report.macro_f1, r.report.weighted_f1);
@@ -202,13 +219,14 @@ static void train_model(Trained& t, const TextData& d, const Options& o, const s
     int best_epoch = 0;
     for (int epoch = first_epoch; epoch <= last; epoch++) {
         ProgressBar bar(epoch, f.epochs, (long)d.train.size());
-        EpochStats tr = train_epoch(m, t.acts, opt, d.train, f.batch, o.clip, o.word_dropout, rng, lr_at, &bar);
+        EpochStats tr =
+            train_epoch(m, t.acts, opt, d.train, f.batch, o.clip, o.word_dropout, rng, lr_at, &bar);
         EpochStats va = evaluate(m, t.acts, d.val, 256);
         r.add_epoch(tr, va, (long)d.train.size());
         bar.finish(epoch_line(tr, va));
         if (o.keep_best && va.acc > best_acc) best = m.params.value, best_acc = va.acc, best_epoch = epoch;
     }
-    if (o.keep_best && best_epoch > 0) {  // chosen on validation, never on test
+    if (o.keep_best && best_epoch > 0) {                              // chosen on validation, never on test
         std::copy(best.begin(), best.end(), m.params.value.begin());  // in place: the Tensors point into it
         std::printf("kept the weights of epoch %d (best validation accuracy %.4f)\n", best_epoch, best_acc);
     }
@@ -234,7 +252,8 @@ static EpochStats average_models(Trained& t, const std::vector<Example>& set, st
             make_text_batch(tb, set, idx);
             classifier_forward(m->m, m->acts, tb, unused, false);
             for (size_t b = 0; b < idx.size(); b++)
-                for (int c = 0; c < V; c++) p[(size_t)idx[b] * V + c] += m->acts.probs[b * V + c] / (double)all.size();
+                for (int c = 0; c < V; c++)
+                    p[(size_t)idx[b] * V + c] += m->acts.probs[b * V + c] / (double)all.size();
         }
     }
     EpochStats st;
@@ -258,7 +277,8 @@ static std::vector<Pooling> poolings(const Options& o, const CheckpointInfo* ck)
     std::vector<Pooling> ps = {ck->pooling};
     if (o.pooling == "all")
         for (Pooling p : all)
-            if (p != ck->pooling && std::filesystem::exists(o.f.load + "." + pooling_name(p))) ps.push_back(p);
+            if (p != ck->pooling && std::filesystem::exists(o.f.load + "." + pooling_name(p)))
+                ps.push_back(p);
     return ps;
 }
 static std::string sibling(const std::string& path, size_t k, Pooling p) {
@@ -286,16 +306,18 @@ static std::string explain(Trained& t, const TextData& d, const FigureNames& fig
     }
     for (int i : shown) {
         const int p = pred[i];
-        std::printf("  %-5s %-9s %.2f  %s%s\n", p == d.test[i].label ? "ok" : "WRONG", d.class_names[p].c_str(),
-                    tr.probs[i][p], shade_words(d.test[i].words, tr.alpha[i], ansi).c_str(),
-                    p == d.test[i].label ? "" : ("   (true: " + d.class_names[d.test[i].label] + ")").c_str());
+        std::printf(
+            "  %-5s %-9s %.2f  %s%s\n", p == d.test[i].label ? "ok" : "WRONG", d.class_names[p].c_str(),
+            tr.probs[i][p], shade_words(d.test[i].words, tr.alpha[i], ansi).c_str(),
+            p == d.test[i].label ? "" : ("   (true: " + d.class_names[d.test[i].label] + ")").c_str());
     }
     AttentionTrace sub;
     for (int i : shown) sub.alpha.push_back(tr.alpha[i]), sub.probs.push_back(tr.probs[i]);
     const std::string path = fig.path("attention");
     draw_token_heatmaps(path, d.test, shown, sub, d.class_names,
                         "Attention pooling on " + d.name + " test texts: alpha per word");
-    std::printf("\nmost-attended words per class (the top-alpha word of each correctly classified test text):\n");
+    std::printf(
+        "\nmost-attended words per class (the top-alpha word of each correctly classified test text):\n");
     JsonObject top;
     const auto words = top_attended_words(d.test, tr, t.m.cfg.V, 8);
     for (size_t c = 0; c < words.size(); c++) {
@@ -316,16 +338,22 @@ static void eval_file(Trained& t, const TextData& d, const std::vector<Example>&
     for (const Example& e : set) labels.push_back(e.label);
     classifier_reserve(t.acts, t.m.cfg, 256, longest_text({&set}));  // the file may hold longer texts
     for (auto& m : t.members) classifier_reserve(m->acts, m->m.cfg, 256, longest_text({&set}));
-    if (t.members.empty()) evaluate(t.m, t.acts, set, 256, &pred);
-    else average_models(t, set, pred);
+    if (t.members.empty())
+        evaluate(t.m, t.acts, set, 256, &pred);
+    else
+        average_models(t, set, pred);
     ClassificationReport r = classification_report(pred, labels, t.m.cfg.V);
-    std::printf("\neval-file %s: %zu texts, accuracy %.4f, macro P/R/F1 ", path.c_str(), set.size(), r.accuracy);
+    std::printf("\neval-file %s: %zu texts, accuracy %.4f, macro P/R/F1 ", path.c_str(), set.size(),
+                r.accuracy);
     double mp = 0, mr = 0;
-    for (const ClassScores& c : r.per_class) mp += c.precision / r.num_classes, mr += c.recall / r.num_classes;
+    for (const ClassScores& c : r.per_class)
+        mp += c.precision / r.num_classes, mr += c.recall / r.num_classes;
     double wp = 0, wr = 0;
-    for (const ClassScores& c : r.per_class) wp += c.precision * c.support / r.count, wr += c.recall * c.support / r.count;
-    std::printf("%.4f/%.4f/%.4f, weighted P/R/F1 %.4f/%.4f/%.4f\n  confusion (rows: true, columns: predicted)\n",
-                mp, mr, r.macro_f1, wp, wr, r.weighted_f1);
+    for (const ClassScores& c : r.per_class)
+        wp += c.precision * c.support / r.count, wr += c.recall * c.support / r.count;
+    std::printf(
+        "%.4f/%.4f/%.4f, weighted P/R/F1 %.4f/%.4f/%.4f\n  confusion (rows: true, columns: predicted)\n", mp,
+        mr, r.macro_f1, wp, wr, r.weighted_f1);
     for (int a = 0; a < r.num_classes; a++) {
         std::printf("  %-9s", d.class_names[a].c_str());
         for (int b = 0; b < r.num_classes; b++) std::printf(" %6ld", r.confusion_at(a, b));
@@ -333,7 +361,8 @@ static void eval_file(Trained& t, const TextData& d, const std::vector<Example>&
     }
     JsonObject o = eval_file_metrics(r);
     o.set("file", path);
-    o.set("macro_precision", mp), o.set("macro_recall", mr), o.set("weighted_precision", wp), o.set("weighted_recall", wr);
+    o.set("macro_precision", mp), o.set("macro_recall", mr), o.set("weighted_precision", wp),
+        o.set("weighted_recall", wr);
     o.set("confusion", confusion_metrics(r, d.class_names));
     j.set("eval_file", o);
 }
@@ -341,12 +370,13 @@ static void eval_file(Trained& t, const TextData& d, const std::vector<Example>&
 // The comparison: every pooling's test numbers, trained with the same budget.
 // "unseen": the accuracy on the test texts that hold a word outside the vocabulary.
 static void print_table(const std::vector<Trained*>& models, double seconds) {
-    std::printf("\n%-20s %9s %9s %12s %8s %10s %8s\n", "model", "accuracy", "macro F1", "weighted F1", "unseen",
-                "train (s)", "texts/s");
+    std::printf("\n%-20s %9s %9s %12s %8s %10s %8s\n", "model", "accuracy", "macro F1", "weighted F1",
+                "unseen", "train (s)", "texts/s");
     for (const Trained* t : models) {
         const ModelResult& r = t->r;
-        std::printf("%-20s %9.4f %9.4f %12.4f %8.4f %10.1f %8.0f\n", r.name.c_str(), r.test.acc, r.report.macro_f1,
-                    r.report.weighted_f1, t->acc_unseen, r.train_seconds, r.images_per_second());
+        std::printf("%-20s %9.4f %9.4f %12.4f %8.4f %10.1f %8.0f\n", r.name.c_str(), r.test.acc,
+                    r.report.macro_f1, r.report.weighted_f1, t->acc_unseen, r.train_seconds,
+                    r.images_per_second());
     }
     std::printf("(unseen: accuracy on the %ld test texts with a word the vocabulary does not know)\n",
                 models.front()->n_unseen);
@@ -356,12 +386,14 @@ static void print_table(const std::vector<Trained*>& models, double seconds) {
 // ---------------------------------------------------------------------------------------------
 // metrics.json (common/run/classifier_metrics.hpp's schema) and the validation curves.
 
-static std::string draw_curves(const FigureNames& fig, const std::vector<ModelResult>& results, const std::string& data) {
+static std::string draw_curves(const FigureNames& fig, const std::vector<ModelResult>& results,
+                               const std::string& data) {
     std::vector<Series> series;
     for (const ModelResult& r : results) {
         Series s;
         s.name = r.name;
-        for (size_t e = 0; e < r.val_accuracy.size(); e++) s.x.push_back((double)e + 1), s.y.push_back(r.val_accuracy[e]);
+        for (size_t e = 0; e < r.val_accuracy.size(); e++)
+            s.x.push_back((double)e + 1), s.y.push_back(r.val_accuracy[e]);
         series.push_back(s);
     }
     const std::string path = fig.path("curves");
@@ -372,7 +404,8 @@ static std::string draw_curves(const FigureNames& fig, const std::vector<ModelRe
     return path;
 }
 
-static JsonObject run_metrics(const Options& o, const TextData& d, const std::vector<Trained*>& models, double seconds) {
+static JsonObject run_metrics(const Options& o, const TextData& d, const std::vector<Trained*>& models,
+                              double seconds) {
     JsonObject j = classifier_metrics({kChapter, d.name, d.source, (long)d.train.size(), (long)d.val.size(),
                                        (long)d.test.size(), o.f.epochs, o.f.seed, seconds});
     const ClassifierConfig& c = models.front()->m.cfg;
@@ -417,7 +450,8 @@ static int run(int argc, char** argv) {
         classifier_build(t->m, model_config(o, d, kinds[k], ck), init_rng);
         t->r.name = std::string(pooling_name(kinds[k])) + " pooling", t->r.key = pooling_name(kinds[k]);
         print_summary("BiGRU + " + t->r.name, summary_from_params(t->m.params));
-        train_model(*t, d, o, sibling(o.f.save, k, kinds[k]), sibling(o.f.load, k, kinds[k]), (uint64_t)o.f.seed);
+        train_model(*t, d, o, sibling(o.f.save, k, kinds[k]), sibling(o.f.load, k, kinds[k]),
+                    (uint64_t)o.f.seed);
         for (int s = 1; s < o.seeds; s++) {  // --seeds: more models of this pooling, other seeds, same data
             auto mem = std::make_unique<Trained>();
             const uint64_t seed = (uint64_t)o.f.seed + 1000u * (uint64_t)s;

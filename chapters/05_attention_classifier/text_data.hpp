@@ -32,7 +32,7 @@ struct Example {
 };
 
 struct TextData {
-    std::string name, source;                // "ag_news", "tweets", "synthetic-keywords"
+    std::string name, source;  // "ag_news", "tweets", "synthetic-keywords"
     std::vector<std::string> class_names;
     std::vector<Example> train, val, test;
     NgramVocab vocab;
@@ -56,7 +56,8 @@ inline void encode(Example& e, const NgramVocab& v) {
 inline std::vector<Example> examples(const TextSet& ts, const std::vector<int>& idx) {
     std::vector<Example> out;
     out.reserve(idx.size());
-    for (int i : idx) out.push_back({ts.items[i].text, text_words(ts.items[i].text), {}, {}, ts.items[i].label});
+    for (int i : idx)
+        out.push_back({ts.items[i].text, text_words(ts.items[i].text), {}, {}, ts.items[i].label});
     return out;
 }
 inline std::vector<int> all_of(const TextSet& ts) {
@@ -68,7 +69,8 @@ inline std::vector<int> all_of(const TextSet& ts) {
 // The texts: --data ag_news | tweets | synthetic | auto (AG News when found, else synthetic).
 // AG News: the official train.csv + test.csv when both are in the folder (test = test.csv, val split
 // from train.csv), else the Made With ML 10k file split 80/10/10 by seed. Tweets: split 80/10/10.
-inline TextData load_text_data(const std::string& which, const std::string& data_dir, uint64_t seed, int synth_n) {
+inline TextData load_text_data(const std::string& which, const std::string& data_dir, uint64_t seed,
+                               int synth_n) {
     std::vector<std::string> looked;
     std::string want = which == "auto" ? "ag_news" : which;
     std::string dir = want == "synthetic" ? "" : find_dataset(want, data_dir, &looked);
@@ -76,8 +78,9 @@ inline TextData load_text_data(const std::string& which, const std::string& data
     TextSet all, test_set;
     if (dir.empty() && which != "auto" && want != "synthetic") fail_missing_dataset(want, looked);
     if (dir.empty()) {
-        if (want != "synthetic") std::printf("AG News not found (looked for %s): the synthetic keyword task instead\n",
-                                             looked.empty() ? "?" : looked.front().c_str());
+        if (want != "synthetic")
+            std::printf("AG News not found (looked for %s): the synthetic keyword task instead\n",
+                        looked.empty() ? "?" : looked.front().c_str());
         SynthKeywordOptions so;
         so.min_len = 6, so.max_len = 24, so.negation = true;
         all = synth_keywords(synth_n, seed + 5, so);
@@ -87,8 +90,10 @@ inline TextData load_text_data(const std::string& which, const std::string& data
     } else if (std::filesystem::exists(dir + "/train.csv") && std::filesystem::exists(dir + "/test.csv")) {
         all = load_ag_news_csv(dir + "/train.csv");
         test_set = load_ag_news_csv(dir + "/test.csv");
-        std::printf("AG News: the official train.csv (%zu titles) and test.csv (%zu) are present: training on "
-                    "train.csv, testing on test.csv\n", all.items.size(), test_set.items.size());
+        std::printf(
+            "AG News: the official train.csv (%zu titles) and test.csv (%zu) are present: training on "
+            "train.csv, testing on test.csv\n",
+            all.items.size(), test_set.items.size());
     } else {
         all = load_ag_news_csv(dir + "/news_madewithml_10k.csv");
     }
@@ -128,7 +133,8 @@ inline void make_text_batch(TextBatch& tb, const std::vector<Example>& set, cons
         const Example& e = set[i];
         const int n = (int)e.words.size();
         tb.ids.insert(tb.ids.end(), e.ids.begin(), e.ids.end());
-        for (int t = 0; t < tb.T; t++) tb.offsets.push_back(tb.offsets.back() + (t < n ? e.offsets[t + 1] - e.offsets[t] : 0));
+        for (int t = 0; t < tb.T; t++)
+            tb.offsets.push_back(tb.offsets.back() + (t < n ? e.offsets[t + 1] - e.offsets[t] : 0));
         tb.lengths.push_back(n), tb.labels.push_back(e.label);
     }
 }
@@ -149,7 +155,9 @@ inline std::vector<Example> load_eval_file(const std::string& path, const TextDa
     if (ts.class_names != model_data.class_names) {
         std::string classes;
         for (const auto& c : model_data.class_names) classes += (classes.empty() ? "" : ", ") + c;
-        fail(path, "expected texts with the model's classes (" + model_data.name + ": " + classes + "), found " + kind,
+        fail(path,
+             "expected texts with the model's classes (" + model_data.name + ": " + classes + "), found " +
+                 kind,
              "this model was trained on " + model_data.name + "; evaluate it on a file of the same dataset");
     }
     const size_t first_row = (tweets || (h.size() == 2 && (h[0] == "y" || h[0] == "X"))) ? 1 : 0;
@@ -157,8 +165,8 @@ inline std::vector<Example> load_eval_file(const std::string& path, const TextDa
     for (size_t r = 0; r < out.size(); r++) {
         const std::string& t = out[r].text;
         if (t.find_first_not_of(" \t\r\n") == std::string::npos)
-            fail(path + ":" + std::to_string(raw.line_of_row[first_row + r]), "expected a non-empty text, found an empty one",
-                 "every row needs its title or tweet");
+            fail(path + ":" + std::to_string(raw.line_of_row[first_row + r]),
+                 "expected a non-empty text, found an empty one", "every row needs its title or tweet");
         encode(out[r], model_data.vocab);
     }
     return out;

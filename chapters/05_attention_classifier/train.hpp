@@ -27,8 +27,8 @@ inline void word_dropout(TextBatch& tb, float p, Rng& rng) {
 // One pass over set in a fresh random order (from rng, which also draws the dropout masks).
 // lr_at(step) is the schedule; bar may be nullptr (tests).
 template <class LrFn>
-EpochStats train_epoch(Classifier& m, ClassifierActs& a, Adam& opt, const std::vector<Example>& set, int batch,
-                       float clip, float p_word, Rng& rng, LrFn lr_at, ProgressBar* bar) {
+EpochStats train_epoch(Classifier& m, ClassifierActs& a, Adam& opt, const std::vector<Example>& set,
+                       int batch, float clip, float p_word, Rng& rng, LrFn lr_at, ProgressBar* bar) {
     EpochMeter meter;
     const std::vector<int> order = shuffled_order((int)set.size(), rng);
     TextBatch tb;
@@ -78,8 +78,8 @@ inline void save_checkpoint(const std::string& path, const Classifier& m, const 
     for (const auto& c : d.class_names) classes += c + "\n";
     ck.add_bytes("classes", classes);
     ck.add_bytes("dataset", d.name);
-    ck.add_bytes("sizes", std::to_string(m.cfg.E) + " " + std::to_string(m.cfg.H) + " " + std::to_string(m.cfg.A) +
-                              " " + std::to_string(m.cfg.M));
+    ck.add_bytes("sizes", std::to_string(m.cfg.E) + " " + std::to_string(m.cfg.H) + " " +
+                              std::to_string(m.cfg.A) + " " + std::to_string(m.cfg.M));
     ck.save(path);
 }
 
@@ -94,8 +94,9 @@ struct CheckpointInfo {
 inline CheckpointInfo read_checkpoint_info(const std::string& path) {
     Checkpoint ck = Checkpoint::load(path);
     for (const char* k : {"config", "tokenizer", "classes", "dataset", "sizes"})
-        if (!ck.has(k)) fail(path, std::string("a chapter 05 checkpoint with a '") + k + "' record, found none",
-                             "was it written by 05_attention_classifier --save?");
+        if (!ck.has(k))
+            fail(path, std::string("a chapter 05 checkpoint with a '") + k + "' record, found none",
+                 "was it written by 05_attention_classifier --save?");
     CheckpointInfo info;
     info.dataset = ck.bytes("dataset");
     info.vocab = NgramVocab::deserialize(ck.bytes("tokenizer"), path);
@@ -117,7 +118,8 @@ inline CheckpointInfo read_checkpoint_info(const std::string& path) {
 inline int load_checkpoint(const std::string& path, Classifier& m, Adam& opt, Rng& rng) {
     Checkpoint ck = Checkpoint::load(path);
     if (ck.bytes("config") != config_str(m.cfg))
-        fail(path, "a checkpoint of this model (" + config_str(m.cfg) + "), found '" + ck.bytes("config") + "'",
+        fail(path,
+             "a checkpoint of this model (" + config_str(m.cfg) + "), found '" + ck.bytes("config") + "'",
              "the checkpoint decides the sizes; do not pass --emb/--hidden/--attn/--mlp with --load");
     ck.restore_params(m.params);
     ck.restore_adam(opt);

@@ -36,7 +36,7 @@ std::vector<std::string> tokenize_words(const std::string& text) {
         if (cur.empty()) return;
         while (!cur.empty() && cur.back() == '\'') cur.pop_back();  // "players'" -> "players"
         size_t s = 0;
-        while (s < cur.size() && cur[s] == '\'') s++;               // "'09" -> "09"
+        while (s < cur.size() && cur[s] == '\'') s++;  // "'09" -> "09"
         if (s < cur.size()) out.push_back(cur.substr(s));
         cur.clear();
     };
@@ -69,8 +69,8 @@ uint32_t fnv1a(const char* s, size_t n) {
 NgramVocab NgramVocab::build(const std::vector<std::vector<std::string>>& texts, int min_freq, int max_words,
                              int buckets, int min_n, int max_n) {
     if (min_n < 1 || max_n < min_n || buckets < 0)
-        fail("NgramVocab::build", "1 <= min_n <= max_n and buckets >= 0, got n " + std::to_string(min_n) + ".." +
-                                      std::to_string(max_n) + ", buckets " + std::to_string(buckets));
+        fail("NgramVocab::build", "1 <= min_n <= max_n and buckets >= 0, got n " + std::to_string(min_n) +
+                                      ".." + std::to_string(max_n) + ", buckets " + std::to_string(buckets));
     std::vector<std::string> joined;
     joined.reserve(texts.size());
     for (const auto& t : texts) {
@@ -105,7 +105,8 @@ NgramVocab NgramVocab::deserialize(const std::string& text, const std::string& w
     NgramVocab v;
     std::getline(in, line);
     std::istringstream head(line);
-    if (!(head >> magic >> version >> v.buckets >> v.min_n >> v.max_n) || magic != "attn-ngram-vocab" || version != 1)
+    if (!(head >> magic >> version >> v.buckets >> v.min_n >> v.max_n) || magic != "attn-ngram-vocab" ||
+        version != 1)
         fail(where, "expected 'attn-ngram-vocab 1 <buckets> <min_n> <max_n>', found '" + line + "'",
              "was this checkpoint written by 05_attention_classifier?");
     v.words = Vocab::deserialize(text.substr(line.size() + 1), where);

@@ -31,8 +31,8 @@ namespace attn {
 std::vector<std::string> tokenize_words(const std::string& text);
 
 struct NgramVocab {
-    Vocab words;       // whole words seen >= min_freq times in the training texts
-    int buckets = 0;   // hashed character n-gram rows (0: whole words only)
+    Vocab words;      // whole words seen >= min_freq times in the training texts
+    int buckets = 0;  // hashed character n-gram rows (0: whole words only)
     int min_n = 3, max_n = 5;
 
     // words from the tokenised training texts; buckets, min_n..max_n as above (1 <= min_n <= max_n)

@@ -7,11 +7,12 @@
 
 namespace attn {
 
-void embedding_bag_forward(float* out, const int* ids, const int* offsets, const float* table, int N, int C, int V) {
+void embedding_bag_forward(float* out, const int* ids, const int* offsets, const float* table, int N, int C,
+                           int V) {
     for (int j = 0; j < offsets[N]; j++)
         if (ids[j] < 0 || ids[j] >= V)
-            fail("embedding_bag_forward", "ids in [0, " + std::to_string(V) + "), found " + std::to_string(ids[j]) +
-                                              " at position " + std::to_string(j));
+            fail("embedding_bag_forward", "ids in [0, " + std::to_string(V) + "), found " +
+                                              std::to_string(ids[j]) + " at position " + std::to_string(j));
     parallel_for(N, [&](int n0, int n1) {  // each thread owns output rows [n0, n1)
         for (int n = n0; n < n1; n++) {
             float* o = out + (size_t)n * C;
@@ -28,7 +29,8 @@ void embedding_bag_forward(float* out, const int* ids, const int* offsets, const
     });
 }
 
-void embedding_bag_backward(float* dtable, const float* dout, const int* ids, const int* offsets, int N, int C) {
+void embedding_bag_backward(float* dtable, const float* dout, const int* ids, const int* offsets, int N,
+                            int C) {
     // out[n] = (1/k_n) Σ_j table[ids[j]]  ->  dtable[ids[j]] += dout[n] / k_n   (serial: rows repeat)
     for (int n = 0; n < N; n++) {
         const int k = offsets[n + 1] - offsets[n];

@@ -35,8 +35,10 @@ static std::string error_of(F&& f) {
 
 // ---- tokenisation -------------------------------------------------------------------------------
 TEST_CASE("ch05 tokens: words lower-cased, $ % ! ? kept, links one token, other punctuation splits") {
-    std::vector<std::string> w = tokenize_words("Oil Hits $50, Up 3%! See http://x.com/a (Reuters) 'quoted' it's");
-    std::vector<std::string> want = {"oil", "hits", "$", "50", "up", "3", "%", "!", "see", "<url>", "reuters", "quoted", "it's"};
+    std::vector<std::string> w =
+        tokenize_words("Oil Hits $50, Up 3%! See http://x.com/a (Reuters) 'quoted' it's");
+    std::vector<std::string> want = {"oil", "hits", "$",     "50",      "up",     "3",   "%",
+                                     "!",   "see",  "<url>", "reuters", "quoted", "it's"};
     CHECK(w == want);
     CHECK(tokenize_words("...").empty());
     CHECK(tokenize_words("late :( again :-) <3 :D, :dallas") ==
@@ -55,14 +57,16 @@ TEST_CASE("ch05 tokens: an unseen word shares character n-grams with a seen one"
     CHECK(seen.size() == 16);
     CHECK(unseen.size() == 22);
     int shared = 0;
-    for (size_t i = 1; i < seen.size(); i++) shared += std::count(unseen.begin() + 1, unseen.end(), seen[i]) > 0;
+    for (size_t i = 1; i < seen.size(); i++)
+        shared += std::count(unseen.begin() + 1, unseen.end(), seen[i]) > 0;
     CHECK(shared >= 9);  // "<ne" "nex" "ext" "xte" "tel" "<nex" "next" "exte" "xtel" "<next" ...
     for (int id : unseen) CHECK((id >= 0 && id < v.size()));
     NgramVocab back = NgramVocab::deserialize(v.serialize(), "test");
     std::vector<int> again;
     back.word_ids("nextel's", again);
     CHECK(again == unseen);
-    CHECK(error_of([] { NgramVocab::deserialize("nonsense\n", "ckpt"); }).find("attn-ngram-vocab") != std::string::npos);
+    CHECK(error_of([] { NgramVocab::deserialize("nonsense\n", "ckpt"); }).find("attn-ngram-vocab") !=
+          std::string::npos);
 }
 
 // ---- embedding bag ------------------------------------------------------------------------------
@@ -72,13 +76,14 @@ TEST_CASE("ch05 embedding bag: mean of rows, empty positions are zero, gradient 
     std::vector<int> ids = {0, 2, 4, 1}, offs = {0, 2, 2, 4};  // position 1 is empty
     float out[3 * C];
     embedding_bag_forward(out, ids.data(), offs.data(), table, 3, C, V);
-    CHECK(out[0] == doctest::Approx(4.0));   // (1 + 7) / 2
+    CHECK(out[0] == doctest::Approx(4.0));  // (1 + 7) / 2
     CHECK(out[3] == 0.0f);
-    CHECK(out[6] == doctest::Approx(8.5));   // (13 + 4) / 2
+    CHECK(out[6] == doctest::Approx(8.5));  // (13 + 4) / 2
     std::vector<int> bad = {0, 5};
     std::vector<int> boffs = {0, 2};
-    CHECK(error_of([&] { embedding_bag_forward(out, bad.data(), boffs.data(), table, 1, C, V); }).find("[0, 5)") !=
-          std::string::npos);
+    CHECK(error_of([&] {
+              embedding_bag_forward(out, bad.data(), boffs.data(), table, 1, C, V);
+          }).find("[0, 5)") != std::string::npos);
     Rng rng(3);
     Buf t = testing::random_buf(V * C, rng), R = testing::random_buf(3 * C, rng), dt(V * C, 0.0f);
     std::vector<int> rep = {1, 1, 3, 0, 4, 1};  // a row used twice by one position
@@ -116,8 +121,8 @@ TEST_CASE("ch05 pooling: attention weights sum to 1 over valid words, 0 on paddi
     PoolProblem p = pool_problem(rng);
     const int B = p.B, T = p.T, D = p.D, A = p.A;
     Buf ctx(B * D), alpha(B * T), scores(B * T), keys(B * T * A), q(B * A), th(B * T * A);
-    attention_pool_forward(ctx.data(), alpha.data(), scores.data(), keys.data(), q.data(), th.data(), p.h.data(),
-                           p.U.data(), p.u.data(), p.v.data(), p.len.data(), B, T, D, A);
+    attention_pool_forward(ctx.data(), alpha.data(), scores.data(), keys.data(), q.data(), th.data(),
+                           p.h.data(), p.U.data(), p.u.data(), p.v.data(), p.len.data(), B, T, D, A);
     for (int b = 0; b < B; b++) {
         double s = 0;
         for (int i = 0; i < T; i++) {
@@ -156,15 +161,15 @@ TEST_CASE("ch05 pooling: gradient checks of attention (h, U, u, v), mean and las
     const int B = p.B, T = p.T, D = p.D, A = p.A;
     Buf ctx(B * D), alpha(B * T), scores(B * T), keys(B * T * A), q(B * A), th(B * T * A);
     auto att = [&] {
-        attention_pool_forward(ctx.data(), alpha.data(), scores.data(), keys.data(), q.data(), th.data(), p.h.data(),
-                               p.U.data(), p.u.data(), p.v.data(), p.len.data(), B, T, D, A);
+        attention_pool_forward(ctx.data(), alpha.data(), scores.data(), keys.data(), q.data(), th.data(),
+                               p.h.data(), p.U.data(), p.u.data(), p.v.data(), p.len.data(), B, T, D, A);
         return testing::dot_double(ctx.data(), p.R.data(), ctx.size());
     };
     att();
     Buf dh(B * T * D, 0.0f), dU(A * D, 0.0f), du(A, 0.0f), dv(A, 0.0f);
     Buf scratch(attention_pool_scratch_size(B, T, A));
-    attention_pool_backward(dh.data(), dU.data(), du.data(), dv.data(), p.R.data(), alpha.data(), th.data(), p.h.data(),
-                            p.U.data(), p.v.data(), p.len.data(), B, T, D, A, scratch.data());
+    attention_pool_backward(dh.data(), dU.data(), du.data(), dv.data(), p.R.data(), alpha.data(), th.data(),
+                            p.h.data(), p.U.data(), p.v.data(), p.len.data(), B, T, D, A, scratch.data());
     for (int b = 0; b < B; b++)  // padding gets exactly zero gradient
         for (int i = p.len[b]; i < T; i++)
             for (int d = 0; d < D; d++) CHECK(dh[((size_t)b * T + i) * D + d] == 0.0f);
@@ -174,14 +179,19 @@ TEST_CASE("ch05 pooling: gradient checks of attention (h, U, u, v), mean and las
     testing::check_gradient("attention dh", att, p.h.data(), dh.data(), dh.size());
     for (Pooling kind : {Pooling::Mean, Pooling::Last}) {
         auto pool = [&] {
-            if (kind == Pooling::Mean) mean_pool_forward(ctx.data(), p.h.data(), p.len.data(), B, T, D);
-            else last_pool_forward(ctx.data(), p.h.data(), p.len.data(), B, T, D);
+            if (kind == Pooling::Mean)
+                mean_pool_forward(ctx.data(), p.h.data(), p.len.data(), B, T, D);
+            else
+                last_pool_forward(ctx.data(), p.h.data(), p.len.data(), B, T, D);
             return testing::dot_double(ctx.data(), p.R.data(), ctx.size());
         };
         Buf g(B * T * D, 0.0f);
-        if (kind == Pooling::Mean) mean_pool_backward(g.data(), p.R.data(), p.len.data(), B, T, D);
-        else last_pool_backward(g.data(), p.R.data(), p.len.data(), B, T, D);
-        testing::check_gradient(std::string(pooling_name(kind)) + " dh", pool, p.h.data(), g.data(), g.size());
+        if (kind == Pooling::Mean)
+            mean_pool_backward(g.data(), p.R.data(), p.len.data(), B, T, D);
+        else
+            last_pool_backward(g.data(), p.R.data(), p.len.data(), B, T, D);
+        testing::check_gradient(std::string(pooling_name(kind)) + " dh", pool, p.h.data(), g.data(),
+                                g.size());
     }
     set_threads(0);
 }
@@ -194,7 +204,9 @@ static std::vector<Example> tiny_examples(const NgramVocab& v) {
     for (Example& e : ex) encode(e, v);
     return ex;
 }
-static NgramVocab tiny_vocab() { return NgramVocab::build({{"stocks", "team", "chip", "stocks", "team", "chip"}}, 2, 0, 7, 2, 3); }
+static NgramVocab tiny_vocab() {
+    return NgramVocab::build({{"stocks", "team", "chip", "stocks", "team", "chip"}}, 2, 0, 7, 2, 3);
+}
 
 TEST_CASE("ch05 model: gradient check of the whole classifier, each pooling (mixed lengths)") {
     set_threads(1);
@@ -211,7 +223,8 @@ TEST_CASE("ch05 model: gradient check of the whole classifier, each pooling (mix
         Classifier m;
         classifier_build(m, c, rng);
         for (size_t i = 0; i < m.emb.size; i++) m.emb.data[i] *= 5;  // larger activations: a sharper check
-        // no ReLU unit of fc1 within a step of its kink (where finite differences are wrong, not the backward)
+        // no ReLU unit of fc1 within a step of its kink (where finite differences are wrong, not the
+        // backward)
         for (int k = 0; k < c.M; k++) m.b1.data[k] = 0.3f;
         ClassifierActs a;
         classifier_reserve(a, c, 3, 5);
@@ -246,7 +259,9 @@ static Buf train_weights(int threads, int epochs, const TextData& d, double* val
     ClassifierActs a;
     classifier_reserve(a, c, 64, longest_text({&d.train, &d.val}));
     Adam opt = make_adam(m.params, 5e-3f);
-    for (int e = 0; e < epochs; e++) train_epoch(m, a, opt, d.train, 32, 5.0f, 0.1f, rng, [](long) { return 5e-3f; }, nullptr);
+    for (int e = 0; e < epochs; e++)
+        train_epoch(
+            m, a, opt, d.train, 32, 5.0f, 0.1f, rng, [](long) { return 5e-3f; }, nullptr);
     if (val_acc) *val_acc = evaluate(m, a, d.val, 64).acc;
     set_threads(0);
     return m.params.value;
@@ -288,13 +303,15 @@ TEST_CASE("ch05 checkpoint: tokenisation, classes, dataset and weights come back
     classifier_build(m2, c, rng2);
     Adam opt2 = make_adam(m2.params, 1e-3f);
     CHECK(load_checkpoint(path, m2, opt2, rng2) == 3);
-    CHECK(std::memcmp(m.params.value.data(), m2.params.value.data(), m.params.value.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(m.params.value.data(), m2.params.value.data(), m.params.value.size() * sizeof(float)) ==
+          0);
     ClassifierConfig other = c;
     other.pooling = Pooling::Attention;
     Classifier m3;
     classifier_build(m3, other, rng2);
     Adam opt3 = make_adam(m3.params, 1e-3f);
-    CHECK(error_of([&] { load_checkpoint(path, m3, opt3, rng2); }).find("a checkpoint of this model") != std::string::npos);
+    CHECK(error_of([&] { load_checkpoint(path, m3, opt3, rng2); }).find("a checkpoint of this model") !=
+          std::string::npos);
 }
 
 // ---- --eval-file bad inputs -----------------------------------------------------------------------
@@ -313,11 +330,13 @@ static std::string eval_error(const std::string& name, const std::string& conten
 
 TEST_CASE("ch05 --eval-file: both AG layouts read, unseen words encoded") {
     TextData d = ag_model_data();
-    auto a = load_eval_file(testing::write_temp_file("05", "mwml.csv", "y,X\nBusiness,Stocks rally\nWorld,Qwzx vote\n"), d);
+    auto a = load_eval_file(
+        testing::write_temp_file("05", "mwml.csv", "y,X\nBusiness,Stocks rally\nWorld,Qwzx vote\n"), d);
     REQUIRE(a.size() == 2);
     CHECK(a[1].label == 0);
     CHECK(a[1].ids.size() > 1);  // <unk> + n-grams
-    auto b = load_eval_file(testing::write_temp_file("05", "off.csv", "\"3\",\"Stocks #39;s rally\",\"desc\"\n"), d);
+    auto b = load_eval_file(
+        testing::write_temp_file("05", "off.csv", "\"3\",\"Stocks #39;s rally\",\"desc\"\n"), d);
     REQUIRE(b.size() == 1);
     CHECK(b[0].label == 2);
     CHECK(b[0].text == "Stocks's rally");
@@ -353,5 +372,6 @@ TEST_CASE("ch05 --eval-file: malformed and missing files are clear errors") {
     e = eval_error("empty_file.csv", "");
     CHECK(e.find("empty_file.csv") != std::string::npos);
     TextData d = ag_model_data();
-    CHECK(error_of([&] { load_eval_file("/nonexistent/x.csv", d); }).find("no such file") != std::string::npos);
+    CHECK(error_of([&] { load_eval_file("/nonexistent/x.csv", d); }).find("no such file") !=
+          std::string::npos);
 }

@@ -58,16 +58,19 @@ struct Ours {
 
 // PyTorch's rounds: "wall=… cpu=…" lines from the script; false when it did not run.
 bool torch_rounds(int threads, std::vector<double>& wall, std::vector<double>& cpu, std::string& ready) {
-    const std::string cmd = "/usr/bin/python3 " ATTN_SOURCE_DIR "/data_tools/torch_bench/ch05_classifier.py " +
-                            std::to_string(threads) + " " + std::to_string(kBatch) + " " + std::to_string(kWords) +
-                            " " + std::to_string(kSteps) + " " + std::to_string(kRounds) + " 2>&1";
+    const std::string cmd =
+        "/usr/bin/python3 " ATTN_SOURCE_DIR "/data_tools/torch_bench/ch05_classifier.py " +
+        std::to_string(threads) + " " + std::to_string(kBatch) + " " + std::to_string(kWords) + " " +
+        std::to_string(kSteps) + " " + std::to_string(kRounds) + " 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) return false;
     char line[512];
     while (std::fgets(line, sizeof line, p)) {
         double w = 0, c = 0;
-        if (std::sscanf(line, "wall=%lf cpu=%lf", &w, &c) == 2) wall.push_back(w), cpu.push_back(c);
-        else ready = line;
+        if (std::sscanf(line, "wall=%lf cpu=%lf", &w, &c) == 2)
+            wall.push_back(w), cpu.push_back(c);
+        else
+            ready = line;
     }
     pclose(p);
     if (!ready.empty() && ready.back() == '\n') ready.pop_back();
@@ -86,13 +89,16 @@ void bench_threads(int threads) {
     }
     std::string ready;
     const bool have = torch_rounds(threads, twall, tcpu, ready);
-    if (!have) std::printf("PyTorch did not run (%s): our numbers only (Debian: apt-get install python3-torch)\n",
-                           ready.empty() ? "no output" : ready.c_str());
-    else std::printf("PyTorch %s\n", ready.c_str());
+    if (!have)
+        std::printf("PyTorch did not run (%s): our numbers only (Debian: apt-get install python3-torch)\n",
+                    ready.empty() ? "no output" : ready.c_str());
+    else
+        std::printf("PyTorch %s\n", ready.c_str());
     const double samples = (double)kSteps * kBatch, w_ours = bench::median(wall);
     const double w_torch = have ? bench::median(twall) : 0;
-    bench::print_line("ch05_attention", threads, samples / w_ours, "pytorch", have ? samples / w_torch : 0, w_ours,
-                      w_torch, bench::median(cpu), have ? bench::median(tcpu) : 0, bench::load_average());
+    bench::print_line("ch05_attention", threads, samples / w_ours, "pytorch", have ? samples / w_torch : 0,
+                      w_ours, w_torch, bench::median(cpu), have ? bench::median(tcpu) : 0,
+                      bench::load_average());
 }
 
 }  // namespace
@@ -100,9 +106,10 @@ void bench_threads(int threads) {
 int main() {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     bench::choose_openblas_core();  // for PyTorch's OpenBLAS, inherited by the script
-    std::printf("chapter 05 BiGRU + attention pooling training step (batch %d titles of %d words, %d ids a word, "
-                "Adam): training samples per second, medians of %d rounds of %d steps\n",
-                kBatch, kWords, kNgrams + 1, kRounds, kSteps);
+    std::printf(
+        "chapter 05 BiGRU + attention pooling training step (batch %d titles of %d words, %d ids a word, "
+        "Adam): training samples per second, medians of %d rounds of %d steps\n",
+        kBatch, kWords, kNgrams + 1, kRounds, kSteps);
     for (int t : {1, 2}) bench_threads(t);
     return 0;
 }

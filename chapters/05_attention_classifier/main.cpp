@@ -62,7 +62,7 @@ static void declare_flags(Cli& cli, Options& o) {
     add_common_flags(cli, o.f);
     add_eval_file_flag(cli, o.f,
                        "evaluate the model on FILE.csv (AG News, either layout, or tweets): accuracy, "
-                       "P/R/F1, confusion; with --load, no training");
+                       "P/R/F1, confusion (with --load of a finished run, no training)");
     cli.choice("pooling", &o.pooling, {"all", "attention", "mean", "last"},
                "train attention pooling and both baselines (all, same budget), or one of them");
     cli.flag("emb", &o.emb, "embedding size E");

@@ -44,6 +44,8 @@ const std::vector<Chapter> kChapters = {
     {"02_additive_attention", {"--quick", "--epochs", "1", "--max-pairs", "4000"}},
     {"03_multiplicative_attention", {"--quick", "--epochs", "1", "--max-pairs", "4000"}},
     {"04_local_hard_soft_attention", {"--quick", "--epochs", "1", "--max-pairs", "4000"}},
+    {"05_attention_classifier", {"--quick", "--epochs", "1", "--pooling", "attention"}},
+    {"06_self_attention", {"--quick", "--epochs", "1", "--models", "encoder"}},
     {"09_spatial_transformer", {"--quick", "--epochs", "1", "--model", "stn", "--max-train", "3000"}},
     {"10_recurrent_attention", {"--quick", "--epochs", "1", "--model", "ram", "--max-train", "4000"}},
 };

@@ -12,10 +12,9 @@
 
 #include "chapters/05_attention_classifier/classifier_model.hpp"
 #include "common/core/error.hpp"
-#include "common/data/csv.hpp"
 #include "common/data/data_find.hpp"
 #include "common/data/ngram_vocab.hpp"
-#include "common/data/splits.hpp"
+#include "common/data/text_splits.hpp"
 #include "common/data/synth_keywords.hpp"
 #include "common/data/text_datasets.hpp"
 
@@ -53,55 +52,36 @@ inline void encode(Example& e, const NgramVocab& v) {
     }
 }
 
-inline std::vector<Example> examples(const TextSet& ts, const std::vector<int>& idx) {
+inline std::vector<Example> examples(const std::vector<LabeledText>& texts) {
     std::vector<Example> out;
-    out.reserve(idx.size());
-    for (int i : idx)
-        out.push_back({ts.items[i].text, text_words(ts.items[i].text), {}, {}, ts.items[i].label});
+    out.reserve(texts.size());
+    for (const LabeledText& t : texts) out.push_back({t.text, text_words(t.text), {}, {}, t.label});
     return out;
 }
-inline std::vector<int> all_of(const TextSet& ts) {
-    std::vector<int> idx(ts.items.size());
-    for (size_t i = 0; i < idx.size(); i++) idx[i] = (int)i;
-    return idx;
-}
 
-// The texts: --data ag_news | tweets | synthetic | auto (AG News when found, else synthetic).
-// AG News: the official train.csv + test.csv when both are in the folder (test = test.csv, val split
-// from train.csv), else the Made With ML 10k file split 80/10/10 by seed. Tweets: split 80/10/10.
+// The texts: --data ag_news | tweets | synthetic | auto (AG News when found, else synthetic). The
+// real data and its split are common/data/text_splits.hpp's (chapter 06 splits alike); the
+// synthetic keyword task (with negated decoys) is split 80/10/10 too.
 inline TextData load_text_data(const std::string& which, const std::string& data_dir, uint64_t seed,
                                int synth_n) {
-    std::vector<std::string> looked;
-    std::string want = which == "auto" ? "ag_news" : which;
-    std::string dir = want == "synthetic" ? "" : find_dataset(want, data_dir, &looked);
-    TextData d;
-    TextSet all, test_set;
-    if (dir.empty() && which != "auto" && want != "synthetic") fail_missing_dataset(want, looked);
-    if (dir.empty()) {
-        if (want != "synthetic")
-            std::printf("AG News not found (looked for %s): the synthetic keyword task instead\n",
-                        looked.empty() ? "?" : looked.front().c_str());
+    std::string want = which;
+    if (which == "auto" && find_dataset("ag_news", data_dir).empty()) {
+        std::printf("AG News not found (ATTN_DATA, --data-dir): the synthetic keyword task instead\n");
+        want = "synthetic";
+    }
+    TextSplits t;
+    if (want == "synthetic") {
         SynthKeywordOptions so;
         so.min_len = 6, so.max_len = 24, so.negation = true;
-        all = synth_keywords(synth_n, seed + 5, so);
+        TextSet all = synth_keywords(synth_n, seed + 5, so);
         all.name = "synthetic";
-    } else if (want == "tweets") {
-        all = load_airline_tweets(dir + "/Tweets.csv");
-    } else if (std::filesystem::exists(dir + "/train.csv") && std::filesystem::exists(dir + "/test.csv")) {
-        all = load_ag_news_csv(dir + "/train.csv");
-        test_set = load_ag_news_csv(dir + "/test.csv");
-        std::printf(
-            "AG News: the official train.csv (%zu titles) and test.csv (%zu) are present: training on "
-            "train.csv, testing on test.csv\n",
-            all.items.size(), test_set.items.size());
+        t = split_texts(all, kTextValFrac, kTextTestFrac, seed);
     } else {
-        all = load_ag_news_csv(dir + "/news_madewithml_10k.csv");
+        t = load_text_splits(want == "auto" ? "ag_news" : want, data_dir, seed);
     }
-    d.name = all.name, d.source = all.source, d.class_names = all.class_names;
-    const bool official = !test_set.items.empty();
-    SplitIdx s = split_indices((int)all.items.size(), official ? 0.05f : 0.1f, official ? 0.0f : 0.1f, seed);
-    d.train = examples(all, s.train), d.val = examples(all, s.val);
-    d.test = official ? examples(test_set, all_of(test_set)) : examples(all, s.test);
+    TextData d;
+    d.name = t.name, d.source = t.source, d.class_names = t.class_names;
+    d.train = examples(t.train), d.val = examples(t.val), d.test = examples(t.test);
     return d;
 }
 
@@ -140,35 +120,11 @@ inline void make_text_batch(TextBatch& tb, const std::vector<Example>& set, cons
 }
 
 // ---- --eval-file ------------------------------------------------------------------------------
-// The layout from the content: a header with `airline_sentiment` -> tweets; a header y,X -> Made
-// With ML; three fields with a class 1..4 first -> official AG News. Every text must be non-empty
-// and every label one of the model's classes, else an error naming the file and line.
+// Read and checked by common/data/text_splits.hpp (the layout from the content, the model's classes,
+// no empty text); each text then tokenised by the model's own vocabulary.
 inline std::vector<Example> load_eval_file(const std::string& path, const TextData& model_data) {
-    if (!std::filesystem::exists(path)) fail(path, "expected a CSV file to evaluate, found no such file");
-    CsvTable raw = read_csv(path, /*has_header=*/false);
-    if (raw.rows.empty()) fail(path, "expected a header or AG News rows, found an empty file");
-    const auto& h = raw.rows[0];
-    const bool tweets = std::find(h.begin(), h.end(), "airline_sentiment") != h.end();
-    TextSet ts = tweets ? load_airline_tweets(path) : load_ag_news_csv(path);
-    const std::string kind = tweets ? "a tweets file (airline_sentiment negative/neutral/positive)"
-                                    : "an AG News file (World/Sports/Business/Sci/Tech)";
-    if (ts.class_names != model_data.class_names) {
-        std::string classes;
-        for (const auto& c : model_data.class_names) classes += (classes.empty() ? "" : ", ") + c;
-        fail(path,
-             "expected texts with the model's classes (" + model_data.name + ": " + classes + "), found " +
-                 kind,
-             "this model was trained on " + model_data.name + "; evaluate it on a file of the same dataset");
-    }
-    const size_t first_row = (tweets || (h.size() == 2 && (h[0] == "y" || h[0] == "X"))) ? 1 : 0;
-    std::vector<Example> out = examples(ts, all_of(ts));
-    for (size_t r = 0; r < out.size(); r++) {
-        const std::string& t = out[r].text;
-        if (t.find_first_not_of(" \t\r\n") == std::string::npos)
-            fail(path + ":" + std::to_string(raw.line_of_row[first_row + r]),
-                 "expected a non-empty text, found an empty one", "every row needs its title or tweet");
-        encode(out[r], model_data.vocab);
-    }
+    std::vector<Example> out = examples(load_text_eval_file(path, model_data.class_names, model_data.name).items);
+    for (Example& e : out) encode(e, model_data.vocab);
     return out;
 }
 

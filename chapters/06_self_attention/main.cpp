@@ -423,7 +423,7 @@ static int run(int argc, char** argv) {
     }
     const TextData d = load_data(o, saved ? &*saved : nullptr);
     std::optional<TextSet> eval_set;  // read (and checked) before any work
-    if (!o.f.eval_file.empty()) eval_set = load_eval_file(o.f.eval_file, d.class_names);
+    if (!o.f.eval_file.empty()) eval_set = load_text_eval_file(o.f.eval_file, d.class_names, d.name);
     std::filesystem::create_directories(o.f.out);
     const FigureNames fig{o.f.out, kChapter, d.name, run_tag(o.f.quick, false)};
 

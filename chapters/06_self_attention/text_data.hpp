@@ -1,11 +1,10 @@
-// text_data.hpp — chapter 06's data: the texts, their split, their tokens, and --eval-file.
+// text_data.hpp — chapter 06's data: the texts, their split and their tokens (--eval-file files are read
+// by common/data/text_splits.hpp's load_text_eval_file).
 //
-//   --data ag_news    AG News titles: the Made With ML 10k file (ATTN_DATA/ag_news/), split with the seed
-//                     into train / val / test (70 / 15 / 15 %, common/data/splits.hpp's split_indices —
-//                     the same function and fractions for chapter 05 and 06, so a seed gives both the
-//                     same split); with the official train.csv + test.csv there: train.csv split
-//                     85 / 15 into train / val, test.csv the test set
-//   --data tweets     Twitter US Airline Sentiment (3 classes), split like the 10k titles
+//   --data ag_news    AG News titles, split exactly as chapter 05 splits them (common/data/text_splits.hpp:
+//                     the Made With ML 10k file 80 / 10 / 10 by seed; with the official train.csv +
+//                     test.csv there, test.csv is the test set)
+//   --data tweets     Twitter US Airline Sentiment (3 classes), split 80 / 10 / 10 the same way
 //   --data keywords   the synthetic keyword task (common/data/synth_keywords.hpp)
 //   --data relations  the synthetic relations task (common/data/synth_relations.hpp): the headline
 //   --data auto       AG News when found, else the keyword task (the default)
@@ -20,7 +19,7 @@
 #include "common/core/error.hpp"
 #include "common/data/corpus.hpp"
 #include "common/data/data_find.hpp"
-#include "common/data/splits.hpp"
+#include "common/data/text_splits.hpp"
 #include "common/data/synth_keywords.hpp"
 #include "common/data/synth_relations.hpp"
 #include "common/data/text_datasets.hpp"
@@ -29,7 +28,7 @@
 namespace ch06 {
 using namespace attn;
 
-constexpr float kValFrac = 0.15f, kTestFrac = 0.15f;
+constexpr float kValFrac = 0.15f, kTestFrac = 0.15f;  // the synthetic tasks' split
 
 // One split, tokenised: ids per text (at most Tmax), labels, and the raw texts for printing.
 struct TextSplit {
@@ -48,45 +47,27 @@ struct TextData {
     TextSplit train, val, test;
 };
 
-inline std::vector<LabeledText> take_texts(const TextSet& s, const std::vector<int>& idx) {
-    std::vector<LabeledText> out;
-    for (int i : idx) out.push_back(s.items[i]);
-    return out;
-}
-
-// The texts of the run, split (no tokens yet: the vocabulary may come from a checkpoint).
-// synth_n texts for the synthetic tasks (the relations task: min_len..max_len tokens).
+// The texts of the run, split (no tokens yet: the vocabulary may come from a checkpoint). AG News and
+// the tweets come split by common/data/text_splits.hpp, exactly as chapter 05 splits them (so the two
+// chapters' numbers sit side by side); the synthetic tasks (synth_n texts; the relations task of
+// min_len..max_len tokens) are split 70 / 15 / 15.
 inline TextData load_texts(const std::string& data, const std::string& data_dir, uint64_t seed, int synth_n,
                            int min_len = 8, int max_len = 20, bool balance_counts = false) {
     std::string which = data;
-    std::vector<std::string> looked;
     if (which == "auto") {
         which = find_dataset("ag_news", data_dir).empty() ? "keywords" : "ag_news";
         if (which == "keywords") std::printf("AG News not found (ATTN_DATA, --data-dir): the synthetic keyword task\n");
     }
-    TextData d;
-    TextSet all, test_file;
-    if (which == "ag_news" || which == "tweets") {
-        const std::string dir = find_dataset(which, data_dir, &looked);
-        if (dir.empty()) fail_missing_dataset(which, looked);
-        namespace fs = std::filesystem;
-        if (which == "tweets") all = load_airline_tweets(dir + "/Tweets.csv");
-        else if (fs::exists(dir + "/train.csv") && fs::exists(dir + "/test.csv")) {
-            all = load_ag_news_csv(dir + "/train.csv"), test_file = load_ag_news_csv(dir + "/test.csv");
-            std::printf("official AG News train.csv / test.csv found: training on train.csv, testing on test.csv\n");
-        } else all = load_ag_news_csv(dir + "/news_madewithml_10k.csv");
-        all.name = which;
-    } else if (which == "keywords") all = synth_keywords(synth_n, seed + 101);  // its own lengths, 8..40
-    else if (which == "relations") all = synth_relations(synth_n, seed + 202, {min_len, max_len, 16, balance_counts});
+    TextSplits t;
+    if (which == "ag_news" || which == "tweets") t = load_text_splits(which, data_dir, seed);
+    else if (which == "keywords") t = split_texts(synth_keywords(synth_n, seed + 101), kValFrac, kTestFrac, seed);
+    else if (which == "relations")
+        t = split_texts(synth_relations(synth_n, seed + 202, {min_len, max_len, 16, balance_counts}), kValFrac,
+                        kTestFrac, seed);
     else fail("--data", "one of auto, ag_news, tweets, keywords, relations, got '" + which + "'");
-    d.flag = which, d.name = all.name, d.source = all.source, d.class_names = all.class_names;
-    if (test_file.items.empty()) {
-        const SplitIdx s = split_indices((int)all.items.size(), kValFrac, kTestFrac, seed);
-        d.train_raw = take_texts(all, s.train), d.val_raw = take_texts(all, s.val), d.test_raw = take_texts(all, s.test);
-    } else {
-        const SplitIdx s = split_indices((int)all.items.size(), kValFrac, 0.0f, seed);
-        d.train_raw = take_texts(all, s.train), d.val_raw = take_texts(all, s.val), d.test_raw = test_file.items;
-    }
+    TextData d;
+    d.flag = which, d.name = t.name, d.source = t.source, d.class_names = t.class_names;
+    d.train_raw = std::move(t.train), d.val_raw = std::move(t.val), d.test_raw = std::move(t.test);
     return d;
 }
 
@@ -117,26 +98,6 @@ inline void encode_all(TextData& d, int Tmax) {
     d.train = encode_split(d.vocab, d.train_raw, Tmax);
     d.val = encode_split(d.vocab, d.val_raw, Tmax);
     d.test = encode_split(d.vocab, d.test_raw, Tmax);
-}
-
-// --eval-file FILE.csv: an AG News file (either layout) or a tweets file, told apart by its header.
-// Its classes must be the model's (saved in the checkpoint): else a clear error.
-inline TextSet load_eval_file(const std::string& path, const std::vector<std::string>& model_classes) {
-    std::ifstream in(path);
-    if (!in) fail(path, "a readable CSV file", "check the path given to --eval-file");
-    std::string first;
-    std::getline(in, first);
-    const bool tweets = first.find("airline_sentiment") != std::string::npos;
-    TextSet s = tweets ? load_airline_tweets(path) : load_ag_news_csv(path);
-    if (s.class_names != model_classes) {
-        std::string want, got;
-        for (const auto& c : model_classes) want += (want.empty() ? "" : ", ") + c;
-        for (const auto& c : s.class_names) got += (got.empty() ? "" : ", ") + c;
-        fail(path, "the model's classes (" + want + "), found a " + (tweets ? "tweets" : "AG News") + " file with " + got,
-             "evaluate a model trained on the same dataset (the checkpoint decides the labels)");
-    }
-    if (s.items.empty()) fail(path, "at least one labelled text", "is the file empty?");
-    return s;
 }
 
 }  // namespace ch06

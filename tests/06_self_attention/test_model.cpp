@@ -144,22 +144,25 @@ TEST_CASE("synth_relations: deterministic, balanced, and the label is 'same word
 TEST_CASE("eval file: AG layouts and tweets detected; wrong classes, wrong dataset, malformed rows refused") {
     auto file = [](const std::string& name, const std::string& bytes) { return write_temp_file("ch06", name, bytes); };
     const std::vector<std::string> ag = {"World", "Sports", "Business", "Sci/Tech"};
-    const std::string mwml = file("mwml.csv", "y,X\nSports,Team wins again\nWorld,\"Talks, in Geneva\"\nBusiness,\n");
-    TextSet s = load_eval_file(mwml, ag);
-    REQUIRE(s.items.size() == 3);
-    CHECK(s.items[2].text.empty());  // an empty title is kept: it is a text with no words
+    const std::string mwml = file("mwml.csv", "y,X\nSports,Team wins again\nWorld,\"Talks, in Geneva\"\n");
+    TextSet s = load_text_eval_file(mwml, ag, "ag_news");
+    REQUIRE(s.items.size() == 2);
+    CHECK(s.items[1].text == "Talks, in Geneva");
+    // an empty title is a malformed row (chapter 05 refuses it the same way: one reader for both)
+    const std::string empty_title = file("empty.csv", "y,X\nSports,Team wins again\nBusiness,\n");
+    CHECK_THROWS_WITH_AS(load_text_eval_file(empty_title, ag, "ag_news"), doctest::Contains("empty.csv:3"), attn::Error);
     const std::string official = file("test.csv", "\"3\",\"Stocks up\",\"desc\"\n\"4\",\"New chip\",\"d\"\n");
-    CHECK(load_eval_file(official, ag).items[1].label == 3);
+    CHECK(load_text_eval_file(official, ag, "ag_news").items[1].label == 3);
     const std::string wrong_class = file("bad.csv", "\"3\",\"Stocks up\",\"desc\"\n\"7\",\"New chip\",\"d\"\n");
-    CHECK_THROWS_WITH_AS(load_eval_file(wrong_class, ag), doctest::Contains("bad.csv:2"), attn::Error);
+    CHECK_THROWS_WITH_AS(load_text_eval_file(wrong_class, ag, "ag_news"), doctest::Contains("bad.csv:2"), attn::Error);
     const std::string bad_name = file("bad2.csv", "y,X\nSport,Team wins\n");
-    CHECK_THROWS_WITH_AS(load_eval_file(bad_name, ag), doctest::Contains("bad2.csv:2"), attn::Error);
+    CHECK_THROWS_WITH_AS(load_text_eval_file(bad_name, ag, "ag_news"), doctest::Contains("bad2.csv:2"), attn::Error);
     const std::string tweets = file("tweets.csv", "tweet_id,airline_sentiment,text\n1,negative,late again\n");
-    CHECK_THROWS_WITH_AS(load_eval_file(tweets, ag), doctest::Contains("tweets file"), attn::Error);
-    CHECK(load_eval_file(tweets, {"negative", "neutral", "positive"}).items.size() == 1);
-    CHECK_THROWS_WITH_AS(load_eval_file(mwml, {"negative", "neutral", "positive"}), doctest::Contains("AG News file"),
+    CHECK_THROWS_WITH_AS(load_text_eval_file(tweets, ag, "ag_news"), doctest::Contains("tweets file"), attn::Error);
+    CHECK(load_text_eval_file(tweets, {"negative", "neutral", "positive"}, "tweets").items.size() == 1);
+    CHECK_THROWS_WITH_AS(load_text_eval_file(mwml, {"negative", "neutral", "positive"}, "tweets"), doctest::Contains("AG News file"),
                          attn::Error);
-    CHECK_THROWS_AS(load_eval_file(temp_path("ch06", "missing.csv"), ag), attn::Error);
+    CHECK_THROWS_AS(load_text_eval_file(temp_path("ch06", "missing.csv"), ag, "ag_news"), attn::Error);
 }
 
 TEST_CASE("eval file: a text with no known word (or no word at all) is classified, not a crash") {

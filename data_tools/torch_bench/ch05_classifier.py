@@ -1,6 +1,6 @@
 """Chapter 05's text classifier trained in PyTorch, timed for `make bench` (Debian's python3-torch).
 
-    /usr/bin/python3 data_tools/torch_bench/ch05_classifier.py THREADS BATCH WORDS STEPS ROUNDS
+    /usr/bin/python3 data_tools/torch_bench/ch05_classifier.py THREADS WAIT INTRA_OP BATCH WORDS
 
 The same model and step as chapters/05_attention_classifier/classifier_model.hpp with attention
 pooling: EmbeddingBag(Vi, E, mode='mean') over each word's ids (its word id and 12 character n-gram
@@ -9,25 +9,15 @@ buckets) -> dropout -> bidirectional GRU(E, H) -> additive attention pooling wit
 ReLU -> Linear(M, V), cross-entropy, gradient-norm clipping at 5, Adam; one step = forward +
 backward + clip + optimiser step, on BATCH texts of WORDS words each (no padding, as bench_ch05).
 
-It prints `ready torch=<version> threads=<intra-op threads>`, then ROUNDS lines
-`wall=<seconds> cpu=<seconds>`, each for STEPS steps after a warm-up. THREADS sets OpenBLAS's and
-OpenMP's threads before torch loads (torch.set_num_threads alone leaves OpenBLAS on every core:
-see mlp.py).
+Threads, waiting and the rounds protocol: serve.py.
 """
-import os
-import sys
+import serve
 
-threads, batch, words, steps, rounds = (int(a) for a in sys.argv[1:6])
-for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-    os.environ[var] = str(threads)
+batch, words = serve.configure()
 
-import time  # noqa: E402  (the environment above must be set before torch loads)
-
-import torch  # noqa: E402
+import torch  # noqa: E402  (after serve.configure: the threads are set before torch loads)
 
 E, H, A, M, V, VOCAB, BUCKETS, NGRAMS = 96, 96, 64, 64, 4, 5000, 20000, 12
-torch.set_num_threads(threads)
-torch.manual_seed(0)
 
 
 class Classifier(torch.nn.Module):
@@ -67,11 +57,4 @@ def step():
     opt.step()
 
 
-for _ in range(10):  # warm up
-    step()
-print("ready torch=%s threads=%d" % (torch.__version__, torch.get_num_threads()), flush=True)
-for _ in range(rounds):
-    w0, c0 = time.perf_counter(), time.process_time()
-    for _ in range(steps):
-        step()
-    print("wall=%.6f cpu=%.6f" % (time.perf_counter() - w0, time.process_time() - c0), flush=True)
+serve.run(step, warmup=10)

@@ -1,6 +1,6 @@
 """Chapter 06's self-attention classifier trained in PyTorch, timed for `make bench` (Debian's python3-torch).
 
-    /usr/bin/python3 data_tools/torch_bench/encoder.py THREADS BATCH T V     (then step counts on stdin)
+    /usr/bin/python3 data_tools/torch_bench/encoder.py THREADS WAIT INTRA_OP BATCH T V
 
 The same model as chapters/06_self_attention/encoder_classifier.hpp with the chapter's defaults on AG
 News: embedding (V, 64) + learned positions, 2 pre-norm encoder layers (nn.TransformerEncoderLayer:
@@ -9,24 +9,15 @@ attention pooling e_t = v . tanh(W_a h_t + b_a) over the valid positions, Linear
 Linear(64, 4), cross-entropy, Adam, gradient clipping at 1. One step = forward + backward + clip +
 optimiser step on a batch of BATCH texts of T tokens with random valid lengths (fixed once).
 
-The protocol of mlp.py: a `ready ...` line after a warm-up, then for every line read from standard input
-(a number of steps) it runs them and answers `wall=<seconds> cpu=<seconds>`. OPENBLAS_NUM_THREADS and
-OMP_NUM_THREADS are set before torch is imported (see mlp.py for why).
+Threads, waiting and the rounds protocol: serve.py.
 """
-import os
-import sys
+import serve
 
-threads, batch, T, V = (int(a) for a in sys.argv[1:5])
-for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-    os.environ[var] = str(threads)
+batch, T, V = serve.configure()
 
-import time  # noqa: E402
-
-import torch  # noqa: E402
+import torch  # noqa: E402  (after serve.configure: the threads are set before torch loads)
 import torch.nn as nn  # noqa: E402
 
-torch.set_num_threads(threads)
-torch.manual_seed(0)
 C, NH, F, K, L, P = 64, 4, 128, 4, 2, 0.3
 
 
@@ -65,12 +56,4 @@ def step():
     opt.step()
 
 
-for _ in range(20):  # warm up
-    step()
-print("ready torch=%s threads=%d" % (torch.__version__, torch.get_num_threads()), flush=True)
-for line in sys.stdin:
-    steps = int(line)
-    w0, c0 = time.perf_counter(), time.process_time()
-    for _ in range(steps):
-        step()
-    print("wall=%.6f cpu=%.6f" % (time.perf_counter() - w0, time.process_time() - c0), flush=True)
+serve.run(step)

@@ -3,9 +3,8 @@
 // One step = forward + backward + gradient clipping + Adam on a batch of 64 titles of 12 words,
 // each word the mean of 13 embedding rows (its word id and 12 character n-gram buckets), with the
 // chapter's default sizes (E = H = 96, A = M = 64, 5,000 words + 20,000 buckets). PyTorch (Debian's
-// python3-torch, /usr/bin/python3) runs the same model in data_tools/torch_bench/ch05_classifier.py.
-// Simpler than bench_ch00: the two sides run one after the other (ours, then PyTorch's rounds),
-// not in alternating rounds, so a busy machine can favour either; `load` says how busy it was.
+// python3-torch, /usr/bin/python3) runs the same model in data_tools/torch_bench/ch05_classifier.py,
+// in alternating rounds, in each configuration that can be its fastest (tests/bench/torch_child.hpp).
 // One line per thread count, the shape of bench_util.hpp:
 //   bench ch05_attention threads=N ours=<samples/s> pytorch=<samples/s> ratio=… wall_s=… cpu_s=… load=…
 #include <cstdio>
@@ -15,7 +14,7 @@
 #include "chapters/05_attention_classifier/classifier_model.hpp"
 #include "common/core/thread_pool.hpp"
 #include "common/nn/optim.hpp"
-#include "tests/bench/bench_util.hpp"
+#include "tests/bench/torch_child.hpp"
 
 using namespace attn;
 using namespace ch05;
@@ -56,49 +55,11 @@ struct Ours {
     }
 };
 
-// PyTorch's rounds: "wall=… cpu=…" lines from the script; false when it did not run.
-bool torch_rounds(int threads, std::vector<double>& wall, std::vector<double>& cpu, std::string& ready) {
-    const std::string cmd =
-        "/usr/bin/python3 " ATTN_SOURCE_DIR "/data_tools/torch_bench/ch05_classifier.py " +
-        std::to_string(threads) + " " + std::to_string(kBatch) + " " + std::to_string(kWords) + " " +
-        std::to_string(kSteps) + " " + std::to_string(kRounds) + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return false;
-    char line[512];
-    while (std::fgets(line, sizeof line, p)) {
-        double w = 0, c = 0;
-        if (std::sscanf(line, "wall=%lf cpu=%lf", &w, &c) == 2)
-            wall.push_back(w), cpu.push_back(c);
-        else
-            ready = line;
-    }
-    pclose(p);
-    if (!ready.empty() && ready.back() == '\n') ready.pop_back();
-    return (int)wall.size() == kRounds;
-}
-
 void bench_threads(int threads) {
     set_threads(threads);
     Ours ours;
     for (int i = 0; i < 3; i++) ours.step();  // warm up
-    std::vector<double> wall, cpu, twall, tcpu;
-    for (int r = 0; r < kRounds; r++) {
-        const double w0 = bench::now_s(), c0 = bench::self_cpu_s();
-        for (int i = 0; i < kSteps; i++) ours.step();
-        wall.push_back(bench::now_s() - w0), cpu.push_back(bench::self_cpu_s() - c0);
-    }
-    std::string ready;
-    const bool have = torch_rounds(threads, twall, tcpu, ready);
-    if (!have)
-        std::printf("PyTorch did not run (%s): our numbers only (Debian: apt-get install python3-torch)\n",
-                    ready.empty() ? "no output" : ready.c_str());
-    else
-        std::printf("PyTorch %s\n", ready.c_str());
-    const double samples = (double)kSteps * kBatch, w_ours = bench::median(wall);
-    const double w_torch = have ? bench::median(twall) : 0;
-    bench::print_line("ch05_attention", threads, samples / w_ours, "pytorch", have ? samples / w_torch : 0,
-                      w_ours, w_torch, bench::median(cpu), have ? bench::median(tcpu) : 0,
-                      bench::load_average());
+    bench::compare_with_torch("ch05_attention", threads, kBatch, kSteps, kRounds, [&] { ours.step(); }, "ch05_classifier.py", {kBatch, kWords});
 }
 
 }  // namespace

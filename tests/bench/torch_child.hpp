@@ -1,0 +1,111 @@
+// torch_child.hpp — a model's training step, ours beside the same model in PyTorch, in one run.
+//
+// PyTorch (Debian's python3-torch, /usr/bin/python3) runs the model in a script of
+// data_tools/torch_bench/ (its protocol: serve.py), as a child process that answers "run N steps"
+// requests, so the rounds alternate: ours, PyTorch in each configuration, ours, ... PyTorch runs in
+// every configuration that can be its fastest — threads spinning between calls (the libraries'
+// default), threads sleeping at once (passive), and with 2+ threads also its own loops on one thread
+// beside OpenBLAS on all (`blas`) — and each side's number is its median round; PyTorch's is its
+// fastest configuration's. One `bench` line (bench_util.hpp) per call, each configuration's speed
+// at its end. Without PyTorch only our numbers are printed, and it says why.
+#pragma once
+#include <cstdio>
+#include <fcntl.h>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+#include "tests/bench/bench_util.hpp"
+
+namespace bench {
+
+// One PyTorch configuration: the script as a child, on two pipes.
+struct TorchChild {
+    pid_t pid = -1;
+    FILE *to = nullptr, *from = nullptr;
+    std::string name;   // spin, passive or blas
+    std::string ready;  // its first line, or why it did not start
+    std::vector<double> wall, cpu;
+
+    bool start(const std::string& script, int threads, const std::string& how, const std::vector<int>& model_args) {
+        name = how;
+        int in[2], out[2];
+        // close-on-exec: the next child must not hold this one's pipes open (it would never see EOF)
+        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return false;
+        std::vector<std::string> args = {"python3", ATTN_SOURCE_DIR "/data_tools/torch_bench/" + script,
+                                         std::to_string(threads), how == "passive" ? "passive" : "spin",
+                                         std::to_string(how == "blas" ? 1 : threads)};
+        for (int a : model_args) args.push_back(std::to_string(a));
+        pid = fork();
+        if (pid == 0) {
+            dup2(in[0], 0), dup2(out[1], 1), dup2(out[1], 2);
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            execv("/usr/bin/python3", argv.data());
+            std::printf("cannot run /usr/bin/python3\n");
+            _exit(127);
+        }
+        close(in[0]), close(out[1]);
+        to = fdopen(in[1], "w"), from = fdopen(out[0], "r");
+        char line[512] = "";
+        while (std::fgets(line, sizeof line, from)) {  // a failed import prints a traceback: keep its last line
+            ready = line;
+            if (ready.rfind("ready", 0) == 0) break;
+        }
+        if (!ready.empty() && ready.back() == '\n') ready.pop_back();
+        return ready.rfind("ready", 0) == 0;
+    }
+    bool round(int steps) {
+        std::fprintf(to, "%d\n", steps);
+        std::fflush(to);
+        double w = 0, c = 0;
+        if (std::fscanf(from, " wall=%lf cpu=%lf", &w, &c) != 2) return false;
+        wall.push_back(w), cpu.push_back(c);
+        return true;
+    }
+    void stop() {
+        if (to) std::fclose(to);
+        if (from) std::fclose(from);
+        if (pid > 0) waitpid(pid, nullptr, 0);
+        to = from = nullptr, pid = -1;
+    }
+};
+
+// `rounds` alternating rounds of `steps` steps of batch `batch`: ours_step() (one training step of ours,
+// at the thread count already set) beside `script` with `model_args`; prints the `bench NAME` line.
+template <class Step>
+void compare_with_torch(const std::string& name, int threads, int batch, int steps, int rounds, Step ours_step,
+                        const std::string& script, const std::vector<int>& model_args) {
+    std::vector<TorchChild> torch(threads > 1 ? 3 : 2);
+    const char* how[] = {"spin", "passive", "blas"};
+    bool have = true;
+    for (size_t k = 0; k < torch.size() && have; k++) have = torch[k].start(script, threads, how[k], model_args);
+    if (!have)
+        std::printf("PyTorch did not start (%s): our numbers only (Debian: apt-get install python3-torch)\n",
+                    torch.back().ready.empty() ? "no output" : torch.back().ready.c_str());
+    else
+        std::printf("PyTorch %s\n", torch[0].ready.c_str());
+    std::vector<double> wall, cpu;
+    for (int r = 0; r < rounds; r++) {
+        const double w0 = now_s(), c0 = self_cpu_s();
+        for (int i = 0; i < steps; i++) ours_step();
+        wall.push_back(now_s() - w0), cpu.push_back(self_cpu_s() - c0);
+        for (auto& t : torch) have = have && t.round(steps);
+    }
+    const double la = load_average(), samples = (double)steps * batch;
+    TorchChild* best = &torch[0];
+    std::string each;
+    for (auto& t : torch) {
+        t.stop();
+        if (!have) continue;
+        if (median(t.wall) < median(best->wall)) best = &t;
+        each += (each.empty() ? "pytorch_" : " pytorch_") + t.name + "=" + std::to_string((int)(samples / median(t.wall)));
+    }
+    const double w_ours = median(wall), w_torch = have ? median(best->wall) : 0;
+    print_line(name, threads, samples / w_ours, "pytorch", have ? samples / w_torch : 0, w_ours, w_torch, median(cpu),
+               have ? median(best->cpu) : 0, la, each);
+}
+
+}  // namespace bench

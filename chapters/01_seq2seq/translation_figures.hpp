@@ -6,9 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +17,7 @@
 #include "common/core/error.hpp"
 #include "common/figures/plot.hpp"
 #include "common/run/figure_names.hpp"
+#include "common/run/metrics_json.hpp"
 
 namespace ch01 {
 
@@ -40,27 +39,14 @@ struct OtherRun {
     std::vector<double> mid, greedy, beam;  // bucket centres and BLEU (beam empty when not evaluated)
 };
 inline OtherRun read_other_run(const std::string& path, const std::string& dataset) {
-    std::ifstream in(path);
-    if (!in) fail(path, "a readable metrics.json", "run that chapter first (same --data, --seed)");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string t = ss.str();
-    auto string_field = [&](const std::string& key) {
-        size_t k = t.find("\"" + key + "\"");
-        if (k == std::string::npos) return std::string();
-        size_t q1 = t.find('"', t.find(':', k) + 1), q2 = t.find('"', q1 + 1);
-        return t.substr(q1 + 1, q2 - q1 - 1);
-    };
+    const std::string t = read_text_file(path);
+    if (t.empty()) fail(path, "a readable metrics.json", "run that chapter first (same --data, --seed)");
     OtherRun r;
-    r.chapter = string_field("chapter"), r.path = path;
-    if (string_field("dataset") != dataset)
-        fail(path, "results on the same dataset (" + dataset + "), found '" + string_field("dataset") + "'",
+    r.chapter = json_first_string(t, "chapter"), r.path = path;
+    if (json_first_string(t, "dataset") != dataset)
+        fail(path, "results on the same dataset (" + dataset + "), found '" + json_first_string(t, "dataset") + "'",
              "run that chapter with the same --data");
-    auto top_number = [&](const char* key) {  // a top-level number ("key": value), NaN when absent
-        size_t k = t.find(std::string("\"") + key + "\"");
-        return k == std::string::npos ? NAN : std::strtod(t.c_str() + t.find(':', k) + 1, nullptr);
-    };
-    r.test_bleu = top_number("test_bleu"), r.params = top_number("params");
+    r.test_bleu = json_first_number(t, "test_bleu"), r.params = json_first_number(t, "params");
     size_t at = t.find("\"bleu_by_length\"");
     if (at == std::string::npos) fail(path, "a \"bleu_by_length\" list", "is this a translation chapter's metrics.json?");
     size_t end = t.find(']', at);

@@ -26,9 +26,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -44,6 +42,7 @@
 #include "common/run/cli.hpp"
 #include "common/run/figure_names.hpp"
 #include "common/run/main_guard.hpp"
+#include "common/run/metrics_json.hpp"
 #include "common/run/summary.hpp"
 
 using namespace attn;
@@ -250,32 +249,19 @@ struct Ch05Run {
 static Ch05Run read_ch05(const std::string& out, const std::string& dataset) {
     Ch05Run r;
     r.path = (std::filesystem::path(out).parent_path() / "05_attention_classifier" / "metrics.json").string();
-    std::ifstream in(r.path);
-    if (!in) {
+    const std::string t = read_text_file(r.path);
+    if (t.empty()) {
         r.note = "chapter 05's run was not found (" + r.path + "; run 05_attention_classifier with --out " +
                  (std::filesystem::path(out).parent_path() / "05_attention_classifier").string() + ")";
         return r;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string t = ss.str();
-    auto string_field = [&](const std::string& key) {
-        const size_t k = t.find("\"" + key + "\"");
-        if (k == std::string::npos) return std::string();
-        const size_t q1 = t.find('"', t.find(':', k) + 1), q2 = t.find('"', q1 + 1);
-        return t.substr(q1 + 1, q2 - q1 - 1);
-    };
-    auto top_number = [&](const std::string& key) {  // the first "key": value (the top-level headline)
-        const size_t k = t.find("\"" + key + "\"");
-        return k == std::string::npos ? NAN : std::strtod(t.c_str() + t.find(':', k) + 1, nullptr);
-    };
-    if (string_field("dataset") != dataset) {
-        r.note = "chapter 05's run (" + r.path + ") is on " + string_field("dataset") + ", not " + dataset;
+    if (json_first_string(t, "dataset") != dataset) {
+        r.note = "chapter 05's run (" + r.path + ") is on " + json_first_string(t, "dataset") + ", not " + dataset;
         return r;
     }
-    r.found = true, r.model = string_field("model");
-    r.acc = top_number("test_accuracy"), r.macro_f1 = top_number("test_macro_f1"),
-    r.weighted_f1 = top_number("test_weighted_f1");
+    r.found = true, r.model = json_first_string(t, "model");
+    r.acc = json_first_number(t, "test_accuracy"), r.macro_f1 = json_first_number(t, "test_macro_f1"),
+    r.weighted_f1 = json_first_number(t, "test_weighted_f1");
     return r;
 }
 

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include "common/core/error.hpp"
 
@@ -155,6 +157,35 @@ void JsonObject::save(const std::string& path) const {
         fs::remove(tmp, ec);
         fail(path, "cannot replace the file: " + why, "is it a directory?");
     }
+}
+
+std::string read_text_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "";
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The position just after the ':' that follows the first "key" at or after `from`, npos if absent.
+static size_t value_at(const std::string& text, const std::string& key, size_t from) {
+    const size_t k = text.find("\"" + key + "\"", from);
+    if (k == std::string::npos) return std::string::npos;
+    const size_t colon = text.find(':', k + key.size() + 2);
+    return colon == std::string::npos ? colon : colon + 1;
+}
+
+std::string json_first_string(const std::string& text, const std::string& key, size_t from) {
+    const size_t v = value_at(text, key, from);
+    if (v == std::string::npos) return "";
+    const size_t q1 = text.find('"', v), q2 = q1 == std::string::npos ? q1 : text.find('"', q1 + 1);
+    return q2 == std::string::npos ? "" : text.substr(q1 + 1, q2 - q1 - 1);
+}
+
+double json_first_number(const std::string& text, const std::string& key, size_t from) {
+    const size_t v = value_at(text, key, from);
+    if (v == std::string::npos) return NAN;
+    char* end = nullptr;
+    const double x = std::strtod(text.c_str() + v, &end);
+    return end == text.c_str() + v ? NAN : x;
 }
 
 }  // namespace attn

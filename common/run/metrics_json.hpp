@@ -58,4 +58,11 @@ class JsonObject {
 std::string json_escape(const std::string& s);  // with the surrounding quotes
 std::string json_number(double v);              // shortest round-trip form, "null" if not finite
 
+// Reading a metrics.json back (an earlier chapter's run drawn beside ours, a benchmark's child run):
+// the value of the first "key" at or after `from` — enough for the files JsonObject writes (a
+// top-level key comes before any nested object that repeats it); not a JSON parser.
+std::string read_text_file(const std::string& path);  // "" when it cannot be read
+std::string json_first_string(const std::string& text, const std::string& key, size_t from = 0);  // "" if absent
+double json_first_number(const std::string& text, const std::string& key, size_t from = 0);  // NaN if absent
+
 }  // namespace attn

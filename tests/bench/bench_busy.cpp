@@ -21,12 +21,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/run/metrics_json.hpp"
 #include "tests/bench/bench_util.hpp"
 
 namespace fs = std::filesystem;
@@ -50,26 +49,6 @@ const std::vector<Chapter> kChapters = {
     {"10_recurrent_attention", {"--quick", "--epochs", "1", "--model", "ram", "--max-train", "4000"}},
 };
 
-// The first number after "key": in a metrics.json (flat enough for this: "train" is either
-// top-level or inside split_sizes, and comes before any per-model object).
-double json_number(const std::string& text, const std::string& key) {
-    size_t p = text.find("\"" + key + "\":");
-    if (p == std::string::npos) return -1;
-    return std::atof(text.c_str() + p + key.size() + 3);
-}
-std::string json_string(const std::string& text, const std::string& key) {
-    size_t p = text.find("\"" + key + "\": \"");
-    if (p == std::string::npos) return "?";
-    p += key.size() + 5;
-    return text.substr(p, text.find('"', p) - p);
-}
-std::string read_file(const fs::path& p) {
-    std::ifstream f(p);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
 struct Side {
     std::vector<double> wall, cpu;
     double samples = 0;
@@ -86,17 +65,17 @@ bool run_once(const fs::path& bin, const Chapter& ch, bool one_thread, const fs:
     fs::path log = out / "log.txt";
     fs::create_directories(out);
     bench::RunResult r = bench::run_timed(argv, log.string());
-    std::string metrics = read_file(out / "metrics.json");
+    std::string metrics = attn::read_text_file((out / "metrics.json").string());
     if (r.exit_code != 0 || metrics.empty()) {
         std::printf("bench busy/%s error: exit %d, no metrics.json; its output:\n%s\n", ch.name, r.exit_code,
-                    read_file(log).c_str());
+                    attn::read_text_file(log.string()).c_str());
         return false;
     }
     side.wall.push_back(r.wall);
     side.cpu.push_back(r.cpu);
-    side.samples = json_number(metrics, "epochs") * json_number(metrics, "train");
-    side.threads = (int)json_number(metrics, "threads");
-    side.data = json_string(metrics, "dataset");
+    side.samples = attn::json_first_number(metrics, "epochs") * attn::json_first_number(metrics, "train");
+    side.threads = (int)attn::json_first_number(metrics, "threads");
+    side.data = attn::json_first_string(metrics, "dataset");
     fs::remove(out / "metrics.json");
     return true;
 }

@@ -199,6 +199,20 @@ TEST_CASE("json: escaping, exact integers, shortest doubles, non-finite as null"
     CHECK(m.dump(0) == "{\"big\": 9007199254740993, \"bad\": [1, null, null], \"key \\\"q\\\"\": \"v\"}\n");
 }
 
+TEST_CASE("json: reading back the first value of a key, as another chapter's run is read") {
+    JsonObject ram, m;
+    ram.set("test_accuracy", 0.5);
+    m.set("dataset", "fra-eng"), m.set("test_accuracy", 0.9), m.set("missing", NAN), m.set("ram", ram);
+    const std::string t = m.dump();
+    CHECK(json_first_string(t, "dataset") == "fra-eng");
+    CHECK(json_first_number(t, "test_accuracy") == doctest::Approx(0.9));  // the top-level one comes first
+    CHECK(json_first_number(t, "test_accuracy", t.find("\"ram\"")) == doctest::Approx(0.5));
+    CHECK(std::isnan(json_first_number(t, "missing")));  // written as null
+    CHECK(std::isnan(json_first_number(t, "absent")));
+    CHECK(json_first_string(t, "absent").empty());
+    CHECK(read_text_file("/nonexistent/metrics.json").empty());
+}
+
 TEST_CASE("json: save creates directories and fails with the path named") {
     fs::path dir = fs::temp_directory_path() / ("attn_test_json_" + std::to_string(getpid()));
     JsonObject m;

@@ -5,7 +5,6 @@
 #pragma once
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -14,9 +13,8 @@
 #include "common/core/error.hpp"
 #include "common/data/data_find.hpp"
 #include "common/data/ngram_vocab.hpp"
-#include "common/data/text_splits.hpp"
 #include "common/data/synth_keywords.hpp"
-#include "common/data/text_datasets.hpp"
+#include "common/data/text_splits.hpp"
 
 namespace ch05 {
 using namespace attn;

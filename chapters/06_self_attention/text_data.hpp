@@ -11,18 +11,16 @@
 // Tokens: normalize_sentence() (lower case, punctuation split off), one id per word of the training
 // split seen at least min_freq times, <unk> for the rest; texts longer than Tmax tokens are cut.
 #pragma once
-#include <filesystem>
-#include <fstream>
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "common/core/error.hpp"
 #include "common/data/corpus.hpp"
 #include "common/data/data_find.hpp"
-#include "common/data/text_splits.hpp"
 #include "common/data/synth_keywords.hpp"
 #include "common/data/synth_relations.hpp"
-#include "common/data/text_datasets.hpp"
+#include "common/data/text_splits.hpp"
 #include "common/data/vocab.hpp"
 
 namespace ch06 {

@@ -331,8 +331,7 @@ static std::string draw_positions(const FigureNames& fig, const ModelConfig& cfg
     for (int t = 0; t < T; t += 4) rows[t] = std::to_string(t);
     for (int c = 0; c < C; c += 8) cols[c] = std::to_string(c);
     HeatmapOptions opt;
-    opt.title = "Sinusoidal positional encoding: PE[t, 2i] = sin(t/10000^(2i/C)), PE[t, 2i+1] = cos(...), C = " +
-                std::to_string(C);
+    opt.title = "Sinusoidal positions: PE[t,2i] = sin(t/10000^(2i/C)), PE[t,2i+1] = cos(...), C = " + std::to_string(C);
     opt.xlabel = "dimension (pairs of sin, cos; slower clocks to the right)", opt.ylabel = "position t";
     opt.cmap = colormap_viridis, opt.show_values = 0, opt.vmin = -1, opt.vmax = 1;
     const std::string path = fig.path("positions");

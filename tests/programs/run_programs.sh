@@ -17,6 +17,7 @@ declare -A tiny=(
   [01_seq2seq]="--data synthetic --synth-pairs 300 --synth-max-len 8 --epochs 2 --emb 8 --hidden 12 --beam 2 --batch 16"
   [02_additive_attention]="--data synthetic --synth-pairs 300 --synth-max-len 8 --epochs 2 --emb 8 --hidden 12 --attn 8 --beam 2 --batch 16"
   [03_multiplicative_attention]="--data synthetic --synth-pairs 300 --synth-max-len 8 --epochs 2 --emb 8 --hidden 12 --beam 2 --batch 16"
+  [07_transformer]="--data synthetic --synth-pairs 300 --synth-max-len 8 --epochs 2 --dim 16 --heads 2 --ffn 16 --enc-layers 1 --dec-layers 1 --warmup 10 --beam 2 --batch 16"
   [06_self_attention]="--data relations --synth-n 300 --epochs 2 --dim 16 --heads 2 --ffn 16 --encoder-layers 1 --batch 16"
   [04_local_hard_soft_attention]="--data synthetic --synth-pairs 300 --synth-max-len 8 --epochs 2 --emb 8 --hidden 12 --beam 2 --batch 16"
   [05_attention_classifier]="--data synthetic --synth-n 400 --epochs 2 --emb 8 --hidden 8 --attn 8 --mlp 8 --buckets 200 --batch 32"

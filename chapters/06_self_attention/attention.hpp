@@ -25,7 +25,9 @@
 #include "common/core/buffer.hpp"
 #include "common/core/error.hpp"
 #include "common/core/matmul.hpp"
+#include "common/core/rng.hpp"
 #include "common/core/thread_pool.hpp"
+#include "common/nn/dropout.hpp"
 #include "common/nn/softmax.hpp"
 
 namespace ch06 {
@@ -44,11 +46,23 @@ inline bool attn_kept(const AttnMask& m, int bh, int i, int j) {
     return !(m.causal && j > i);
 }
 
+// Dropout on the attention weights (the paper's §5.4 applies it to every sublayer; its reference code,
+// like PyTorch's, also to the weights): out = drop(att)·v, so in training a query ignores a random
+// part of its keys. The masks are drawn serially from one Rng between two parallel passes: the same
+// masks on any thread count. p = 0 (the default) is the plain attention above, drawing nothing.
+struct AttnDropout {
+    float p = 0;
+    Rng* rng = nullptr;
+    uint8_t* keep = nullptr;   // (BH,Tq,Tk) out: the mask
+    float* dropped = nullptr;  // (BH,Tq,Tk) out: drop(att), what multiplies v
+};
+
 // att (BH,Tq,Tk) is the cache the backward reads (and what the figures draw).
 inline void sdpa_forward(float* out, float* att, const float* q, const float* k, const float* v, const AttnMask& m,
-                         int BH, int Tq, int Tk, int hs) {
+                         int BH, int Tq, int Tk, int hs, const AttnDropout& drop = {}) {
     // BEGIN SOLUTION
     const float scale = 1.0f / std::sqrt((float)hs);
+    const bool dropping = drop.p > 0;
     parallel_for(BH, [&](int b0, int b1) {
         Buf S((size_t)Tq * Tk);
         std::vector<uint8_t> keep((size_t)Tq * Tk);
@@ -61,25 +75,36 @@ inline void sdpa_forward(float* out, float* att, const float* q, const float* k,
                     keep[(size_t)i * Tk + j] = attn_kept(m, bh, i, j);
                 }
             masked_softmax_forward(att + ao, S.data(), keep.data(), nullptr, Tq, Tk);  // att = softmax(S) over kept
-            matmul_nn(out + qo, att + ao, v + ko, Tq, Tk, hs);                        // out = att·v
+            if (!dropping) matmul_nn(out + qo, att + ao, v + ko, Tq, Tk, hs);          // out = att·v
         }
+    });
+    if (!dropping) return;
+    const size_t n = (size_t)BH * Tq * Tk;  // out = drop(att)·v
+    dropout_forward(drop.dropped, drop.keep, att, (int)n, drop.p, *drop.rng, true);
+    parallel_for(BH, [&](int b0, int b1) {
+        for (int bh = b0; bh < b1; bh++)
+            matmul_nn(out + (size_t)bh * Tq * hs, drop.dropped + (size_t)bh * Tq * Tk, v + (size_t)bh * Tk * hs, Tq,
+                      Tk, hs);
     });
     // END SOLUTION
 }
 
-// dq (BH,Tq,hs), dk, dv (BH,Tk,hs) += gradients; dout (BH,Tq,hs); att from the forward.
+// dq (BH,Tq,hs), dk, dv (BH,Tk,hs) += gradients; dout (BH,Tq,hs); att (and drop's mask) from the forward.
 // Masked keys need no mask here: their att is 0, so their gradient is 0 by the softmax formula.
 inline void sdpa_backward(float* dq, float* dk, float* dv, const float* dout, const float* att, const float* q,
-                          const float* k, const float* v, int BH, int Tq, int Tk, int hs) {
+                          const float* k, const float* v, int BH, int Tq, int Tk, int hs, const AttnDropout& drop = {}) {
     // BEGIN SOLUTION
     const float scale = 1.0f / std::sqrt((float)hs);
+    const float kept = drop.p > 0 ? 1.0f / (1.0f - drop.p) : 1.0f;
     parallel_for(BH, [&](int b0, int b1) {
         Buf datt((size_t)Tq * Tk), dS((size_t)Tq * Tk);
         for (int bh = b0; bh < b1; bh++) {
             const size_t qo = (size_t)bh * Tq * hs, ko = (size_t)bh * Tk * hs, ao = (size_t)bh * Tq * Tk;
-            // out = att·v        →  datt = dout·vᵀ,  dv += attᵀ·dout
+            // out = att·v        →  datt = dout·vᵀ,  dv += attᵀ·dout   (att: the dropped weights, if any)
             matmul_nt(datt.data(), dout + qo, v + ko, Tq, hs, Tk);
-            matmul_tn(dv + ko, att + ao, dout + qo, Tk, Tq, hs, true);
+            matmul_tn(dv + ko, drop.p > 0 ? drop.dropped + ao : att + ao, dout + qo, Tk, Tq, hs, true);
+            if (drop.p > 0)  // the dropped weights = att · keep / (1 − p)
+                for (size_t i = 0; i < (size_t)Tq * Tk; i++) datt[i] = drop.keep[ao + i] ? datt[i] * kept : 0.0f;
             // att = softmax(S)   →  dS = att ⊙ (datt − Σ_j datt ⊙ att)
             std::fill(dS.begin(), dS.end(), 0.0f);
             masked_softmax_backward(dS.data(), datt.data(), att + ao, Tq, Tk);

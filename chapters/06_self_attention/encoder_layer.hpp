@@ -32,6 +32,7 @@ struct EncoderLayer {
     int C = 0, NH = 1, F = 0;
     NormPlace norm = NormPlace::Post;
     float dropout = 0.0f;     // on both branches, training only
+    float attn_dropout = 0.0f;  // on the attention weights, training only (chapter 07 sets it)
     MHA attn;
     Tensor ln1_g, ln1_b;      // (C)
     Tensor W1, b1;            // (F,C), (F)
@@ -90,7 +91,8 @@ inline void encoder_layer_forward(float* y, EncoderCache& c, const EncoderLayer&
         layernorm_forward(c.attn_in.data(), c.mean1.data(), c.rstd1.data(), x, L.ln1_g.data, L.ln1_b.data, N, C);
         ain = c.attn_in.data();
     }
-    mha_forward(c.a.data(), c.mha, L.attn, ain, ain, mask, B, T, T);                   // a = MHA(ain, ain)
+    mha_forward(c.a.data(), c.mha, L.attn, ain, ain, mask, B, T, T, AttnKernel::Matmul,  // a = MHA(ain, ain)
+                training ? L.attn_dropout : 0.0f, &rng);
     dropout_forward(c.ad.data(), c.m1.data(), c.a.data(), n, L.dropout, rng, training);  // ad = drop(a)
     for (int i = 0; i < n; i++) c.s1[i] = x[i] + c.ad[i];                                 // s1 = x + ad
     if (pre) std::copy_n(c.s1.data(), n, c.h.data()),                                     // h = s1

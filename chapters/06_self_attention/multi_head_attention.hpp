@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "chapters/06_self_attention/attention.hpp"
 #include "common/core/buffer.hpp"
@@ -55,19 +56,31 @@ inline void mha_init(MHA& a, Rng& rng) {
 
 // What the forward keeps for the backward, sized by resize() for a batch (only ever grows).
 struct MHACache {
-    int B = 0, Tq = 0, Tk = 0;
+    int B = 0, Tq = 0, Tk = 0, NH = 1;
     Buf Q, K, V;         // (B,Tq,C), (B,Tk,C), (B,Tk,C)  projections
     Buf q, k, v;         // (B,NH,Tq,hs), (B,NH,Tk,hs) ×2  the same, heads split out
     Buf att;             // (B,NH,Tq,Tk)  attention weights
+    Buf dropped;         // (B,NH,Tq,Tk)  drop(att), with attention dropout only
+    std::vector<uint8_t> keep;  //          its mask
+    float p = 0;         // the attention dropout of the last forward (0: none)
     Buf o, merged;       // (B,NH,Tq,hs), (B,Tq,C)  head outputs, concatenated
     Buf dmerged, do_, dq, dk, dv, dQ, dK, dV;  // backward scratch, the same shapes
-    void resize(int b, int tq, int tk, int C, int NH) {
-        B = b, Tq = tq, Tk = tk;
-        const size_t nq = (size_t)b * tq * C, nk = (size_t)b * tk * C, na = (size_t)b * NH * tq * tk;
+    void resize(int b, int tq, int tk, int C, int nh) {
+        B = b, Tq = tq, Tk = tk, NH = nh;
+        const size_t nq = (size_t)b * tq * C, nk = (size_t)b * tk * C, na = (size_t)b * nh * tq * tk;
         for (Buf* x : {&Q, &q, &o, &merged, &dmerged, &do_, &dq, &dQ}) if (x->size() < nq) x->resize(nq);
         for (Buf* x : {&K, &V, &k, &v, &dk, &dv, &dK, &dV}) if (x->size() < nk) x->resize(nk);
         if (att.size() < na) att.resize(na);
     }
+    // Attention dropout at rate p for this forward (after resize): where its mask and weights go.
+    AttnDropout dropout(float rate, Rng* rng) {
+        p = rate;
+        if (p <= 0) return {};
+        const size_t na = (size_t)B * NH * Tq * Tk;
+        if (dropped.size() < na) dropped.resize(na), keep.resize(na);
+        return {p, rng, keep.data(), dropped.data()};
+    }
+    AttnDropout dropout_used() { return {p, nullptr, keep.data(), dropped.data()}; }  // for the backward
 };
 
 // (B,T,NH,hs) → (B,NH,T,hs): head h's rows made contiguous; merge_heads is the inverse (and each is
@@ -85,9 +98,11 @@ inline void merge_heads(float* out, const float* in, int B, int T, int NH, int h
                 std::copy_n(in + (((size_t)b * NH + h) * T + t) * hs, hs, out + (((size_t)b * T + t) * NH + h) * hs);
 }
 
-// out (B,Tq,C); xq (B,Tq,C); xkv (B,Tk,C) — the same pointer for self-attention.
+// out (B,Tq,C); xq (B,Tq,C); xkv (B,Tk,C) — the same pointer for self-attention. attn_dropout > 0
+// (training only) drops attention weights (attention.hpp's AttnDropout), its masks drawn from *rng.
 inline void mha_forward(float* out, MHACache& c, const MHA& a, const float* xq, const float* xkv, const AttnMask& mask,
-                        int B, int Tq, int Tk, AttnKernel kernel = AttnKernel::Matmul) {
+                        int B, int Tq, int Tk, AttnKernel kernel = AttnKernel::Matmul, float attn_dropout = 0,
+                        Rng* rng = nullptr) {
     // BEGIN SOLUTION
     const int C = a.C, NH = a.NH, hs = a.hs();
     c.resize(B, Tq, Tk, C, NH);
@@ -100,7 +115,9 @@ inline void mha_forward(float* out, MHACache& c, const MHA& a, const float* xq, 
     AttnMask m = mask;
     m.heads = NH;
     if (kernel == AttnKernel::Matmul)  // o_h = softmax(q_h k_hᵀ/√hs) v_h, every head at once
-        sdpa_forward(c.o.data(), c.att.data(), c.q.data(), c.k.data(), c.v.data(), m, B * NH, Tq, Tk, hs);
+        sdpa_forward(c.o.data(), c.att.data(), c.q.data(), c.k.data(), c.v.data(), m, B * NH, Tq, Tk, hs,
+                     c.dropout(attn_dropout, rng));
+    else if (attn_dropout > 0) fail("mha_forward", "attention dropout with the matmul kernel only");
     else sdpa_forward_naive(c.o.data(), c.att.data(), c.q.data(), c.k.data(), c.v.data(), m, B * NH, Tq, Tk, hs);
     merge_heads(c.merged.data(), c.o.data(), B, Tq, NH, hs);
     linear_forward(out, c.merged.data(), a.Wo.data, a.bo.data, B * Tq, C, C);  // out = concat(o_h) W_oᵀ + b_o
@@ -122,7 +139,7 @@ inline void mha_backward(float* dxq, float* dxkv, MHA& a, MHACache& c, const flo
     std::fill_n(c.dq.data(), nq, 0.0f), std::fill_n(c.dk.data(), nk, 0.0f), std::fill_n(c.dv.data(), nk, 0.0f);
     if (kernel == AttnKernel::Matmul)
         sdpa_backward(c.dq.data(), c.dk.data(), c.dv.data(), c.do_.data(), c.att.data(), c.q.data(), c.k.data(),
-                      c.v.data(), B * NH, Tq, Tk, hs);
+                      c.v.data(), B * NH, Tq, Tk, hs, c.dropout_used());
     else sdpa_backward_naive(c.dq.data(), c.dk.data(), c.dv.data(), c.do_.data(), c.att.data(), c.q.data(),
                              c.k.data(), c.v.data(), B * NH, Tq, Tk, hs);
     merge_heads(c.dQ.data(), c.dq.data(), B, Tq, NH, hs);

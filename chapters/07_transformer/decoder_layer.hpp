@@ -33,7 +33,8 @@ using ch06::MHACache;
 struct DecoderLayer {
     int C = 0, NH = 1, F = 0;
     NormPlace norm = NormPlace::Pre;
-    float dropout = 0.0f;
+    float dropout = 0.0f;       // on every residual branch, training only
+    float attn_dropout = 0.0f;  // on the attention weights, training only
     MHA self_attn, cross_attn;
     LayerNormParams ln1, ln2, ln3;
     FFN ffn;
@@ -79,11 +80,13 @@ inline void decoder_layer_forward(float* y, DecoderCache& k, const DecoderLayer&
     to_source.kv_len = src_len;
     // 1. a = MHA(in1, in1) with the causal mask;  h1 = x + drop(a), normed after (post) or before (pre)
     const float* in1 = residual_in(k.r1, x, L.ln1, L.norm, N, C);
-    ch06::mha_forward(k.a.data(), k.self, L.self_attn, in1, in1, causal, B, T, T);
+    const float pa = training ? L.attn_dropout : 0.0f;
+    ch06::mha_forward(k.a.data(), k.self, L.self_attn, in1, in1, causal, B, T, T, ch06::AttnKernel::Matmul, pa, &rng);
     residual_out(k.h1.data(), k.r1, x, k.a.data(), L.ln1, L.norm, L.dropout, rng, training, N, C);
     // 2. c = MHA(in2, mem): queries from the target, keys and values from the source
     const float* in2 = residual_in(k.r2, k.h1.data(), L.ln2, L.norm, N, C);
-    ch06::mha_forward(k.c.data(), k.cross, L.cross_attn, in2, mem, to_source, B, T, S);
+    ch06::mha_forward(k.c.data(), k.cross, L.cross_attn, in2, mem, to_source, B, T, S, ch06::AttnKernel::Matmul, pa,
+                      &rng);
     residual_out(k.h2.data(), k.r2, k.h1.data(), k.c.data(), L.ln2, L.norm, L.dropout, rng, training, N, C);
     // 3. f = FFN(in3);  y = h2 + drop(f), normed after (post)
     const float* in3 = residual_in(k.r3, k.h2.data(), L.ln3, L.norm, N, C);

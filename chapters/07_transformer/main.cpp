@@ -57,13 +57,14 @@ static Settings parse_flags(int argc, char** argv) {
     cli.flag("enc-layers", &m.enc_layers, "encoder layers");
     cli.flag("dec-layers", &m.dec_layers, "decoder layers");
     cli.flag("dropout", &m.dropout, "dropout on the embeddings and every residual branch");
+    cli.flag("attn-dropout", &m.attn_dropout, "dropout on the attention weights");
     cli.flag("smoothing", &m.smoothing, "label smoothing epsilon of the training loss");
     cli.choice("norm", &s.norm, {"pre", "post"}, "layer norm before each sublayer (pre) or after the residual sum (post, the paper)");
     cli.flag("untied", &s.untied, "an output layer of its own instead of the target embedding");
     cli.choice("schedule", &s.schedule, {"warmup-cosine", "noam"}, "learning rate: warm-up then cosine decay, or the paper's");
     cli.flag("warmup", &s.warmup, "warm-up steps of the schedule (the peak lr is --lr)");
     cli.range("dim", 2, 4096), cli.range("heads", 1, 256), cli.range("ffn", 1, 16384), cli.range("enc-layers", 1, 48);
-    cli.range("dec-layers", 1, 48), cli.range("dropout", 0, 0.9), cli.range("smoothing", 0, 0.9), cli.range("warmup", 1, 1000000);
+    cli.range("dec-layers", 1, 48), cli.range("dropout", 0, 0.9), cli.range("attn-dropout", 0, 0.9), cli.range("smoothing", 0, 0.9), cli.range("warmup", 1, 1000000);
     cli.parse(argc, argv);
     finish_translation_flags(cli, s.t);
     if (s.t.f.quick) {

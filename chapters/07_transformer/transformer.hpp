@@ -44,6 +44,7 @@ struct TransformerConfig {
     NormPlace norm = NormPlace::Pre;
     bool tie = true;          // the output layer is the target embedding
     float dropout = 0.1f;     // embeddings and every residual branch
+    float attn_dropout = 0.0f;  // the attention weights (main.cpp sets the run's default)
     float smoothing = 0.1f;   // label smoothing ε
     int Tmax = 256;           // longest sequence the position table covers
 };
@@ -77,6 +78,8 @@ inline void transformer_build(Transformer& m, const TransformerConfig& cfg, Rng&
     if (!cfg.tie) m.params.add(m.W_out, "out.weight", {cfg.Vt, C});
     m.params.add(m.b_out, "out.bias", {cfg.Vt});
     m.params.allocate();
+    for (EncoderLayer& L : m.enc) L.attn_dropout = cfg.attn_dropout;
+    for (DecoderLayer& L : m.dec) L.attn_dropout = cfg.attn_dropout;
     init_normal(m.src_emb, rng, 1.0f / std::sqrt((float)C));
     init_normal(m.tgt_emb, rng, 1.0f / std::sqrt((float)C));
     for (EncoderLayer& L : m.enc) ch06::encoder_layer_init(L, rng);

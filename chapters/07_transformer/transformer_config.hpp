@@ -14,22 +14,23 @@ inline std::string transformer_title(const TransformerConfig& c) {
     return "Transformer (C=" + std::to_string(c.C) + ", heads=" + std::to_string(c.NH) + ", F=" + std::to_string(c.F) +
            ", layers " + std::to_string(c.enc_layers) + "+" + std::to_string(c.dec_layers) + ", " +
            (c.norm == NormPlace::Pre ? "pre" : "post") + "-norm, " + (c.tie ? "tied" : "untied") + " output, dropout " +
-           std::to_string(c.dropout).substr(0, 4) + ", smoothing " + std::to_string(c.smoothing).substr(0, 4) + ")";
+           std::to_string(c.dropout).substr(0, 4) + "/" + std::to_string(c.attn_dropout).substr(0, 4) + ", smoothing " + std::to_string(c.smoothing).substr(0, 4) + ")";
 }
 inline std::string transformer_config_text(const TransformerConfig& c) {
     char buf[256];
-    std::snprintf(buf, sizeof buf, "%d %d %d %d %d %d %d %s %d %g %g %d", c.Vs, c.Vt, c.C, c.NH, c.F, c.enc_layers,
-                  c.dec_layers, c.norm == NormPlace::Pre ? "pre" : "post", c.tie ? 1 : 0, c.dropout, c.smoothing, c.Tmax);
+    std::snprintf(buf, sizeof buf, "%d %d %d %d %d %d %d %s %d %g %g %d %g", c.Vs, c.Vt, c.C, c.NH, c.F, c.enc_layers,
+                  c.dec_layers, c.norm == NormPlace::Pre ? "pre" : "post", c.tie ? 1 : 0, c.dropout, c.smoothing, c.Tmax,
+                  c.attn_dropout);
     return buf;
 }
 inline TransformerConfig transformer_parse_config(const std::string& s, const std::string& where) {
     TransformerConfig c;
     char norm[8] = {0};
     int tie = 0;
-    if (std::sscanf(s.c_str(), "%d %d %d %d %d %d %d %7s %d %g %g %d", &c.Vs, &c.Vt, &c.C, &c.NH, &c.F, &c.enc_layers,
-                    &c.dec_layers, norm, &tie, &c.dropout, &c.smoothing, &c.Tmax) != 12 ||
+    if (std::sscanf(s.c_str(), "%d %d %d %d %d %d %d %7s %d %g %g %d %g", &c.Vs, &c.Vt, &c.C, &c.NH, &c.F,
+                    &c.enc_layers, &c.dec_layers, norm, &tie, &c.dropout, &c.smoothing, &c.Tmax, &c.attn_dropout) != 13 ||
         (std::string(norm) != "pre" && std::string(norm) != "post") || c.C < 1 || c.NH < 1 || c.C % c.NH != 0)
-        fail(where, "a chapter 07 model config 'Vs Vt C heads F enc dec pre|post tied dropout smoothing Tmax', found '" +
+        fail(where, "a chapter 07 model config 'Vs Vt C heads F enc dec pre|post tied dropout smoothing Tmax attn_dropout', found '" +
                         s + "'", "was this checkpoint written by 07_transformer?");
     c.norm = std::string(norm) == "pre" ? NormPlace::Pre : NormPlace::Post;
     c.tie = tie != 0;

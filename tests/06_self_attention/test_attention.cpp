@@ -2,7 +2,9 @@
 // multi-head attention (gradients; equality with torch.nn.MultiheadAttention), positional encodings.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "chapters/06_self_attention/attention.hpp"
@@ -105,6 +107,45 @@ struct MhaModel {
     }
 };
 }  // namespace
+
+TEST_CASE("sdpa: attention dropout — gradients with the same masks, some weights dropped, eval draws nothing") {
+    SdpaCase c(31);
+    const int BH = c.BH(), Tq = c.Tq, Tk = c.Tk, hs = c.hs;
+    const size_t no = (size_t)BH * Tq * hs, nk = (size_t)BH * Tk * hs, na = (size_t)BH * Tq * Tk;
+    Buf out(no), att(na), dropped(na), dq(no), dk(nk), dv(nk);
+    std::vector<uint8_t> keep(na);
+    Rng drop(5);
+    uint64_t s0[4];
+    std::copy(drop.s, drop.s + 4, s0);
+    const AttnDropout d{0.3f, &drop, keep.data(), dropped.data()};
+    auto loss = [&] {
+        std::copy(s0, s0 + 4, drop.s);  // the same masks at every evaluation
+        sdpa_forward(out.data(), att.data(), c.q.data(), c.k.data(), c.v.data(), c.mask(true), BH, Tq, Tk, hs, d);
+        return dot_double(out.data(), c.R.data(), no);
+    };
+    loss();
+    int dropped_kept_weights = 0;
+    for (size_t i = 0; i < na; i++) {
+        dropped_kept_weights += att[i] > 0 && keep[i] == 0;
+        CHECK(dropped[i] == doctest::Approx(keep[i] ? att[i] / 0.7f : 0.0f));
+    }
+    CHECK(dropped_kept_weights > 0);
+    sdpa_backward(dq.data(), dk.data(), dv.data(), c.R.data(), att.data(), c.q.data(), c.k.data(), c.v.data(), BH, Tq,
+                  Tk, hs, d);
+    check_gradient("sdpa+dropout dq", loss, c.q.data(), dq.data(), no);
+    check_gradient("sdpa+dropout dk", loss, c.k.data(), dk.data(), nk);
+    check_gradient("sdpa+dropout dv", loss, c.v.data(), dv.data(), nk);
+    // p = 0 is the plain attention: bit-identical output, and no random number drawn
+    Buf plain(no), att0(na);
+    sdpa_forward(plain.data(), att0.data(), c.q.data(), c.k.data(), c.v.data(), c.mask(true), BH, Tq, Tk, hs);
+    Rng untouched(9);
+    const uint64_t before = untouched.s[0];
+    Buf out0(no);
+    sdpa_forward(out0.data(), att0.data(), c.q.data(), c.k.data(), c.v.data(), c.mask(true), BH, Tq, Tk, hs,
+                 AttnDropout{0.0f, &untouched, keep.data(), dropped.data()});
+    CHECK(untouched.s[0] == before);
+    for (size_t i = 0; i < no; i++) CHECK(out0[i] == plain[i]);
+}
 
 TEST_CASE("mha: gradients of inputs and every parameter (self and cross, padding + causal, both kernels)") {
     const int B = 2, C = 6, NH = 2;

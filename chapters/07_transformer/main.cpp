@@ -70,6 +70,8 @@ static Settings parse_flags(int argc, char** argv) {
     if (s.t.f.quick) {
         size_default(cli, "dim", &m.C, 128), size_default(cli, "ffn", &m.F, 512), size_default(cli, "warmup", &s.warmup, 200);
         size_default(cli, "enc-layers", &m.enc_layers, 2), size_default(cli, "dec-layers", &m.dec_layers, 2);
+        // more, smaller steps than chapters 01-04's quick run: a transformer needs steps more than epochs
+        size_default(cli, "batch", &s.t.f.batch, 32), size_default(cli, "epochs", &s.t.f.epochs, 4);
     }
     m.norm = s.norm == "post" ? NormPlace::Post : NormPlace::Pre;
     m.tie = !s.untied;
@@ -103,6 +105,9 @@ static int run(int argc, char** argv) {
     const long steps_per_epoch = (long)make_batches(d, d.split.train, s.t.f.batch, unused, false).size();
     const LrSchedule sched = make_schedule(s.schedule == "noam" ? ScheduleKind::Noam : ScheduleKind::WarmupCosine,
                                            s.t.f.lr, s.warmup, steps_per_epoch * s.t.f.epochs, cfg.C);
+    std::printf("schedule: %s, warm-up %d steps to lr %g, %ld steps in all; Adam beta2 0.98, eps 1e-9; label smoothing %g "
+                "(the training loss includes it, the validation loss does not)\n",
+                s.schedule.c_str(), s.warmup, s.t.f.lr, steps_per_epoch * s.t.f.epochs, cfg.smoothing);
     Rng eval_rng(0);
     auto loss = [&](const Seq2SeqBatch& b) { return transformer_forward(net, acts, b, eval_rng, false); };
     auto translate = [&](const std::vector<std::string>& srcs, int beam) {

@@ -1,11 +1,13 @@
 """Chapter 07's Transformer trained in PyTorch, timed for `make bench` (Debian's python3-torch).
 
-    /usr/bin/python3 data_tools/torch_bench/transformer.py THREADS WAIT INTRA_OP  BATCH S T VS VT C NH F LAYERS
+    /usr/bin/python3 data_tools/torch_bench/transformer.py THREADS WAIT INTRA_OP  BATCH S T VS VT C NH F LAYERS ATTN_DROP
 
 The same model as chapters/07_transformer/transformer.hpp with the chapter's defaults: embeddings
 (VS, C) and (VT, C) drawn from N(0, 1/C), times sqrt(C), plus the sinusoidal positions, dropout 0.1;
 nn.Transformer (d_model C, NH heads, feed-forward F, ReLU, LAYERS encoder and LAYERS decoder layers,
-dropout 0.1, norm_first: pre-norm, with its final encoder and decoder layer norms); the output layer
+dropout 0.1 on every residual branch, norm_first: pre-norm, with its final encoder and decoder layer
+norms; dropout on the attention weights ATTN_DROP percent, as the chapter's --attn-dropout: nn.Transformer
+gives its attention the branches' rate, so it is set apart after building); the output layer
 tied to the target embedding (logits = z E_tgt^T + b); cross-entropy with label smoothing 0.1 over the
 non-<pad> targets; Adam (betas 0.9, 0.98, eps 1e-9); gradient clipping at 1. The source keys are
 masked by src_key_padding_mask / memory_key_padding_mask, the decoder by the causal mask alone (as
@@ -22,7 +24,7 @@ import math
 
 import serve
 
-batch, S, T, Vs, Vt, C, NH, F, L = serve.configure()
+batch, S, T, Vs, Vt, C, NH, F, L, attn_drop_pct = serve.configure()
 
 import torch  # noqa: E402  (after serve.configure: the threads are set before torch loads)
 import torch.nn as nn  # noqa: E402
@@ -48,6 +50,9 @@ class Transformer(nn.Module):
         self.register_buffer("pe", sinusoids(max(S, T), C))
         self.drop = nn.Dropout(P)
         self.core = nn.Transformer(C, NH, L, L, F, P, batch_first=True, norm_first=True)
+        for m in self.core.modules():  # the attention weights' dropout: ours, not the branches' P
+            if isinstance(m, nn.MultiheadAttention):
+                m.dropout = attn_drop_pct / 100.0
         self.b_out = nn.Parameter(torch.zeros(Vt))
 
     def embed(self, E, ids):

@@ -4,7 +4,8 @@
 // 1. Training. One step = transformer_forward (teacher forcing, dropout 0.1, label smoothing 0.1) +
 //    zero_grad + transformer_backward + clipping at 1 + Adam (β 0.9, 0.98, ε 1e-9), as
 //    chapters/07_transformer/train.hpp does (without its schedule's one multiplication), with the
-//    chapter's default model (C 256, 4 heads, F 1024, 3 + 3 pre-norm layers, tied output) on a batch
+//    chapter's default model (C 256, 4 heads, F 1024, 3 + 3 pre-norm layers, tied output, attention
+//    dropout as the config's default: TransformerConfig's, which main.cpp keeps) on a batch
 //    shaped like the default fra-eng run's: 64 pairs, S = 7 source positions (…<eos>), T = 8 target
 //    positions (<bos>… in, …<eos> out), vocabularies of 3,045 and 4,244 words. PyTorch runs the same
 //    model (data_tools/torch_bench/transformer.py: nn.Transformer, norm_first) in alternating rounds, in
@@ -18,6 +19,7 @@
 //      bench transformer_decode_cache threads=N cached=<tokens/s> recomputed=<tokens/s> ratio=… wall_s=… …
 //    The two ways compute the same numbers, so they must choose the same tokens; the line after says so.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <string>
@@ -90,9 +92,9 @@ void bench_training(int threads) {
     set_threads(threads);
     Ours ours;
     for (int i = 0; i < 3; i++) ours.step();  // warm up
+    const TransformerConfig& c = ours.net.cfg;
     bench::compare_with_torch("transformer", threads, kBatch, kSteps, kRounds, [&] { ours.step(); }, "transformer.py",
-                              {kBatch, kS, kT, kVs, kVt, ours.net.cfg.C, ours.net.cfg.NH, ours.net.cfg.F,
-                               ours.net.cfg.enc_layers});
+                              {kBatch, kS, kT, kVs, kVt, c.C, c.NH, c.F, c.enc_layers, (int)std::lround(100 * c.attn_dropout)});
 }
 
 // ---- 2. decoding: the cache against recomputation -----------------------------------------------
@@ -150,9 +152,10 @@ int main() {
     bench::choose_openblas_core();  // for PyTorch's OpenBLAS, inherited by transformer.py
     const TransformerConfig cfg = default_config();
     std::printf("chapter 07 Transformer training step (Vs %d, Vt %d, C %d, %d heads, F %d, %d+%d pre-norm layers, tied, "
-                "dropout 0.1, smoothing 0.1; batch %d, S %d, T %d; Adam, clip 1): training samples per second, "
-                "medians of %d rounds of %d steps\n",
-                cfg.Vs, cfg.Vt, cfg.C, cfg.NH, cfg.F, cfg.enc_layers, cfg.dec_layers, kBatch, kS, kT, kRounds, kSteps);
+                "dropout %g, attention dropout %g, smoothing %g; batch %d, S %d, T %d; Adam, clip 1): training samples "
+                "per second, medians of %d rounds of %d steps\n",
+                cfg.Vs, cfg.Vt, cfg.C, cfg.NH, cfg.F, cfg.enc_layers, cfg.dec_layers, cfg.dropout, cfg.attn_dropout,
+                cfg.smoothing, kBatch, kS, kT, kRounds, kSteps);
     for (int t : {1, 2}) bench_training(t);
     std::printf("chapter 07 greedy decoding, %d sentences (S %d) forced to %d tokens, the same model untrained: "
                 "target tokens per second with the key/value cache and recomputing the prefix, medians of %d rounds\n",

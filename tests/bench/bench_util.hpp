@@ -7,7 +7,8 @@
 // (ours, other, ours, other, ...) in one run; wall_s and cpu_s are those medians per round (CPU
 // time of all threads: cpu_s above wall_s means more than one core was busy, spinning included);
 // load is the 1-minute load average at the end of the measurement. Later chapters add their models in
-// the same shape, so one grep of `^bench ` collects the table.
+// the same shape, so one grep of `^bench ` collects the table. A benchmark of two ways of our own
+// names both columns (print_named_line): bench transformer_decode_cache threads=N cached=… recomputed=…
 #pragma once
 #include <algorithm>
 #include <chrono>
@@ -55,11 +56,12 @@ inline double self_cpu_s() {
     return cpu_s(r);
 }
 
-// The line described at the top. `other` names the second column (pytorch, one_thread, ...).
-inline void print_line(const std::string& name, int threads, double ours, const char* other, double theirs,
-                       double wall_ours, double wall_theirs, double cpu_ours, double cpu_theirs, double load,
-                       const std::string& extra = "") {
-    std::printf("bench %s threads=%d ours=%.0f %s=", name.c_str(), threads, ours, other);
+// The line described at the top, its first column named `label` instead of ours (a benchmark of two
+// ways of our own: `cached=… recomputed=…`). `other` names the second column.
+inline void print_named_line(const std::string& name, int threads, const char* label, double ours, const char* other,
+                             double theirs, double wall_ours, double wall_theirs, double cpu_ours, double cpu_theirs,
+                             double load, const std::string& extra = "") {
+    std::printf("bench %s threads=%d %s=%.0f %s=", name.c_str(), threads, label, ours, other);
     if (theirs > 0) std::printf("%.0f ratio=%.2f", theirs, ours / theirs);
     else std::printf("- ratio=-");
     std::printf(" wall_s=%.3f/", wall_ours);
@@ -70,6 +72,13 @@ inline void print_line(const std::string& name, int threads, double ours, const 
     else std::printf("-");
     std::printf(" load=%.2f%s%s\n", load, extra.empty() ? "" : " ", extra.c_str());
     std::fflush(stdout);
+}
+// The line described at the top. `other` names the second column (pytorch, one_thread, ...).
+inline void print_line(const std::string& name, int threads, double ours, const char* other, double theirs,
+                       double wall_ours, double wall_theirs, double cpu_ours, double cpu_theirs, double load,
+                       const std::string& extra = "") {
+    print_named_line(name, threads, "ours", ours, other, theirs, wall_ours, wall_theirs, cpu_ours, cpu_theirs, load,
+                     extra);
 }
 
 // OpenBLAS picks its kernels from the processor's model number, and falls back to old SSE3 ones

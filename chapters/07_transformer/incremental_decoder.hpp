@@ -104,9 +104,21 @@ struct TransformerDecoder {
         const size_t n = rows, C = m.cfg.C;
         sent.resize(n), src_len.resize(n), nself.resize(n), prefix.resize(n), krow.resize(n), vrow.resize(n);
         if (cache == Cache::On) K.assign(m.cfg.dec_layers, Buf(n * Tmax * C)), V = K;
+        else presize_recomputation();
         for (Buf* b : {&x, &y, &q, &kv_k, &kv_v, &o, &a, &h1, &c, &h2, &f, &z}) b->resize(n * C);
         zm.resize(n), zr.resize(n), logits.resize(n * m.cfg.Vt);
         if (Tmax > m.cfg.Tmax) fail("TransformerDecoder", "outputs of at most Tmax=" + std::to_string(m.cfg.Tmax) + " tokens");
+    }
+    // Cache::Off: every buffer of the training forward at its size for the last step, once (grown step by
+    // step instead, reallocating and first-touching them costs as much as the steps themselves).
+    void presize_recomputation() {
+        const int C = m.cfg.C, N = n_max * Tmax;
+        acts.resize(m.cfg, n_max, mem.S, Tmax);
+        for (DecoderCache& k : acts.dec_c) {
+            k.resize(N, C), k.ffn.resize(N, m.cfg.F);
+            for (ResidualCache* r : {&k.r1, &k.r2, &k.r3}) r->resize(N, C);
+            k.self.resize(n_max, Tmax, Tmax, C, m.cfg.NH), k.cross.resize(n_max, Tmax, mem.S, C, m.cfg.NH);
+        }
     }
     void start(const int* sentences, int n) {
         if (n > n_max) fail("TransformerDecoder", "at most the n_max rows it was built for");

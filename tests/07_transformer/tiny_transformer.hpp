@@ -1,0 +1,45 @@
+// tiny_transformer.hpp (chapter 07's tests) — what the suite's files share: a tiny model, a batch of
+// mixed lengths, and the ReLU pattern a gradient check must not cross.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "chapters/07_transformer/transformer.hpp"
+
+namespace ch07_testing {
+using namespace ch07;
+using ch01::make_seq2seq_batch;
+
+// A model small enough for finite differences over every parameter.
+inline TransformerConfig tiny_config(NormPlace norm, bool tie, float dropout = 0.0f) {
+    TransformerConfig c;
+    c.Vs = 9, c.Vt = 10, c.C = 8, c.NH = 2, c.F = 12, c.enc_layers = 1, c.dec_layers = 2;
+    c.norm = norm, c.tie = tie, c.dropout = dropout, c.smoothing = 0.1f, c.Tmax = 16;
+    return c;
+}
+inline void build(Transformer& m, const TransformerConfig& c, uint64_t seed) {
+    Rng rng(seed);
+    transformer_build(m, c, rng);
+    for (float& v : m.params.value) v += rng.uniform(-0.1f, 0.1f);  // non-trivial norms and biases
+}
+
+// Three pairs of different source and target lengths (ids < 9): a padded batch both ways.
+inline Seq2SeqBatch mixed_batch() {
+    std::vector<std::vector<int>> src = {{4, 5, 6, 3}, {7, 3}, {5, 8, 4, 6, 7, 3}};
+    std::vector<std::vector<int>> tgt = {{4, 6, 5}, {7}, {8, 4, 5, 6, 9}};
+    return make_seq2seq_batch(src, tgt, {0, 1, 2});
+}
+
+// Which hidden units of every feed-forward network (encoder and decoder) are on: a perturbation that
+// changes this crossed a ReLU kink, where the finite difference means nothing.
+inline std::vector<uint8_t> relu_pattern(const Transformer& m, const TransformerActs& a) {
+    std::vector<uint8_t> p;
+    const int F = m.cfg.F;
+    for (int l = 0; l < m.cfg.enc_layers; l++)
+        for (int i = 0; i < a.B * a.S * F; i++) p.push_back(a.enc_c[l].f1[i] > 0);
+    for (int l = 0; l < m.cfg.dec_layers; l++)
+        for (int i = 0; i < a.B * a.T * F; i++) p.push_back(a.dec_c[l].ffn.h[i] > 0);
+    return p;
+}
+
+}  // namespace ch07_testing

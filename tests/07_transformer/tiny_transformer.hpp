@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "chapters/07_transformer/train.hpp"
 #include "chapters/07_transformer/transformer.hpp"
+#include "tests/seq2seq_testing.hpp"
 
 namespace ch07_testing {
 using namespace ch07;
@@ -40,6 +42,37 @@ inline std::vector<uint8_t> relu_pattern(const Transformer& m, const Transformer
     for (int l = 0; l < m.cfg.dec_layers; l++)
         for (int i = 0; i < a.B * a.T * F; i++) p.push_back(a.dec_c[l].ffn.h[i] > 0);
     return p;
+}
+
+// ---- a small model trained on the synthetic task, shared by the tests that need sensible outputs ----
+// (trained once per run, by whichever test asks first: 3000 pairs, C 32, 2 heads, 1+1 layers, dropout
+// 0.1, smoothing 0.1, Adam at 5e-3 with 10% warm-up then cosine decay, 10 epochs of batch 32, clip 1)
+struct SyntheticModel {
+    ch01::Seq2SeqData d;
+    Transformer m;
+    int epochs = 0;
+};
+inline constexpr int kSyntheticEpochs = 10;
+inline const SyntheticModel& trained_on_synthetic() {
+    static SyntheticModel t;
+    static const bool trained = [] {
+        t.d = seq2seq_testing::small_synthetic(3000, 1);
+        TransformerConfig c;
+        c.Vs = t.d.src_vocab.size(), c.Vt = t.d.tgt_vocab.size(), c.C = 32, c.NH = 2, c.F = 64;
+        c.enc_layers = 1, c.dec_layers = 1, c.dropout = 0.1f, c.smoothing = 0.1f, c.Tmax = 64;
+        Rng rng(1);
+        transformer_build(t.m, c, rng);
+        TransformerActs acts;
+        Adam opt = make_transformer_adam(t.m.params, 5e-3f);
+        Rng count(0);
+        const long steps = (long)ch01::make_batches(t.d, t.d.split.train, 32, count, false).size() * kSyntheticEpochs;
+        const LrSchedule sched = make_schedule(ScheduleKind::WarmupCosine, 5e-3f, steps / 10, steps, c.C);
+        for (t.epochs = 0; t.epochs < kSyntheticEpochs; t.epochs++)
+            train_epoch(t.m, acts, opt, sched, t.d, 32, 1.0f, rng);
+        return true;
+    }();
+    (void)trained;
+    return t;
 }
 
 }  // namespace ch07_testing

@@ -117,7 +117,7 @@ TEST_CASE("incremental decoding: the step function reproduces teacher forcing") 
                 dec.step(lp.data(), &b.dec_in[s], 1);
                 sum -= lp[b.dec_out[s]];
             }
-            INFO("sentence " << k << (cache == Cache::On ? ", cache on" : ", cache off"));
+            INFO("sentence " << k << std::string(cache == Cache::On ? ", cache on" : ", cache off"));
             CHECK(loss == doctest::Approx(sum / b.T).epsilon(1e-5));
         }
     }
@@ -128,7 +128,7 @@ TEST_CASE("incremental decoding: reorder by parent equals decoding each prefix a
     TransformerMemory mem;
     transformer_encode_sentences(mem, t.m, ch01::source_batch(t.d.src_vocab, val_sources(t.d, 2)));
     for (Cache cache : {Cache::On, Cache::Off}) {
-        INFO((cache == Cache::On ? "cache on" : "cache off"));
+        INFO(std::string(cache == Cache::On ? "cache on" : "cache off"));
         seq2seq_testing::check_reorder_equals_alone([&](int n) { return TransformerDecoder(t.m, mem, n, 4, cache); },
                                                     t.m.cfg.Vt);
     }

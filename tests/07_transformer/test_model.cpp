@@ -4,6 +4,7 @@
 // batch is computed as alone).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -27,8 +28,10 @@ TEST_CASE("transformer: gradient of every parameter (tied/untied, pre/post-norm,
     for (Variant v : {Variant{NormPlace::Pre, true, true}, Variant{NormPlace::Post, true, true},
                       Variant{NormPlace::Pre, false, true}, Variant{NormPlace::Post, false, true},
                       Variant{NormPlace::Pre, true, false}, Variant{NormPlace::Post, false, false}}) {
-        INFO((v.norm == NormPlace::Pre ? "pre-norm" : "post-norm") << (v.tie ? ", tied" : ", untied")
-                                                                    << (v.training ? ", training loss" : ", eval loss"));
+        std::string what = v.norm == NormPlace::Pre ? "pre-norm" : "post-norm";  // (doctest's INFO prints a char* as a pointer)
+        what += v.tie ? ", tied" : ", untied";
+        what += v.training ? ", training loss" : ", eval loss";
+        INFO(what);
         Transformer m;
         build(m, tiny_config(v.norm, v.tie, 0.0f), 17);
         const Seq2SeqBatch b = mixed_batch();
@@ -37,10 +40,10 @@ TEST_CASE("transformer: gradient of every parameter (tied/untied, pre/post-norm,
         std::vector<uint8_t> active;
         auto loss = [&]() -> double {
             const double L = transformer_forward(m, a, b, rng, v.training);
-            return relu_pattern(m, a) == active ? L : NAN;  // crossed a ReLU kink: skip
+            return relu_pattern(m, a, b) == active ? L : NAN;  // crossed a ReLU kink: skip
         };
         transformer_forward(m, a, b, rng, v.training);
-        active = relu_pattern(m, a);
+        active = relu_pattern(m, a, b);
         m.params.zero_grad();
         transformer_backward(m, a, b);
         const Buf grads = m.params.grad;
@@ -50,6 +53,45 @@ TEST_CASE("transformer: gradient of every parameter (tied/untied, pre/post-norm,
             opt.atol = 1e-4;  // the loss is a mean over 12 tokens: its gradients are small
             opt.allow_zero = e.name.find("b_k") != std::string::npos;  // a shift the softmax ignores
             check_gradient(e.name, loss, m.params.data(e), grads.data() + e.offset, e.size, opt);
+        }
+    }
+}
+
+TEST_CASE("transformer: with dropout in training, the gradient is that of the same masks (embeddings and branches)") {
+    for (NormPlace norm : {NormPlace::Pre, NormPlace::Post}) {
+        INFO(std::string(norm == NormPlace::Pre ? "pre-norm" : "post-norm"));
+        Transformer m;
+        build(m, tiny_config(norm, norm == NormPlace::Pre, 0.2f), 23);
+        const Seq2SeqBatch b = mixed_batch();
+        TransformerActs a;
+        Rng drop(31);
+        uint64_t s0[4];
+        std::copy(drop.s, drop.s + 4, s0);
+        std::vector<uint8_t> active;
+        auto loss = [&]() -> double {
+            std::copy(s0, s0 + 4, drop.s);  // the same dropout masks at every evaluation
+            const double L = transformer_forward(m, a, b, drop, true);
+            return relu_pattern(m, a, b) == active ? L : NAN;
+        };
+        loss();
+        active = relu_pattern(m, a, b);
+        int dropped_src = 0, dropped_tgt = 0;
+        for (int i = 0; i < b.B * b.S * m.cfg.C; i++) dropped_src += a.src_keep[i] == 0;
+        for (int i = 0; i < b.B * b.T * m.cfg.C; i++) dropped_tgt += a.tgt_keep[i] == 0;
+        CHECK(dropped_src > 0);
+        CHECK(dropped_tgt > 0);
+        m.params.zero_grad();
+        transformer_backward(m, a, b);
+        const Buf grads = m.params.grad;
+        for (const char* name : {"src_emb", "tgt_emb", "enc0.attn.W_v", "enc0.ffn.W1", "dec0.self_attn.W_q",
+                                 "dec1.cross_attn.W_v", "dec1.ffn.W2", "out.bias"}) {
+            const auto* e = m.params.find(name);
+            REQUIRE(e);
+            GradCheckOptions opt;
+            opt.max_checks = 30;
+            opt.atol = 1e-4;
+            check_gradient(std::string(name) + " (dropout on)", loss, m.params.data(*e), grads.data() + e->offset,
+                           e->size, opt);
         }
     }
 }
@@ -83,7 +125,7 @@ TEST_CASE("transformer: a sentence in a padded batch gets the logits and loss it
     const std::vector<std::vector<int>> src = {{4, 5, 3}, {5, 8, 4, 6, 7, 6, 3}, {7, 3}};
     const std::vector<std::vector<int>> tgt = {{4, 6}, {8, 4, 5, 6, 9, 7}, {5, 5, 5}};
     for (NormPlace norm : {NormPlace::Pre, NormPlace::Post}) {
-        INFO((norm == NormPlace::Pre ? "pre-norm" : "post-norm"));
+        INFO(std::string(norm == NormPlace::Pre ? "pre-norm" : "post-norm"));
         Transformer m;
         build(m, tiny_config(norm, norm == NormPlace::Pre, 0.1f), 6);
         const int V = m.cfg.Vt;

@@ -32,15 +32,21 @@ inline Seq2SeqBatch mixed_batch() {
     return make_seq2seq_batch(src, tgt, {0, 1, 2});
 }
 
-// Which hidden units of every feed-forward network (encoder and decoder) are on: a perturbation that
-// changes this crossed a ReLU kink, where the finite difference means nothing.
-inline std::vector<uint8_t> relu_pattern(const Transformer& m, const TransformerActs& a) {
+// Which hidden units of every feed-forward network (encoder and decoder) are on, at the batch's real
+// positions: a perturbation that changes this crossed a ReLU kink, where the finite difference means
+// nothing. (Padding rows are left out: they reach no loss, and one unit of theirs sitting on its kink
+// would make every perturbation look like a crossing.)
+inline std::vector<uint8_t> relu_pattern(const Transformer& m, const TransformerActs& a, const Seq2SeqBatch& b) {
     std::vector<uint8_t> p;
     const int F = m.cfg.F;
     for (int l = 0; l < m.cfg.enc_layers; l++)
-        for (int i = 0; i < a.B * a.S * F; i++) p.push_back(a.enc_c[l].f1[i] > 0);
+        for (int i = 0; i < b.B; i++)
+            for (int s = 0; s < b.src_len[i]; s++)
+                for (int j = 0; j < F; j++) p.push_back(a.enc_c[l].f1[((size_t)i * b.S + s) * F + j] > 0);
     for (int l = 0; l < m.cfg.dec_layers; l++)
-        for (int i = 0; i < a.B * a.T * F; i++) p.push_back(a.dec_c[l].ffn.h[i] > 0);
+        for (int i = 0; i < b.B; i++)
+            for (int t = 0; t < b.dec_len[i]; t++)
+                for (int j = 0; j < F; j++) p.push_back(a.dec_c[l].ffn.h[((size_t)i * b.T + t) * F + j] > 0);
     return p;
 }
 

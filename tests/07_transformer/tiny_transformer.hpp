@@ -1,5 +1,5 @@
 // tiny_transformer.hpp (chapter 07's tests) — what the suite's files share: a tiny model, a batch of
-// mixed lengths, and the ReLU pattern a gradient check must not cross.
+// mixed lengths, the ReLU pattern a gradient check must not cross, and a small model trained once.
 #pragma once
 #include <cstdint>
 #include <vector>

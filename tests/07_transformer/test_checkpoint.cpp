@@ -42,7 +42,9 @@ TEST_CASE("config: transformer_parse_config reads back transformer_config_text; 
     CHECK(r.smoothing == 0.05f);
     CHECK(r.Tmax == 77);
     CHECK(transformer_config_text(r) == text);
-    const TransformerConfig d = transformer_parse_config(transformer_config_text(TransformerConfig{}), "x");  // defaults
+    TransformerConfig defaults;
+    defaults.Vs = 50, defaults.Vt = 60;
+    const TransformerConfig d = transformer_parse_config(transformer_config_text(defaults), "x");
     CHECK(d.norm == NormPlace::Pre);
     CHECK(d.tie);
     CHECK(d.dropout == TransformerConfig{}.dropout);

@@ -50,7 +50,8 @@ TEST_CASE("config: transformer_parse_config reads back transformer_config_text; 
     CHECK(d.dropout == TransformerConfig{}.dropout);
     for (const std::string bad : {"", "123 456 48 3 96 2 4", "123 456 48 3 96 2 4 sideways 0 0.25 0.05 77",
                                   "123 456 48 5 96 2 4 post 0 0.25 0.05 77", "123 456 0 1 96 2 4 pre 1 0.1 0.1 77",
-                                  "bahdanau 8 8 5"}) {
+                                  "bahdanau 8 8 5", "123 456 48 3 0 0 0 pre 1 0.1 0.1 0",
+                                  "123 456 48 3 96 2 4 pre 1 0.1 0.1 77 trailing", "123 456 48 3 96 2 4 pre 1 1.5 -2 77"}) {
         INFO("config text '" << bad << "'");
         CHECK_THROWS_WITH_AS(transformer_parse_config(bad, "run7/model.ckpt"), doctest::Contains("run7/model.ckpt"),
                              attn::Error);

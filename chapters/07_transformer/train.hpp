@@ -30,7 +30,7 @@ struct LrSchedule {
     float lr(long step) const { return kind == ScheduleKind::Noam ? noam.lr(step) : cosine.lr(step); }
 };
 
-// peak_lr at step `warmup`; `total` optimiser steps in the whole run.
+// peak_lr at step warmup-1 (n = warmup); `total` optimiser steps in the whole run.
 inline LrSchedule make_schedule(ScheduleKind kind, float peak_lr, long warmup, long total, int C) {
     LrSchedule s;
     s.kind = kind;

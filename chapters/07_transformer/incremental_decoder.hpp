@@ -57,6 +57,7 @@ inline void transformer_encode_sentences(TransformerMemory& mem, const Transform
 // Row r's keys are keys[r] (nkeys[r] positions, C floats apart), its values values[r].
 inline void attend_one_query(float* o, const float* q, const float* const* keys, const float* const* values,
                              const int* nkeys, int n, int C, int NH) {
+    // BEGIN SOLUTION
     const int hs = C / NH;
     const float scale = 1.0f / std::sqrt((float)hs);
     parallel_for(n, [&](int r0, int r1) {
@@ -82,6 +83,7 @@ inline void attend_one_query(float* o, const float* q, const float* const* keys,
             }
         }
     });
+    // END SOLUTION
 }
 
 struct TransformerDecoder {
@@ -149,6 +151,7 @@ struct TransformerDecoder {
 
     // Step t, Cache::On: the decoder layer's three sublayers for one new position per row.
     void step_cached(const int* tokens, int n) {
+        // BEGIN SOLUTION
         const TransformerConfig& cf = m.cfg;
         const int C = cf.C;
         embedding_forward(x.data(), tokens, m.tgt_emb.data, n, C, cf.Vt);
@@ -187,6 +190,7 @@ struct TransformerDecoder {
         }
         final_norm_forward(z.data(), zm.data(), zr.data(), x.data(), m.dec_ln, cf.norm, n, C);
         linear_forward(logits.data(), z.data(), m.out_weight(), m.b_out.data, n, C, cf.Vt);
+        // END SOLUTION
     }
     // The rows' queries against their sentences' cross-attention keys (one sentence may serve several rows).
     void cross_attend(float* out, int l, int n) {

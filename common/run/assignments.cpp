@@ -12,14 +12,18 @@ static std::string trim(const std::string& s) {
     return a == std::string::npos ? "" : s.substr(a, b - a + 1);
 }
 
-// The function a marker sits in: walking up from the marker, the first line that starts in column 0,
-// is code (not a comment, a preprocessor line or `template <...>`) and has a '(' — its identifier
-// before the '(' is the name (`inline void gru_seq2seq_encode(GRUSeq2Seq& m, ...` -> gru_seq2seq_encode).
+// The function a marker sits in: walking up from the marker, the first code line (not a comment, a
+// preprocessor line, `template <...>` or a closing brace) indented LESS than the marker that has a '('
+// — its identifier before the '(' is the name (`inline void gru_seq2seq_encode(GRUSeq2Seq& m, ...` ->
+// gru_seq2seq_encode; a method `    void step(...) {` above a marker indented 8 -> step).
 static std::string enclosing_function(const std::vector<std::string>& lines, size_t at) {
+    const size_t marker_indent = lines[at].find_first_not_of(' ');
     for (size_t i = at; i-- > 0;) {
         const std::string& l = lines[i];
-        if (l.empty() || std::isspace((unsigned char)l[0]) || l[0] == '/' || l[0] == '#' || l[0] == '}') continue;
-        if (l.rfind("template", 0) == 0) continue;
+        const size_t indent = l.find_first_not_of(" \t");
+        if (indent == std::string::npos || indent >= marker_indent) continue;
+        const char c = l[indent];
+        if (c == '/' || c == '#' || c == '}' || l.compare(indent, 8, "template") == 0) continue;
         size_t p = l.find('(');
         if (p == std::string::npos) continue;
         size_t e = p;

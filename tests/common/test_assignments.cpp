@@ -33,6 +33,26 @@ TEST_CASE("assignments: a solution body becomes a stub naming the file and the f
     CHECK(h.text.rfind("#pragma once\n#include \"common/core/error.hpp\"", 0) == 0);
 }
 
+TEST_CASE("assignments: a method's body is named after the method, not the function above the struct") {
+    std::string src =
+        "inline void helper(int x) {\n"
+        "    x++;\n"
+        "}\n"
+        "struct Decoder {\n"
+        "    int n = 0;\n"
+        "    void step(const int* tokens,\n"
+        "              int count) {\n"
+        "        // BEGIN SOLUTION\n"
+        "        n += count;\n"
+        "        // END SOLUTION\n"
+        "    }\n"
+        "};\n";
+    StubbedSource s = stub_solutions(src, "d.hpp");
+    REQUIRE(s.functions.size() == 1);
+    CHECK(s.functions[0] == "step");
+    CHECK(s.text.find("        attn::fail(\"d.hpp: step\", \"not implemented\"") != std::string::npos);
+}
+
 TEST_CASE("assignments: a file without markers is unchanged; unmatched markers are errors with the line") {
     std::string plain = "int f(int x) {\n    return x;\n}";
     StubbedSource s = stub_solutions(plain, "a.cpp");

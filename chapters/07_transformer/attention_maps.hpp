@@ -66,13 +66,13 @@ inline std::vector<std::string> save_attention_maps(const Transformer& m, const 
     const std::string what = "'" + item.src + "' -> '" + hypothesis_text(hyp, d.tgt_vocab) + "'";
     std::printf("\nattention maps (greedy, test): %s\n", what.c_str());
     return {
-        save_head_grid(figure_path(s, d, "encoder_self_attention"), "ch07 encoder self-attention: " + what,
+        save_head_grid(figure_path(s, d, "encoder_self_attention"), "ch07 encoder self-attention, one test sentence",
                        m.cfg.enc_layers, NH, S, S, src, src, "source (keys)", "source (queries)",
                        [&](int l) { return a.enc_c[l].mha.att.data(); }),
-        save_head_grid(figure_path(s, d, "decoder_self_attention"), "ch07 decoder self-attention (causal): " + what,
+        save_head_grid(figure_path(s, d, "decoder_self_attention"), "ch07 decoder self-attention (causal), one test sentence",
                        m.cfg.dec_layers, NH, T, T, out, read, "decoder input (keys)", "output (queries)",
                        [&](int l) { return a.dec_c[l].self.att.data(); }),
-        save_head_grid(figure_path(s, d, "cross_attention"), "ch07 cross-attention (output -> source): " + what,
+        save_head_grid(figure_path(s, d, "cross_attention"), "ch07 cross-attention (output -> source), one test sentence",
                        m.cfg.dec_layers, NH, T, S, out, src, "source (keys)", "output (queries)",
                        [&](int l) { return a.dec_c[l].cross.att.data(); }),
     };

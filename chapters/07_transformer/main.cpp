@@ -66,6 +66,9 @@ static Settings parse_flags(int argc, char** argv) {
     cli.range("dim", 2, 4096), cli.range("heads", 1, 256), cli.range("ffn", 1, 16384), cli.range("enc-layers", 1, 48);
     cli.range("dec-layers", 1, 48), cli.range("dropout", 0, 0.9), cli.range("attn-dropout", 0, 0.9), cli.range("smoothing", 0, 0.9), cli.range("warmup", 1, 1000000);
     cli.parse(argc, argv);
+    if (cli.was_set("emb") || cli.was_set("hidden"))  // chapters 01-04's sizes: refused, not ignored
+        fail(cli.was_set("emb") ? "--emb" : "--hidden", "a size of chapters 01-04's recurrent layers, which the transformer does not have",
+             "use --dim (the width C, embeddings included) and --ffn (the feed-forward width)");
     finish_translation_flags(cli, s.t);
     if (s.t.f.quick) {
         size_default(cli, "dim", &m.C, 128), size_default(cli, "ffn", &m.F, 512), size_default(cli, "warmup", &s.warmup, 200);

@@ -144,8 +144,9 @@ struct TransformerDecoder {
         const size_t C = m.cfg.C, row = (size_t)Tmax * C, used = (size_t)t * C;
         for (std::vector<Buf>* kv : {&K, &V})
             for (Buf& b : *kv) {  // the live part of each row moves with it (a parent may be read twice)
-                spare.assign(b.begin(), b.begin() + (size_t)n_max * row);
-                for (int r = 0; r < n; r++) std::copy_n(spare.data() + parents[r] * row, used, b.data() + r * row);
+                spare.resize((size_t)n * used);
+                for (int r = 0; r < n; r++) std::copy_n(b.data() + parents[r] * row, used, spare.data() + r * used);
+                for (int r = 0; r < n; r++) std::copy_n(spare.data() + r * used, used, b.data() + r * row);
             }
     }
 
@@ -155,8 +156,9 @@ struct TransformerDecoder {
         const TransformerConfig& cf = m.cfg;
         const int C = cf.C;
         embedding_forward(x.data(), tokens, m.tgt_emb.data, n, C, cf.Vt);
+        const float scale = std::sqrt((float)C);
         for (int r = 0; r < n; r++)  // x = E[y_t]·√C + PE[t]
-            for (int j = 0; j < C; j++) x[(size_t)r * C + j] = x[(size_t)r * C + j] * std::sqrt((float)C) + m.pe[(size_t)t * C + j];
+            for (int j = 0; j < C; j++) x[(size_t)r * C + j] = x[(size_t)r * C + j] * scale + m.pe[(size_t)t * C + j];
         for (int r = 0; r < n; r++) nself[r] = t + 1;
         const size_t row = (size_t)Tmax * C;
         for (int l = 0; l < cf.dec_layers; l++) {

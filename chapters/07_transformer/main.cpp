@@ -46,11 +46,10 @@ static Settings parse_flags(int argc, char** argv) {
     Settings s;
     s.t.chapter = "07_transformer";
     s.t.compare_with = "02_additive_attention";  // runs/02_additive_attention/metrics.json: drawn beside ours
-    s.t.f.lr = 1e-3f;
     TransformerConfig& m = s.model;
     Cli cli(s.t.chapter, "The Transformer (encoder-decoder, multi-head attention) on fra-eng, or the synthetic translation task.");
     add_translation_flags(cli, s.t);
-    s.t.f.lr = 1e-3f;
+    s.t.f.lr = 1e-3f;  // the translation flags default to 2e-3, chapters 01-04's
     cli.flag("dim", &m.C, "model width C (embeddings, attention, residual stream)");
     cli.flag("heads", &m.NH, "attention heads per layer (must divide --dim)");
     cli.flag("ffn", &m.F, "feed-forward width F");

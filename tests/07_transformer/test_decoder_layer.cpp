@@ -154,10 +154,11 @@ TEST_CASE("decoder layer: gradients of x, mem and every parameter, post- and pre
     }
 }
 
-TEST_CASE("decoder layer: with dropout in training, the gradient is that of the same masks") {
+TEST_CASE("decoder layer: with dropout in training (branches and attention weights), the gradient is that of the same masks") {
     const int B = 2, T = 3, S = 4, C = 6;
     const std::vector<int> src_len = {4, 2};
     Layer l(NormPlace::Post, 0.25f, 9);
+    l.L.attn_dropout = 0.2f;  // the attention weights too, in both attentions
     Rng rng(10);
     Buf x = random_buf((size_t)B * T * C, rng), mem = random_buf((size_t)B * S * C, rng);
     Buf R = random_buf(x.size(), rng), y(x.size());
@@ -173,6 +174,8 @@ TEST_CASE("decoder layer: with dropout in training, the gradient is that of the 
     loss();
     for (int i = 0; i < B * T * l.L.F; i++) active.push_back(k.ffn.h[i] > 0);
     for (const ResidualCache* r : {&k.r1, &k.r2, &k.r3}) CHECK(zeros(r->keep, B * T * C) > 0);  // every branch drops
+    CHECK(zeros(k.self.keep, B * l.L.NH * T * T) > 0);  // and both attentions drop weights
+    CHECK(zeros(k.cross.keep, B * l.L.NH * T * S) > 0);
     l.ps.zero_grad();
     Buf dx(x.size(), 0.0f), dmem(mem.size(), 0.0f);
     decoder_layer_backward(dx.data(), dmem.data(), l.L, k, R.data(), x.data(), mem.data(), B, T, S);

@@ -76,7 +76,7 @@ static void declare_flags(Cli& cli, Options& o) {
     cli.flag("dropout", &o.cfg.dropout, "dropout on the embeddings and on both branches of each layer (default: 0.3 on real text, 0 on the synthetic tasks)");
     cli.flag("max-len", &o.cfg.Tmax, "texts are cut to this many tokens");
     cli.flag("min-freq", &o.min_freq, "a word needs this many occurrences in the training split to get an id");
-    cli.flag("synth-n", &o.synth_n, "texts of the synthetic tasks (split 70/15/15)");
+    cli.flag("synth-n", &o.synth_n, "texts of the synthetic tasks, split 70/15/15 (default: 40000 for --data relations, 10000 with --quick, else 20000)");
     cli.flag("synth-min-len", &o.synth_min_len, "shortest synthetic text, in tokens");
     cli.flag("synth-max-len", &o.synth_max_len, "longest synthetic text, in tokens");
     cli.flag("balanced-counts", &o.balanced, "relations task: remove the word-counting shortcut (see synth_relations.hpp)");
@@ -109,7 +109,14 @@ static Options parse_options(int argc, char** argv) {
         if (!cli.was_set("synth-max-len")) o.synth_max_len = 12;
         if (!cli.was_set("epochs")) f.epochs = 6;
     }
-    if (f.data == "relations" && !f.quick && !cli.was_set("epochs")) f.epochs = 20;
+    // The relations headline: 28,000 training texts seen 10 times. The model can memorise a set half that
+    // size before it finds the rule (14,000 texts, 20 epochs: seed 42 stuck at test 0.68 with train
+    // 0.98 on one build, 0.999 on another); twice the texts for half the epochs, the same compute,
+    // found it on every seed tried (0.9998, 0.9987, 0.9998 for seeds 42, 1, 2).
+    if (f.data == "relations" && !f.quick) {
+        if (!cli.was_set("epochs")) f.epochs = 10;
+        if (!cli.was_set("synth-n")) o.synth_n = 40000;
+    }
     // The synthetic tasks have no noise to overfit: no dropout unless asked for. Their words start far
     // apart (N(0,1) vectors: the two-step relation forms sooner); real words start close (N(0, 0.1²)):
     // thousands of rare words then do not drown the few that matter (AG News: validation 0.764 vs 0.666).

@@ -10,6 +10,7 @@
 #   make test-sanitize    the whole suite under AddressSanitizer + UBSan
 #   make results          every chapter's default run, collected into results/RESULTS.md
 #   make assignments      the student edition in assignments/: solution bodies become "not implemented" stubs
+#   make autograde SUBMISSION=DIR   grade a student's copy function by function (CHAPTERS=09,10 for some)
 #   make format           clang-format every source file
 #   make clean            remove build directories
 #
@@ -25,7 +26,7 @@ CHAPTER    ?=
 ARGS       ?=
 OUT        ?= runs
 
-.PHONY: all deps build chapters run test bench bench-deps test-sanitize assignments results format clean
+.PHONY: all deps build chapters run test bench bench-deps test-sanitize assignments autograde results format clean
 
 all: build
 
@@ -77,6 +78,14 @@ test-sanitize: deps
 ASSIGN ?= assignments
 assignments: build
 	@$(BUILD)/bin/make_assignments --out $(ASSIGN)
+
+# Grading: each chapter with a grading.txt is built from this repository with only SUBMISSION's
+# students' files of that chapter, its graded test cases run one by one under a time limit, and
+# SUBMISSION/grading/ gets results.json (Gradescope) and junit.xml (data_tools/autograde.cpp).
+SUBMISSION ?= assignments
+CHAPTERS   ?=
+autograde: build
+	@$(BUILD)/bin/autograde --submission $(SUBMISSION) $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 results: chapters
 	@data_tools/results.sh $(BUILD)/bin results

@@ -3,16 +3,19 @@
 //
 //   build/bin/autograde --submission DIR [--chapters 09,10] [--timeout 120] [--jobs 2]
 //
-// For each chapter with a manifest (chapters/NN_name/grading.txt, common/run/grading.hpp):
-//   1. a clean copy of the course (this repository: the reference) goes to DIR/grading/work/NN_name;
-//   2. from DIR, only the chapter's students' files — the files of chapters/NN_name/ that hold
-//      // BEGIN SOLUTION markers — are copied over it (a file missing from DIR counts as its stubbed
-//      version). Every other file, the tests above all, stays the reference's, and so do the other
-//      chapters' files: a broken chapter 02 costs nothing in chapter 05;
-//   3. the chapter's test suite is compiled against that copy (a build error costs this chapter's
-//      points only);
-//   4. every graded function's test cases run, each in a child process with a time limit: a crash, an
-//      abort or an endless loop loses that function's points only.
+// For each chapter with a manifest (chapters/NN_name/grading.txt, common/run/grading.hpp) and each
+// function it grades:
+//   1. a clean copy of the course (this repository: the reference) in DIR/grading/work/NN_name;
+//   2. in it, the function's file gets the student's body for THAT function only — the code between
+//      its // BEGIN SOLUTION and // END SOLUTION markers in DIR's copy of the file — and keeps the
+//      reference's code everywhere else (common/run/assignments.hpp: splice_solution). So each
+//      function is graded beside reference neighbours: a stubbed or broken neighbour, in this chapter
+//      or in the chapters it includes, costs it nothing, and the tests, which stay the reference's,
+//      cannot be edited into passing;
+//   3. the test files holding the function's test cases are compiled against that copy (a body that
+//      does not compile costs that function's points only);
+//   4. each test case runs in a child process with a time limit: a crash, an abort or an endless loop
+//      loses that function's points only.
 // Writes DIR/grading/results.json (Gradescope's format) and DIR/grading/junit.xml, and prints the
 // points per chapter and function.
 #include <algorithm>
@@ -71,51 +74,35 @@ struct Setup {
     std::string doctest_main;  // the compiled doctest runner, shared by every chapter
 };
 
-// The students' files of a chapter: its files that hold solution markers.
-static std::vector<fs::path> student_files(const fs::path& root, const std::string& chapter) {
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(root / "chapters" / chapter))
-        if (e.is_regular_file() && read_text(e.path()).find("// BEGIN SOLUTION") != std::string::npos)
-            files.push_back(fs::relative(e.path(), root));
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
-// Step 1 and 2: the reference course with this chapter's students' files from the submission.
-static std::string prepare_tree(const Setup& s, const std::string& chapter, const fs::path& tree) {
-    fs::remove_all(tree);
-    fs::create_directories(tree);
-    for (const char* top : {"common", "chapters", "tests"})
-        fs::copy(s.root / top, tree / top, fs::copy_options::recursive);
-    std::string notes;
-    for (const fs::path& rel : student_files(s.root, chapter)) {
-        const fs::path from = s.submission / rel;
-        if (fs::is_regular_file(from)) {
-            fs::copy_file(from, tree / rel, fs::copy_options::overwrite_existing);
-        } else {  // missing: its functions are unwritten
-            std::ofstream(tree / rel, std::ios::binary) << stub_solutions(read_text(s.root / rel), rel.generic_string()).text;
-            notes += "note: " + rel.generic_string() + " is not in the submission; graded as unwritten\n";
-        }
+// The file of a chapter that holds a function's solution body (relative to the root), or "".
+static fs::path file_of(const fs::path& root, const std::string& chapter, const std::string& function) {
+    for (const auto& e : fs::directory_iterator(root / "chapters" / chapter)) {
+        const std::string text = read_text(e.path());
+        if (text.find("// BEGIN SOLUTION") == std::string::npos) continue;
+        const fs::path rel = fs::relative(e.path(), root);
+        for (const std::string& fn : stub_solutions(text, rel.generic_string()).functions)
+            if (fn == function) return rel;
     }
-    return notes;
+    return "";
 }
 
-// Step 3: the chapter's test suite, compiled against the tree; "" or the compiler's complaint.
-static std::string build_suite(const Setup& s, const std::string& chapter, const fs::path& tree, const fs::path& exe) {
-    std::string cmd = std::string(ATTN_CXX) + " " + ATTN_CXX_FLAGS + " -I" + quote(tree.string()) + " -I" +
-                      quote(ATTN_DOCTEST_INCLUDE) + " -I" + quote(ATTN_STB_INCLUDE) + " '-DATTN_FIXTURES=\"" +
-                      (tree / "tests/fixtures").string() + "\"'";
-    for (const auto& e : fs::directory_iterator(tree / "tests" / chapter))
-        if (e.path().extension() == ".cpp") cmd += " " + quote(e.path().string());
-    const fs::path log = tree / "build.log";
-    cmd += " " + quote(s.doctest_main) + " " + quote(ATTN_COMMON_LIB) + " -lz -pthread -o " + quote(exe.string()) +
-           " > " + quote(log.string()) + " 2>&1";
+// Compiles `sources` (test files of the tree) into exe; "" or the compiler's complaint.
+static std::string build_tests(const Setup& s, const fs::path& tree, const std::vector<fs::path>& sources,
+                               const fs::path& exe) {
+    // (built with += throughout: GCC 12 warns falsely, -Wrestrict, on long chains of + here)
+    std::string cmd = ATTN_CXX;
+    cmd += " ", cmd += ATTN_CXX_FLAGS, cmd += " -I", cmd += quote(tree.string());
+    cmd += " -I", cmd += quote(ATTN_DOCTEST_INCLUDE), cmd += " -I", cmd += quote(ATTN_STB_INCLUDE);
+    cmd += " '-DATTN_FIXTURES=\"", cmd += (tree / "tests/fixtures").string(), cmd += "\"'";
+    for (const fs::path& src : sources) cmd += " ", cmd += quote(src.string());
+    const fs::path log = exe.string() + ".build.log";
+    cmd += " ", cmd += quote(s.doctest_main), cmd += " ", cmd += quote(ATTN_COMMON_LIB);
+    cmd += " -lz -pthread -o ", cmd += quote(exe.string()), cmd += " > ", cmd += quote(log.string()), cmd += " 2>&1";
     if (run(cmd) == 0) return "";
-    return "chapter " + chapter + " did not build, so none of its functions earn points. The compiler said:\n" +
-           tail(read_text(log), 3000);
+    return "did not compile, so it earns no points. The compiler said:\n" + tail(read_text(log), 3000);
 }
 
-// Step 4: one test case in a child process. Returns "" when it passed, else what went wrong.
+// One test case in a child process. Returns "" when it passed, else what went wrong.
 static std::string run_test(const Setup& s, const fs::path& exe, const std::string& test, const fs::path& log) {
     char limit[32];
     std::snprintf(limit, sizeof limit, "%g", s.timeout);
@@ -133,32 +120,47 @@ static std::string run_test(const Setup& s, const fs::path& exe, const std::stri
     return "test \"" + test + "\" " + what + ":\n" + tail(out, 4000);
 }
 
+// Steps 2-4 for one function, in a tree that holds the reference.
+static GradedResult grade_function(const Setup& s, const GradedFunction& fn, const fs::path& tree,
+                                   const std::vector<std::pair<fs::path, std::vector<std::string>>>& test_files) {
+    GradedResult r{fn, 0, "", 0};
+    const auto t0 = std::chrono::steady_clock::now();
+    const fs::path rel = file_of(s.root, fn.chapter, fn.function);
+    const std::string reference = read_text(s.root / rel);
+    std::string student, note;
+    if (fs::is_regular_file(s.submission / rel)) student = read_text(s.submission / rel);
+    else note = "note: " + rel.generic_string() + " is not in the submission; graded as unwritten\n";
+    std::ofstream(tree / rel, std::ios::binary) << splice_solution(reference, student, fn.function, rel.generic_string());
+    std::vector<fs::path> sources;  // only the test files that hold this function's test cases
+    for (const auto& [file, names] : test_files)
+        for (const std::string& t : fn.tests)
+            if (std::find(names.begin(), names.end(), t) != names.end() &&
+                std::find(sources.begin(), sources.end(), file) == sources.end())
+                sources.push_back(file);
+    const fs::path exe = tree / ("grade_" + fn.function);
+    std::string failures = sources.empty() ? "the grader found none of its test cases (a manifest error)" : build_tests(s, tree, sources, exe);
+    if (!failures.empty()) failures = fn.function + " " + failures;
+    for (size_t i = 0; failures.empty() && i < fn.tests.size(); i++)  // stop at the first failure: it is named
+        failures = run_test(s, exe, fn.tests[i], tree / ("grade_" + fn.function + "_" + std::to_string(i) + ".log"));
+    std::ofstream(tree / rel, std::ios::binary) << reference;  // the tree is the reference again
+    r.score = failures.empty() ? fn.points : 0;
+    r.output = note + (failures.empty() ? "passed: " + std::to_string(fn.tests.size()) + " test case(s)" : failures);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+}
+
 static std::vector<GradedResult> grade_chapter(const Setup& s, const std::string& chapter,
                                                const std::vector<GradedFunction>& manifest) {
+    const fs::path tree = s.work / chapter;
+    fs::remove_all(tree);
+    fs::create_directories(tree);
+    for (const char* top : {"common", "chapters", "tests"}) fs::copy(s.root / top, tree / top, fs::copy_options::recursive);
+    std::vector<std::pair<fs::path, std::vector<std::string>>> test_files;  // the suite's files and their test cases
+    for (const auto& e : fs::directory_iterator(tree / "tests" / chapter))
+        if (e.path().extension() == ".cpp") test_files.push_back({e.path(), test_case_names(read_text(e.path()))});
+    std::sort(test_files.begin(), test_files.end());
     std::vector<GradedResult> results;
-    for (const GradedFunction& fn : manifest) results.push_back({fn, 0, "", 0});
-    if (results.empty()) return results;
-    const fs::path tree = s.work / chapter, exe = tree / ("test_" + chapter);
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::string notes = prepare_tree(s, chapter, tree);
-    const std::string build_error = build_suite(s, chapter, tree, exe);
-    for (GradedResult& r : results) {
-        if (!build_error.empty()) {
-            r.output = notes + build_error;
-            continue;
-        }
-        const auto t1 = std::chrono::steady_clock::now();
-        std::string failures;
-        for (size_t i = 0; i < r.fn.tests.size(); i++) {
-            std::string f = run_test(s, exe, r.fn.tests[i], tree / ("test_" + std::to_string(r.fn.line) + "_" + std::to_string(i) + ".log"));
-            if (!f.empty()) failures += (failures.empty() ? "" : "\n") + f;
-        }
-        r.score = failures.empty() ? r.fn.points : 0;
-        r.output = notes + (failures.empty() ? "passed: " + std::to_string(r.fn.tests.size()) + " test case(s)" : failures);
-        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-    }
-    if (!build_error.empty())
-        results.front().seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (const GradedFunction& fn : manifest) results.push_back(grade_function(s, fn, tree, test_files));
     return results;
 }
 

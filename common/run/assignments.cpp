@@ -77,4 +77,70 @@ StubbedSource stub_solutions(const std::string& text, const std::string& path) {
     return out;
 }
 
+// Each marked body of `text`, in order: the function it is in and its lines (between the markers).
+struct SolutionBody {
+    std::string function;
+    size_t begin = 0, end = 0;  // the lines of the markers
+};
+static std::vector<SolutionBody> solution_bodies(const std::vector<std::string>& lines, const std::string& path) {
+    std::vector<SolutionBody> bodies;
+    bool inside = false;
+    for (size_t i = 0; i < lines.size(); i++) {
+        const std::string t = trim(lines[i]);
+        if (t == "// BEGIN SOLUTION") {
+            if (inside) fail(path + ":" + std::to_string(i + 1), "an // END SOLUTION before the next // BEGIN SOLUTION");
+            bodies.push_back({enclosing_function(lines, i), i, 0}), inside = true;
+        } else if (t == "// END SOLUTION") {
+            if (!inside) fail(path + ":" + std::to_string(i + 1), "a // BEGIN SOLUTION before this // END SOLUTION");
+            bodies.back().end = i, inside = false;
+        }
+    }
+    if (inside) fail(path + ":" + std::to_string(bodies.back().begin + 1), "an // END SOLUTION after this // BEGIN SOLUTION");
+    return bodies;
+}
+
+static std::vector<std::string> split_lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    return lines;
+}
+
+std::string splice_solution(const std::string& reference, const std::string& student, const std::string& function,
+                            const std::string& path) {
+    const std::vector<std::string> ref = split_lines(reference), stu = split_lines(student);
+    const std::vector<SolutionBody> ref_bodies = solution_bodies(ref, path);
+    std::vector<SolutionBody> stu_bodies;
+    try {
+        stu_bodies = solution_bodies(stu, path);
+    } catch (const std::exception&) {  // broken markers: none of the student's bodies can be found
+    }
+    std::vector<const SolutionBody*> theirs;
+    for (const SolutionBody& b : stu_bodies)
+        if (b.function == function) theirs.push_back(&b);
+    std::ostringstream os;
+    size_t next = 0, k = 0;
+    for (const SolutionBody& b : ref_bodies) {
+        if (b.function != function) continue;
+        for (; next <= b.begin; next++) os << ref[next] << "\n";  // up to and including BEGIN
+        if (k < theirs.size()) {
+            for (size_t i = theirs[k]->begin + 1; i < theirs[k]->end; i++) os << stu[i] << "\n";
+        } else {
+            const std::string indent = ref[b.begin].substr(0, ref[b.begin].find('/'));
+            os << indent << "attn::fail(\"" << path << ": " << function << "\", \"not implemented\", "
+               << "\"its // BEGIN SOLUTION ... // END SOLUTION markers were not found in the submission\");\n";
+        }
+        next = b.end, k++;
+    }
+    for (; next < ref.size(); next++) os << ref[next] << "\n";
+    std::string out = os.str();
+    if (!reference.empty() && reference.back() != '\n' && !out.empty()) out.pop_back();
+    if (k > theirs.size() && reference.find("common/core/error.hpp") == std::string::npos) {  // a stub went in
+        size_t at = out.find("#pragma once\n");
+        at = at == std::string::npos ? 0 : at + 13;
+        out.insert(at, "#include \"common/core/error.hpp\"  // for the stub\n");
+    }
+    return out;
+}
+
 }  // namespace attn

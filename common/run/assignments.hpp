@@ -27,4 +27,12 @@ struct StubbedSource {
 // A BEGIN without its END (or an END without a BEGIN, or nested BEGINs) is an error naming the line.
 StubbedSource stub_solutions(const std::string& text, const std::string& path);
 
+// The autograder's splice: `reference` with the solution body (or bodies) of one function taken
+// from `student` — the k-th marked body of `function` in the student's file replaces the k-th in the
+// reference — and every other body left as the reference has it. So a test of that function runs
+// the student's code for it alone, beside reference neighbours. A body the student's file lacks (its
+// markers removed) becomes the stub. Anything outside the markers is the reference's.
+std::string splice_solution(const std::string& reference, const std::string& student, const std::string& function,
+                            const std::string& path);
+
 }  // namespace attn

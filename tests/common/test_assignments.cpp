@@ -65,3 +65,33 @@ TEST_CASE("assignments: a file without markers is unchanged; unmatched markers a
     CHECK_THROWS_WITH_AS(stub_solutions("void f() {\n  // BEGIN SOLUTION\n  // BEGIN SOLUTION\n}\n", "c.cpp"),
                          doctest::Contains("c.cpp:3"), attn::Error);
 }
+
+TEST_CASE("assignments: splice_solution takes one function's body from the student, the rest from the reference") {
+    const std::string ref =
+        "#pragma once\n#include \"common/core/error.hpp\"\n"
+        "inline int f(int x) {\n    // BEGIN SOLUTION\n    return x + 1;\n    // END SOLUTION\n}\n"
+        "inline int g(int x) {\n    int y = x;\n    // BEGIN SOLUTION\n    y *= 2;\n    // END SOLUTION\n"
+        "    // BEGIN SOLUTION\n    y += 3;\n    // END SOLUTION\n    return y;\n}\n";
+    const std::string student =  // f left as the stub, g written (its own way), a helper added outside
+        "#pragma once\n#include \"common/core/error.hpp\"\nint helper();\n"
+        "inline int f(int x) {\n    // BEGIN SOLUTION\n    attn::fail(\"f\", \"not implemented\");\n    // END SOLUTION\n}\n"
+        "inline int g(int x) {\n    int y = x;\n    // BEGIN SOLUTION\n    y = y + y;\n    // END SOLUTION\n"
+        "    // BEGIN SOLUTION\n    y = y + 3;\n    // END SOLUTION\n    return y;\n}\n";
+    const std::string with_g = splice_solution(ref, student, "g", "x.hpp");
+    CHECK(with_g.find("return x + 1;") != std::string::npos);  // f: the reference's
+    CHECK(with_g.find("y = y + y;") != std::string::npos);     // g: both of the student's bodies
+    CHECK(with_g.find("y = y + 3;") != std::string::npos);
+    CHECK(with_g.find("y *= 2;") == std::string::npos);
+    CHECK(with_g.find("helper") == std::string::npos);         // outside the markers: the reference's
+    const std::string with_f = splice_solution(ref, student, "f", "x.hpp");
+    CHECK(with_f.find("not implemented") != std::string::npos);  // the student's stub, as written
+    CHECK(with_f.find("y *= 2;") != std::string::npos);
+    CHECK(splice_solution(ref, ref, "g", "x.hpp") == ref);  // the reference spliced into itself
+    // a student file without g's markers (or none at all): g becomes the stub
+    const std::string none = splice_solution(ref, "", "g", "x.hpp");
+    CHECK(none.find("x.hpp: g\", \"not implemented\"") != std::string::npos);
+    CHECK(none.find("y += 3;") == std::string::npos);
+    CHECK(none.find("return x + 1;") != std::string::npos);
+    // broken markers in the student's file: no body of theirs is used
+    CHECK(splice_solution(ref, "// BEGIN SOLUTION\n", "f", "x.hpp").find("return x + 1;") == std::string::npos);
+}

@@ -36,36 +36,45 @@ static bool is_identifier(const std::string& s) {
 
 std::vector<GradedFunction> read_grading_manifest(const std::string& path, const std::string& chapter) {
     std::ifstream in(path);
-    if (!in) fail(path, "a grading manifest that can be opened", "every graded chapter has chapters/NN_name/grading.txt");
+    if (!in) fail(path, "expected a grading manifest that can be opened", "every graded chapter has chapters/NN_name/grading.txt");
     std::vector<GradedFunction> fns;
+    auto check_tests = [&](const std::string& where) {
+        if (!fns.empty() && fns.back().tests.empty())
+            fail(where, "expected at least one test case (an indented line) for " + fns.back().function);
+    };
     std::string line;
-    for (int n = 1; std::getline(in, line); n++) {
+    int n = 1;
+    for (; std::getline(in, line); n++) {
         const std::string t = trim(line);
         if (t.empty() || t[0] == '#') continue;
         const std::string where = path + ":" + std::to_string(n);
+        if (line[0] == ' ' || line[0] == '\t') {  // a test case of the function above
+            if (fns.empty()) fail(where, "expected a 'function | points | visibility' line before its test cases");
+            fns.back().tests.push_back(t);
+            continue;
+        }
+        check_tests(path + ":" + std::to_string(fns.empty() ? n : fns.back().line));
         std::vector<std::string> f = split(t, '|');
-        if (f.size() != 4)
-            fail(where, "4 fields 'function | points | visibility | test case; test case; ...', found " +
-                            std::to_string(f.size()), "separate the fields with '|'");
+        if (f.size() != 3)
+            fail(where, "expected 3 fields 'function | points | visibility', found " + std::to_string(f.size()),
+                 "separate the fields with '|'; list the test cases below, one per indented line");
         GradedFunction g;
         g.chapter = chapter, g.function = f[0], g.visibility = f[2], g.line = n;
-        if (!is_identifier(g.function)) fail(where, "a function name, found '" + f[0] + "'");
+        if (!is_identifier(g.function)) fail(where, "expected a function name, found '" + f[0] + "'");
         char* end = nullptr;
         g.points = std::strtod(f[1].c_str(), &end);
         if (f[1].empty() || *end != '\0' || !(g.points > 0) || g.points > 1000)
-            fail(where, "points: a number in (0, 1000], found '" + f[1] + "'");
+            fail(where, "expected points, a number in (0, 1000], found '" + f[1] + "'");
         if (g.visibility != "visible" && g.visibility != "hidden" && g.visibility != "after_due_date" &&
             g.visibility != "after_published")
-            fail(where, "visibility visible, hidden, after_due_date or after_published, found '" + f[2] + "'",
+            fail(where, "expected visibility visible, hidden, after_due_date or after_published, found '" + f[2] + "'",
                  "Gradescope's four values");
-        for (const std::string& test : split(f[3], ';'))
-            if (!test.empty()) g.tests.push_back(test);
-        if (g.tests.empty()) fail(where, "at least one test case for " + g.function);
         for (const GradedFunction& other : fns)
             if (other.function == g.function)
-                fail(where, "each function once, found " + g.function + " again (line " + std::to_string(other.line) + ")");
+                fail(where, "expected each function once, found " + g.function + " again (line " + std::to_string(other.line) + ")");
         fns.push_back(g);
     }
+    if (!fns.empty()) check_tests(path + ":" + std::to_string(fns.back().line));
     return fns;
 }
 

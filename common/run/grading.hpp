@@ -2,15 +2,17 @@
 // chapter's manifest of graded functions, and the two reports a grader writes — Gradescope's
 // results.json and a JUnit XML file for CI systems.
 //
-// A manifest, chapters/NN_name/grading.txt, has one line per graded function:
+// A manifest, chapters/NN_name/grading.txt, has for each graded function a line and, below it, its
+// test cases, one per indented line:
 //
-//   # function | points | visibility | test case; test case; ...
-//   affine_grid_forward | 2 | visible | ch09: affine_grid with the identity puts every point at its pixel centre (align_corners=False)
+//   # comments start with '#'
+//   affine_grid_forward | 2 | visible
+//       ch09: affine_grid with the identity puts every point at its pixel centre (align_corners=False)
 //
 // The function is one whose body the chapter marks // BEGIN SOLUTION ... // END SOLUTION (so
-// `make assignments` stubs it); the test cases are doctest TEST_CASE names of the chapter's suite,
-// each exercising that function on its own. The function earns its points when every one of its test
-// cases passes; visibility is Gradescope's (visible, hidden, after_due_date, after_published).
+// `make assignments` stubs it); the test cases are doctest TEST_CASE names of the chapter's suite that
+// exercise it. The function earns its points when every one of its test cases passes; visibility is
+// Gradescope's (visible, hidden, after_due_date, after_published).
 #pragma once
 #include <string>
 #include <vector>

@@ -26,18 +26,22 @@ TEST_CASE("grading: a manifest line gives the function, points, visibility and t
     const std::string path = testing::write_temp_file(
         "grading", "good.txt",
         "# comment\n\n"
-        "f_forward | 2 | visible | a: one ; b: two, with a comma\n"
-        "f_backward | 1.5 | hidden | c\n");
+        "f_forward | 2 | visible\n"
+        "    a: one; with a semicolon\n"
+        "\tb: two, with a comma\n"
+        "f_backward | 1.5 | hidden\n"
+        "    c\n");
     std::vector<GradedFunction> m = read_grading_manifest(path, "99_test");
     REQUIRE(m.size() == 2);
     CHECK(m[0].function == "f_forward");
     CHECK(m[0].points == 2);
     CHECK(m[0].visibility == "visible");
     REQUIRE(m[0].tests.size() == 2);
+    CHECK(m[0].tests[0] == "a: one; with a semicolon");
     CHECK(m[0].tests[1] == "b: two, with a comma");
     CHECK(m[1].points == 1.5);
     CHECK(m[1].visibility == "hidden");
-    CHECK(m[1].line == 4);
+    CHECK(m[1].line == 6);
 }
 
 TEST_CASE("grading: a malformed manifest line is an error naming the file and line") {
@@ -50,13 +54,16 @@ TEST_CASE("grading: a malformed manifest line is an error naming the file and li
         }
         return std::string("(no error)");
     };
-    CHECK(error_of("f | 2 | visible\n").find("bad.txt:1") != std::string::npos);                 // 3 fields
-    CHECK(error_of("# c\nf | two | visible | t\n").find("bad.txt:2") != std::string::npos);      // points
-    CHECK(error_of("f | 0 | visible | t\n").find("points") != std::string::npos);                // not > 0
-    CHECK(error_of("f | 1 | secret | t\n").find("visibility") != std::string::npos);
-    CHECK(error_of("f | 1 | visible |  \n").find("at least one test case") != std::string::npos);
-    CHECK(error_of("f(x) | 1 | visible | t\n").find("function name") != std::string::npos);
-    CHECK(error_of("f | 1 | visible | t\nf | 1 | visible | u\n").find("again (line 1)") != std::string::npos);
+    CHECK(error_of("f | 2\n  t\n").find("bad.txt:1") != std::string::npos);                   // 2 fields
+    CHECK(error_of("# c\nf | two | visible\n  t\n").find("bad.txt:2") != std::string::npos);  // points
+    CHECK(error_of("f | 0 | visible\n  t\n").find("points") != std::string::npos);             // not > 0
+    CHECK(error_of("f | 1 | secret\n  t\n").find("visibility") != std::string::npos);
+    CHECK(error_of("f | 1 | visible\ng | 1 | visible\n  t\n").find("bad.txt:1: expected at least one test case") !=
+          std::string::npos);                                                                      // f has none
+    CHECK(error_of("f | 1 | visible\n").find("at least one test case") != std::string::npos);   // the last has none
+    CHECK(error_of("  t\nf | 1 | visible\n").find("before its test cases") != std::string::npos);
+    CHECK(error_of("f(x) | 1 | visible\n  t\n").find("function name") != std::string::npos);
+    CHECK(error_of("f | 1 | visible\n  t\nf | 1 | visible\n  u\n").find("again (line 1)") != std::string::npos);
     CHECK_THROWS(read_grading_manifest(testing::temp_path("grading", "missing.txt"), "99_test"));
 }
 

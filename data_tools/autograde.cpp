@@ -3,19 +3,19 @@
 //
 //   build/bin/autograde --submission DIR [--chapters 09,10] [--timeout 120] [--jobs 2]
 //
-// For each chapter with a manifest (chapters/NN_name/grading.txt, common/run/grading.hpp) and each
-// function it grades:
+// For each chapter with a manifest (chapters/NN_name/grading.txt, common/run/grading.hpp):
 //   1. a clean copy of the course (this repository: the reference) in DIR/grading/work/NN_name;
-//   2. in it, the function's file gets the student's body for THAT function only — the code between
-//      its // BEGIN SOLUTION and // END SOLUTION markers in DIR's copy of the file — and keeps the
-//      reference's code everywhere else (common/run/assignments.hpp: splice_solution). So each
-//      function is graded beside reference neighbours: a stubbed or broken neighbour, in this chapter
-//      or in the chapters it includes, costs it nothing, and the tests, which stay the reference's,
-//      cannot be edited into passing;
-//   3. the test files holding the function's test cases are compiled against that copy (a body that
-//      does not compile costs that function's points only);
-//   4. each test case runs in a child process with a time limit: a crash, an abort or an endless loop
-//      loses that function's points only.
+//   2. a graded function whose body in DIR is still the stub of `make assignments` earns nothing,
+//      without compiling anything;
+//   3. the written functions' bodies — the code between their // BEGIN SOLUTION and // END SOLUTION
+//      markers in DIR's copies of the files — go into the reference files, and nothing else from DIR
+//      (common/run/assignments.hpp: splice_solution): code outside the markers, the other chapters
+//      and the tests stay the reference's, so tests cannot be edited into passing;
+//   4. the chapter's test files are compiled against that copy and each graded function's test cases
+//      run, each in a child process with a time limit (a crash, an abort or an endless loop fails
+//      that test). When every written function passes, those are the grades;
+//   5. otherwise each written function is graded again ALONE — its own body beside the reference's
+//      for every other function — so a broken or uncompilable body costs only its own points.
 // Writes DIR/grading/results.json (Gradescope's format) and DIR/grading/junit.xml, and prints the
 // points per chapter and function.
 #include <algorithm>
@@ -120,47 +120,117 @@ static std::string run_test(const Setup& s, const fs::path& exe, const std::stri
     return "test \"" + test + "\" " + what + ":\n" + tail(out, 4000);
 }
 
-// Steps 2-4 for one function, in a tree that holds the reference.
-static GradedResult grade_function(const Setup& s, const GradedFunction& fn, const fs::path& tree,
-                                   const std::vector<std::pair<fs::path, std::vector<std::string>>>& test_files) {
-    GradedResult r{fn, 0, "", 0};
-    const auto t0 = std::chrono::steady_clock::now();
-    const fs::path rel = file_of(s.root, fn.chapter, fn.function);
-    const std::string reference = read_text(s.root / rel);
-    std::string student, note;
-    if (fs::is_regular_file(s.submission / rel)) student = read_text(s.submission / rel);
-    else note = "note: " + rel.generic_string() + " is not in the submission; graded as unwritten\n";
-    std::ofstream(tree / rel, std::ios::binary) << splice_solution(reference, student, fn.function, rel.generic_string());
-    std::vector<fs::path> sources;  // only the test files that hold this function's test cases
+using TestFiles = std::vector<std::pair<fs::path, std::vector<std::string>>>;  // a suite's files, their test cases
+
+// The test files that hold any of these test cases.
+static std::vector<fs::path> files_of(const TestFiles& test_files, const std::vector<std::string>& tests) {
+    std::vector<fs::path> sources;
     for (const auto& [file, names] : test_files)
-        for (const std::string& t : fn.tests)
+        for (const std::string& t : tests)
             if (std::find(names.begin(), names.end(), t) != names.end() &&
                 std::find(sources.begin(), sources.end(), file) == sources.end())
                 sources.push_back(file);
-    const fs::path exe = tree / ("grade_" + fn.function);
-    std::string failures = sources.empty() ? "the grader found none of its test cases (a manifest error)" : build_tests(s, tree, sources, exe);
-    if (!failures.empty()) failures = fn.function + " " + failures;
-    for (size_t i = 0; failures.empty() && i < fn.tests.size(); i++)  // stop at the first failure: it is named
-        failures = run_test(s, exe, fn.tests[i], tree / ("grade_" + fn.function + "_" + std::to_string(i) + ".log"));
-    std::ofstream(tree / rel, std::ios::binary) << reference;  // the tree is the reference again
-    r.score = failures.empty() ? fn.points : 0;
-    r.output = note + (failures.empty() ? "passed: " + std::to_string(fn.tests.size()) + " test case(s)" : failures);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return r;
+    return sources;
 }
 
+// A function's test cases, run one by one against exe until one fails: "" or what went wrong.
+static std::string run_tests(const Setup& s, const GradedFunction& fn, const fs::path& exe, const std::string& tag) {
+    std::string failures;
+    for (size_t i = 0; failures.empty() && i < fn.tests.size(); i++)
+        failures = run_test(s, exe, fn.tests[i], exe.parent_path() / (tag + "_" + fn.function + "_" + std::to_string(i) + ".log"));
+    return failures;
+}
+
+// One graded function of a chapter, as the submission has it.
+struct Submitted {
+    fs::path rel;          // its file, relative to the root
+    std::string student;   // the submission's copy of that file ("" when missing)
+    std::string note;      // said in the output
+    bool written = false;  // its body is more than the stub
+};
+
+static Submitted submitted(const Setup& s, const GradedFunction& fn) {
+    Submitted w;
+    w.rel = file_of(s.root, fn.chapter, fn.function);
+    if (fs::is_regular_file(s.submission / w.rel)) w.student = read_text(s.submission / w.rel);
+    else w.note = "note: " + w.rel.generic_string() + " is not in the submission; graded as unwritten\n";
+    const std::vector<std::string> unwritten = unwritten_solutions(w.student, w.rel.generic_string());
+    w.written = !w.student.empty() && std::find(unwritten.begin(), unwritten.end(), fn.function) == unwritten.end();
+    return w;
+}
+
+// Writes into the tree the reference files with the student's bodies of the functions in `which`.
+static void write_spliced(const Setup& s, const fs::path& tree, const std::vector<GradedFunction>& fns,
+                          const std::vector<Submitted>& sub, const std::vector<bool>& which) {
+    std::vector<fs::path> files;
+    for (const Submitted& w : sub)
+        if (std::find(files.begin(), files.end(), w.rel) == files.end()) files.push_back(w.rel);
+    for (const fs::path& rel : files) {
+        std::string text = read_text(s.root / rel);
+        for (size_t k = 0; k < fns.size(); k++)
+            if (which[k] && sub[k].rel == rel) text = splice_solution(text, sub[k].student, fns[k].function, rel.generic_string());
+        std::ofstream(tree / rel, std::ios::binary) << text;
+    }
+}
+
+// Steps 2-4 for a chapter. First every written function's body at once (the reference's for the
+// unwritten ones): when all of them pass, that is their grade. Otherwise each written function again
+// alone, beside reference neighbours, so that a broken one costs only its own points.
 static std::vector<GradedResult> grade_chapter(const Setup& s, const std::string& chapter,
-                                               const std::vector<GradedFunction>& manifest) {
+                                               const std::vector<GradedFunction>& fns) {
     const fs::path tree = s.work / chapter;
     fs::remove_all(tree);
     fs::create_directories(tree);
     for (const char* top : {"common", "chapters", "tests"}) fs::copy(s.root / top, tree / top, fs::copy_options::recursive);
-    std::vector<std::pair<fs::path, std::vector<std::string>>> test_files;  // the suite's files and their test cases
+    TestFiles test_files;
     for (const auto& e : fs::directory_iterator(tree / "tests" / chapter))
         if (e.path().extension() == ".cpp") test_files.push_back({e.path(), test_case_names(read_text(e.path()))});
     std::sort(test_files.begin(), test_files.end());
+
     std::vector<GradedResult> results;
-    for (const GradedFunction& fn : manifest) results.push_back(grade_function(s, fn, tree, test_files));
+    std::vector<Submitted> sub;
+    std::vector<bool> written;
+    std::vector<std::string> all_tests;
+    for (const GradedFunction& fn : fns) {
+        results.push_back({fn, 0, "", 0});
+        sub.push_back(submitted(s, fn));
+        written.push_back(sub.back().written);
+        if (written.back()) all_tests.insert(all_tests.end(), fn.tests.begin(), fn.tests.end());
+        else
+            results.back().output = sub.back().note + fn.function + " is not written yet: its body in " +
+                                    sub.back().rel.generic_string() + " is still the stub (nothing to compile or run)";
+    }
+    if (all_tests.empty()) return results;
+
+    auto t0 = std::chrono::steady_clock::now();
+    write_spliced(s, tree, fns, sub, written);  // together
+    const fs::path joint = tree / "grade_together";
+    std::string failed = build_tests(s, tree, files_of(test_files, all_tests), joint);
+    for (size_t k = 0; failed.empty() && k < fns.size(); k++)
+        if (written[k]) failed = run_tests(s, fns[k], joint, "together");
+    if (failed.empty()) {
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        for (size_t k = 0; k < fns.size(); k++)
+            if (written[k])
+                results[k].score = fns[k].points, results[k].seconds = secs,
+                results[k].output = sub[k].note + "passed: " + std::to_string(fns[k].tests.size()) + " test case(s)";
+        return results;
+    }
+    for (size_t k = 0; k < fns.size(); k++) {  // alone
+        if (!written[k]) continue;
+        t0 = std::chrono::steady_clock::now();
+        std::vector<bool> only(fns.size(), false);
+        only[k] = true;
+        write_spliced(s, tree, fns, sub, only);
+        const fs::path exe = tree / ("grade_" + fns[k].function);
+        const std::vector<fs::path> sources = files_of(test_files, fns[k].tests);
+        std::string f = sources.empty() ? "found none of its test cases (a manifest error)" : build_tests(s, tree, sources, exe);
+        if (!f.empty()) f = fns[k].function + " " + f;
+        if (f.empty()) f = run_tests(s, fns[k], exe, "alone");
+        results[k].score = f.empty() ? fns[k].points : 0;
+        results[k].output = sub[k].note + (f.empty() ? "passed: " + std::to_string(fns[k].tests.size()) + " test case(s)" : f);
+        results[k].seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
     return results;
 }
 

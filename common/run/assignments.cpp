@@ -67,13 +67,20 @@ StubbedSource stub_solutions(const std::string& text, const std::string& path) {
     }
     if (inside) fail(path + ":" + std::to_string(begin_line + 1), "an // END SOLUTION after this // BEGIN SOLUTION");
     out.text = os.str();
-    // the stub calls attn::fail: make sure the file can see it
-    if (!out.functions.empty() && text.find("common/core/error.hpp") == std::string::npos) {
-        size_t at = out.text.find("#pragma once\n");
-        at = at == std::string::npos ? 0 : at + 13;
-        out.text.insert(at, "#include \"common/core/error.hpp\"  // for the stubs of make assignments\n");
-    }
     if (!text.empty() && text.back() != '\n' && !out.text.empty()) out.text.pop_back();
+    if (out.functions.empty()) return out;
+    // The stubs call attn::fail: make sure the file can see it. They do not use their functions'
+    // parameters yet: keep the student edition free of warnings (it builds with WERROR=1), in this
+    // file only (push ... pop).
+    std::string head = "#pragma GCC diagnostic push  // make assignments: the stubs below leave parameters unused\n"
+                       "#pragma GCC diagnostic ignored \"-Wunused-parameter\"\n";
+    if (text.find("common/core/error.hpp") == std::string::npos)
+        head += "#include \"common/core/error.hpp\"  // for the stubs of make assignments\n";
+    size_t at = out.text.find("#pragma once\n");
+    at = at == std::string::npos ? 0 : at + 13;
+    out.text.insert(at, head);
+    if (!out.text.empty() && out.text.back() != '\n') out.text += '\n';
+    out.text += "#pragma GCC diagnostic pop  // make assignments\n";
     return out;
 }
 
@@ -104,6 +111,18 @@ static std::vector<std::string> split_lines(const std::string& text) {
     std::istringstream in(text);
     for (std::string l; std::getline(in, l);) lines.push_back(l);
     return lines;
+}
+
+std::vector<std::string> unwritten_solutions(const std::string& text, const std::string& path) {
+    const std::vector<std::string> lines = split_lines(text);
+    std::vector<std::string> names;
+    for (const SolutionBody& b : solution_bodies(lines, path))
+        for (size_t i = b.begin + 1; i < b.end; i++)
+            if (lines[i].find("\", \"not implemented\", ") != std::string::npos) {
+                if (names.empty() || names.back() != b.function) names.push_back(b.function);
+                break;
+            }
+    return names;
 }
 
 std::string splice_solution(const std::string& reference, const std::string& student, const std::string& function,

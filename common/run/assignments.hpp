@@ -27,6 +27,10 @@ struct StubbedSource {
 // A BEGIN without its END (or an END without a BEGIN, or nested BEGINs) is an error naming the line.
 StubbedSource stub_solutions(const std::string& text, const std::string& path);
 
+// The functions of `text` whose solution body is still the stub of stub_solutions (a student's
+// unwritten functions), in file order.
+std::vector<std::string> unwritten_solutions(const std::string& text, const std::string& path);
+
 // The autograder's splice: `reference` with the solution body (or bodies) of one function taken
 // from `student` — the k-th marked body of `function` in the student's file replaces the k-th in the
 // reference — and every other body left as the reference has it. So a test of that function runs

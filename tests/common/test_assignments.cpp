@@ -1,6 +1,10 @@
 // Tests for common/run/assignments: the stubs of `make assignments`.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "common/run/assignments.hpp"
 #include "common/core/error.hpp"
 
@@ -28,9 +32,16 @@ TEST_CASE("assignments: a solution body becomes a stub naming the file and the f
     CHECK(s.text.find("    attn::fail(\"chapters/x/dot.hpp: dot_forward\", \"not implemented\"") != std::string::npos);
     CHECK(s.text.find("// BEGIN SOLUTION\n    attn::fail") != std::string::npos);  // markers stay, indented stub
     CHECK(s.text.find("    return s;\n}\nvoid other() {\n    int kept = 1;\n}\n") != std::string::npos);
-    CHECK(s.text.rfind("#include \"common/core/error.hpp\"", 0) == 0);  // the stub's attn::fail is declared
+    CHECK(s.text.rfind("#pragma GCC diagnostic push", 0) == 0);  // unused parameters of stubs: no warnings,
+    CHECK(s.text.find("#pragma GCC diagnostic ignored \"-Wunused-parameter\"\n#include \"common/core/error.hpp\"") !=
+          std::string::npos);                                     // the stub's attn::fail is declared,
+    const std::string pop = "#pragma GCC diagnostic pop  // make assignments\n";  // and only in this file
+    REQUIRE(s.text.size() > pop.size());
+    CHECK(s.text.substr(s.text.size() - pop.size()) == pop);
     StubbedSource h = stub_solutions("#pragma once\nvoid g() {\n  // BEGIN SOLUTION\n  // END SOLUTION\n}\n", "g.hpp");
-    CHECK(h.text.rfind("#pragma once\n#include \"common/core/error.hpp\"", 0) == 0);
+    CHECK(h.text.rfind("#pragma once\n#pragma GCC diagnostic push", 0) == 0);
+    CHECK(stub_solutions(src, "x.hpp").text.find("diagnostic") != std::string::npos);
+    CHECK(stub_solutions("void f() {}\n", "y.hpp").text == "void f() {}\n");  // nothing stubbed: unchanged
 }
 
 TEST_CASE("assignments: a method's body is named after the method, not the function above the struct") {
@@ -94,4 +105,35 @@ TEST_CASE("assignments: splice_solution takes one function's body from the stude
     CHECK(none.find("return x + 1;") != std::string::npos);
     // broken markers in the student's file: no body of theirs is used
     CHECK(splice_solution(ref, "// BEGIN SOLUTION\n", "f", "x.hpp").find("return x + 1;") == std::string::npos);
+}
+
+TEST_CASE("assignments: unwritten_solutions names the functions whose body is still the stub") {
+    const std::string src =
+        "inline int f(int x) {\n    // BEGIN SOLUTION\n    return x + 1;\n    // END SOLUTION\n}\n"
+        "inline int g(int x) {\n    // BEGIN SOLUTION\n    return x;\n    // END SOLUTION\n}\n";
+    CHECK(unwritten_solutions(src, "x.hpp").empty());
+    const std::string stubbed = stub_solutions(src, "x.hpp").text;
+    CHECK(unwritten_solutions(stubbed, "x.hpp") == std::vector<std::string>{"f", "g"});
+    CHECK(unwritten_solutions(splice_solution(stubbed, src, "g", "x.hpp"), "x.hpp") == std::vector<std::string>{"f"});
+}
+
+// In the student edition of `make assignments`, this test lists every function left to write, at once
+// (each chapter's own tests stop at the first stub they reach). In the course itself there are none.
+TEST_CASE("assignments: every solution body is written (the student edition lists the ones left)") {
+    namespace fs = std::filesystem;
+    const fs::path root = fs::path(ATTN_FIXTURES).parent_path().parent_path();
+    std::vector<std::string> left;
+    for (const char* top : {"chapters", "common"})
+        for (const auto& e : fs::recursive_directory_iterator(root / top)) {
+            const std::string ext = e.path().extension().string();
+            if (ext != ".hpp" && ext != ".cpp") continue;
+            std::ifstream in(e.path(), std::ios::binary);
+            std::stringstream ss;
+            ss << in.rdbuf();
+            const std::string rel = fs::relative(e.path(), root).generic_string();
+            for (const std::string& fn : unwritten_solutions(ss.str(), rel)) left.push_back(rel + ": " + fn);
+        }
+    std::string list;
+    for (const std::string& l : left) list += "\n  " + l;
+    CHECK_MESSAGE(left.empty(), left.size() << " function(s) still to write (see each chapter's README):" << list);
 }

@@ -16,7 +16,7 @@ static std::string trim(const std::string& s) {
 // preprocessor line, `template <...>` or a closing brace) indented LESS than the marker that has a '('
 // — its identifier before the '(' is the name (`inline void gru_seq2seq_encode(GRUSeq2Seq& m, ...` ->
 // gru_seq2seq_encode; a method `    void step(...) {` above a marker indented 8 -> step).
-static std::string enclosing_function(const std::vector<std::string>& lines, size_t at) {
+static std::string enclosing_function(const std::vector<std::string>& lines, size_t at, size_t* sig_line = nullptr) {
     const size_t marker_indent = lines[at].find_first_not_of(' ');
     for (size_t i = at; i-- > 0;) {
         const std::string& l = lines[i];
@@ -30,9 +30,51 @@ static std::string enclosing_function(const std::vector<std::string>& lines, siz
         while (e > 0 && std::isspace((unsigned char)l[e - 1])) e--;
         size_t b = e;
         while (b > 0 && (std::isalnum((unsigned char)l[b - 1]) || l[b - 1] == '_' || l[b - 1] == ':')) b--;
-        if (b < e) return l.substr(b, e - b);
+        if (b < e) {
+            if (sig_line) *sig_line = i;
+            return l.substr(b, e - b);
+        }
     }
     return "(unknown function)";
+}
+
+// The parameter names of the signature that opens at lines[at] (its first '(' to the matching ')',
+// over several lines if need be): for each top-level comma-separated parameter, with any default
+// value cut, the last identifier. Unnamed parameters give nothing.
+static std::vector<std::string> parameter_names(const std::vector<std::string>& lines, size_t at) {
+    std::string sig;
+    int depth = 0;
+    bool open = false;
+    for (size_t i = at; i < lines.size(); i++) {
+        for (char c : lines[i]) {
+            if (!open) {
+                if (c == '(') open = true, depth = 1;
+                continue;
+            }
+            if (c == '(' || c == '<' || c == '[' || c == '{') depth++;
+            if (c == ')' || c == '>' || c == ']' || c == '}') depth--;
+            if (depth == 0) break;
+            sig += depth == 1 && c == ',' ? '\x01' : c;  // a top-level comma
+        }
+        if (open && depth == 0) break;
+        sig += ' ';
+    }
+    std::vector<std::string> names;
+    std::string param;
+    std::istringstream in(sig);
+    while (std::getline(in, param, '\x01')) {
+        param = param.substr(0, param.find('='));      // a default value
+        param = param.substr(0, param.find('['));      // an array's extent
+        size_t e = param.find_last_not_of(" \t");
+        if (e == std::string::npos) continue;
+        size_t b = e + 1;
+        while (b > 0 && (std::isalnum((unsigned char)param[b - 1]) || param[b - 1] == '_')) b--;
+        std::string name = param.substr(b, e + 1 - b);
+        std::string before = trim(param.substr(0, b));
+        // a name follows a type; a lone word is an unnamed parameter's type, and "void" means none
+        if (!name.empty() && !std::isdigit((unsigned char)name[0]) && !before.empty() && name != "void") names.push_back(name);
+    }
+    return names;
 }
 
 StubbedSource stub_solutions(const std::string& text, const std::string& path) {
@@ -51,11 +93,18 @@ StubbedSource stub_solutions(const std::string& text, const std::string& path) {
                 fail(where, "an // END SOLUTION before the next // BEGIN SOLUTION (the one at line " +
                                 std::to_string(begin_line + 1) + " is still open)");
             inside = true, begin_line = i;
-            std::string fn = enclosing_function(lines, i);
+            size_t sig = i;
+            std::string fn = enclosing_function(lines, i, &sig);
             std::string indent = lines[i].substr(0, lines[i].find('/'));
             out.functions.push_back(fn);
-            os << lines[i] << "\n"
-               << indent << "attn::fail(\"" << path << ": " << fn << "\", \"not implemented\", "
+            os << lines[i] << "\n";
+            std::string unused;  // the stub does not use the parameters yet: say so, so that no warning
+            for (const std::string& p : parameter_names(lines, sig)) {
+                if (!unused.empty()) unused += ", ";
+                unused += "(void)", unused += p;
+            }
+            if (!unused.empty() && sig != i) os << indent << unused << ";\n";
+            os << indent << "attn::fail(\"" << path << ": " << fn << "\", \"not implemented\", "
                << "\"write this body (see the chapter README), then run make test\");\n";
         } else if (t == "// END SOLUTION") {
             if (!inside) fail(where, "a // BEGIN SOLUTION before this // END SOLUTION");
@@ -67,20 +116,13 @@ StubbedSource stub_solutions(const std::string& text, const std::string& path) {
     }
     if (inside) fail(path + ":" + std::to_string(begin_line + 1), "an // END SOLUTION after this // BEGIN SOLUTION");
     out.text = os.str();
+    // the stub calls attn::fail: make sure the file can see it
+    if (!out.functions.empty() && text.find("common/core/error.hpp") == std::string::npos) {
+        size_t at = out.text.find("#pragma once\n");
+        at = at == std::string::npos ? 0 : at + 13;
+        out.text.insert(at, "#include \"common/core/error.hpp\"  // for the stubs of make assignments\n");
+    }
     if (!text.empty() && text.back() != '\n' && !out.text.empty()) out.text.pop_back();
-    if (out.functions.empty()) return out;
-    // The stubs call attn::fail: make sure the file can see it. They do not use their functions'
-    // parameters yet: keep the student edition free of warnings (it builds with WERROR=1), in this
-    // file only (push ... pop).
-    std::string head = "#pragma GCC diagnostic push  // make assignments: the stubs below leave parameters unused\n"
-                       "#pragma GCC diagnostic ignored \"-Wunused-parameter\"\n";
-    if (text.find("common/core/error.hpp") == std::string::npos)
-        head += "#include \"common/core/error.hpp\"  // for the stubs of make assignments\n";
-    size_t at = out.text.find("#pragma once\n");
-    at = at == std::string::npos ? 0 : at + 13;
-    out.text.insert(at, head);
-    if (!out.text.empty() && out.text.back() != '\n') out.text += '\n';
-    out.text += "#pragma GCC diagnostic pop  // make assignments\n";
     return out;
 }
 

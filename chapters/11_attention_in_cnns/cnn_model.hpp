@@ -1,9 +1,12 @@
 // cnn_model.hpp — chapter 11's model: a small CNN, and the same CNN with SE or CBAM in every stage.
 //
-//   x (B,1,28,28) ─ stage 0 ─▶ (B,C0,14,14) ─ stage 1 ─▶ (B,C1,7,7) ─ stage 2 ─▶ (B,C2) ─ fc ─▶ logits (B,V)
+//   x (B,1,28,28) ─ stage 0 ─▶ (B,C0,14,14) ─ stage 1 ─▶ (B,C1,7,7) ─ stage 2 ─▶ (B,C2,7,7) ─ fc ─▶ logits (B,V)
 //
-//   stage s:  [conv3×3 → BN → relu] × convs  ─▶  attention  ─▶  maxpool 2   (the last stage: global
-//                                                 none | SE | CBAM              average pool instead)
+//   stage s:  [conv3×3 → BN → relu] × convs  ─▶  attention  ─▶  maxpool 2   (not after the last stage)
+//                                                 none | SE | CBAM
+//   head:     the last stage's map flattened (C2·7·7 features) → fc; or (cfg.gap_head) its global
+//             average (C2 features) → fc, as in the SE and CBAM papers' ResNets. With only three conv
+//             layers the average learns far more slowly (README: "The head").
 //
 // The three models differ ONLY in the attention step (chosen by cfg.attention, an enum, in one
 // switch per direction): the plain CNN passes the block's output through; SE re-weights its channels
@@ -50,7 +53,12 @@ struct CNNConfig {
     int reduction = 8;                    // SE / CBAM bottleneck: Cr = C / reduction (the papers: 16)
     int spatial_k = 7;                    // CBAM's spatial conv (the paper: 7)
     int V = 10;
+    bool gap_head = false;                // the head: flatten (false) or global average pool (true)
     int side(int s) const { return H >> s; }
+    int features() const {                // the fc's inputs
+        const int last = side(kStages - 1);
+        return gap_head ? width[kStages - 1] : width[kStages - 1] * last * last;
+    }
     int Cr(int s) const { return std::max(1, width[s] / reduction); }
     ConvBlockDims block(int s, int j) const {  // conv block j of stage s
         ConvBlockDims d;
@@ -80,7 +88,7 @@ struct CNN {
     ParamSet params;   // trained by the optimiser
     ParamSet stats;    // batch norm's running means and variances (their .grad is unused)
     Stage stage[kStages];
-    Tensor fc_W, fc_b; // (V,C2), (V)
+    Tensor fc_W, fc_b; // (V,F), (V) with F = c.features(): C2·7·7, or C2 with the average-pool head
 };
 
 inline void cnn_init(CNN& m, const CNNConfig& c, Rng& rng) {
@@ -110,7 +118,7 @@ inline void cnn_init(CNN& m, const CNNConfig& c, Rng& rng) {
             m.params.add(a.sp_b, st + "cbam.spatial.bias", {1});
         }
     }
-    m.params.add(m.fc_W, "fc.weight", {c.V, c.width[kStages - 1]}), m.params.add(m.fc_b, "fc.bias", {c.V});
+    m.params.add(m.fc_W, "fc.weight", {c.V, c.features()}), m.params.add(m.fc_b, "fc.bias", {c.V});
     m.params.allocate(), m.stats.allocate();
     // The convs and the fc first, so that the three models start from the same weights there.
     // Convs feed a relu (through BN): Kaiming; BN starts as the identity map (γ = 1, β = 0).
@@ -122,7 +130,7 @@ inline void cnn_init(CNN& m, const CNNConfig& c, Rng& rng) {
             init_constant(p.running_mean, 0.0f), init_constant(p.running_var, 1.0f);
         }
     const float kTorch = 0.57735027f;  // gain 1/√3: U(±1/√fan_in), PyTorch's default for Linear and Conv2d
-    init_kaiming_uniform(m.fc_W, rng, c.width[kStages - 1], kTorch), init_constant(m.fc_b, 0.0f);
+    init_kaiming_uniform(m.fc_W, rng, c.features(), kTorch), init_constant(m.fc_b, 0.0f);
     for (int s = 0; s < kStages && c.attention != Attention::None; s++) {
         AttnParams& a = m.stage[s].att;
         init_kaiming_uniform(a.fc1_W, rng, c.width[s], kTorch), init_constant(a.fc1_b, 0.0f);
@@ -146,7 +154,7 @@ struct StageActs {
 struct CNNActs {
     int B = 0;
     StageActs st[kStages];
-    Buf gap, dgap;             // (B,C2) the last stage's global average pool
+    Buf gap, dgap;             // (B,C2) the last stage's global average pool (cfg.gap_head)
     Buf logits, probs, dlogits;// (B,V)
     Buf cols;                  // im2col scratch, big enough for every conv
     void resize(int batch, const CNNConfig& c) {
@@ -227,7 +235,8 @@ inline float* stage_doutput(CNNActs& a, int s, const CNNConfig& c) {
     return c.attention == Attention::None ? a.st[s].blk[c.convs - 1].dact.data() : a.st[s].dy.data();
 }
 
-// inp (B,C_in,Hs,Hs) → the stage's output: t.pool (B,C,Hs/2,Hs/2), or for the last stage a.gap (B,C).
+// inp (B,C_in,Hs,Hs) → the stage's output: t.pool (B,C,Hs/2,Hs/2); the last stage: y itself, or its
+// average a.gap (B,C) with the average-pool head.
 inline void stage_forward(CNN& m, CNNActs& a, int s, const float* inp, int B, bool train) {
     const CNNConfig& c = m.cfg;
     StageActs& t = a.st[s];
@@ -243,13 +252,15 @@ inline void stage_forward(CNN& m, CNNActs& a, int s, const float* inp, int B, bo
         maxpool2d_forward(t.pool.data(), t.argmax.data(), y, B, C, H, H, 2, 2);
         return;
     }
+    if (!c.gap_head) return;
     for (int bc = 0; bc < B * C; bc++) {  // gap[b,c] = (1/HW) Σ_p y[b,c,p]
         float sum = 0.0f;
         for (int p = 0; p < HW; p++) sum += y[(size_t)bc * HW + p];
         a.gap[bc] = sum / HW;
     }
 }
-// The stage's output gradient (t.dpool, or a.dgap for the last stage) on entry; dinp (the previous
+// The stage's output gradient (t.dpool; for the last stage a.dgap, or dy itself with the flatten
+// head) on entry; dinp (the previous
 // stage's dpool, or nullptr for the image) += ∂L/∂inp, and the stage's weight gradients.
 inline void stage_backward(CNN& m, CNNActs& a, int s, float* dinp, const float* inp, int B) {
     const CNNConfig& c = m.cfg;
@@ -260,9 +271,9 @@ inline void stage_backward(CNN& m, CNNActs& a, int s, float* dinp, const float* 
     if (s < kStages - 1) {  // pool = max of the window  →  dy[argmax] += dpool
         std::fill(dy, dy + n, 0.0f);
         maxpool2d_backward(dy, t.dpool.data(), t.argmax.data(), B, C, H, H, 2, 2);
-    } else {                // gap = mean_p y  →  dy = dgap / HW
+    } else if (c.gap_head) {  // gap = mean_p y  →  dy = dgap / HW
         for (size_t i = 0; i < n; i++) dy[i] = a.dgap[i / HW] / HW;
-    }
+    }                           // (the flatten head: cnn_backward wrote dy)
     ConvBlockActs& last = t.blk[c.convs - 1];
     if (c.attention != Attention::None) {
         std::fill(last.dact.begin(), last.dact.begin() + n, 0.0f);
@@ -280,6 +291,14 @@ inline void stage_backward(CNN& m, CNNActs& a, int s, float* dinp, const float* 
 
 // ---- the model ----------------------------------------------------------------------------------
 
+// The fc's input (B,F): the last stage's output read as (B, C2·7·7), or its average (B,C2).
+inline float* head_features(CNNActs& a, const CNNConfig& c) {
+    return c.gap_head ? a.gap.data() : stage_output(a, kStages - 1, c);
+}
+inline float* head_dfeatures(CNNActs& a, const CNNConfig& c) {
+    return c.gap_head ? a.dgap.data() : stage_doutput(a, kStages - 1, c);
+}
+
 // x (B,1,H,H), y (B) labels (or nullptr: no loss, returns 0). a.probs holds the softmax (B,V).
 // train: batch norm with batch statistics (and running averages updated); else the running averages.
 inline float cnn_forward(CNN& m, CNNActs& a, const float* x, const int* y, int B, bool train) {
@@ -289,20 +308,21 @@ inline float cnn_forward(CNN& m, CNNActs& a, const float* x, const int* y, int B
         stage_forward(m, a, s, inp, B, train);
         inp = a.st[s].pool.data();
     }
-    // logits = gap · Wᵀ + b
-    linear_forward(a.logits.data(), a.gap.data(), m.fc_W.data, m.fc_b.data, B, c.width[kStages - 1], c.V);
+    // logits = features · Wᵀ + b
+    linear_forward(a.logits.data(), head_features(a, c), m.fc_W.data, m.fc_b.data, B, c.features(), c.V);
     return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), y, nullptr, B, c.V, -1, 0.0f);
 }
 
 // The same arrows in reverse (after a training-mode forward). Gradients are added into m.params.grad.
 inline void cnn_backward(CNN& m, CNNActs& a, const float* x, const int* y, int B) {
     const CNNConfig& c = m.cfg;
-    std::fill(a.dlogits.begin(), a.dlogits.end(), 0.0f), std::fill(a.dgap.begin(), a.dgap.end(), 0.0f);
+    float* dfeat = head_dfeatures(a, c);
+    std::fill(a.dlogits.begin(), a.dlogits.end(), 0.0f), std::fill(dfeat, dfeat + (size_t)B * c.features(), 0.0f);
     // loss = mean CE(logits, y)   →  dlogits = (softmax − onehot(y)) / B
     cross_entropy_backward(a.dlogits.data(), a.probs.data(), y, nullptr, B, c.V, -1, 0.0f, 1.0f);
-    // logits = gap · Wᵀ + b       →  dgap, dW, db
-    linear_backward(a.dgap.data(), m.fc_W.grad, m.fc_b.grad, a.dlogits.data(), a.gap.data(), m.fc_W.data, B,
-                    c.width[kStages - 1], c.V);
+    // logits = features · Wᵀ + b  →  dfeatures, dW, db
+    linear_backward(dfeat, m.fc_W.grad, m.fc_b.grad, a.dlogits.data(), head_features(a, c), m.fc_W.data, B,
+                    c.features(), c.V);
     for (int s = kStages - 1; s >= 0; s--) {
         float* dinp = s > 0 ? a.st[s - 1].dpool.data() : nullptr;  // the image needs no gradient
         if (s > 0) std::fill(a.st[s - 1].dpool.begin(), a.st[s - 1].dpool.end(), 0.0f);

@@ -47,7 +47,7 @@ static const char* kChapter = "11_attention_in_cnns";
 
 struct Options {
     CommonFlags f;
-    std::string which = "all", widths = "32,64,128";
+    std::string which = "all", widths = "32,64,128", head = "flatten";
     int convs = 1, reduction = 8, seeds = 1;
     int val_count = 5000, max_train = 0, max_test = 0;
     int stop_after = 0;       // stop after this epoch (0: all), to --save and resume with --load
@@ -76,6 +76,7 @@ static Options parse_options(int argc, char** argv) {
     cli.range("stop-after", 0, 100000);
     cli.flag("widths", &o.widths, "channels of the three stages, e.g. 32,64,128");
     cli.flag("convs", &o.convs, "conv blocks per stage (1 or 2)");
+    cli.choice("head", &o.head, {"flatten", "gap"}, "the classifier's input: the last map flattened, or its global average");
     cli.range("convs", 1, 2);
     cli.flag("reduction", &o.reduction, "SE / CBAM bottleneck: C / reduction hidden units");
     cli.range("reduction", 1, 1024);
@@ -320,6 +321,7 @@ static void write_metrics(const Options& o, const CNNConfig& c, const ImageSplit
     j.set("batch", (long)f.batch);
     j.set("widths", o.widths);
     j.set("convs", (long)c.convs);
+    j.set("head", o.head);
     j.set("reduction", (long)c.reduction);
     j.set("seeds", (long)o.seeds);
     const KindResult& h = headline_of(kinds);
@@ -355,7 +357,7 @@ static int run(int argc, char** argv) {
     CNNConfig cfg;
     cfg.H = d.test.rows;
     parse_widths(o.widths, cfg.width);
-    cfg.convs = o.convs, cfg.reduction = o.reduction, cfg.V = d.test.num_classes;
+    cfg.convs = o.convs, cfg.reduction = o.reduction, cfg.V = d.test.num_classes, cfg.gap_head = o.head == "gap";
     const Augment aug = augment_of(o, d.name);
     std::printf("budget for each model: %d epochs of %d images, batch %d, AdamW lr %g (warm-up %ld steps, cosine), "
                 "weight decay %g; augmentation: shifts ±%d px%s; %d seed%s\n",

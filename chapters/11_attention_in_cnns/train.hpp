@@ -86,7 +86,7 @@ inline EpochStats evaluate(CNN& m, const ImageSet& data, int batch, std::vector<
 // the epochs done (as common/run/training_state.hpp, plus the statistics) -------------------------
 inline std::string config_str(const CNNConfig& c) {
     std::string s = attention_key(c.attention);
-    for (int v : {c.H, c.width[0], c.width[1], c.width[2], c.convs, c.reduction, c.spatial_k, c.V}) {
+    for (int v : {c.H, c.width[0], c.width[1], c.width[2], c.convs, c.reduction, c.spatial_k, c.V, (int)c.gap_head}) {
         s += " ";
         s += std::to_string(v);
     }
@@ -111,7 +111,7 @@ inline int load_training_state(const std::string& path, CNN& m, Adam& opt, Rng& 
     if (!ck.has("config") || ck.bytes("config") != want)
         fail(path, "a checkpoint of this model (" + want + "), found '" +
                        (ck.has("config") ? ck.bytes("config") : std::string("(none)")) + "'",
-             "use the same --model, --width and --convs as when saving");
+             "use the same --model, --widths, --convs, --reduction and --head as when saving");
     ck.restore_params(m.params);
     ck.restore_params(m.stats, "stats/");
     ck.restore_adam(opt);

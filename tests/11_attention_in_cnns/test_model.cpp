@@ -59,10 +59,11 @@ std::vector<int> kinks(const CNNActs& a, const CNNConfig& c, int B) {
     return k;
 }
 
-void check_whole_model(Attention kind, int convs) {
+void check_whole_model(Attention kind, int convs, bool gap_head = false) {
     OneThread one;
     Rng rng(31 + (int)kind * 3 + convs);
     CNNConfig c = tiny_config(kind, convs);
+    c.gap_head = gap_head;
     CNN m;
     cnn_init(m, c, rng);
     // Positive attention biases keep this tiny net's bottleneck relus alive, so every weight gets a
@@ -102,16 +103,19 @@ void check_whole_model(Attention kind, int convs) {
 
 }  // namespace
 
-TEST_CASE("ch11 model: the plain CNN's backward matches finite differences") {
+TEST_CASE("ch11 model: the plain CNN's backward matches finite differences (flatten and average-pool heads)") {
+    check_whole_model(Attention::None, 1, true);
     check_whole_model(Attention::None, 1);
     check_whole_model(Attention::None, 2);
 }
 TEST_CASE("ch11 model: the CNN + SE's backward matches finite differences") {
     check_whole_model(Attention::SE, 1);
+    check_whole_model(Attention::SE, 1, true);
     check_whole_model(Attention::SE, 2);
 }
 TEST_CASE("ch11 model: the CNN + CBAM's backward matches finite differences") {
     check_whole_model(Attention::CBAM, 1);
+    check_whole_model(Attention::CBAM, 1, true);
     check_whole_model(Attention::CBAM, 2);
 }
 

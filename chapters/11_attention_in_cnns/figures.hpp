@@ -9,6 +9,7 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,22 @@ inline std::string draw_spatial_maps(const FigureNames& fig, CNN& m, const Image
     std::vector<int> y(n);
     gather_batch(x.data(), y.data(), test, idx, 0, n);
     cnn_forward(m, a, x.data(), y.data(), n, /*train=*/false);
+    // The maps of both stages, each stretched to H×H (a 14×14 map's pixel covers 2×2 input pixels), and
+    // one grey scale for the whole figure: black = the smallest M_s shown, white = the largest.
+    std::vector<Buf> maps(2, Buf((size_t)n * H * H));
+    float lo = INFINITY, hi = -INFINITY;
+    for (int s = 0; s < 2; s++) {
+        const int Hs = m.cfg.side(s), f = H / Hs;
+        for (int k = 0; k < n; k++)
+            for (int i = 0; i < H; i++)
+                for (int j = 0; j < H; j++) {
+                    const float v = a.st[s].sa.s[((size_t)k * Hs + i / f) * Hs + j / f];
+                    maps[s][((size_t)k * H + i) * H + j] = v;
+                    lo = std::min(lo, v), hi = std::max(hi, v);
+                }
+    }
+    for (Buf& mp : maps)
+        for (float& v : mp) v = hi > lo ? (v - lo) / (hi - lo) : 0.5f;
     std::vector<ImagePanel> panels;
     for (int k = 0; k < n; k++) {
         const int i = idx[k];
@@ -56,18 +73,21 @@ inline std::string draw_spatial_maps(const FigureNames& fig, CNN& m, const Image
         in.caption = class_label(test, test.labels[i]) + "\n-> " + class_label(test, pred[i]);
         in.caption_color = ok ? kBlack : kRed;
         panels.push_back(in);
-        for (int s = 0; s < 2; s++) {  // M_s in [0,1], drawn as grey: black 0, white 1 — one scale for all
-            const int Hs = m.cfg.side(s);
+        for (int s = 0; s < 2; s++) {
             ImagePanel p;
-            p.image = a.st[s].sa.s.data() + (size_t)k * Hs * Hs, p.rows = p.cols = Hs;
-            p.caption = "stage " + std::to_string(s) + "\n" + std::to_string(Hs) + "x" + std::to_string(Hs);
+            p.image = maps[s].data() + (size_t)k * H * H, p.rows = p.cols = H;
+            p.caption = "stage " + std::to_string(s) + "\n(" + std::to_string(m.cfg.side(s)) + "x" +
+                        std::to_string(m.cfg.side(s)) + ")";
             panels.push_back(p);
         }
     }
+    char title[200];
+    std::snprintf(title, sizeof title,
+                  "CBAM spatial attention M_s (black %.2f, white %.2f): image (true -> predicted), "
+                  "stage 0, stage 1",
+                  lo, hi);
     const std::string path = fig.path("spatial_attention");
-    save_image_panels(path, panels, 6, 3,
-                      "CBAM spatial attention M_s (black 0, white 1): image (true -> predicted; red: wrong) | "
-                      "stage 0 | stage 1");
+    save_image_panels(path, panels, 6, 3, title);
     return path;
 }
 
@@ -118,7 +138,7 @@ inline std::string draw_channel_weights(const FigureNames& fig, CNN& m, const Im
     opt.title = variant == "se" ? "SE: mean excitation e per class and channel (test set)"
                                 : "CBAM: mean channel attention M_c per class and channel (test set)";
     opt.xlabel = "channel", opt.ylabel = "class";
-    opt.vmin = lo, opt.vmax = hi, opt.show_values = 0, opt.cell = 6;
+    opt.vmin = lo, opt.vmax = hi, opt.show_values = 0, opt.cell = 10;
     const std::string path = fig.path("channel_weights", variant);
     save_heatmap_grid(path, panels, 1, opt);
     return path;

@@ -47,7 +47,7 @@ static const char* kChapter = "11_attention_in_cnns";
 
 struct Options {
     CommonFlags f;
-    std::string which = "all", widths = "32,64,128", head = "flatten";
+    std::string which = "all", widths = "24,48,96", head = "flatten";
     int convs = 1, reduction = 8, seeds = 1;
     int val_count = 5000, max_train = 0, max_test = 0;
     int stop_after = 0;       // stop after this epoch (0: all), to --save and resume with --load
@@ -61,7 +61,7 @@ struct Options {
 static Options parse_options(int argc, char** argv) {
     Options o;
     CommonFlags& f = o.f;
-    f.epochs = 8, f.batch = 128, f.lr = 3e-3f, f.out = "runs/11_attention_in_cnns";  // the default run
+    f.epochs = 6, f.batch = 128, f.lr = 3e-3f, f.out = "runs/11_attention_in_cnns";  // the default run
     f.data_choices = {"auto", "fashion-mnist", "mnist", "synthetic"};
     Cli cli(kChapter,
             "Chapter 11: a small CNN (conv-BN-relu stages), the same CNN with squeeze-and-excitation blocks and "
@@ -74,7 +74,7 @@ static Options parse_options(int argc, char** argv) {
     cli.flag("full", &o.full, "the long run: 20 epochs");
     cli.flag("stop-after", &o.stop_after, "stop after this epoch of the planned --epochs (0: run them all); with --save, resume later with --load");
     cli.range("stop-after", 0, 100000);
-    cli.flag("widths", &o.widths, "channels of the three stages, e.g. 32,64,128");
+    cli.flag("widths", &o.widths, "channels of the three stages, e.g. 24,48,96");
     cli.flag("convs", &o.convs, "conv blocks per stage (1 or 2)");
     cli.choice("head", &o.head, {"flatten", "gap"}, "the classifier's input: the last map flattened, or its global average");
     cli.range("convs", 1, 2);

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -262,4 +263,34 @@ TEST_CASE("ch11 model: one epoch on 1,000 synthetic digits reaches 85% on 500 he
         MESSAGE(std::string(attention_key(kind)) << ": held-out accuracy " << st.acc);
         CHECK(st.acc >= 0.85);
     }
+}
+
+TEST_CASE("ch11 augmentation: each image is shifted by at most `shift` pixels and mirrored or not, nothing else") {
+    const int B = 40, H = 12, shift = 2;
+    Rng rng(7);
+    Buf x((size_t)B * H * H, 0.0f), orig, scratch;
+    for (int b = 0; b < B; b++)  // one bright pixel per image, away from the border
+        x[((size_t)b * H + 4 + b % 4) * H + 3 + b % 5] = 1.0f;
+    orig = x;
+    augment_batch(x.data(), B, H, 0, false, rng, scratch);
+    CHECK(same_bits(x, orig));  // no augmentation: untouched
+    augment_batch(x.data(), B, H, shift, true, rng, scratch);
+    int mirrored = 0, moved = 0;
+    for (int b = 0; b < B; b++) {
+        const int r0 = 4 + b % 4, c0 = 3 + b % 5;
+        int r = -1, c = -1, lit = 0;
+        for (int i = 0; i < H; i++)
+            for (int j = 0; j < H; j++)
+                if (x[((size_t)b * H + i) * H + j] == 1.0f) r = i, c = j, lit++;
+        REQUIRE(lit == 1);  // the pixel survives (it is 3+ pixels from every border), once
+        const int dr = r - r0, dc_plain = c - c0, dc_mirror = c - (H - 1 - c0);
+        CHECK(std::abs(dr) <= shift);
+        const bool plain_ok = std::abs(dc_plain) <= shift, mirror_ok = std::abs(dc_mirror) <= shift;
+        CHECK((plain_ok || mirror_ok));
+        mirrored += !plain_ok;
+        moved += dr != 0 || (plain_ok ? dc_plain : dc_mirror) != 0;
+    }
+    CHECK(mirrored > 5);   // about half of 40 (the draws are the seed's: not a flaky count)
+    CHECK(mirrored < 35);
+    CHECK(moved > 20);     // most images moved (24 of 25 shift pairs move)
 }

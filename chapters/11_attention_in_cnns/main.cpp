@@ -53,7 +53,8 @@ struct Options {
     int stop_after = 0;       // stop after this epoch (0: all), to --save and resume with --load
     long warmup = 200;        // steps of linear warm-up before the cosine decay
     float weight_decay = 5e-4f, clip = 5.0f;
-    int shift = 2;            // augmentation: random shifts of up to this many pixels
+    int shift = 0;            // augmentation: random shifts of up to this many pixels (±2 with flips
+                              // underfitted in 6 epochs: the plain CNN reached 91.52 %, README)
     std::string flip = "auto";// left–right mirroring: on for Fashion-MNIST (auto), off for digits
     bool full = false, no_figures = false;
 };

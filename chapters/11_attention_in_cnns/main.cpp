@@ -353,11 +353,11 @@ static void write_metrics(const Options& o, const CNNConfig& c, const ImageSplit
 static int run(int argc, char** argv) {
     const Options o = parse_options(argc, argv);
     check_output_paths(o);
+    CNNConfig cfg;
+    parse_widths(o.widths, cfg.width);  // before the data: a typo is reported at once
     auto t_start = std::chrono::steady_clock::now();
     ImageSplits d = load_data(o);
-    CNNConfig cfg;
     cfg.H = d.test.rows;
-    parse_widths(o.widths, cfg.width);
     cfg.convs = o.convs, cfg.reduction = o.reduction, cfg.V = d.test.num_classes, cfg.gap_head = o.head == "gap";
     const Augment aug = augment_of(o, d.name);
     std::printf("budget for each model: %d epochs of %d images, batch %d, AdamW lr %g (warm-up %ld steps, cosine), "

@@ -126,13 +126,13 @@ static void parse_widths(const std::string& s, int (&w)[kStages]) {
         char* stop = nullptr;
         long v = std::strtol(part.c_str(), &stop, 10);
         if (part.empty() || *stop != '\0' || v < 1 || v > 1024)
-            fail("--widths", "three positive channel counts separated by commas, got '" + s + "'", "e.g. --widths 32,64,128");
+            fail("--widths", "three positive channel counts separated by commas, got '" + s + "'", "e.g. --widths 24,48,96");
         if (n < kStages) w[n] = (int)v;
         n++;
         pos = end + 1;
     }
     if (n != kStages)
-        fail("--widths", "three positive channel counts separated by commas, got '" + s + "'", "e.g. --widths 32,64,128");
+        fail("--widths", "three positive channel counts separated by commas, got '" + s + "'", "e.g. --widths 24,48,96");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ declare -A tiny=(
   [05_attention_classifier]="--data synthetic --synth-n 400 --epochs 2 --emb 8 --hidden 8 --attn 8 --mlp 8 --buckets 200 --batch 32"
   [09_spatial_transformer]="--data synthetic --epochs 2 --max-train 300 --max-test 100 --val 100 --model stn"
   [10_recurrent_attention]="--data synthetic --epochs 2 --max-train 300 --max-test 100 --val 100 --model ram"
+  [11_attention_in_cnns]="--data synthetic --epochs 2 --max-train 300 --max-test 100 --val 100 --model cbam --widths 4,6,8 --warmup 5"
 )
 for exe in "$bin"/[0-9][0-9]_*; do
   name=$(basename "$exe")

@@ -1,0 +1,100 @@
+// batchnorm2d.cpp — batch normalisation forward (training and evaluation) and backward; the
+// equations are in batchnorm2d.hpp.
+#include "common/nn/batchnorm2d.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/core/thread_pool.hpp"
+
+namespace attn {
+
+// channels per thread chunk: a channel of a small batch is too little work to hand to a thread
+static int channels_chunk(int B, int HW) { return std::max(1, 16384 / std::max(B * HW, 1)); }
+
+void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
+                               const float* inp, const float* gamma, const float* beta, int B, int C, int HW,
+                               float momentum, float eps) {
+    const double N = (double)B * HW;
+    parallel_for(C, [&](int c0, int c1) {
+        for (int c = c0; c < c1; c++) {
+            // pass 1: μ_c = (1/N) Σ_{b,p} x      (sums in double: N is up to 10⁵ values)
+            double s = 0.0;
+            for (int b = 0; b < B; b++) {
+                const float* x = inp + ((size_t)b * C + c) * HW;
+                for (int p = 0; p < HW; p++) s += x[p];
+            }
+            const float m = (float)(s / N);
+            // pass 2: σ²_c = (1/N) Σ (x − μ)²   (two passes, not E[x²] − μ², which cancels badly)
+            double v = 0.0;
+            for (int b = 0; b < B; b++) {
+                const float* x = inp + ((size_t)b * C + c) * HW;
+                for (int p = 0; p < HW; p++) v += (double)(x[p] - m) * (x[p] - m);
+            }
+            const float var = (float)(v / N), r = 1.0f / std::sqrt(var + eps);
+            // pass 3: out = γ (x − μ) r + β  =  x·(γr) + (β − μγr)
+            const float g = gamma ? gamma[c] : 1.0f, scale = g * r, shift = (beta ? beta[c] : 0.0f) - m * scale;
+            for (int b = 0; b < B; b++) {
+                const float* x = inp + ((size_t)b * C + c) * HW;
+                float* o = out + ((size_t)b * C + c) * HW;
+                for (int p = 0; p < HW; p++) o[p] = x[p] * scale + shift;
+            }
+            mean[c] = m, rstd[c] = r;
+            if (running_mean) running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * m;
+            if (running_var)
+                running_var[c] = (1.0f - momentum) * running_var[c] + momentum * (float)(v / std::max(N - 1.0, 1.0));
+        }
+    }, channels_chunk(B, HW));
+}
+
+void batchnorm2d_forward_eval(float* out, const float* inp, const float* gamma, const float* beta,
+                              const float* running_mean, const float* running_var, int B, int C, int HW, float eps) {
+    parallel_for(C, [&](int c0, int c1) {
+        for (int c = c0; c < c1; c++) {
+            const float r = 1.0f / std::sqrt(running_var[c] + eps), g = gamma ? gamma[c] : 1.0f;
+            const float scale = g * r, shift = (beta ? beta[c] : 0.0f) - running_mean[c] * scale;
+            for (int b = 0; b < B; b++) {
+                const float* x = inp + ((size_t)b * C + c) * HW;
+                float* o = out + ((size_t)b * C + c) * HW;
+                for (int p = 0; p < HW; p++) o[p] = x[p] * scale + shift;
+            }
+        }
+    }, channels_chunk(B, HW));
+}
+
+// forward: out = γ x̂ + β, x̂ = (x − μ) r, with μ and r functions of every x of the channel.
+//   dβ_c += Σ dout          dγ_c += Σ dout · x̂          dx̂ = γ_c · dout
+//   As layer norm's, over the channel's N values instead of a row's C (x̂ sums to 0, x̂² to N):
+//   dx += r · ( dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂) )
+void batchnorm2d_backward(float* dinp, float* dgamma, float* dbeta, const float* dout, const float* inp,
+                          const float* gamma, const float* mean, const float* rstd, int B, int C, int HW) {
+    const double N = (double)B * HW;
+    parallel_for(C, [&](int c0, int c1) {
+        for (int c = c0; c < c1; c++) {
+            const float m = mean[c], r = rstd[c], g = gamma ? gamma[c] : 1.0f;
+            // pass 1: the channel's sums Σ dout and Σ dout · x̂
+            double sum_d = 0.0, sum_dx = 0.0;
+            for (int b = 0; b < B; b++) {
+                const float* x = inp + ((size_t)b * C + c) * HW;
+                const float* d = dout + ((size_t)b * C + c) * HW;
+                for (int p = 0; p < HW; p++) {
+                    sum_d += d[p];
+                    sum_dx += (double)d[p] * ((x[p] - m) * r);
+                }
+            }
+            if (dbeta) dbeta[c] += (float)sum_d;
+            if (dgamma) dgamma[c] += (float)sum_dx;
+            if (!dinp) continue;
+            // pass 2: dx = γ r ( dout − mean(dout) − x̂ · mean(dout ⊙ x̂) )   (γ taken out of dx̂)
+            const float md = (float)(sum_d / N), mdx = (float)(sum_dx / N), gr = g * r;
+            for (int b = 0; b < B; b++) {
+                const float* x = inp + ((size_t)b * C + c) * HW;
+                const float* d = dout + ((size_t)b * C + c) * HW;
+                float* dx = dinp + ((size_t)b * C + c) * HW;
+                for (int p = 0; p < HW; p++) dx[p] += gr * (d[p] - md - (x[p] - m) * r * mdx);
+            }
+        }
+    }, channels_chunk(B, HW));
+}
+
+}  // namespace attn

@@ -1,0 +1,35 @@
+// batchnorm2d.hpp — batch normalisation over the channels of images (Ioffe & Szegedy 2015), as
+// PyTorch's nn.BatchNorm2d.
+//
+// inp, out are (B,C,HW) — NCHW with the two spatial dimensions flattened. Per channel c, over the
+// N = B·HW values of the batch:
+//   μ_c = (1/N) Σ_{b,p} x[b,c,p]          σ²_c = (1/N) Σ_{b,p} (x[b,c,p] − μ_c)²   (biased, as PyTorch)
+//   r_c = 1 / √(σ²_c + eps)               x̂[b,c,p] = (x[b,c,p] − μ_c) · r_c
+//   out[b,c,p] = γ_c · x̂[b,c,p] + β_c
+// Training uses the batch's own μ, σ² and keeps running averages for evaluation:
+//   running_mean ← (1 − m)·running_mean + m·μ_c
+//   running_var  ← (1 − m)·running_var  + m·σ²_c · N/(N − 1)      (the UNBIASED variance, as PyTorch)
+// Evaluation normalises with the running averages instead (out is then an affine map of x, the same
+// for every batch), so a test prediction does not depend on which other images share its batch.
+//
+// mean and rstd (C) are the cache the backward reads. Backward ACCUMULATES (+=) into dinp, dgamma,
+// dbeta (any may be nullptr). Channels are independent: each thread owns whole channels, and every
+// sum runs over b, p in order, so results are bit-identical for any thread count.
+#pragma once
+
+namespace attn {
+
+// Training mode: batch statistics; updates running_mean / running_var (C) when they are non-null.
+void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
+                               const float* inp, const float* gamma, const float* beta, int B, int C, int HW,
+                               float momentum = 0.1f, float eps = 1e-5f);
+// Evaluation mode: out = γ (x − running_mean) / √(running_var + eps) + β.
+void batchnorm2d_forward_eval(float* out, const float* inp, const float* gamma, const float* beta,
+                              const float* running_mean, const float* running_var, int B, int C, int HW,
+                              float eps = 1e-5f);
+// The training-mode backward: dinp (B,C,HW), dgamma (C), dbeta (C) += gradients; dout, inp (B,C,HW);
+// mean, rstd (C) from batchnorm2d_forward_train.
+void batchnorm2d_backward(float* dinp, float* dgamma, float* dbeta, const float* dout, const float* inp,
+                          const float* gamma, const float* mean, const float* rstd, int B, int C, int HW);
+
+}  // namespace attn

@@ -89,7 +89,7 @@ static Options parse_options(int argc, char** argv) {
     cli.flag("cnn-c1", &o.cnn.C1, "baseline CNN: channels of the first conv");
     cli.flag("cnn-c2", &o.cnn.C2, "baseline CNN: channels of the second conv");
     cli.flag("cnn-fc", &o.cnn.FC, "baseline CNN: hidden units of its first fully connected layer");
-    cli.flag("full", &o.full, "the long run: 30 epochs");
+    cli.flag("full", &o.full, "the long run: 30 epochs, shifts of up to 2 pixels");
     cli.flag("stop-after", &o.stop_after, "stop after this epoch of the planned --epochs (0: run them all); with --save, resume later with --load");
     cli.flag("val", &o.val_count, "training images held out for validation");
     cli.flag("max-train", &o.max_train, "use at most this many training images (0: all)");
@@ -110,6 +110,7 @@ static Options parse_options(int argc, char** argv) {
         if (!cli.was_set("warmup")) o.warmup = 100;
     }
     if (o.full && !cli.was_set("epochs")) f.epochs = 30;
+    if (o.full && !cli.was_set("shift")) o.step.shift = 2;  // 30 epochs overfit more: light augmentation
     if (f.quick && o.full) fail("command line", "at most one of --quick and --full", "pick one");
     vit_check_config(o.vit);
     o.step.batch = f.batch;

@@ -180,7 +180,7 @@ inline std::string draw_pos_similarity(const ViT& m, const FigureNames& fig) {
         panels.push_back({sim.data() + (size_t)i * N, G, G, labels, labels,
                           "patch (" + std::to_string(i / G + 1) + "," + std::to_string(i % G + 1) + ")"});
     HeatmapOptions o;
-    o.title = "Position embeddings: cosine similarity of each patch's with every other's";
+    o.title = "Learned position embeddings: cosine similarity between patches";
     o.xlabel = "patch column", o.ylabel = "patch row";
     o.vmin = -1, o.vmax = 1, o.show_values = 0, o.cell = G <= 4 ? 18 : std::max(4, 72 / G);
     const std::string path = fig.path("pos_similarity");

@@ -118,6 +118,12 @@ inline float max_of(const Buf& v) { return v.empty() ? 1.0f : *std::max_element(
 inline std::string class_name(const ImageSet& d, int k) {
     return k < (int)d.class_names.size() ? d.class_names[k] : std::to_string(k);
 }
+// prefix + text, built with += (g++ 12 warns falsely about `"literal" + std::string` chains)
+inline std::string cat(const std::string& prefix, const std::string& text) {
+    std::string s = prefix;
+    s += text;
+    return s;
+}
 
 // ---- the three figures ------------------------------------------------------------------------
 
@@ -130,8 +136,8 @@ inline std::string draw_rollout(const ImageAttention& ia, const ImageSet& test, 
         const int i = ia.idx[k];
         const bool ok = pred[i] == test.labels[i];
         tiles.push_back(map_tile(test.image(i), test.rows, ia.rollout.data() + k * N, ia.G, 0.0f, hi,
-                                 {"#" + std::to_string(i), "true " + class_name(test, test.labels[i]),
-                                  "pred " + class_name(test, pred[i])},
+                                 {cat("#", std::to_string(i)), cat("true ", class_name(test, test.labels[i])),
+                                  cat("pred ", class_name(test, pred[i]))},
                                  ok ? kBlack : kRed));
     }
     const std::string path = fig.path("rollout");
@@ -149,12 +155,12 @@ inline std::string draw_cls_heads(const ImageAttention& ia, const ImageSet& test
         const int i = ia.idx[k];
         const bool ok = pred[i] == test.labels[i];
         tiles.push_back(map_tile(test.image(i), test.rows, nullptr, ia.G, 0, 1,
-                                 {"#" + std::to_string(i) + ": true " + class_name(test, test.labels[i]),
-                                  "pred " + class_name(test, pred[i])},
+                                 {cat(cat(cat("#", std::to_string(i)), ": true "), class_name(test, test.labels[i])),
+                                  cat("pred ", class_name(test, pred[i]))},
                                  ok ? kBlack : kRed));
         for (int h = 0; h < ia.NH; h++)
             tiles.push_back(map_tile(test.image(i), test.rows, ia.last_heads.data() + (k * ia.NH + h) * N, ia.G, 0.0f,
-                                     hi, {"head " + std::to_string(h + 1)}, kBlack));
+                                     hi, {cat("head ", std::to_string(h + 1))}, kBlack));
     }
     const std::string path = fig.path("cls_heads");
     save_tiles(path, tiles, cols, "Class-token attention in each head of the last layer", "weight", 0.0f, hi);

@@ -178,6 +178,13 @@ static void train_model(Model& m, const ImageSplits& d, const Options& o, const 
                 d.test.count, r.train_seconds, r.images_per_second());
 }
 
+// The parameters themselves (ParamSet::count() also counts the alignment padding between tensors).
+static long param_count(const ParamSet& ps) {
+    long n = 0;
+    for (const auto& e : ps.entries()) n += (long)e.size;
+    return n;
+}
+
 static ModelResult named(const std::string& name, const std::string& key, const std::string& label) {
     ModelResult r;
     r.name = name, r.key = key, r.label = label;
@@ -194,7 +201,7 @@ static void write_metrics(const Options& o, const ImageSplits& d, const std::vec
     JsonObject j = classifier_metrics({kChapter, d.test.name, d.train.source, d.train.count, d.val.count,
                                        d.test.count, f.epochs, f.seed, seconds});
     j.set("batch", (long)f.batch);
-    j.set("lr", (double)f.lr);
+    j.set("lr", std::stod(std::to_string(f.lr)));  // 0.002, not the float's 0.0020000000949949026
     j.set("shift", (long)o.step.shift);
     JsonObject vit;
     for (const auto& [k, v] : std::vector<std::pair<std::string, int>>{
@@ -242,7 +249,7 @@ static int run(int argc, char** argv) {
                       summary_from_params(m.params));
         results.push_back(named("ViT", "vit", "ViT"));
         train_model(m, d, o, "vit", results.back());
-        params.push_back((long)m.params.count());
+        params.push_back(param_count(m.params));
         figures = draw_vit_figures(m, d.test, results.back().predictions, fig);
     }
     if (o.trains("mlp")) {
@@ -254,7 +261,7 @@ static int run(int argc, char** argv) {
         print_summary("MLP (chapter 00, hidden " + std::to_string(c.H) + ")", summary_from_params(m.params));
         results.push_back(named("MLP", "mlp", "MLP (chapter 00)"));
         train_model(m, d, o, "mlp", results.back());
-        params.push_back((long)m.params.count());
+        params.push_back(param_count(m.params));
     }
     if (o.trains("cnn")) {
         CNNConfig c = o.cnn;
@@ -265,7 +272,7 @@ static int run(int argc, char** argv) {
         print_summary("CNN (2 conv 3x3 + pool, 2 fc)", summary_from_params(m.params));
         results.push_back(named("CNN", "cnn", "CNN (small)"));
         train_model(m, d, o, "cnn", results.back());
-        params.push_back((long)m.params.count());
+        params.push_back(param_count(m.params));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     print_comparison(results, 20, seconds);

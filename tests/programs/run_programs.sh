@@ -21,6 +21,7 @@ declare -A tiny=(
   [06_self_attention]="--data relations --synth-n 300 --epochs 2 --dim 16 --heads 2 --ffn 16 --encoder-layers 1 --batch 16"
   [04_local_hard_soft_attention]="--data synthetic --synth-pairs 300 --synth-max-len 8 --epochs 2 --emb 8 --hidden 12 --beam 2 --batch 16"
   [05_attention_classifier]="--data synthetic --synth-n 400 --epochs 2 --emb 8 --hidden 8 --attn 8 --mlp 8 --buckets 200 --batch 32"
+  [08_vision_transformer]="--data synthetic --epochs 2 --max-train 300 --max-test 100 --val 100 --dim 16 --heads 2 --ffn 16 --depth 1 --batch 32 --warmup 5 --shift 1 --mlp-hidden 16 --cnn-c1 4 --cnn-c2 4 --cnn-fc 16"
   [09_spatial_transformer]="--data synthetic --epochs 2 --max-train 300 --max-test 100 --val 100 --model stn"
   [10_recurrent_attention]="--data synthetic --epochs 2 --max-train 300 --max-test 100 --val 100 --model ram"
   [11_attention_in_cnns]="--data synthetic --epochs 2 --max-train 300 --max-test 100 --val 100 --model cbam --widths 4,6,8 --warmup 5"

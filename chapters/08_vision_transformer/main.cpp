@@ -173,9 +173,7 @@ static void train_model(Model& m, const ImageSplits& d, const Options& o, const 
     }
     EpochStats te = evaluate(m, d.test, 500, &r.predictions);
     r.set_test(te, d.test.labels, m.cfg.V);
-    std::printf("%s test: loss %.4f, accuracy %.4f, error %.2f%% (%d of %d wrong) — training %.1fs, %.0f images/s\n",
-                r.name.c_str(), te.loss, te.acc, 100 * (1 - te.acc), (int)std::lround((1 - te.acc) * d.test.count),
-                d.test.count, r.train_seconds, r.images_per_second());
+    r.print_test(r.name);
 }
 
 // The parameters themselves (ParamSet::count() also counts the alignment padding between tensors).

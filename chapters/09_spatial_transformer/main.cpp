@@ -180,9 +180,7 @@ static void train_model(STN& m, const Data& d, const Options& o, ModelResult& r,
     }
     EpochStats te = evaluate(m, d.test, 500, &r.predictions);
     r.set_test(te, d.test.labels, m.cfg.V);
-    std::printf("%s test: loss %.4f, accuracy %.4f, error %.2f%% (%d of %d wrong) — training %.1fs, %.0f images/s\n",
-                r.name.c_str(), te.loss, te.acc, 100 * (1 - te.acc), (int)std::lround((1 - te.acc) * d.test.count),
-                d.test.count, r.train_seconds, r.images_per_second());
+    r.print_test(r.name);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -205,9 +205,7 @@ static void train_model(Trained& t, const ImageSplits& d, const Options& o, uint
     }
     EpochStats te = evaluate(m, d.test, 100, &r.predictions);
     r.set_test(te, d.test.labels, m.cfg.V);
-    std::printf("%s test: loss %.4f, accuracy %.4f, error %.2f%% (%d of %d wrong) — training %.1fs, %.0f images/s\n",
-                r.label.c_str(), te.loss, te.acc, 100 * (1 - te.acc), (int)std::lround((1 - te.acc) * d.test.count),
-                d.test.count, r.train_seconds, r.images_per_second());
+    r.print_test(r.label);
 }
 
 static const char* model_label(Attention a) {

@@ -1,5 +1,6 @@
 #include "common/run/classifier.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 
@@ -85,6 +86,13 @@ void print_comparison(const std::vector<ModelResult>& results, int label_width, 
         std::printf("%-*s %9.4f %7.2f%% %10.1f %9.0f\n", label_width, (r.label.empty() ? r.name : r.label).c_str(),
                     r.test.acc, 100 * (1 - r.test.acc), r.train_seconds, r.images_per_second());
     std::printf("total %.1fs on %d threads\n", total_seconds, num_threads());
+}
+
+void ModelResult::print_test(const std::string& who) const {
+    const int n = (int)predictions.size();
+    std::printf("%s test: loss %.4f, accuracy %.4f, error %.2f%% (%d of %d wrong) — training %.1fs, %.0f images/s\n",
+                who.c_str(), test.loss, test.acc, 100 * (1 - test.acc), (int)std::lround((1 - test.acc) * n), n,
+                train_seconds, images_per_second());
 }
 
 }  // namespace attn

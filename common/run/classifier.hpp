@@ -133,6 +133,8 @@ struct ModelResult {
     // After evaluate_images(test, ..., &predictions): keeps the result and computes the report.
     void set_test(const EpochStats& st, const std::vector<int>& labels, int num_classes);
     double images_per_second() const { return train_seconds > 0 ? images / train_seconds : 0; }
+    // After set_test: "<who> test: loss …, accuracy …, error …% (k of n wrong) — training …s, … images/s".
+    void print_test(const std::string& who) const;
 };
 
 // The comparison table of a run's models (label, accuracy, error, training time, images/s), and the

@@ -11,6 +11,8 @@
 #   make results          every chapter's default run, collected into results/RESULTS.md
 #   make assignments      the student edition in assignments/: solution bodies become "not implemented" stubs
 #   make autograde SUBMISSION=DIR   grade a student's copy function by function (CHAPTERS=09,10 for some)
+#   make autograder-zip   the Gradescope package, build/autograder.zip (CHAPTERS=05 for some, TIMEOUT=120)
+#   make mutants          how strong the tests are: small bugs in every graded body, the share caught
 #   make format           clang-format every source file
 #   make clean            remove build directories
 #
@@ -26,7 +28,7 @@ CHAPTER    ?=
 ARGS       ?=
 OUT        ?= runs
 
-.PHONY: all deps build chapters run test bench bench-deps test-sanitize assignments autograde results format clean
+.PHONY: all deps build chapters run test bench bench-deps test-sanitize assignments autograde autograder-zip mutants results format clean
 
 all: build
 
@@ -86,6 +88,19 @@ SUBMISSION ?= assignments
 CHAPTERS   ?=
 autograde: build
 	@$(BUILD)/bin/autograde --submission $(SUBMISSION) $(if $(CHAPTERS),--chapters $(CHAPTERS))
+
+# The Gradescope package: the course, setup.sh and run_autograder (data_tools/gradescope/), and the
+# chapters to grade; Gradescope unpacks it, runs setup.sh once, then run_autograder per submission.
+TIMEOUT ?= 120
+autograder-zip:
+	@data_tools/autograder_zip.sh $(BUILD)/autograder.zip "$(CHAPTERS)" "$(TIMEOUT)"
+
+# Test strength: every graded function's body mutated (common/run/mutation.hpp), the mutants compiled
+# once per function and run against its test cases; the report, $(BUILD)/mutants.md, lists the share
+# caught per function and every survivor (data_tools/mutants.cpp). SAMPLE=N: at most N per function.
+SAMPLE ?= 0
+mutants: build
+	@$(BUILD)/bin/mutants --work $(BUILD)/mutants --report $(BUILD)/mutants.md --sample $(SAMPLE) $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 results: chapters
 	@data_tools/results.sh $(BUILD)/bin results

@@ -72,6 +72,7 @@ struct MLPActs {
 // x is (B,D), y is (B) labels; training turns dropout on (drawing its mask from rng).
 // Returns the mean cross-entropy; acts.probs holds the softmax for accuracy.
 inline float mlp_forward(MLP& m, MLPActs& a, const float* x, const int* y, int B, Rng& rng, bool training) {
+    // BEGIN SOLUTION
     const MLPConfig& c = m.cfg;
     int n = B * c.H;
     a.training = training;
@@ -81,10 +82,12 @@ inline float mlp_forward(MLP& m, MLPActs& a, const float* x, const int* y, int B
     linear_forward(a.logits.data(), a.d1.data(), m.W2.data, m.b2.data, B, c.H, c.V);  // logits = d1·W2ᵀ + b2
     return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), y, nullptr, B, c.V,
                                  /*ignore_index=*/-1, /*label_smoothing=*/0.0f);     // mean −log p(y)
+    // END SOLUTION
 }
 
 // The same arrows in reverse. Gradients are added into m.params.grad (zero it first).
 inline void mlp_backward(MLP& m, MLPActs& a, const float* x, const int* y, int B) {
+    // BEGIN SOLUTION
     const MLPConfig& c = m.cfg;
     int n = B * c.H;
     std::fill(a.dlogits.begin(), a.dlogits.begin() + (size_t)B * c.V, 0.0f);
@@ -101,6 +104,7 @@ inline void mlp_backward(MLP& m, MLPActs& a, const float* x, const int* y, int B
     relu_backward(a.dh1.data(), a.da1.data(), a.h1.data(), n);
     // h1 = x·W1ᵀ + b1                  →  dW1 = dh1ᵀ·x, db1 = Σ dh1 (no gradient for the pixels)
     linear_backward(nullptr, m.W1.grad, m.b1.grad, a.dh1.data(), x, m.W1.data, B, c.D, c.H);
+    // END SOLUTION
 }
 
 }  // namespace ch00

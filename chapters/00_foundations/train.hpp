@@ -20,6 +20,7 @@ using namespace attn;
 template <class LrFn>
 EpochStats train_epoch(MLP& m, Adam& opt, const ImageSet& train, int batch, Rng& rng, LrFn lr_at,
                        ProgressBar* bar) {
+    // BEGIN SOLUTION
     EpochMeter meter;
     const std::vector<int> order = shuffled_order(train.count, rng);
     MLPActs acts;
@@ -38,6 +39,7 @@ EpochStats train_epoch(MLP& m, Adam& opt, const ImageSet& train, int batch, Rng&
         if (bar) bar->update(meter.seen, meter.progress());
     }
     return meter.stats();
+    // END SOLUTION
 }
 
 // Mean loss and accuracy over a whole set, in batches, without dropout.

@@ -167,8 +167,29 @@ std::vector<std::string> unwritten_solutions(const std::string& text, const std:
     return names;
 }
 
+// The run-time switch of a switchable splice (once per file; several files may define it).
+static const char* const kStudentBodySwitch =
+    "#ifndef ATTN_STUDENT_BODY\n"
+    "#define ATTN_STUDENT_BODY\n"
+    "#include <cstdlib>\n"
+    "#include <string>\n"
+    "// autograde: does the student's body of `fn` run? (ATTN_STUDENT=fn1,fn2; else the reference's)\n"
+    "inline bool attn_student_body(const char* fn) {\n"
+    "    const char* e = std::getenv(\"ATTN_STUDENT\");\n"
+    "    return e && (\",\" + std::string(e) + \",\").find(\",\" + std::string(fn) + \",\") != std::string::npos;\n"
+    "}\n"
+    "#endif\n";
+
+std::vector<std::pair<size_t, size_t>> solution_body_lines(const std::string& text, const std::string& path,
+                                                           const std::string& function) {
+    std::vector<std::pair<size_t, size_t>> out;
+    for (const SolutionBody& b : solution_bodies(split_lines(text), path))
+        if (b.function == function) out.push_back({b.begin + 1, b.end});
+    return out;
+}
+
 std::string splice_solution(const std::string& reference, const std::string& student, const std::string& function,
-                            const std::string& path) {
+                            const std::string& path, bool switchable) {
     const std::vector<std::string> ref = split_lines(reference), stu = split_lines(student);
     const std::vector<SolutionBody> ref_bodies = solution_bodies(ref, path);
     std::vector<SolutionBody> stu_bodies;
@@ -184,10 +205,16 @@ std::string splice_solution(const std::string& reference, const std::string& stu
     for (const SolutionBody& b : ref_bodies) {
         if (b.function != function) continue;
         for (; next <= b.begin; next++) os << ref[next] << "\n";  // up to and including BEGIN
-        if (k < theirs.size()) {
+        const std::string indent = ref[b.begin].substr(0, ref[b.begin].find('/'));
+        if (k < theirs.size() && switchable) {  // if (student's turn) { theirs } else { the reference }
+            os << indent << "if (attn_student_body(\"" << function << "\")) {\n";
+            for (size_t i = theirs[k]->begin + 1; i < theirs[k]->end; i++) os << stu[i] << "\n";
+            os << indent << "} else {\n";
+            for (size_t i = b.begin + 1; i < b.end; i++) os << ref[i] << "\n";
+            os << indent << "}\n";
+        } else if (k < theirs.size()) {
             for (size_t i = theirs[k]->begin + 1; i < theirs[k]->end; i++) os << stu[i] << "\n";
         } else {
-            const std::string indent = ref[b.begin].substr(0, ref[b.begin].find('/'));
             os << indent << "attn::fail(\"" << path << ": " << function << "\", \"not implemented\", "
                << "\"its // BEGIN SOLUTION ... // END SOLUTION markers were not found in the submission\");\n";
         }
@@ -196,11 +223,12 @@ std::string splice_solution(const std::string& reference, const std::string& stu
     for (; next < ref.size(); next++) os << ref[next] << "\n";
     std::string out = os.str();
     if (!reference.empty() && reference.back() != '\n' && !out.empty()) out.pop_back();
-    if (k > theirs.size() && reference.find("common/core/error.hpp") == std::string::npos) {  // a stub went in
-        size_t at = out.find("#pragma once\n");
-        at = at == std::string::npos ? 0 : at + 13;
+    size_t at = out.find("#pragma once\n");
+    at = at == std::string::npos ? 0 : at + 13;
+    if (k > theirs.size() && reference.find("common/core/error.hpp") == std::string::npos)  // a stub went in
         out.insert(at, "#include \"common/core/error.hpp\"  // for the stub\n");
-    }
+    if (switchable && !theirs.empty() && out.find("#define ATTN_STUDENT_BODY\n") == std::string::npos)
+        out.insert(at, kStudentBodySwitch);
     return out;
 }
 

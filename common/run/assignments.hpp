@@ -14,6 +14,7 @@
 // The stubbed tree still builds; `make test` fails on exactly the functions left to write.
 #pragma once
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace attn {
@@ -36,7 +37,15 @@ std::vector<std::string> unwritten_solutions(const std::string& text, const std:
 // reference — and every other body left as the reference has it. So a test of that function runs
 // the student's code for it alone, beside reference neighbours. A body the student's file lacks (its
 // markers removed) becomes the stub. Anything outside the markers is the reference's.
+// switchable: keep both bodies, `if (attn_student_body("function")) { student's } else { reference's }`,
+// the choice made at run time by ATTN_STUDENT=fn1,fn2 (the functions whose student bodies run) — so
+// one build grades the functions together and each alone.
 std::string splice_solution(const std::string& reference, const std::string& student, const std::string& function,
-                            const std::string& path);
+                            const std::string& path, bool switchable = false);
+
+// The marked bodies of `function` in `text`, in file order: for each, the 0-based lines strictly
+// between its // BEGIN SOLUTION and // END SOLUTION (first, last). For `make mutants`.
+std::vector<std::pair<size_t, size_t>> solution_body_lines(const std::string& text, const std::string& path,
+                                                           const std::string& function);
 
 }  // namespace attn

@@ -1,8 +1,10 @@
 #include "common/run/grading.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -174,6 +176,35 @@ std::vector<std::string> test_case_names(const std::string& source) {
         if (i < source.size()) names.push_back(name);
     }
     return names;
+}
+
+std::filesystem::path find_student_file(const std::filesystem::path& submission, const std::filesystem::path& rel,
+                                        std::string& note) {
+    namespace fs = std::filesystem;
+    if (fs::is_regular_file(submission / rel)) return submission / rel;
+    std::vector<fs::path> at_path, by_name;
+    std::string tail = "/";
+    tail += rel.generic_string();
+    std::error_code ec;  // an unreadable folder is skipped, not an error
+    for (auto it = fs::recursive_directory_iterator(submission, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_directory(ec) && it->path().filename() == "grading") it.disable_recursion_pending();
+        if (!it->is_regular_file(ec)) continue;
+        const std::string p = it->path().generic_string();
+        if (p.size() > tail.size() && p.ends_with(tail)) at_path.push_back(it->path());
+        if (it->path().filename() == rel.filename()) by_name.push_back(it->path());
+    }
+    std::sort(at_path.begin(), at_path.end()), std::sort(by_name.begin(), by_name.end());
+    const std::vector<fs::path>& found = !at_path.empty() ? at_path : by_name;
+    if (found.size() == 1) {
+        note = "note: ", note += rel.generic_string(), note += " was found as ";
+        note += fs::relative(found[0], submission).generic_string(), note += "\n";
+        return found[0];
+    }
+    note = "note: ", note += rel.generic_string();
+    note += found.empty() ? " is not in the submission" : " is in the submission more than once";
+    note += "; graded as unwritten\n";
+    return "";
 }
 
 }  // namespace attn

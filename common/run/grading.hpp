@@ -14,6 +14,7 @@
 // exercise it. The function earns its points when every one of its test cases passes; visibility is
 // Gradescope's (visible, hidden, after_due_date, after_published).
 #pragma once
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,14 @@ std::string doctest_filter(const std::string& test_name);
 // Every TEST_CASE("...") name in a C++ source text (plain string literals with \" and \\ escapes).
 std::vector<std::string> test_case_names(const std::string& source);
 
-std::string xml_escape(const std::string& s);  // & < > " ' as entities; control characters dropped
+std::string xml_escape(const std::string& s);
+
+// Where a submission has the students' file `rel` (chapters/05_attention_classifier/attention_pooling.hpp):
+// at that path; else at that path inside one folder (a repository's zip: course-main/chapters/...);
+// else the one file of that name anywhere in the submission (files uploaded loose). Its grading/
+// folder is never searched. "" when none is found, or several; `note` then says which, and it says
+// where the file was found when not at its own path.
+std::filesystem::path find_student_file(const std::filesystem::path& submission, const std::filesystem::path& rel,
+                                        std::string& note);  // & < > " ' as entities; control characters dropped
 
 }  // namespace attn

@@ -1,6 +1,8 @@
 // Chapter 00's tests: the model's gradient, a training threshold, determinism, resume.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -33,6 +35,54 @@ static ImageSet slice(const ImageSet& src, int first, int n) {
     out.pixels.assign(src.pixels.begin() + first * D, src.pixels.begin() + (first + n) * D);
     out.labels.assign(src.labels.begin() + first, src.labels.begin() + first + n);
     return out;
+}
+
+TEST_CASE("ch00: the forward pass of a hand-built MLP (evaluation and dropout in training)") {
+    Rng rng(1);
+    MLPConfig cfg;
+    cfg.D = 2, cfg.H = 2, cfg.V = 2, cfg.dropout = 0.5f;
+    MLP m;
+    mlp_init(m, cfg, rng);
+    const float W1[] = {1, -1, 0.5f, 2}, b1[] = {0, -1}, W2[] = {1, 2, -1, 1}, b2[] = {0.5f, 0};
+    std::copy(W1, W1 + 4, m.W1.data), std::copy(b1, b1 + 2, m.b1.data);
+    std::copy(W2, W2 + 4, m.W2.data), std::copy(b2, b2 + 2, m.b2.data);
+    const float x[] = {1, 2, -1, 0};  // (B=2, D=2)
+    const int y[] = {1, 0};
+    MLPActs a;
+    a.resize(2, cfg);
+    // image 0: h1 = (1−2+0, 0.5+4−1) = (−1, 3.5), a1 = (0, 3.5), logits = (0+7+0.5, 0+3.5+0) = (7.5, 3.5)
+    // image 1: h1 = (−1, −1.5), a1 = (0, 0), logits = b2 = (0.5, 0)
+    const double loss0 = std::log1p(std::exp(4.0)), loss1 = std::log1p(std::exp(-0.5));
+    CHECK(mlp_forward(m, a, x, y, 2, rng, /*training=*/false) == doctest::Approx((loss0 + loss1) / 2).epsilon(1e-5));
+    const float h1[] = {-1, 3.5f, -1, -1.5f}, a1[] = {0, 3.5f, 0, 0}, logits[] = {7.5f, 3.5f, 0.5f, 0};
+    for (int i = 0; i < 4; i++) {
+        CHECK(a.h1[i] == h1[i]);
+        CHECK(a.a1[i] == a1[i]);
+        CHECK(a.logits[i] == logits[i]);
+    }
+    CHECK(a.probs[1] == doctest::Approx(1.0 / (1.0 + std::exp(4.0))).epsilon(1e-5));
+    CHECK(a.probs[2] == doctest::Approx(1.0 / (1.0 + std::exp(-0.5))).epsilon(1e-5));
+    CHECK(a.d1[1] == 3.5f);  // evaluation: no dropout
+    // training: each hidden unit of a wider layer is either dropped (0) or kept and scaled by 1/(1−p)
+    MLPConfig wide = cfg;
+    wide.H = 64;
+    MLP w;
+    mlp_init(w, wide, rng);
+    MLPActs aw;
+    aw.resize(2, wide);
+    mlp_forward(w, aw, x, y, 2, rng, /*training=*/true);
+    int dropped = 0, kept = 0;
+    for (int i = 0; i < 2 * wide.H; i++) {
+        if (aw.a1[i] == 0.0f) continue;
+        if (aw.d1[i] == 0.0f) dropped++;
+        else {
+            CHECK(aw.d1[i] == doctest::Approx(aw.a1[i] / (1.0f - wide.dropout)));
+            kept++;
+        }
+    }
+    CHECK(dropped > 0);
+    CHECK(kept > 0);
+    CHECK(aw.training);
 }
 
 TEST_CASE("ch00: the whole model's backward matches finite differences (dropout on, fixed mask)") {
@@ -71,6 +121,43 @@ TEST_CASE("ch00: three epochs on 6,000 Fashion-MNIST images reach 80% on 2,000 h
     EpochStats st = evaluate(m, held, 500);
     MESSAGE("held-out accuracy " << st.acc);
     CHECK(st.acc >= 0.80);
+}
+
+// The training step written out by hand: the expected result of train_epoch.
+TEST_CASE("ch00: one epoch is forward, zero grads, backward, step over every batch of a shuffled order") {
+    MLPConfig cfg;
+    cfg.H = 16;
+    auto lr = [](long step) { return 1e-3f * (1.0f + (float)step); };  // a different rate each step
+    for (int n : {9, 8}) {  // 9 = 4 + 4 + 1: a short last batch; 8 = 4 + 4: none
+        CAPTURE(n);
+        const ImageSet train = slice(fashion_train(), 0, n);
+        Rng init_a(4), init_b(4);
+        MLP a, b;
+        mlp_init(a, cfg, init_a), mlp_init(b, cfg, init_b);
+        Adam opt_a = make_adam(a.params, 1e-3f), opt_b = make_adam(b.params, 1e-3f);
+        Rng rng_a(7), rng_b(7);
+        const EpochStats st = train_epoch(a, opt_a, train, 4, rng_a, lr, nullptr);
+        // by hand
+        const std::vector<int> order = shuffled_order(n, rng_b);
+        MLPActs acts;
+        acts.resize(4, cfg);
+        Buf x((size_t)4 * cfg.D);
+        std::vector<int> y(4);
+        double loss_sum = 0;
+        int steps = 0;
+        for (int i0 = 0; i0 < n; i0 += 4, steps++) {
+            const int B = std::min(4, n - i0);
+            gather_batch(x.data(), y.data(), train, order, i0, B);
+            loss_sum += (double)mlp_forward(b, acts, x.data(), y.data(), B, rng_b, true) * B;
+            b.params.zero_grad();
+            mlp_backward(b, acts, x.data(), y.data(), B);
+            opt_b.lr = lr(opt_b.t);
+            opt_b.step(b.params);
+        }
+        CHECK(opt_a.t == steps);
+        CHECK(st.loss == doctest::Approx(loss_sum / n).epsilon(1e-6));
+        CHECK(std::memcmp(a.params.value.data(), b.params.value.data(), a.params.value.size() * sizeof(float)) == 0);
+    }
 }
 
 // Train one epoch on `threads` threads and return the loss and the final weights.

@@ -110,6 +110,26 @@ TEST_CASE("assignments: splice_solution takes one function's body from the stude
     CHECK(splice_solution(ref, "// BEGIN SOLUTION\n", "f", "x.hpp").find("return x + 1;") == std::string::npos);
 }
 
+TEST_CASE("assignments: a switchable splice keeps both bodies, chosen at run time by ATTN_STUDENT") {
+    const std::string ref = "#pragma once\ninline int f(int x) {\n    // BEGIN SOLUTION\n    return x + 1;\n    // END SOLUTION\n}\n"
+                            "inline int g(int x) {\n    // BEGIN SOLUTION\n    return x;\n    // END SOLUTION\n}\n";
+    const std::string student = "#pragma once\ninline int f(int x) {\n    // BEGIN SOLUTION\n    return x - 1;\n    // END SOLUTION\n}\n"
+                                "inline int g(int x) {\n    // BEGIN SOLUTION\n    return 2 * x;\n    // END SOLUTION\n}\n";
+    std::string both = splice_solution(ref, student, "f", "x.hpp", true);
+    both = splice_solution(both, student, "g", "x.hpp", true);
+    CHECK(both.find("    if (attn_student_body(\"f\")) {\n    return x - 1;\n    } else {\n    return x + 1;\n    }\n") !=
+          std::string::npos);
+    CHECK(both.find("    if (attn_student_body(\"g\")) {\n    return 2 * x;\n    } else {\n    return x;\n    }\n") !=
+          std::string::npos);
+    // the switch is defined once per file, guarded (several spliced headers may meet in one build)
+    CHECK(both.find("#define ATTN_STUDENT_BODY\n") == both.rfind("#define ATTN_STUDENT_BODY\n"));
+    CHECK(both.find("#ifndef ATTN_STUDENT_BODY\n") > both.find("#pragma once\n"));
+    CHECK(both.find("#ifndef ATTN_STUDENT_BODY\n") < both.find("inline int f"));
+    // a function whose body the student left out is the stub, not switched
+    const std::string stub = splice_solution(ref, "", "f", "x.hpp", true);
+    CHECK(stub.find("attn_student_body") == std::string::npos);
+}
+
 TEST_CASE("assignments: unwritten_solutions names the functions whose body is still the stub") {
     const std::string src =
         "inline int f(int x) {\n    // BEGIN SOLUTION\n    return x + 1;\n    // END SOLUTION\n}\n"

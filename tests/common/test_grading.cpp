@@ -125,5 +125,35 @@ TEST_CASE("grading: every chapter's grading.txt agrees with its solution markers
         }
         for (const std::string& fn : marked) CHECK_MESSAGE(graded.count(fn) == 1, fn << " is marked but not graded");
     }
-    CHECK(manifests >= 1);
+    int chapters = 0;
+    for (const auto& ch : fs::directory_iterator(root / "chapters")) chapters += ch.is_directory();
+    CHECK_MESSAGE(manifests == chapters, "every chapter is an assignment: each needs a grading.txt");
+}
+
+TEST_CASE("grading: a submission's file is found at its path, in a folder, or by its name alone") {
+    const fs::path dir = fs::path(testing::temp_path("grading", "submissions"));
+    fs::remove_all(dir);
+    const fs::path rel = "chapters/05_x/pool.hpp";
+    auto put = [&](const fs::path& p) {
+        fs::create_directories((dir / p).parent_path());
+        testing::write_bytes((dir / p).string(), "// " + p.generic_string() + "\n");
+    };
+    std::string note;
+    put("a/" + rel.generic_string());  // a copy of the course
+    CHECK(find_student_file(dir / "a", rel, note) == dir / "a" / rel);
+    CHECK(note.empty());
+    put("b/course-main/" + rel.generic_string());  // a repository's zip, unpacked
+    CHECK(find_student_file(dir / "b", rel, note) == dir / "b/course-main" / rel);
+    CHECK(note.find("was found as course-main/chapters/05_x/pool.hpp") != std::string::npos);
+    put("c/pool.hpp");  // the file alone
+    CHECK(find_student_file(dir / "c", rel, note) == dir / "c/pool.hpp");
+    put("d/x/pool.hpp"), put("d/y/pool.hpp");  // two candidates: neither is guessed
+    CHECK(find_student_file(dir / "d", rel, note).empty());
+    CHECK(note.find("more than once; graded as unwritten") != std::string::npos);
+    put("e/grading/work/" + rel.generic_string());  // the grader's own copies are never the student's
+    CHECK(find_student_file(dir / "e", rel, note).empty());
+    CHECK(note.find("is not in the submission; graded as unwritten") != std::string::npos);
+    fs::create_directories(dir / "f");  // an empty submission
+    CHECK(find_student_file(dir / "f", rel, note).empty());
+    fs::remove_all(dir);
 }

@@ -1,0 +1,62 @@
+// Tests for common/run/mutation: the small bugs of `make mutants`.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "common/run/mutation.hpp"
+
+using namespace attn;
+
+// Every mutant of `code`, as the mutated text.
+static std::vector<std::string> mutants(const std::string& code) {
+    std::vector<std::string> out;
+    for (const Mutation& m : mutations_of(code)) out.push_back(apply_mutation(code, m));
+    return out;
+}
+static bool has(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+TEST_CASE("mutation: each operator of the list, once each, at its place") {
+    const std::string code = "for (int i = 0; i < n; i++) s += a[i] * b[i] - c;\n";
+    const std::vector<std::string> m = mutants(code);
+    CHECK(has(m, "for (int i = 1; i < n; i++) s += a[i] * b[i] - c;\n"));   // constant
+    CHECK(has(m, "for (int i = 0; i <= n; i++) s += a[i] * b[i] - c;\n"));  // compare
+    CHECK(has(m, "for (int i = 0; i < n; i++) s -= a[i] * b[i] - c;\n"));   // compound
+    CHECK(has(m, "for (int i = 0; i < n; i++) s = a[i] * b[i] - c;\n"));    // drop
+    CHECK(has(m, "for (int i = 0; i < n; i++) s += a[i + 1] * b[i] - c;\n"));  // index
+    CHECK(has(m, "for (int i = 0; i < n; i++) s += a[i] * b[i + 1] - c;\n"));
+    CHECK(has(m, "for (int i = 0; i < n; i++) s += a[i] * b[i] + c;\n"));   // sign
+    CHECK(m.size() == 7);
+}
+
+TEST_CASE("mutation: comments, strings, preprocessor lines, names and templates are left alone") {
+    const std::string code =
+        "#include <vector>\n"
+        "// a + b < c\n"
+        "std::vector<float> v2(n);  /* x - y */ fail(\"a + b\", 'x');\n"
+        "float eps = 1e-9f; int h = 0x10;\n";
+    const std::vector<Mutation> ms = mutations_of(code);
+    CHECK(ms.empty());
+}
+
+TEST_CASE("mutation: decimals keep their suffix; logic and equality flip; lambdas' captures are no subscripts") {
+    const std::vector<std::string> m = mutants("if (a == b && c != d) x *= 0.5f; f([&](int k) { return k; });");
+    CHECK(has(m, "if (a != b && c != d) x *= 0.5f; f([&](int k) { return k; });"));
+    CHECK(has(m, "if (a == b || c != d) x *= 0.5f; f([&](int k) { return k; });"));
+    CHECK(has(m, "if (a == b && c == d) x *= 0.5f; f([&](int k) { return k; });"));
+    CHECK(has(m, "if (a == b && c != d) x /= 0.5f; f([&](int k) { return k; });"));
+    CHECK(has(m, "if (a == b && c != d) x *= 1.5f; f([&](int k) { return k; });"));
+    CHECK(m.size() == 5);
+}
+
+TEST_CASE("mutation: the description names the line and shows the mutated code") {
+    const std::string code = "int a = 0;\n    if (i >= n) return;\n";
+    const std::vector<Mutation> ms = mutations_of(code);
+    const auto it = std::find_if(ms.begin(), ms.end(), [](const Mutation& m) { return m.kind == "compare"; });
+    REQUIRE(it != ms.end());
+    CHECK(it->line == 2);
+    CHECK(describe_mutation(code, *it, 40) == "line 41 (compare): if (i > n) return;");
+}

@@ -32,7 +32,8 @@ using namespace grader;
 struct FunctionReport {
     GradedFunction fn;
     fs::path file;
-    int total = 0, run = 0, caught = 0;  // mutants found, tried, caught
+    int total = 0, run = 0, caught = 0;  // mutants found, tried (compiled), caught
+    int stillborn = 0;                   // chosen but not compilable (pointer + pointer, ...): left out
     std::vector<std::string> survivors;
     std::string error;                   // why the function could not be measured
     double seconds = 0;
@@ -50,38 +51,64 @@ static std::string join(const std::vector<std::string>& lines, size_t first, siz
     return code;
 }
 
-// The file with each body of the function replaced by the chain of its chosen mutants (ids 1, 2, ...
-// in the order of `chosen`) and, last, the reference body.
+// The file with each body of the function replaced by the chain of its live mutants (mutant k has
+// id k + 1) and, last, the reference body. span[k] receives the 1-based lines of mutant k's branch.
 static std::string metamutant(const std::vector<std::string>& lines, const std::vector<std::pair<size_t, size_t>>& bodies,
-                              const std::vector<Mutant>& chosen) {
+                              const std::vector<Mutant>& chosen, const std::vector<bool>& alive,
+                              std::vector<std::pair<int, int>>& span) {
     std::string out;
+    int at_line = 1;  // the line `out` has reached
+    auto put = [&](const std::string& text) {
+        out += text;
+        at_line += (int)std::count(text.begin(), text.end(), '\n');
+    };
+    span.assign(chosen.size(), {0, 0});
     size_t next = 0;
-    for (size_t b = 0; b < bodies.size(); b++) {
-        const auto [first, last] = bodies[b];
-        out += join(lines, next, first);
-        const std::string& marker = lines[first - 1];
-        const std::string indent = marker.substr(0, marker.find('/'));
-        const std::string code = join(lines, first, last);
-        std::string chain = indent;
-        for (size_t k = 0; k < chosen.size(); k++) {
-            if (chosen[k].body != b) continue;
-            chain += "if (attn_mutant_id() == ", chain += std::to_string(k + 1), chain += ") {\n";
-            chain += apply_mutation(code, chosen[k].m), chain += indent, chain += "} else ";
-        }
-        chain += "{\n", chain += code, chain += indent, chain += "}\n";
-        out += chain;
-        next = last;
-    }
-    out += join(lines, next, lines.size());
-    const std::string helper =
-        "#include <cstdlib>\n"
+    for (size_t i = 0; i < lines.size() && next == 0; i++)  // the switch goes right after #pragma once
+        if (lines[i] == "#pragma once") next = i + 1;
+    put(join(lines, 0, next));
+    put("#include <cstdlib>\n"
         "inline int attn_mutant_id() {  // make mutants: the mutant that runs (0: the reference)\n"
         "    static const int id = std::getenv(\"ATTN_MUTANT\") ? std::atoi(std::getenv(\"ATTN_MUTANT\")) : 0;\n"
         "    return id;\n"
-        "}\n";
-    size_t at = out.find("#pragma once\n");
-    out.insert(at == std::string::npos ? 0 : at + 13, helper);
+        "}\n");
+    for (size_t b = 0; b < bodies.size(); b++) {
+        const auto [first, last] = bodies[b];
+        put(join(lines, next, first));
+        const std::string& marker = lines[first - 1];
+        const std::string indent = marker.substr(0, marker.find('/'));
+        const std::string code = join(lines, first, last);
+        for (size_t k = 0; k < chosen.size(); k++) {
+            if (chosen[k].body != b || !alive[k]) continue;
+            const int from = at_line;
+            put(indent + "if (attn_mutant_id() == " + std::to_string(k + 1) + ") {\n");
+            put(apply_mutation(code, chosen[k].m));
+            span[k] = {from, at_line};
+            put(indent + "} else ");
+        }
+        put("{\n" + code + indent + "}\n");
+        next = last;
+    }
+    put(join(lines, next, lines.size()));
     return out;
+}
+
+// The mutants a failed build blames: those whose branch holds a line of `file` the compiler called an
+// error. False when an error lies outside every branch (then the build cannot be mended).
+static bool blame(const std::string& log, const std::string& file, const std::vector<std::pair<int, int>>& span,
+                  std::vector<bool>& alive) {
+    std::istringstream in(log);
+    bool blamed = false;
+    for (std::string l; std::getline(in, l);) {
+        const size_t at = l.find(file + ":");
+        if (at == std::string::npos || l.find("error") == std::string::npos) continue;
+        const int line = std::atoi(l.c_str() + at + file.size() + 1);
+        bool inside = false;
+        for (size_t k = 0; k < span.size(); k++)
+            if (alive[k] && line >= span[k].first && line <= span[k].second) alive[k] = false, inside = blamed = true;
+        if (!inside) return false;
+    }
+    return blamed;
 }
 
 static FunctionReport mutate_function(Setup s, const GradedFunction& fn, int sample) {
@@ -100,15 +127,22 @@ static FunctionReport mutate_function(Setup s, const GradedFunction& fn, int sam
     std::vector<Mutant> chosen;  // evenly spread over the bodies' lines
     const size_t n = sample > 0 ? std::min(all.size(), (size_t)sample) : all.size();
     for (size_t j = 0; j < n; j++) chosen.push_back(all[j * all.size() / n]);
-    r.run = (int)chosen.size();
 
+    // Build; a mutant that does not compile (a + between two pointers) is left out and the build retried.
     const fs::path tree = s.work / (fn.chapter + "__" + fn.function);
     copy_course(s.root, tree);
-    std::ofstream(tree / r.file, std::ios::binary) << metamutant(lines, bodies, chosen);
     const TestFiles test_files = chapter_test_files(tree, fn.chapter);
     const fs::path exe = tree / "mutants";
-    r.error = build_tests(s, tree, files_of(test_files, fn.tests), exe);
+    std::vector<bool> alive(chosen.size(), true);
+    std::vector<std::pair<int, int>> span;
+    for (int attempt = 0; attempt < 6; attempt++) {
+        std::ofstream(tree / r.file, std::ios::binary) << metamutant(lines, bodies, chosen, alive, span);
+        r.error = build_tests(s, tree, files_of(test_files, fn.tests), exe);
+        if (r.error.empty() || !blame(read_text(exe.string() + ".build.log"), r.file.generic_string(), span, alive)) break;
+    }
     if (!r.error.empty()) r.error = "the mutants " + r.error;
+    r.stillborn = (int)std::count(alive.begin(), alive.end(), false);
+    r.run = (int)chosen.size() - r.stillborn;
     const auto t1 = std::chrono::steady_clock::now();
     if (r.error.empty()) {
         const std::string ref = run_tests(s, fn, exe, "reference", "ATTN_MUTANT=0 ");
@@ -118,6 +152,7 @@ static FunctionReport mutate_function(Setup s, const GradedFunction& fn, int sam
     const double ref_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     s.timeout = std::min(s.timeout, std::max(10.0, 5 * ref_secs));
     for (size_t k = 0; r.error.empty() && k < chosen.size(); k++) {
+        if (!alive[k]) continue;
         const std::string env = "ATTN_MUTANT=" + std::to_string(k + 1) + " ";
         if (!run_tests(s, fn, exe, "mutant" + std::to_string(k + 1), env).empty()) r.caught++;
         else {
@@ -136,15 +171,15 @@ static std::string report_text(const std::vector<FunctionReport>& reports, int s
     std::snprintf(line, sizeof line, "%s; %.0f s.\n\n", sample > 0 ? ("at most " + std::to_string(sample) +
                   " mutants per function, evenly spread over its body").c_str() : "every mutant of every function", secs);
     out += line;
-    out += "| chapter | function | mutants run (of) | caught | rate |\n|---|---|---:|---:|---:|\n";
+    out += "| chapter | function | mutants run (found) | did not compile | caught | rate |\n|---|---|---:|---:|---:|---:|\n";
     int run = 0, caught = 0;
     for (const FunctionReport& r : reports) {
         if (!r.error.empty()) {
-            out += "| " + r.fn.chapter + " | " + r.fn.function + " | — | — | not measured |\n";
+            out += "| " + r.fn.chapter + " | " + r.fn.function + " | — | — | — | not measured |\n";
             continue;
         }
-        std::snprintf(line, sizeof line, "| %s | %s | %d (%d) | %d | %.0f %%%s |\n", r.fn.chapter.c_str(),
-                      r.fn.function.c_str(), r.run, r.total, r.caught, r.run ? 100.0 * r.caught / r.run : 100.0,
+        std::snprintf(line, sizeof line, "| %s | %s | %d (%d) | %d | %d | %.0f %%%s |\n", r.fn.chapter.c_str(),
+                      r.fn.function.c_str(), r.run, r.total, r.stillborn, r.caught, r.run ? 100.0 * r.caught / r.run : 100.0,
                       r.run && r.caught < 0.9 * r.run ? " **below 90 %**" : "");
         out += line;
         run += r.run, caught += r.caught;
@@ -163,11 +198,12 @@ static std::string report_text(const std::vector<FunctionReport>& reports, int s
 }
 
 int main(int argc, char** argv) try {
-    std::string chapters_flag, root = ".", report = "build/mutants.md", work = "build/mutants";
+    std::string chapters_flag, functions_flag, root = ".", report = "build/mutants.md", work = "build/mutants";
     double timeout = 60;
     int jobs = 2, sample = 0;
     Cli cli("mutants", "Measure the tests: small bugs in every graded function's body, and the share the tests catch.");
     cli.flag("chapters", &chapters_flag, "only these chapters, by number: 02,05 (default: every chapter with a grading.txt)");
+    cli.flag("functions", &functions_flag, "only these functions: mlp_forward,greedy_decode (default: all)");
     cli.flag("sample", &sample, "at most this many mutants per function, evenly spread (0: all)");
     cli.flag("root", &root, "the course repository");
     cli.flag("work", &work, "scratch directory (one copy of the course per function being measured)");
@@ -188,8 +224,11 @@ int main(int argc, char** argv) try {
     std::vector<GradedFunction> fns;  // in chapter order, each chapter's in manifest order
     for (const std::string& ch : graded_chapters(s.root, chapters_flag))
         for (const GradedFunction& fn : read_grading_manifest((s.root / "chapters" / ch / "grading.txt").string(), ch))
-            fns.push_back(fn);
-    if (fns.empty()) fail("--chapters", "at least one graded function, found none for '" + chapters_flag + "'");
+            if (functions_flag.empty() || ("," + functions_flag + ",").find("," + fn.function + ",") != std::string::npos)
+                fns.push_back(fn);
+    if (fns.empty())
+        fail("--chapters " + chapters_flag + " --functions " + functions_flag, "at least one graded function",
+             "the names are those of the chapters' grading.txt");
 
     const auto t0 = std::chrono::steady_clock::now();
     compile_doctest_main(s);

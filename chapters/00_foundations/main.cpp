@@ -55,6 +55,7 @@ static Options parse_options(int argc, char** argv) {
     Options o;
     CommonFlags& f = o.f;
     f.epochs = 12, f.batch = 128, f.lr = 1e-3f, f.out = "runs/00_foundations";  // the default run
+    f.data_choices = {"auto", "mnist", "fashion-mnist", "synthetic"};
     Cli cli(kChapter, "Chapter 00: a two-layer MLP with hand-written backprop on MNIST / Fashion-MNIST.");
     add_common_flags(cli, f);
     cli.flag("hidden", &o.cfg.H, "hidden units");
@@ -62,6 +63,8 @@ static Options parse_options(int argc, char** argv) {
     cli.flag("val", &o.val_count, "training images held out for validation");
     cli.flag("max-train", &o.max_train, "use at most this many training images (0: all)");
     cli.flag("stop-after", &o.stop_after, "stop after this epoch of the planned --epochs (0: run them all); with --save, resume later with --load");
+    cli.range("hidden", 1, 1000000), cli.range("dropout", 0, 0.99);
+    cli.range("val", 0, 59000), cli.range("max-train", 0, 100000000), cli.range("stop-after", 0, 100000);
     cli.parse(argc, argv);
     if (f.quick) {  // a run of a few seconds: a slice of the data, two epochs
         if (!cli.was_set("epochs")) f.epochs = 2;
@@ -234,11 +237,12 @@ static void write_metrics(const Options& o, const ImageSplits& d, const MLP& m, 
 // The run: options → data → model (and its checks) → training → test → figures → metrics.
 
 static int run(int argc, char** argv) {
-    const Options o = parse_options(argc, argv);
+    Options o = parse_options(argc, argv);
     const CommonFlags& f = o.f;
     auto t_start = std::chrono::steady_clock::now();
     Rng rng((uint64_t)f.seed);
     ImageSplits d = load_image_splits(f.data, f.data_dir, o.val_count, (uint64_t)f.seed, o.max_train);
+    o.f.batch = fit_batch(f.batch, d.train.count);
 
     MLPConfig cfg = o.cfg;
     cfg.D = d.train.rows * d.train.cols;
@@ -253,7 +257,7 @@ static int run(int argc, char** argv) {
     }
     print_model(m);
     if (!print_gradient_check(m, d.val)) fail("gradient check", "every layer within tolerance");
-    const MatmulSpeed speed = measure_matmul(f.batch, cfg);
+    const MatmulSpeed speed = measure_matmul(std::min(f.batch, 512), cfg);  // never sized by a huge --batch
 
     ModelResult r = train(m, opt, rng, d, o, first_epoch);
     EpochStats te = evaluate(m, d.test, 500, &r.predictions);

@@ -16,6 +16,7 @@
 #include "common/core/params.hpp"
 #include "common/nn/optim.hpp"
 #include "common/run/checkpoint.hpp"
+#include "common/run/training_state.hpp"  // kMaxEpochs
 
 namespace ch01 {
 
@@ -53,7 +54,7 @@ inline TranslationCheckpoint load_translation_checkpoint(const std::string& path
     t.config = t.ck.bytes("config");
     t.src_vocab = Vocab::deserialize(t.ck.bytes("src_vocab"), path + ": src_vocab");
     t.tgt_vocab = Vocab::deserialize(t.ck.bytes("tgt_vocab"), path + ": tgt_vocab");
-    t.epochs = std::stoi(t.ck.bytes("epochs"));
+    t.epochs = (int)t.ck.integer("epochs", 0, kMaxEpochs);
     return t;
 }
 

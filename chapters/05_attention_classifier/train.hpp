@@ -10,6 +10,7 @@
 #include "chapters/05_attention_classifier/text_data.hpp"
 #include "common/nn/optim.hpp"
 #include "common/run/checkpoint.hpp"
+#include "common/run/training_state.hpp"  // kMaxEpochs
 #include "common/run/classifier.hpp"
 #include "common/run/progress.hpp"
 
@@ -121,10 +122,11 @@ inline int load_checkpoint(const std::string& path, Classifier& m, Adam& opt, Rn
         fail(path,
              "a checkpoint of this model (" + config_str(m.cfg) + "), found '" + ck.bytes("config") + "'",
              "the checkpoint decides the sizes; do not pass --emb/--hidden/--attn/--mlp with --load");
+    const int epochs_done = (int)ck.integer("epoch", 0, kMaxEpochs);  // checked before anything is changed
     ck.restore_params(m.params);
     ck.restore_adam(opt);
     ck.restore_rng(rng);
-    return std::stoi(ck.bytes("epoch"));
+    return epochs_done;
 }
 
 }  // namespace ch05

@@ -12,6 +12,8 @@
 #include "common/data/batching.hpp"
 #include "common/nn/optim.hpp"
 #include "common/run/checkpoint.hpp"
+#include "common/run/training_state.hpp"  // kMaxEpochs
+#include "common/run/cli_values.hpp"
 #include "common/run/classifier.hpp"
 #include "common/run/progress.hpp"
 
@@ -73,18 +75,30 @@ inline ModelConfig parse_config(const std::string& text, const std::string& wher
         const size_t eq = kv.find('=');
         if (eq == std::string::npos) fail(where, "key=value fields in the model config, got '" + kv + "'");
         const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+        auto size = [&](int& field) {  // a model size: a whole number from 1 to 1,000,000
+            long long x = 0;
+            if (!cli_values::parse_integer(v, 1, 1000000, &x))
+                fail(where, "the model config's " + k + " to be a whole number from 1 to 1000000, found '" + v + "'",
+                     "the checkpoint is corrupt or was edited by hand");
+            field = (int)x;
+        };
         fields++;
-        if (k == "V") c.V = std::stoi(v);
-        else if (k == "K") c.K = std::stoi(v);
-        else if (k == "C") c.C = std::stoi(v);
-        else if (k == "NH") c.NH = std::stoi(v);
-        else if (k == "F") c.F = std::stoi(v);
-        else if (k == "L") c.L = std::stoi(v);
-        else if (k == "Tmax") c.Tmax = std::stoi(v);
+        if (k == "V") size(c.V);
+        else if (k == "K") size(c.K);
+        else if (k == "C") size(c.C);
+        else if (k == "NH") size(c.NH);
+        else if (k == "F") size(c.F);
+        else if (k == "L") size(c.L);
+        else if (k == "Tmax") size(c.Tmax);
         else if (k == "pos") c.pos = v == "learned" ? PosKind::Learned : PosKind::Sinusoidal;
         else if (k == "norm") c.norm = v == "pre" ? NormPlace::Pre : NormPlace::Post;
-        else if (k == "dropout") c.dropout = std::stof(v);
-        else fields--;
+        else if (k == "dropout") {
+            double p = 0;
+            if (!cli_values::parse_real(v, 1.0, &p) || p < 0 || p >= 1)
+                fail(where, "the model config's dropout to be a number in [0, 1), found '" + v + "'",
+                     "the checkpoint is corrupt or was edited by hand");
+            c.dropout = (float)p;
+        } else fields--;
     }
     if (fields != 10) fail(where, "a chapter 06 model config of 10 fields, got '" + text + "'", "is this a chapter 06 checkpoint?");
     return c;
@@ -122,7 +136,7 @@ inline SavedRun read_checkpoint_header(const Checkpoint& ck) {
     std::istringstream in(ck.bytes("classes"));
     for (std::string line; std::getline(in, line);) s.class_names.push_back(line);
     s.vocab = Vocab::deserialize(ck.bytes("vocab"), ck.path);
-    s.epochs_done = std::stoi(ck.bytes("epochs_done"));
+    s.epochs_done = (int)ck.integer("epochs_done", 0, kMaxEpochs);
     return s;
 }
 

@@ -281,9 +281,10 @@ static void write_metrics(const Options& o, const Data& d, const std::vector<Mod
 // The run: options → data → the STN (and its figure) → the baseline → comparison → metrics.
 
 static int run(int argc, char** argv) {
-    const Options o = parse_options(argc, argv);
+    Options o = parse_options(argc, argv);
     auto t_start = std::chrono::steady_clock::now();
     Data d = load_data(o);
+    o.f.batch = fit_batch(o.f.batch, d.train_clean.count);
     STNConfig cfg;
     cfg.H_in = d.test.rows;
     cfg.H_out = 28;

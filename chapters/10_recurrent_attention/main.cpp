@@ -353,9 +353,10 @@ static void write_metrics(const Options& o, const Data& d, const RAMConfig& cfg,
 // The run: options → data → the RAM (and its figure) → the ablation → comparison → figures → metrics.
 
 static int run(int argc, char** argv) {
-    const Options o = parse_options(argc, argv);
+    Options o = parse_options(argc, argv);
     auto t_start = std::chrono::steady_clock::now();
     const Data d = load_data(o, task_by_name(o.task));
+    o.f.batch = fit_batch(o.f.batch, d.train_clean.count);
     const RAMConfig cfg = model_config(o, d);
     std::filesystem::create_directories(o.f.out);
     const FigureNames fig{o.f.out, kChapter, d.name, run_tag(o.f.quick, o.full)};

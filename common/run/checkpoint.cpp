@@ -1,8 +1,10 @@
 #include "common/run/checkpoint.hpp"
 
-#include <unistd.h>  // fsync
+#include <sys/stat.h>  // lstat
+#include <unistd.h>    // fsync
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -59,7 +61,26 @@ void Checkpoint::add_rng(const Rng& rng, const std::string& name) {
 
 // ---- save ------------------------------------------------------------------------------------
 
+void Checkpoint::check_save_path(const std::string& path, const std::string& flag) {
+    const std::string where = flag + " " + path;
+    struct stat st;
+    if (path.empty() || path.back() == '/') fail(where, "a file name, not a directory", "e.g. --save runs/model.ckpt");
+    if (lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        fail(where,
+             std::string("a regular file or a new name, found ") +
+                 (S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ? "a symbolic link" : "a device, pipe or socket"),
+             "a checkpoint never replaces anything but an earlier checkpoint: choose another path");
+    const std::string probe = path + ".tmp";  // where save() writes first
+    FILE* f = std::fopen(probe.c_str(), "wb");
+    if (!f)
+        fail(where, "a file we can create (" + probe + ": " + std::strerror(errno) + ")",
+             "does its directory exist, and may we write there?");
+    std::fclose(f);
+    std::remove(probe.c_str());
+}
+
 void Checkpoint::save(const std::string& out_path) const {
+    check_save_path(out_path, "saving");
     const std::string buf = ckpt::encode(records);
     const std::string tmp = out_path + ".tmp";
     FILE* f = std::fopen(tmp.c_str(), "wb");
@@ -136,6 +157,18 @@ const Checkpoint::Record& Checkpoint::need(const std::string& name, DType dtype)
 
 const std::string& Checkpoint::bytes(const std::string& name) const { return need(name, DType::Bytes).bytes; }
 
+long Checkpoint::integer(const std::string& name, long lo, long hi) const {
+    const std::string& s = bytes(name);
+    errno = 0;
+    char* end = nullptr;
+    const long v = std::strtol(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || errno == ERANGE || v < lo || v > hi || std::isspace((unsigned char)s[0]))
+        expected(path, "'" + name + "' to be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                           ", found \"" + ckpt::printable(s) + "\"",
+                 kHintCorrupt);
+    return v;
+}
+
 void Checkpoint::restore_tensor(const std::string& name, const Shape& shape, float* out) const {
     const Record& r = need(name, DType::F32);
     if (r.shape != shape)
@@ -188,14 +221,13 @@ static void check_state_size(const std::string& path, const std::string& name, s
                             : "the checkpoint was saved for a model of another size");
 }
 
+// More optimiser steps than any run of this course takes by far (a bigger count is corrupt).
+static constexpr long kMaxSteps = 1000000000000L;
+
 void Checkpoint::restore_adam(Adam& opt, const std::string& prefix) const {
-    const std::string& ts = bytes(prefix + "t");
+    const long t = integer(prefix + "t", 0, kMaxSteps);  // Adam's step count
     const Record& m = need(prefix + "m", DType::F32);
     const Record& v = need(prefix + "v", DType::F32);
-    char* end = nullptr;
-    long t = std::strtol(ts.c_str(), &end, 10);
-    if (ts.empty() || *end != '\0' || t < 0)
-        expected(path, "'" + prefix + "t' to be a step count, found \"" + ckpt::printable(ts) + "\"", kHintCorrupt);
     check_state_size(path, prefix + "m", m.f32.size(), opt.m.size());
     check_state_size(path, prefix + "v", v.f32.size(), opt.v.size());
     opt.t = t;

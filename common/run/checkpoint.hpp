@@ -67,12 +67,20 @@ struct Checkpoint {
     // or Ctrl-C mid-save — finds either the previous complete checkpoint or the new complete one,
     // never half a file. On any failure the .tmp file is removed and an attn::Error is thrown.
     void save(const std::string& path) const;
+    // Can a checkpoint be saved at path? Its directory must exist and be writable, and the path must be
+    // free or a regular file: a save never replaces a directory, a device, a pipe or a symbolic link.
+    // An attn::Error naming `flag` otherwise. Chapters call it (through apply_common_flags) before any
+    // training, so a typo in --save costs nothing; save() checks again.
+    static void check_save_path(const std::string& path, const std::string& flag = "--save");
     static Checkpoint load(const std::string& path);
 
     // ---- reading ----
     bool has(const std::string& name) const;
     const Record* find(const std::string& name) const;        // nullptr when absent
     const std::string& bytes(const std::string& name) const;  // error if absent or not a bytes record
+    // A bytes record holding a whole number (epochs done, a step count, a size) in [lo, hi]; anything
+    // else — absent, empty, "abc", "1e23", out of range — is an error naming the file and the record.
+    long integer(const std::string& name, long lo, long hi) const;
     // Copy a float32 record into out, which holds shape_size(shape) floats; error if absent or shaped
     // differently.
     void restore_tensor(const std::string& name, const Shape& shape, float* out) const;

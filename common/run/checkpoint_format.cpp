@@ -176,7 +176,7 @@ static Checkpoint::Record read_record(Reader& rd, uint32_t k) {
         r.bytes = rd.s.substr(rd.pos, nbytes);
     } else {
         r.f32.resize(nbytes / 4);
-        std::memcpy(r.f32.data(), rd.s.data() + rd.pos, nbytes);  // little-endian host: see above
+        if (nbytes > 0) std::memcpy(r.f32.data(), rd.s.data() + rd.pos, nbytes);  // little-endian host: see above
     }
     rd.pos += nbytes;
     return r;

@@ -9,6 +9,12 @@
 
 namespace attn {
 
+int fit_batch(int batch, long n) {
+    if (n <= 0 || batch <= n) return batch;
+    std::printf("--batch %d is more than the %ld training samples: batches of %ld\n", batch, n, n);
+    return (int)n;
+}
+
 std::vector<int> shuffled_order(int n, Rng& rng) {
     std::vector<int> order = in_order(n);
     rng.shuffle(order.begin(), order.end());

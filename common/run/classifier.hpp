@@ -40,6 +40,8 @@ struct EpochStats {
 std::vector<int> shuffled_order(int n, Rng& rng);
 std::vector<int> in_order(int n);
 // The size of the batch that starts at i0 of n samples: `batch`, or what is left at the end.
+// --batch no larger than the training set: a larger one is cut to n, with a one-line notice.
+int fit_batch(int batch, long n);
 inline int batch_at(size_t n, size_t i0, int batch) { return (int)std::min<size_t>((size_t)batch, n - i0); }
 // 0..n−1 cut into consecutive batches of `batch` (the last may be smaller).
 std::vector<std::vector<int>> batches_in_order(int n, int batch);

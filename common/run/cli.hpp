@@ -96,7 +96,8 @@ struct CommonFlags {
 // (and --eval-file when f.want_eval_file), with range checks (epochs, batch >= 1; lr >= 0; threads >= 0).
 void add_common_flags(Cli& cli, CommonFlags& f);
 void add_eval_file_flag(Cli& cli, CommonFlags& f, const std::string& help);
-// After parse(): size the thread pool (--threads overrides ATTN_THREADS; 0 keeps the default).
+// After parse(): size the thread pool (--threads overrides ATTN_THREADS; 0 keeps the default), and
+// check that --save can be written (Checkpoint::check_save_path) before any training.
 void apply_common_flags(const CommonFlags& f);
 
 }  // namespace attn

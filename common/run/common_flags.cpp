@@ -1,5 +1,12 @@
 // The flags every chapter has (declared in cli.hpp): --data ... --load, and --eval-file.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "common/core/error.hpp"
 #include "common/core/thread_pool.hpp"
+#include "common/run/checkpoint.hpp"
 #include "common/run/cli.hpp"
 
 namespace attn {
@@ -31,6 +38,19 @@ void add_eval_file_flag(Cli& cli, CommonFlags& f, const std::string& help) {
     cli.flag("eval-file", &f.eval_file, help);
 }
 
-void apply_common_flags(const CommonFlags& f) { set_threads(f.threads); }
+void apply_common_flags(const CommonFlags& f) {
+    set_threads(f.threads);
+    if (!f.save.empty()) Checkpoint::check_save_path(f.save);  // before any training: a typo costs nothing
+    if (!f.load.empty()) {  // before the data is read
+        std::error_code ec;
+        if (std::filesystem::is_directory(f.load, ec))
+            fail("--load " + f.load, "a checkpoint file, found a directory", "check the path; --save PATH writes one");
+        std::FILE* fp = std::fopen(f.load.c_str(), "rb");
+        if (!fp)
+            fail("--load " + f.load, std::string("a checkpoint file that can be read (") + std::strerror(errno) + ")",
+                 "check the path; --save PATH writes one");
+        std::fclose(fp);
+    }
+}
 
 }  // namespace attn

@@ -23,10 +23,11 @@ int load_training_state(const std::string& path, const std::string& config, cons
         fail(path, "a checkpoint of this model configuration (" + config + "), found '" +
                        (ck.has("config") ? ck.bytes("config") : std::string("(none)")) + "'",
              hint);
+    const int epochs_done = (int)ck.integer("epoch", 0, kMaxEpochs);  // checked before anything is changed
     ck.restore_params(params);
     ck.restore_adam(opt);
     ck.restore_rng(rng);
-    return std::stoi(ck.bytes("epoch"));
+    return epochs_done;
 }
 
 }  // namespace attn

@@ -12,6 +12,9 @@
 
 namespace attn {
 
+// The most epochs a checkpoint may say it has done (more is a corrupt or hand-made file).
+constexpr long kMaxEpochs = 1000000;
+
 void save_training_state(const std::string& path, const std::string& config, const ParamSet& params,
                          const Adam& opt, const Rng& rng, int epochs_done);
 

@@ -1,5 +1,6 @@
 // Tests for checkpoint.hpp: a bit-exact round trip, resuming training, and every kind of bad file.
 #include <doctest/doctest.h>
+#include <sys/stat.h>  // mkfifo
 #include <unistd.h>
 
 #include <cstdio>
@@ -331,4 +332,30 @@ TEST_CASE("checkpoint: duplicate names and unwritable paths are errors; no .tmp 
     CHECK_THROWS_WITH_AS(ck.save(tmp.file("is_a_dir")), doctest::Contains("is_a_dir"), attn::Error);
     CHECK_FALSE(tmp.has_tmp_files());
     CHECK_THROWS_WITH_AS(Checkpoint::load(tmp.file("is_a_dir")), doctest::Contains("is_a_dir"), attn::Error);
+}
+
+TEST_CASE("checkpoint: a save path is checked first, and a save never replaces a directory, a link or a pipe") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("attn_ckpt_paths_" + std::to_string(getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "sub");
+    const std::string ok = (dir / "new.ckpt").string();
+    CHECK_NOTHROW(Checkpoint::check_save_path(ok));
+    CHECK(!fs::exists(ok + ".tmp"));  // the probe leaves nothing behind
+    const std::string missing = "--save " + (dir / "missing/x.ckpt").string();
+    CHECK_THROWS_WITH_AS(Checkpoint::check_save_path((dir / "missing/x.ckpt").string()),
+                         doctest::Contains(missing.c_str()), Error);
+    CHECK_THROWS_WITH_AS(Checkpoint::check_save_path((dir / "sub").string()), doctest::Contains("found a directory"), Error);
+    CHECK_THROWS_WITH_AS(Checkpoint::check_save_path((dir / "sub/").string()), doctest::Contains("a file name"), Error);
+    fs::create_symlink(dir / "target", dir / "link.ckpt");
+    Checkpoint ck;
+    ck.add_bytes("x", "1");
+    CHECK_THROWS_WITH_AS(ck.save((dir / "link.ckpt").string()), doctest::Contains("found a symbolic link"), Error);
+    CHECK(fs::is_symlink(dir / "link.ckpt"));  // still the link
+    REQUIRE(mkfifo((dir / "pipe.ckpt").c_str(), 0600) == 0);
+    CHECK_THROWS_WITH_AS(Checkpoint::check_save_path((dir / "pipe.ckpt").string()), doctest::Contains("device, pipe or socket"),
+                         Error);
+    ck.save(ok);  // an earlier checkpoint (a regular file) is replaced
+    CHECK_NOTHROW(ck.save(ok));
+    fs::remove_all(dir);
 }

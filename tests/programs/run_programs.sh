@@ -39,6 +39,23 @@ for exe in "$bin"/[0-9][0-9]_*; do
   [ -n "$key" ] && [ -n "$value" ] || { fail "$name: metrics.json has no headline ($m)"; continue; }
   pngs=$(ls "$o/whole"/*.png 2>/dev/null | wc -l)
   [ "$pngs" -gt 0 ] || fail "$name: no figure in $o/whole"
+  # a --save that cannot be written is refused before any training (and a link is never replaced)
+  # shellcheck disable=SC2086
+  if "$exe" $args --save "$o/no_such_dir/x.ckpt" --out "$o/badsave" > "$o.badsave.log" 2>&1; then
+    fail "$name: --save into a missing directory exited 0"
+  elif grep -q "Epoch 1" "$o.badsave.log" || ! grep -q -- "--save" "$o.badsave.log"; then
+    fail "$name: --save into a missing directory was not refused before training with a message naming --save ($o.badsave.log)"
+  fi
+  ln -sf "$o.whole.log" "$o.link.ckpt"
+  # shellcheck disable=SC2086
+  "$exe" $args --save "$o.link.ckpt" --out "$o/badsave" > "$o.badsave.log" 2>&1 && fail "$name: --save onto a symbolic link exited 0"
+  [ -L "$o.link.ckpt" ] || fail "$name: --save replaced a symbolic link"
+  # shellcheck disable=SC2086
+  if "$exe" $args --load "$o/missing.ckpt" --out "$o/badload" > "$o.badload.log" 2>&1; then
+    fail "$name: --load of a missing file exited 0"
+  elif ! grep -q -- "--load $o/missing.ckpt" "$o.badload.log" || grep -q "Epoch 1" "$o.badload.log"; then
+    fail "$name: --load of a missing file was not refused at once, naming --load ($o.badload.log)"
+  fi
   # stop after epoch 1 and save, then resume with --load: the same headline (and test loss) to the digit
   if ! "$exe" --help 2>&1 | grep -q -- "--stop-after"; then fail "$name: has no --stop-after flag"; continue; fi
   # shellcheck disable=SC2086
@@ -51,4 +68,25 @@ for exe in "$bin"/[0-9][0-9]_*; do
   [ "$loss_a" = "$loss_b" ] || fail "$name: resumed run's test_loss $loss_b, the uninterrupted one's $loss_a"
   echo "ok   $name: $key = $value (resumed: $resumed), $pngs figures"
 done
+# a --batch larger than the training set is cut to it, with a notice (chapter 00 once hung, sizing a
+# start-up measurement by --batch)
+for name in 00_foundations 09_spatial_transformer 10_recurrent_attention; do
+  # shellcheck disable=SC2086
+  timeout 120 "$bin/$name" ${tiny[$name]} --epochs 1 --batch 1000000 --out "$out/$name/bigbatch" > "$out/$name.bigbatch.log" 2>&1 ||
+    fail "$name: --batch 1000000 exit $? ($out/$name.bigbatch.log)"
+  grep -q -- "--batch 1000000 is more than the" "$out/$name.bigbatch.log" || fail "$name: --batch 1000000 was not cut to the training set"
+done
+# flag errors are exit 2 with a flag message, in every chapter (chapter 00 once answered exit 1)
+for exe in "$bin"/[0-9][0-9]_*; do
+  name=$(basename "$exe")
+  for bad in "--data imagenet" "--epochs 0" "--batch -3"; do
+    # shellcheck disable=SC2086
+    "$exe" $bad > "$out/$name.badflag.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 2 ] || fail "$name $bad: exit $rc, expected 2 (a flag error) ($out/$name.badflag.log)"
+  done
+done
+"$bin/00_foundations" --hidden 0 > "$out/00.hidden0.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || fail "00_foundations --hidden 0: exit $rc, expected 2"
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

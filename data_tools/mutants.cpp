@@ -35,6 +35,7 @@ struct FunctionReport {
     int total = 0, run = 0, caught = 0;  // mutants found, tried (compiled), caught
     int stillborn = 0;                   // chosen but not compilable (pointer + pointer, ...): left out
     std::vector<std::string> survivors;
+    std::vector<std::string> equivalent;  // survivors that change nothing (tests/grading/equivalent_mutants.txt)
     std::string error;                   // why the function could not be measured
     double seconds = 0;
 };
@@ -111,7 +112,27 @@ static bool blame(const std::string& log, const std::string& file, const std::ve
     return blamed;
 }
 
-static FunctionReport mutate_function(Setup s, const GradedFunction& fn, int sample) {
+// tests/grading/equivalent_mutants.txt: mutants that change nothing a test could see, each with why —
+//   function | the mutated line, as the report shows it | why it is equivalent
+struct Equivalent {
+    std::string function, code, why;
+};
+static std::vector<Equivalent> read_equivalents(const fs::path& file) {
+    std::vector<Equivalent> out;
+    std::istringstream in(read_text(file));
+    int n = 0;
+    for (std::string l; std::getline(in, l);) {
+        n++;
+        if (l.empty() || l[0] == '#') continue;
+        const size_t a = l.find(" | "), b = l.rfind(" | ");
+        if (a == std::string::npos || a == b)
+            fail(file.string() + ":" + std::to_string(n), "expected 'function | mutated line | why'");
+        out.push_back({l.substr(0, a), l.substr(a + 3, b - a - 3), l.substr(b + 3)});
+    }
+    return out;
+}
+
+static FunctionReport mutate_function(Setup s, const GradedFunction& fn, int sample, const std::vector<Equivalent>& equivalents) {
     const auto t0 = std::chrono::steady_clock::now();
     FunctionReport r;
     r.fn = fn, r.file = file_of(s.root, fn.chapter, fn.function);
@@ -157,7 +178,13 @@ static FunctionReport mutate_function(Setup s, const GradedFunction& fn, int sam
         if (!run_tests(s, fn, exe, "mutant" + std::to_string(k + 1), env).empty()) r.caught++;
         else {
             const auto [first, last] = bodies[chosen[k].body];
-            r.survivors.push_back(describe_mutation(join(lines, first, last), chosen[k].m, (int)first + 1));
+            const std::string said = describe_mutation(join(lines, first, last), chosen[k].m, (int)first + 1);
+            const std::string code = said.substr(said.find("): ") + 3);
+            const auto eq = std::find_if(equivalents.begin(), equivalents.end(), [&](const Equivalent& e) {
+                return e.function == fn.function && e.code == code;
+            });
+            if (eq == equivalents.end()) r.survivors.push_back(said);
+            else r.equivalent.push_back(said + " — " + eq->why);
         }
     }
     fs::remove_all(tree);
@@ -171,27 +198,33 @@ static std::string report_text(const std::vector<FunctionReport>& reports, int s
     std::snprintf(line, sizeof line, "%s; %.0f s.\n\n", sample > 0 ? ("at most " + std::to_string(sample) +
                   " mutants per function, evenly spread over its body").c_str() : "every mutant of every function", secs);
     out += line;
-    out += "| chapter | function | mutants run (found) | did not compile | caught | rate |\n|---|---|---:|---:|---:|---:|\n";
-    int run = 0, caught = 0;
+    out += "A mutant that changes nothing a test could see (listed, with why, in tests/grading/equivalent_mutants.txt)\n"
+           "is left out of the rate: rate = caught / (run − equivalent).\n\n";
+    out += "| chapter | function | mutants run (found) | did not compile | equivalent | caught | rate |\n"
+           "|---|---|---:|---:|---:|---:|---:|\n";
+    int run = 0, caught = 0, equivalent = 0;
     for (const FunctionReport& r : reports) {
         if (!r.error.empty()) {
-            out += "| " + r.fn.chapter + " | " + r.fn.function + " | — | — | — | not measured |\n";
+            out += "| " + r.fn.chapter + " | " + r.fn.function + " | — | — | — | — | not measured |\n";
             continue;
         }
-        std::snprintf(line, sizeof line, "| %s | %s | %d (%d) | %d | %d | %.0f %%%s |\n", r.fn.chapter.c_str(),
-                      r.fn.function.c_str(), r.run, r.total, r.stillborn, r.caught, r.run ? 100.0 * r.caught / r.run : 100.0,
-                      r.run && r.caught < 0.9 * r.run ? " **below 90 %**" : "");
+        const int counted = r.run - (int)r.equivalent.size();
+        std::snprintf(line, sizeof line, "| %s | %s | %d (%d) | %d | %zu | %d | %.0f %%%s |\n", r.fn.chapter.c_str(),
+                      r.fn.function.c_str(), r.run, r.total, r.stillborn, r.equivalent.size(), r.caught,
+                      counted ? 100.0 * r.caught / counted : 100.0, counted && r.caught < 0.9 * counted ? " **below 90 %**" : "");
         out += line;
-        run += r.run, caught += r.caught;
+        run += r.run, caught += r.caught, equivalent += (int)r.equivalent.size();
     }
-    std::snprintf(line, sizeof line, "\nIn all: %d of %d mutants caught (%.1f %%).\n", caught, run, run ? 100.0 * caught / run : 0.0);
+    std::snprintf(line, sizeof line, "\nIn all: %d of %d mutants caught (%.1f %%), %d equivalent left out.\n", caught,
+                  run - equivalent, run > equivalent ? 100.0 * caught / (run - equivalent) : 0.0, equivalent);
     out += line;
     out += "\n## Survivors and errors\n\n";
     for (const FunctionReport& r : reports) {
-        if (r.error.empty() && r.survivors.empty()) continue;
+        if (r.error.empty() && r.survivors.empty() && r.equivalent.empty()) continue;
         out += "### " + r.fn.chapter + ": " + r.fn.function + " (" + r.file.generic_string() + ")\n\n";
         if (!r.error.empty()) out += "```\n" + tail(r.error, 2000) + "\n```\n";
         for (const std::string& sv : r.survivors) out += "- " + sv + "\n";
+        for (const std::string& eq : r.equivalent) out += "- equivalent: " + eq + "\n";
         out += "\n";
     }
     return out;
@@ -231,6 +264,8 @@ int main(int argc, char** argv) try {
              "the names are those of the chapters' grading.txt");
 
     const auto t0 = std::chrono::steady_clock::now();
+    const fs::path eq_file = s.root / "tests/grading/equivalent_mutants.txt";
+    const std::vector<Equivalent> equivalents = fs::exists(eq_file) ? read_equivalents(eq_file) : std::vector<Equivalent>{};
     compile_doctest_main(s);
     std::printf("mutants: %zu functions, %d at a time%s\n", fns.size(), jobs,
                 sample > 0 ? (", at most " + std::to_string(sample) + " mutants each").c_str() : "");
@@ -245,12 +280,12 @@ int main(int argc, char** argv) try {
                 if (next == fns.size()) return;
                 k = next++;
             }
-            reports[k] = mutate_function(s, fns[k], sample);
+            reports[k] = mutate_function(s, fns[k], sample, equivalents);
             std::lock_guard<std::mutex> g(lock);
             const FunctionReport& r = reports[k];
             if (r.error.empty())
-                std::printf("  %-28s %-30s %3d of %3d caught (%d found)  %.0f s\n", r.fn.chapter.c_str(),
-                            r.fn.function.c_str(), r.caught, r.run, r.total, r.seconds);
+                std::printf("  %-28s %-30s %3d of %3zu caught (%d found, %zu equivalent)  %.0f s\n", r.fn.chapter.c_str(),
+                            r.fn.function.c_str(), r.caught, r.run - r.equivalent.size(), r.total, r.equivalent.size(), r.seconds);
             else
                 std::printf("  %-28s %-30s not measured: %s\n", r.fn.chapter.c_str(), r.fn.function.c_str(),
                             r.error.substr(0, r.error.find('\n')).c_str());

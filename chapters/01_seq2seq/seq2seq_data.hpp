@@ -76,6 +76,7 @@ inline SplitIdx split_by_english(const PairSet& ps, bool english_is_target, floa
 inline Seq2SeqData load_seq2seq_data(const DataOptions& o, std::string* note = nullptr) {
     if (o.data != "auto" && o.data != "fra-eng" && o.data != "synthetic")
         fail("--data", "expected auto, fra-eng or synthetic, found '" + o.data + "'");
+    if (o.data == "auto") check_data_dir_flag(o.data_dir, {"fra-eng"});  // an explicit --data-dir must hold it
     Seq2SeqData d;
     d.direction = o.direction;
     std::vector<std::string> looked;

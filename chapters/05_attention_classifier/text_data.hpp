@@ -63,6 +63,7 @@ inline std::vector<Example> examples(const std::vector<LabeledText>& texts) {
 inline TextData load_text_data(const std::string& which, const std::string& data_dir, uint64_t seed,
                                int synth_n) {
     std::string want = which;
+    if (which == "auto") check_data_dir_flag(data_dir, {"ag_news"});  // an explicit --data-dir must hold it
     if (which == "auto" && find_dataset("ag_news", data_dir).empty()) {
         std::printf("AG News not found (ATTN_DATA, --data-dir): the synthetic keyword task instead\n");
         want = "synthetic";

@@ -53,6 +53,7 @@ inline TextData load_texts(const std::string& data, const std::string& data_dir,
                            int min_len = 8, int max_len = 20, bool balance_counts = false) {
     std::string which = data;
     if (which == "auto") {
+        check_data_dir_flag(data_dir, {"ag_news"});  // an explicit --data-dir must hold it
         which = find_dataset("ag_news", data_dir).empty() ? "keywords" : "ag_news";
         if (which == "keywords") std::printf("AG News not found (ATTN_DATA, --data-dir): the synthetic keyword task\n");
     }

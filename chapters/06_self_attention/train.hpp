@@ -75,10 +75,11 @@ inline ModelConfig parse_config(const std::string& text, const std::string& wher
         const size_t eq = kv.find('=');
         if (eq == std::string::npos) fail(where, "key=value fields in the model config, got '" + kv + "'");
         const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
-        auto size = [&](int& field) {  // a model size: a whole number from 1 to 1,000,000
+        auto size = [&](int& field, int lo = 1) {  // a model size: a whole number from lo to 1,000,000
             long long x = 0;
-            if (!cli_values::parse_integer(v, 1, 1000000, &x))
-                fail(where, "the model config's " + k + " to be a whole number from 1 to 1000000, found '" + v + "'",
+            if (!cli_values::parse_integer(v, lo, 1000000, &x))
+                fail(where, "expected the model config's " + k + " to be a whole number from " + std::to_string(lo) +
+                                " to 1000000, found '" + v + "'",
                      "the checkpoint is corrupt or was edited by hand");
             field = (int)x;
         };
@@ -88,14 +89,14 @@ inline ModelConfig parse_config(const std::string& text, const std::string& wher
         else if (k == "C") size(c.C);
         else if (k == "NH") size(c.NH);
         else if (k == "F") size(c.F);
-        else if (k == "L") size(c.L);
+        else if (k == "L") size(c.L, 0);  // 0: the pooling-only baseline
         else if (k == "Tmax") size(c.Tmax);
         else if (k == "pos") c.pos = v == "learned" ? PosKind::Learned : PosKind::Sinusoidal;
         else if (k == "norm") c.norm = v == "pre" ? NormPlace::Pre : NormPlace::Post;
         else if (k == "dropout") {
             double p = 0;
             if (!cli_values::parse_real(v, 1.0, &p) || p < 0 || p >= 1)
-                fail(where, "the model config's dropout to be a number in [0, 1), found '" + v + "'",
+                fail(where, "expected the model config's dropout to be a number in [0, 1), found '" + v + "'",
                      "the checkpoint is corrupt or was edited by hand");
             c.dropout = (float)p;
         } else fields--;

@@ -1,6 +1,7 @@
 #include "common/data/data_find.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "common/core/error.hpp"
 #include "common/data/gzfile.hpp"
@@ -52,6 +53,24 @@ std::string find_dataset(const std::string& dataset, const std::string& data_dir
     if (found.empty() && root.empty()) tried.insert(tried.begin(), "(no --data-dir, ATTN_DATA not set)");
     if (looked) *looked = tried;
     return found;
+}
+
+void check_data_dir_flag(const std::string& data_dir_flag, const std::vector<std::string>& datasets) {
+    if (data_dir_flag.empty()) return;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(data_dir_flag, ec))
+        fail("--data-dir " + data_dir_flag, "expected a directory", "the directory that holds mnist/, fashion-mnist/, fra-eng/, ...");
+    std::vector<std::string> looked;
+    std::string wanted;
+    for (const std::string& ds : datasets) {
+        if (has_dataset(ds, data_dir_flag + "/" + subdir(ds), looked)) return;
+        if (!wanted.empty()) wanted += " or ";
+        wanted += subdir(ds), wanted += "/";
+    }
+    std::string places;
+    for (const std::string& p : looked) places += places.empty() ? p : ", " + p;
+    fail("--data-dir " + data_dir_flag, "expected a directory holding " + wanted + " (looked for: " + places + ")",
+         "fetch the data there (" + fetch_command(datasets.front()) + "), or leave --data-dir out to use the fallbacks");
 }
 
 std::string fetch_command(const std::string& dataset) {

@@ -22,6 +22,12 @@ std::string find_data_root(const std::string& data_dir_flag);
 std::string find_dataset(const std::string& dataset, const std::string& data_dir_flag,
                          std::vector<std::string>* looked = nullptr);
 
+// An explicit --data-dir must hold data the chapter can use: for an "auto" choice, call this with the
+// datasets that choice could take (e.g. {"mnist", "fashion-mnist"}). Nothing happens without the flag
+// ($ATTN_DATA and the Debian location keep their quiet fallbacks); with it, a path that is not a
+// directory, or a directory holding none of them, is an error naming --data-dir and what it lacks.
+void check_data_dir_flag(const std::string& data_dir_flag, const std::vector<std::string>& datasets);
+
 // The command that fetches a dataset, e.g. "data_tools/fetch_mnist.sh DIR".
 std::string fetch_command(const std::string& dataset);
 

@@ -13,6 +13,7 @@ namespace attn {
 ImageData load_image_data(const std::string& which, const std::string& data_dir, uint64_t seed) {
     if (which != "auto" && which != "mnist" && which != "fashion-mnist" && which != "synthetic")
         fail("--data", "auto, mnist, fashion-mnist or synthetic, found '" + which + "'");
+    if (which == "auto") check_data_dir_flag(data_dir, {"mnist", "fashion-mnist"});
     std::vector<std::string> looked;
     std::string name = which, dir;
     if (which == "auto" || which == "mnist") {

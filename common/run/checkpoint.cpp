@@ -64,16 +64,16 @@ void Checkpoint::add_rng(const Rng& rng, const std::string& name) {
 void Checkpoint::check_save_path(const std::string& path, const std::string& flag) {
     const std::string where = flag + " " + path;
     struct stat st;
-    if (path.empty() || path.back() == '/') fail(where, "a file name, not a directory", "e.g. --save runs/model.ckpt");
+    if (path.empty() || path.back() == '/') fail(where, "expected a file name, not a directory", "e.g. --save runs/model.ckpt");
     if (lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
         fail(where,
-             std::string("a regular file or a new name, found ") +
+             std::string("expected a regular file or a new name, found ") +
                  (S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ? "a symbolic link" : "a device, pipe or socket"),
              "a checkpoint never replaces anything but an earlier checkpoint: choose another path");
     const std::string probe = path + ".tmp";  // where save() writes first
     FILE* f = std::fopen(probe.c_str(), "wb");
     if (!f)
-        fail(where, "a file we can create (" + probe + ": " + std::strerror(errno) + ")",
+        fail(where, "expected a file we can create (" + probe + ": " + std::strerror(errno) + ")",
              "does its directory exist, and may we write there?");
     std::fclose(f);
     std::remove(probe.c_str());

@@ -44,10 +44,10 @@ void apply_common_flags(const CommonFlags& f) {
     if (!f.load.empty()) {  // before the data is read
         std::error_code ec;
         if (std::filesystem::is_directory(f.load, ec))
-            fail("--load " + f.load, "a checkpoint file, found a directory", "check the path; --save PATH writes one");
+            fail("--load " + f.load, "expected a checkpoint file, found a directory", "check the path; --save PATH writes one");
         std::FILE* fp = std::fopen(f.load.c_str(), "rb");
         if (!fp)
-            fail("--load " + f.load, std::string("a checkpoint file that can be read (") + std::strerror(errno) + ")",
+            fail("--load " + f.load, std::string("expected a checkpoint file that can be read (") + std::strerror(errno) + ")",
                  "check the path; --save PATH writes one");
         std::fclose(fp);
     }

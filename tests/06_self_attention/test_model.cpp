@@ -212,3 +212,25 @@ TEST_CASE("attention pooling: equal scores average the valid positions; gradient
         check_gradient(n, loss, m.params.data(*e), grads.data() + e->offset, e->size);
     }
 }
+
+// A checkpoint's model config is read with every size range-checked (it used to go through std::stoi:
+// "abc" aborted the program, "-7" built a model of negative size).
+TEST_CASE("ch06 checkpoint: the model config round-trips; nonsense sizes are refused by name") {
+    ModelConfig c;
+    c.V = 50, c.K = 2, c.C = 16, c.NH = 2, c.F = 32, c.L = 0, c.Tmax = 20, c.dropout = 0.1f;
+    const ModelConfig back = parse_config(config_str(c), "x.ckpt");
+    CHECK(back.V == 50);
+    CHECK(back.L == 0);
+    CHECK(back.Tmax == 20);
+    CHECK(back.dropout == doctest::Approx(0.1));
+    std::string text = config_str(c);
+    for (const char* bad : {"C=abc", "C=-7", "C=99999999999", "NH=0", "L=-1", "dropout=1.5", "dropout=nan"}) {
+        CAPTURE(bad);
+        const std::string key = std::string(bad).substr(0, std::string(bad).find('='));
+        std::string t = text;
+        const size_t at = t.find(" " + key + "=") + 1, end = t.find(' ', at);
+        t.replace(at, end == std::string::npos ? std::string::npos : end - at, bad);
+        CHECK_THROWS_WITH_AS(parse_config(t, "x.ckpt"), doctest::Contains(("x.ckpt: expected the model config's " + key).c_str()),
+                             attn::Error);
+    }
+}

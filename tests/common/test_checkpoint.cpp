@@ -345,7 +345,7 @@ TEST_CASE("checkpoint: a save path is checked first, and a save never replaces a
     const std::string missing = "--save " + (dir / "missing/x.ckpt").string();
     CHECK_THROWS_WITH_AS(Checkpoint::check_save_path((dir / "missing/x.ckpt").string()),
                          doctest::Contains(missing.c_str()), Error);
-    CHECK_THROWS_WITH_AS(Checkpoint::check_save_path((dir / "sub").string()), doctest::Contains("found a directory"), Error);
+    CHECK_THROWS_WITH_AS(Checkpoint::check_save_path((dir / "sub").string()), doctest::Contains("expected a regular file or a new name, found a directory"), Error);
     CHECK_THROWS_WITH_AS(Checkpoint::check_save_path((dir / "sub/").string()), doctest::Contains("a file name"), Error);
     fs::create_symlink(dir / "target", dir / "link.ckpt");
     Checkpoint ck;

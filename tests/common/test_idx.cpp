@@ -186,6 +186,7 @@ TEST_CASE("idx: random damage to headers and gzip streams is an attn::Error or a
     CHECK(errors > 100);
 }
 
+#include "common/data/data_find.hpp"
 #include "common/data/image_data.hpp"
 
 TEST_CASE("load_image_data: synthetic digits, explicit datasets that are missing, bad choices") {
@@ -197,4 +198,24 @@ TEST_CASE("load_image_data: synthetic digits, explicit datasets that are missing
     CHECK_THROWS_WITH_AS(attn::load_image_data("mnist", "/nonexistent_attn_dir", 5),
                          doctest::Contains("/nonexistent_attn_dir/mnist"), attn::Error);
     CHECK_THROWS_WITH_AS(attn::load_image_data("cifar", "", 5), doctest::Contains("cifar"), attn::Error);
+}
+
+// An explicit --data-dir must hold data the chapter can use (it used to be ignored under --data auto:
+// an empty directory silently trained on Fashion-MNIST or the synthetic digits).
+TEST_CASE("load_image_data: --data auto with a --data-dir that holds no images is an error, not a fallback") {
+    namespace fs = std::filesystem;
+    const fs::path empty = attn::testing::temp_path("idx", "empty_data_dir");
+    fs::remove_all(empty);
+    fs::create_directories(empty);
+    const std::string said = "--data-dir " + empty.string() + ": expected a directory holding mnist/ or fashion-mnist/";
+    CHECK_THROWS_WITH_AS(attn::load_image_data("auto", empty.string(), 5), doctest::Contains(said.c_str()), attn::Error);
+    const std::string file = attn::testing::write_temp_file("idx", "not_a_dir", "x");
+    CHECK_THROWS_WITH_AS(attn::load_image_data("auto", file, 5), doctest::Contains("expected a directory"), attn::Error);
+    CHECK_THROWS_WITH_AS(attn::load_image_data("auto", "/nonexistent_attn_dir", 5), doctest::Contains("--data-dir"), attn::Error);
+    CHECK_NOTHROW(attn::check_data_dir_flag("", {"mnist"}));  // no flag: the quiet fallbacks stay
+    // a directory holding Fashion-MNIST (written here as IDX files) is accepted under auto
+    fs::create_directories(empty / "fashion-mnist");
+    attn::testing::write_bytes((empty / "fashion-mnist/train-images-idx3-ubyte").string(), "");
+    CHECK_NOTHROW(attn::check_data_dir_flag(empty.string(), {"mnist", "fashion-mnist"}));
+    fs::remove_all(empty);
 }

@@ -209,6 +209,12 @@ static std::string report_text(const std::vector<FunctionReport>& reports, int s
             continue;
         }
         const int counted = r.run - (int)r.equivalent.size();
+        if (counted == 0) {  // a body with nothing to mutate
+            std::snprintf(line, sizeof line, "| %s | %s | %d (%d) | %d | %zu | — | no mutants |\n", r.fn.chapter.c_str(),
+                          r.fn.function.c_str(), r.run, r.total, r.stillborn, r.equivalent.size());
+            out += line;
+            continue;
+        }
         std::snprintf(line, sizeof line, "| %s | %s | %d (%d) | %d | %zu | %d | %.0f %%%s |\n", r.fn.chapter.c_str(),
                       r.fn.function.c_str(), r.run, r.total, r.stillborn, r.equivalent.size(), r.caught,
                       counted ? 100.0 * r.caught / counted : 100.0, counted && r.caught < 0.9 * counted ? " **below 90 %**" : "");

@@ -74,6 +74,21 @@ static size_t number_at(const std::string& code, size_t i, std::string& mutated)
     return end - i;
 }
 
+// A line that is one whole statement ending in ';' — a call, an assignment — and not a declaration we
+// can tell (it starts with a type-like word followed by a name) or a control line. Its [begin, end).
+static bool statement_line(const std::string& code, const std::vector<bool>& is_code, size_t b, size_t e) {
+    size_t first = b;
+    while (first < e && std::isspace((unsigned char)code[first])) first++;
+    size_t last = e;
+    while (last > first && (std::isspace((unsigned char)code[last - 1]) || !is_code[last - 1])) last--;
+    if (first >= last || code[last - 1] != ';' || !is_code[first]) return false;
+    const std::string text = code.substr(first, last - first);
+    for (const char* head : {"return", "for ", "for(", "if ", "if(", "while", "else", "}", "{", "case ", "break", "continue"})
+        if (text.rfind(head, 0) == 0) return false;
+    if (std::count(text.begin(), text.end(), ';') != 1) return false;
+    return text.find('=') != std::string::npos || text.find('(') != std::string::npos;
+}
+
 std::vector<Mutation> mutations_of(const std::string& code) {
     const std::vector<bool> is_code = code_mask(code);
     std::vector<Mutation> out;
@@ -93,6 +108,13 @@ std::vector<Mutation> mutations_of(const std::string& code) {
         {" + ", " - "}, {" - ", " + "}, {" < ", " <= "}, {" <= ", " < "}, {" > ", " >= "}, {" >= ", " > "},
         {" == ", " != "}, {" != ", " == "}, {" && ", " || "}, {" || ", " && "}};
     for (size_t i = 0; i < code.size(); i++) {
+        if (i == 0 || code[i - 1] == '\n') {  // a whole statement on this line, dropped
+            const size_t e = std::min(code.find('\n', i), code.size());
+            if (statement_line(code, is_code, i, e)) {
+                const size_t first = code.find_first_not_of(" \t", i);
+                add(first, e - first, ";  // (statement dropped)", "statement");
+            }
+        }
         if (code[i] == '\n') line++;
         if (!is_code[i]) continue;
         for (const auto& [from, to] : spaced)

@@ -11,6 +11,8 @@
 //   logic       && ↔ ||
 //   index       a[i] → a[i + 1]                     (a subscript: '[' right after a name, ')' or ']')
 //   constant    an integer n → n + 1; a decimal x.y → (x+1).y, suffix kept  (not in names, not 1e-9)
+//   statement   a line that is one call or assignment `f(x);` → `;`  (a declaration dropped does not
+//               compile: make mutants leaves such mutants out)
 #pragma once
 #include <string>
 #include <vector>
@@ -21,7 +23,7 @@ struct Mutation {
     size_t at = 0, length = 0;  // the characters replaced, in the code given
     std::string replacement;
     int line = 0;               // 1-based, in the code given
-    std::string kind;           // sign, compound, drop, compare, logic, index, constant
+    std::string kind;           // sign, compound, drop, compare, logic, index, constant, statement
 };
 
 // Every mutation of `code`, in order of position.

@@ -60,3 +60,18 @@ TEST_CASE("mutation: the description names the line and shows the mutated code")
     CHECK(it->line == 2);
     CHECK(describe_mutation(code, *it, 40) == "line 41 (compare): if (i > n) return;");
 }
+
+TEST_CASE("mutation: a line that is one call or assignment can be dropped; control lines cannot") {
+    const std::string code =
+        "    linear_forward(out, x, W, b, B, D, H);  // a call\n"
+        "    y = x;\n"
+        "    for (int i = 0; i < n; i++) f(i);\n"
+        "    return y;\n";
+    const std::vector<std::string> m = mutants(code);
+    CHECK(has(m, "    ;  // (statement dropped)\n    y = x;\n    for (int i = 0; i < n; i++) f(i);\n    return y;\n"));
+    CHECK(has(m, "    linear_forward(out, x, W, b, B, D, H);  // a call\n    ;  // (statement dropped)\n"
+                 "    for (int i = 0; i < n; i++) f(i);\n    return y;\n"));
+    int statements = 0;
+    for (const Mutation& mu : mutations_of(code)) statements += mu.kind == "statement";
+    CHECK(statements == 2);  // not the for line, not the return
+}

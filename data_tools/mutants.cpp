@@ -105,8 +105,8 @@ static bool blame(const std::string& log, const std::string& file, const std::ve
         if (at == std::string::npos || l.find("error") == std::string::npos) continue;
         const int line = std::atoi(l.c_str() + at + file.size() + 1);
         bool inside = false;
-        for (size_t k = 0; k < span.size(); k++)
-            if (alive[k] && line >= span[k].first && line <= span[k].second) alive[k] = false, inside = blamed = true;
+        for (size_t k = 0; k < span.size(); k++)  // (a left-out mutant has no branch: span {0, 0})
+            if (line >= span[k].first && line <= span[k].second) alive[k] = false, inside = blamed = true;
         if (!inside) return false;
     }
     return blamed;
@@ -187,7 +187,7 @@ static FunctionReport mutate_function(Setup s, const GradedFunction& fn, int sam
             else r.equivalent.push_back(said + " — " + eq->why);
         }
     }
-    fs::remove_all(tree);
+    if (!std::getenv("ATTN_MUTANTS_KEEP")) fs::remove_all(tree);  // kept for a look when set
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
 }

@@ -12,37 +12,84 @@ namespace attn {
 // channels per thread chunk: a channel of a small batch is too little work to hand to a thread
 static int channels_chunk(int B, int HW) { return std::max(1, 16384 / std::max(B * HW, 1)); }
 
+// The sums below are in double and in a fixed order (b, then p), so each is a chain of dependent
+// additions: one add must finish before the next starts. Summing G channels side by side runs G
+// independent chains at once (each in the order it has alone), which keeps the adder busy: G times
+// the speed, the same numbers.
+constexpr int kG = 4;
+
+// s[g] = Σ_{b,p} x[b, c+g, p] for g < G
+template <int G>
+static void channel_sums(double* s, const float* inp, int c, int B, int C, int HW) {
+    for (int g = 0; g < G; g++) s[g] = 0.0;
+    for (int b = 0; b < B; b++) {
+        const float* x = inp + ((size_t)b * C + c) * HW;
+        for (int p = 0; p < HW; p++)
+            for (int g = 0; g < G; g++) s[g] += x[(size_t)g * HW + p];
+    }
+}
+// v[g] = Σ_{b,p} (x[b, c+g, p] − m[g])² for g < G
+template <int G>
+static void channel_square_sums(double* v, const float* inp, const float* m, int c, int B, int C, int HW) {
+    for (int g = 0; g < G; g++) v[g] = 0.0;
+    for (int b = 0; b < B; b++) {
+        const float* x = inp + ((size_t)b * C + c) * HW;
+        for (int p = 0; p < HW; p++)
+            for (int g = 0; g < G; g++) {
+                const float d = x[(size_t)g * HW + p] - m[g];
+                v[g] += (double)d * d;
+            }
+    }
+}
+// sd[g] = Σ dout, sdx[g] = Σ dout · x̂ over channel c+g, for g < G
+template <int G>
+static void channel_grad_sums(double* sd, double* sdx, const float* dout, const float* inp, const float* m,
+                              const float* r, int c, int B, int C, int HW) {
+    for (int g = 0; g < G; g++) sd[g] = 0.0, sdx[g] = 0.0;
+    for (int b = 0; b < B; b++) {
+        const float* x = inp + ((size_t)b * C + c) * HW;
+        const float* d = dout + ((size_t)b * C + c) * HW;
+        for (int p = 0; p < HW; p++)
+            for (int g = 0; g < G; g++) {
+                const float dv = d[(size_t)g * HW + p];
+                sd[g] += dv;
+                sdx[g] += (double)dv * ((x[(size_t)g * HW + p] - m[g]) * r[g]);
+            }
+    }
+}
+
 void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
                                const float* inp, const float* gamma, const float* beta, int B, int C, int HW,
                                float momentum, float eps) {
     const double N = (double)B * HW;
     parallel_for(C, [&](int c0, int c1) {
-        for (int c = c0; c < c1; c++) {
+        for (int c = c0; c < c1;) {
+            const int G = c + kG <= c1 ? kG : 1;  // kG channels at a time, the rest one by one
             // pass 1: μ_c = (1/N) Σ_{b,p} x      (sums in double: N is up to 10⁵ values)
-            double s = 0.0;
-            for (int b = 0; b < B; b++) {
-                const float* x = inp + ((size_t)b * C + c) * HW;
-                for (int p = 0; p < HW; p++) s += x[p];
-            }
-            const float m = (float)(s / N);
+            double s[kG], v[kG];
+            float m[kG];
+            if (G == kG) channel_sums<kG>(s, inp, c, B, C, HW);
+            else channel_sums<1>(s, inp, c, B, C, HW);
+            for (int g = 0; g < G; g++) m[g] = (float)(s[g] / N);
             // pass 2: σ²_c = (1/N) Σ (x − μ)²   (two passes, not E[x²] − μ², which cancels badly)
-            double v = 0.0;
-            for (int b = 0; b < B; b++) {
-                const float* x = inp + ((size_t)b * C + c) * HW;
-                for (int p = 0; p < HW; p++) v += (double)(x[p] - m) * (x[p] - m);
+            if (G == kG) channel_square_sums<kG>(v, inp, m, c, B, C, HW);
+            else channel_square_sums<1>(v, inp, m, c, B, C, HW);
+            for (int g = 0; g < G; g++, c++) {
+                const float var = (float)(v[g] / N), r = 1.0f / std::sqrt(var + eps);
+                // pass 3: out = γ (x − μ) r + β  =  x·(γr) + (β − μγr)
+                const float gm = gamma ? gamma[c] : 1.0f, scale = gm * r;
+                const float shift = (beta ? beta[c] : 0.0f) - m[g] * scale;
+                for (int b = 0; b < B; b++) {
+                    const float* x = inp + ((size_t)b * C + c) * HW;
+                    float* o = out + ((size_t)b * C + c) * HW;
+                    for (int p = 0; p < HW; p++) o[p] = x[p] * scale + shift;
+                }
+                mean[c] = m[g], rstd[c] = r;
+                if (running_mean) running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * m[g];
+                if (running_var)
+                    running_var[c] =
+                        (1.0f - momentum) * running_var[c] + momentum * (float)(v[g] / std::max(N - 1.0, 1.0));
             }
-            const float var = (float)(v / N), r = 1.0f / std::sqrt(var + eps);
-            // pass 3: out = γ (x − μ) r + β  =  x·(γr) + (β − μγr)
-            const float g = gamma ? gamma[c] : 1.0f, scale = g * r, shift = (beta ? beta[c] : 0.0f) - m * scale;
-            for (int b = 0; b < B; b++) {
-                const float* x = inp + ((size_t)b * C + c) * HW;
-                float* o = out + ((size_t)b * C + c) * HW;
-                for (int p = 0; p < HW; p++) o[p] = x[p] * scale + shift;
-            }
-            mean[c] = m, rstd[c] = r;
-            if (running_mean) running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * m;
-            if (running_var)
-                running_var[c] = (1.0f - momentum) * running_var[c] + momentum * (float)(v / std::max(N - 1.0, 1.0));
         }
     }, channels_chunk(B, HW));
 }
@@ -70,28 +117,26 @@ void batchnorm2d_backward(float* dinp, float* dgamma, float* dbeta, const float*
                           const float* gamma, const float* mean, const float* rstd, int B, int C, int HW) {
     const double N = (double)B * HW;
     parallel_for(C, [&](int c0, int c1) {
-        for (int c = c0; c < c1; c++) {
-            const float m = mean[c], r = rstd[c], g = gamma ? gamma[c] : 1.0f;
-            // pass 1: the channel's sums Σ dout and Σ dout · x̂
-            double sum_d = 0.0, sum_dx = 0.0;
-            for (int b = 0; b < B; b++) {
-                const float* x = inp + ((size_t)b * C + c) * HW;
-                const float* d = dout + ((size_t)b * C + c) * HW;
-                for (int p = 0; p < HW; p++) {
-                    sum_d += d[p];
-                    sum_dx += (double)d[p] * ((x[p] - m) * r);
+        for (int c = c0; c < c1;) {
+            // pass 1: the channel's sums Σ dout and Σ dout · x̂ (kG channels at a time, as the forward)
+            const int G = c + kG <= c1 ? kG : 1;
+            double sd[kG], sdx[kG];
+            if (G == kG) channel_grad_sums<kG>(sd, sdx, dout, inp, mean + c, rstd + c, c, B, C, HW);
+            else channel_grad_sums<1>(sd, sdx, dout, inp, mean + c, rstd + c, c, B, C, HW);
+            for (int k = 0; k < G; k++, c++) {
+                const float m = mean[c], r = rstd[c], g = gamma ? gamma[c] : 1.0f;
+                const double sum_d = sd[k], sum_dx = sdx[k];
+                if (dbeta) dbeta[c] += (float)sum_d;
+                if (dgamma) dgamma[c] += (float)sum_dx;
+                if (!dinp) continue;
+                // pass 2: dx = γ r ( dout − mean(dout) − x̂ · mean(dout ⊙ x̂) )   (γ taken out of dx̂)
+                const float md = (float)(sum_d / N), mdx = (float)(sum_dx / N), gr = g * r;
+                for (int b = 0; b < B; b++) {
+                    const float* x = inp + ((size_t)b * C + c) * HW;
+                    const float* d = dout + ((size_t)b * C + c) * HW;
+                    float* dx = dinp + ((size_t)b * C + c) * HW;
+                    for (int p = 0; p < HW; p++) dx[p] += gr * (d[p] - md - (x[p] - m) * r * mdx);
                 }
-            }
-            if (dbeta) dbeta[c] += (float)sum_d;
-            if (dgamma) dgamma[c] += (float)sum_dx;
-            if (!dinp) continue;
-            // pass 2: dx = γ r ( dout − mean(dout) − x̂ · mean(dout ⊙ x̂) )   (γ taken out of dx̂)
-            const float md = (float)(sum_d / N), mdx = (float)(sum_dx / N), gr = g * r;
-            for (int b = 0; b < B; b++) {
-                const float* x = inp + ((size_t)b * C + c) * HW;
-                const float* d = dout + ((size_t)b * C + c) * HW;
-                float* dx = dinp + ((size_t)b * C + c) * HW;
-                for (int p = 0; p < HW; p++) dx[p] += gr * (d[p] - md - (x[p] - m) * r * mdx);
             }
         }
     }, channels_chunk(B, HW));

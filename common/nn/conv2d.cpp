@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "common/core/buffer.hpp"
 #include "common/core/error.hpp"
 #include "common/core/matmul.hpp"
 #include "common/core/thread_pool.hpp"
@@ -35,13 +36,15 @@ static void inside_range(int j, int stride, int pad, int Wd, int OW, int& lo, in
     while (hi < OW && hi * stride - pad + j < Wd) hi++;
 }
 
-// cols_b (C_in·KH·KW, OH·OW): row (c,i,j), column (y,x) holds inp_b[c, y·s − pad + i, x·s − pad + j] or 0
+// cols_b (C_in·KH·KW, OH·OW): row (c,i,j), column (y,x) holds inp_b[c, y·s − pad + i, x·s − pad + j] or 0.
+// Row r starts at cols_b + r·ld: ld = OH·OW packs one image's matrix; a larger ld writes the image's
+// columns into a matrix shared by the whole batch (conv2d_backward's dW).
 static void im2col(float* cols_b, const float* inp_b, int C_in, int H, int Wd, int KH, int KW, int stride, int pad,
-                   int OH, int OW) {
+                   int OH, int OW, size_t ld) {
     for (int c = 0; c < C_in; c++)
         for (int i = 0; i < KH; i++)
             for (int j = 0; j < KW; j++) {
-                float* row = cols_b + ((size_t)(c * KH + i) * KW + j) * OH * OW;
+                float* row = cols_b + ((size_t)(c * KH + i) * KW + j) * ld;
                 int lo, hi;
                 inside_range(j, stride, pad, Wd, OW, lo, hi);
                 for (int y = 0; y < OH; y++) {
@@ -65,11 +68,11 @@ static void im2col(float* cols_b, const float* inp_b, int C_in, int H, int Wd, i
 
 // the adjoint of im2col: every column entry adds back into the pixel it was copied from
 static void col2im_add(float* dinp_b, const float* dcols_b, int C_in, int H, int Wd, int KH, int KW, int stride,
-                       int pad, int OH, int OW) {
+                       int pad, int OH, int OW, size_t ld) {
     for (int c = 0; c < C_in; c++)
         for (int i = 0; i < KH; i++)
             for (int j = 0; j < KW; j++) {
-                const float* row = dcols_b + ((size_t)(c * KH + i) * KW + j) * OH * OW;
+                const float* row = dcols_b + ((size_t)(c * KH + i) * KW + j) * ld;
                 int lo, hi;
                 inside_range(j, stride, pad, Wd, OW, lo, hi);
                 for (int y = 0; y < OH; y++) {
@@ -83,25 +86,59 @@ static void col2im_add(float* dinp_b, const float* dcols_b, int C_in, int H, int
             }
 }
 
+// Below this many multiply-adds per image the matmuls take their textbook loop, image by image.
+static bool tiny(int C_out, int K, int P) { return (double)C_out * K * P < 4096; }
+
+// The batch as one matrix product. Image b's cols_b (K, P) is the column block [b·P, (b+1)·P) of
+//   cols (K, B·P),   and   out (C_out, B·P) = W · cols   holds out_b in the same columns.
+// One product instead of B lets the threads split the output once, packs W once per panel instead
+// of once per image, and leaves no half-empty register tiles at the edge of each image's P columns.
+// Every output element is still the same dot product, summed in the same order (k = 0, 1, ... as in
+// the product of one image; the matmul's blocking never reorders a sum): the numbers are those of
+// the image-by-image products, for any thread count. The (C_out, B·P) layout is the scratch
+// `by_channel` (per thread, grown once); the forward copies it into (B, C_out, P) with the bias.
+static Buf& by_channel_scratch(size_t n) {
+    thread_local Buf buf;
+    if (buf.size() < n) buf.resize(n);
+    return buf;
+}
+
 void conv2d_forward(float* out, float* cols, const float* inp, const float* W, const float* b, int B, int C_in,
                     int H, int Wd, int C_out, int KH, int KW, int stride, int pad) {
-    // inp is (B,C_in,H,Wd), W is (C_out, C_in·KH·KW), cols is B × (C_in·KH·KW, OH·OW), out is (B,C_out,OH,OW)
+    // inp is (B,C_in,H,Wd), W is (C_out, C_in·KH·KW), cols is (C_in·KH·KW, B·OH·OW), out is (B,C_out,OH,OW)
     const int OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad);
     const int K = C_in * KH * KW, P = OH * OW;
-    // Images are independent, so each thread takes whole images: bit-identical for any thread count.
-    // (A matmul called inside a worker runs serially.)
-    parallel_for(B, [&](int b0, int b1) {
-        for (int bi = b0; bi < b1; bi++) {
-            float* cols_b = cols + (size_t)bi * K * P;
+    if (tiny(C_out, K, P)) {  // image by image: out_b (C_out, P) = W (C_out, K) · cols_b (K, P)
+        for (int bi = 0; bi < B; bi++) {
             float* out_b = out + (size_t)bi * C_out * P;
-            im2col(cols_b, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad, OH, OW);
-            // out_b (C_out, P) = W (C_out, K) · cols_b (K, P)
-            matmul_nn(out_b, W, cols_b, C_out, K, P);
+            im2col(cols, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad, OH, OW, (size_t)P);
+            matmul_nn(out_b, W, cols, C_out, K, P);
             if (b)
                 for (int o = 0; o < C_out; o++)
                     for (int p = 0; p < P; p++) out_b[(size_t)o * P + p] += b[o];
         }
+        return;
+    }
+    const size_t BP = (size_t)B * P;
+    // Images are independent, so each thread takes whole images: bit-identical for any thread count.
+    parallel_for(B, [&](int b0, int b1) {
+        for (int bi = b0; bi < b1; bi++)
+            im2col(cols + (size_t)bi * P, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad, OH, OW,
+                   BP);
     }, images_chunk(K, P));
+    float* oc = by_channel_scratch((size_t)C_out * BP).data();
+    matmul_nn(oc, W, cols, C_out, K, (int)BP);  // oc (C_out, B·P) = W (C_out, K) · cols (K, B·P)
+    parallel_for(B, [&](int b0, int b1) {        // out[b,o,p] = oc[o, b·P + p] + bias[o]
+        for (int bi = b0; bi < b1; bi++)
+            for (int o = 0; o < C_out; o++) {
+                const float* src = oc + (size_t)o * BP + (size_t)bi * P;
+                float* dst = out + ((size_t)bi * C_out + o) * P;
+                if (b)
+                    for (int p = 0; p < P; p++) dst[p] = src[p] + b[o];
+                else
+                    std::copy(src, src + P, dst);
+            }
+    }, images_chunk(C_out, P));
 }
 
 void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const float* inp, const float* W,
@@ -117,26 +154,46 @@ void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const
                 for (int p = 0; p < P; p++) s += dout[((size_t)bi * C_out + o) * P + p];
             db[o] += s;
         }
-    // out_b = W · cols_b  ->  dW += Σ_b dout_b · cols_bᵀ
-    if (dW) {
-        parallel_for(B, [&](int b0, int b1) {  // pass 1: rebuild every cols_b (forward's may be overwritten)
-            for (int bi = b0; bi < b1; bi++)
-                im2col(cols + (size_t)bi * K * P, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad,
-                       OH, OW);
-        }, images_chunk(K, P));
-        // pass 2: images in a fixed order, each product split by rows of dW inside the matmul,
-        // so no two threads ever add into the same dW element (bit-identical for any thread count)
-        for (int bi = 0; bi < B; bi++)
-            matmul_nt(dW, dout + (size_t)bi * C_out * P, cols + (size_t)bi * K * P, C_out, P, K, true);
-    }
-    // out_b = W · cols_b  ->  dcols_b = Wᵀ · dout_b, then col2im sends each entry back to its pixel
-    if (dinp) {
-        parallel_for(B, [&](int b0, int b1) {
-            for (int bi = b0; bi < b1; bi++) {
-                float* dcols_b = cols + (size_t)bi * K * P;  // cols_b is no longer needed: reuse it
-                matmul_tn(dcols_b, W, dout + (size_t)bi * C_out * P, K, C_out, P);
-                col2im_add(dinp + (size_t)bi * C_in * H * Wd, dcols_b, C_in, H, Wd, KH, KW, stride, pad, OH, OW);
+    if (tiny(C_out, K, P)) {  // image by image, as the forward
+        for (int bi = 0; bi < B; bi++) {
+            const float* dout_b = dout + (size_t)bi * C_out * P;
+            if (dW) {  // out_b = W · cols_b  ->  dW += dout_b · cols_bᵀ
+                im2col(cols, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad, OH, OW, (size_t)P);
+                matmul_nt(dW, dout_b, cols, C_out, P, K, true);
             }
+            if (dinp) {  // dcols_b = Wᵀ · dout_b, then col2im sends each entry back to its pixel
+                matmul_tn(cols, W, dout_b, K, C_out, P);
+                col2im_add(dinp + (size_t)bi * C_in * H * Wd, cols, C_in, H, Wd, KH, KW, stride, pad, OH, OW,
+                           (size_t)P);
+            }
+        }
+        return;
+    }
+    // The batch as one product, as the forward: dout in the (C_out, B·P) layout first.
+    const size_t BP = (size_t)B * P;
+    float* dc = by_channel_scratch((size_t)C_out * BP).data();
+    parallel_for(B, [&](int b0, int b1) {  // dc[o, b·P + p] = dout[b,o,p]; cols rebuilt (forward's may be gone)
+        for (int bi = b0; bi < b1; bi++) {
+            for (int o = 0; o < C_out; o++) {
+                const float* src = dout + ((size_t)bi * C_out + o) * P;
+                std::copy(src, src + P, dc + (size_t)o * BP + (size_t)bi * P);
+            }
+            if (dW)
+                im2col(cols + (size_t)bi * P, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad,
+                       OH, OW, BP);
+        }
+    }, images_chunk(K, P));
+    // out = W · cols  ->  dW (C_out, K) += dc (C_out, B·P) · cols (K, B·P)ᵀ: every dW element sums
+    // image 0's P terms, then image 1's, ...: the order of the image-by-image sum, in one product
+    if (dW) matmul_nt(dW, dc, cols, C_out, (int)BP, K, true);
+    // out = W · cols  ->  dcols (K, B·P) = Wᵀ · dc (into cols: no longer needed), then col2im sends each
+    // entry back to its pixel (each thread owns whole images)
+    if (dinp) {
+        matmul_tn(cols, W, dc, K, C_out, (int)BP);
+        parallel_for(B, [&](int b0, int b1) {
+            for (int bi = b0; bi < b1; bi++)
+                col2im_add(dinp + (size_t)bi * C_in * H * Wd, cols + (size_t)bi * P, C_in, H, Wd, KH, KW, stride, pad,
+                           OH, OW, BP);
         }, images_chunk(K, P));
     }
 }

@@ -9,8 +9,9 @@
 // Why im2col: copying every receptive field of image b into a column of a matrix
 //   cols_b (C_in·KH·KW, OH·OW)
 // turns the convolution into one matrix product out_b (C_out, OH·OW) = W (C_out, C_in·KH·KW) · cols_b,
-// and the matmul is where all the speed lives. The scratch `cols` holds one such matrix per image,
-// conv2d_cols_size(...) = B · C_in·KH·KW · OH·OW floats, so images can be processed in parallel.
+// and the matmul is where all the speed lives. The scratch `cols` holds every image's matrix side by
+// side, cols (C_in·KH·KW, B·OH·OW) = conv2d_cols_size(...) floats, so that the whole batch is one
+// product out (C_out, B·OH·OW) = W · cols (each output still the sum image by image would give).
 #pragma once
 #include <cstddef>
 

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "chapters/11_attention_in_cnns/cbam.hpp"
@@ -76,6 +77,49 @@ TEST_CASE("ch11 batch norm: backward matches finite differences (input, γ, β)"
     check_gradient("bn dx", loss, x.data(), dx.data(), n, opts());
     check_gradient("bn dgamma", loss, g.data(), dg.data(), C, opts());
     check_gradient("bn dbeta", loss, b.data(), db.data(), C, opts());
+}
+
+TEST_CASE("ch11 batch norm: channels summed side by side give each channel's numbers alone, on 1, 2 and 3 threads") {
+    // batchnorm2d sums several channels at once (independent chains, each in its own order); the
+    // statistics, outputs and gradients must be those of the channel normalised alone, bit for bit,
+    // however the threads cut the channels (C = 7: a group of 4 and single channels).
+    Rng rng(31);
+    const int B = 3, C = 7, HW = 6000;  // B·HW > 16384: the channels are spread over the threads
+    const size_t n = (size_t)B * C * HW;
+    Buf x = random_buf(n, rng, -2, 2), g = random_buf(C, rng, 0.5f, 1.5f), be = random_buf(C, rng), R = random_buf(n, rng);
+    auto run = [&](int Cn, const float* xs, const float* gs, const float* bs, const float* Rs, Buf& all) {
+        const size_t m = (size_t)B * Cn * HW;
+        Buf out(m), mean(Cn), rstd(Cn), rm(Cn, 0.0f), rv(Cn, 1.0f), dx(m, 0.0f), dg(Cn, 0.0f), db(Cn, 0.0f);
+        batchnorm2d_forward_train(out.data(), mean.data(), rstd.data(), rm.data(), rv.data(), xs, gs, bs, B, Cn, HW);
+        batchnorm2d_backward(dx.data(), dg.data(), db.data(), Rs, xs, gs, mean.data(), rstd.data(), B, Cn, HW);
+        for (const Buf* v : {&out, &dx, &mean, &rstd, &rm, &rv, &dg, &db}) all.insert(all.end(), v->begin(), v->end());
+    };
+    std::vector<Buf> together;
+    for (int threads : {1, 2, 3}) {
+        set_threads(threads);
+        together.emplace_back();
+        run(C, x.data(), g.data(), be.data(), R.data(), together.back());
+    }
+    set_threads(1);
+    for (int c = 0; c < C; c++) {  // channel c alone: (B,1,HW)
+        Buf xc((size_t)B * HW), Rc((size_t)B * HW), alone, joint;
+        for (int b = 0; b < B; b++)
+            for (int p = 0; p < HW; p++) {
+                xc[(size_t)b * HW + p] = x[((size_t)b * C + c) * HW + p];
+                Rc[(size_t)b * HW + p] = R[((size_t)b * C + c) * HW + p];
+            }
+        run(1, xc.data(), g.data() + c, be.data() + c, Rc.data(), alone);
+        // the same numbers picked out of the joint run: out and dx per image, then the per-channel values
+        const Buf& t = together[0];
+        for (int part = 0; part < 2; part++)
+            for (int b = 0; b < B; b++)
+                for (int p = 0; p < HW; p++) joint.push_back(t[part * n + ((size_t)b * C + c) * HW + p]);
+        for (int k = 0; k < 6; k++) joint.push_back(t[2 * n + (size_t)k * C + c]);
+        CHECK(std::memcmp(alone.data(), joint.data(), alone.size() * sizeof(float)) == 0);
+    }
+    set_threads(0);
+    for (int t = 1; t < 3; t++)
+        CHECK(std::memcmp(together[0].data(), together[t].data(), together[0].size() * sizeof(float)) == 0);
 }
 
 TEST_CASE("ch11 conv block: backward matches finite differences") {

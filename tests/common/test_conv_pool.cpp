@@ -130,6 +130,38 @@ TEST_CASE("conv2d: forward and backward are bit-identical on 1, 2 and 3 threads"
     CHECK(std::memcmp(results[0].data(), results[2].data(), results[0].size() * sizeof(float)) == 0);
 }
 
+TEST_CASE("conv2d: the whole batch in one product gives the numbers of one product per image") {
+    // conv2d_forward/backward multiply the batch's im2col columns side by side in one matmul; every
+    // output and every dW element must still be the sum an image-by-image loop computes, bit for bit
+    // (chapters 08, 09 and 11 kept their numbers through that change). Reference: the same layer
+    // called on one image at a time (dW accumulates image after image, in order).
+    Rng rng(12);
+    const int B = 4, C_in = 3, H = 13, Wd = 11, C_out = 5, K = 3, S = 1, P = 1;
+    const int OH = conv2d_out_size(H, K, S, P), OW = conv2d_out_size(Wd, K, S, P);
+    const size_t in_b = (size_t)C_in * H * Wd, out_b = (size_t)C_out * OH * OW;
+    Buf inp = random_buf(B * in_b, rng), W = random_buf((size_t)C_out * C_in * K * K, rng);
+    Buf b = random_buf(C_out, rng), dout = random_buf(B * out_b, rng);
+    for (int threads : {1, 2}) {
+        set_threads(threads);
+        Buf cols(conv2d_cols_size(B, C_in, H, Wd, K, K, S, P));
+        Buf out(B * out_b), dinp(B * in_b, 0.0f), dW(W.size(), 0.0f);
+        conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), b.data(), B, C_in, H, Wd, C_out, K, K, S, P);
+        conv2d_backward(dinp.data(), dW.data(), nullptr, dout.data(), inp.data(), W.data(), cols.data(), B, C_in, H,
+                        Wd, C_out, K, K, S, P);
+        Buf out1(B * out_b), dinp1(B * in_b, 0.0f), dW1(W.size(), 0.0f);
+        for (int bi = 0; bi < B; bi++) {
+            conv2d_forward(out1.data() + bi * out_b, cols.data(), inp.data() + bi * in_b, W.data(), b.data(), 1, C_in,
+                           H, Wd, C_out, K, K, S, P);
+            conv2d_backward(dinp1.data() + bi * in_b, dW1.data(), nullptr, dout.data() + bi * out_b,
+                            inp.data() + bi * in_b, W.data(), cols.data(), 1, C_in, H, Wd, C_out, K, K, S, P);
+        }
+        CHECK(std::memcmp(out.data(), out1.data(), out.size() * sizeof(float)) == 0);
+        CHECK(std::memcmp(dinp.data(), dinp1.data(), dinp.size() * sizeof(float)) == 0);
+        CHECK(std::memcmp(dW.data(), dW1.data(), dW.size() * sizeof(float)) == 0);
+    }
+    set_threads(0);
+}
+
 TEST_CASE("conv2d: matches PyTorch nn.functional.conv2d (stride 2, padding 1), output and gradients") {
     Fixture fx = load_fixture("conv_rnn.txt");
     const auto& x = get(fx, "conv.x");

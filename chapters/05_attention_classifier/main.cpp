@@ -436,6 +436,7 @@ static int run(int argc, char** argv) {
     if (!o.f.load.empty()) info = read_checkpoint_info(o.f.load);
     const CheckpointInfo* ck = o.f.load.empty() ? nullptr : &info;
     const TextData d = load_data(o, ck);
+    o.f.batch = fit_batch(o.f.batch, (long)d.train.size());
     if (d.name == "synthetic" && !o.dropouts_given) {  // tuned on AG News; the keyword task needs little
         o.dropout = o.emb_dropout = 0.1f, o.word_dropout = 0.0f;
         std::printf("synthetic task: dropout 0.1 on the embeddings and the pooled vector, no word dropout\n");

@@ -414,6 +414,7 @@ static int run(int argc, char** argv) {
         o.cfg = saved->cfg;
     }
     const TextData d = load_data(o, saved ? &*saved : nullptr);
+    o.f.batch = fit_batch(o.f.batch, d.train.count());
     std::optional<TextSet> eval_set;  // read (and checked) before any work
     if (!o.f.eval_file.empty()) eval_set = load_text_eval_file(o.f.eval_file, d.class_names, d.name);
     std::filesystem::create_directories(o.f.out);

@@ -228,11 +228,14 @@ inline void attention_backward(CNN& m, CNNActs& a, int s, float* dx, const float
 // ---- a stage: conv blocks → attention → pool ---------------------------------------------------
 
 // The attention's output y (B,C,Hs,Hs): the last conv block's own output for the plain CNN (y = x).
+// (convs is 1 or 2, cnn_init checks; the clamp tells the compiler too, which cannot always see it)
 inline float* stage_output(CNNActs& a, int s, const CNNConfig& c) {
-    return c.attention == Attention::None ? a.st[s].blk[c.convs - 1].act.data() : a.st[s].y.data();
+    const int last = std::clamp(c.convs, 1, kMaxConvs) - 1;
+    return c.attention == Attention::None ? a.st[s].blk[last].act.data() : a.st[s].y.data();
 }
 inline float* stage_doutput(CNNActs& a, int s, const CNNConfig& c) {
-    return c.attention == Attention::None ? a.st[s].blk[c.convs - 1].dact.data() : a.st[s].dy.data();
+    const int last = std::clamp(c.convs, 1, kMaxConvs) - 1;
+    return c.attention == Attention::None ? a.st[s].blk[last].dact.data() : a.st[s].dy.data();
 }
 
 // inp (B,C_in,Hs,Hs) → the stage's output: t.pool (B,C,Hs/2,Hs/2); the last stage: y itself, or its

@@ -159,13 +159,7 @@ static void check_output_paths(const Options& o) {
     std::filesystem::create_directories(o.f.out, ec);
     if (ec || !std::filesystem::is_directory(o.f.out))
         fail("--out", "a directory we can create, got '" + o.f.out + "'", "is the parent writable?");
-    if (o.f.save.empty()) return;
-    const std::filesystem::path save(o.f.save), dir = save.has_parent_path() ? save.parent_path() : ".";
-    if (std::filesystem::is_directory(save))
-        fail("--save", "a file path, got the directory '" + o.f.save + "'", "e.g. --save runs/cbam.ckpt");
-    std::filesystem::create_directories(dir, ec);
-    if (ec || !std::filesystem::is_directory(dir))
-        fail("--save", "a path in a directory we can create, got '" + o.f.save + "'", "is the parent writable?");
+    // (--save was checked when the flags were read: apply_common_flags)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,12 +343,13 @@ static void write_metrics(const Options& o, const CNNConfig& c, const ImageSplit
 // The run: options → data → each model (plain, SE, CBAM) with the same budget → comparison → metrics.
 
 static int run(int argc, char** argv) {
-    const Options o = parse_options(argc, argv);
+    Options o = parse_options(argc, argv);
     check_output_paths(o);
     CNNConfig cfg;
     parse_widths(o.widths, cfg.width);  // before the data: a typo is reported at once
     auto t_start = std::chrono::steady_clock::now();
     ImageSplits d = load_data(o);
+    o.f.batch = fit_batch(o.f.batch, d.train.count);
     cfg.H = d.test.rows;
     cfg.convs = o.convs, cfg.reduction = o.reduction, cfg.V = d.test.num_classes, cfg.gap_head = o.head == "gap";
     const Augment aug = augment_of(o, d.name);

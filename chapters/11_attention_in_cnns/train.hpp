@@ -11,6 +11,7 @@
 #include "common/data/data_types.hpp"
 #include "common/nn/optim.hpp"
 #include "common/run/checkpoint.hpp"
+#include "common/run/training_state.hpp"  // kMaxEpochs
 #include "common/run/classifier.hpp"
 #include "common/run/progress.hpp"
 
@@ -112,11 +113,12 @@ inline int load_training_state(const std::string& path, CNN& m, Adam& opt, Rng& 
         fail(path, "a checkpoint of this model (" + want + "), found '" +
                        (ck.has("config") ? ck.bytes("config") : std::string("(none)")) + "'",
              "use the same --model, --widths, --convs, --reduction and --head as when saving");
+    const int epochs_done = (int)ck.integer("epoch", 0, kMaxEpochs);  // checked before anything is changed
     ck.restore_params(m.params);
     ck.restore_params(m.stats, "stats/");
     ck.restore_adam(opt);
     ck.restore_rng(rng);
-    return std::stoi(ck.bytes("epoch"));
+    return epochs_done;
 }
 
 }  // namespace ch11

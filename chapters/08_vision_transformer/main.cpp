@@ -125,14 +125,7 @@ static void make_out_dir(const std::string& out) {
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
     if (ec || !std::filesystem::is_directory(out))
-        fail("--out " + out, "a directory that can be created", "check the path and its permissions");
-}
-static void check_save_path(const std::string& path) {
-    const std::string probe = path + ".probe";
-    std::FILE* fp = std::fopen(probe.c_str(), "wb");
-    if (!fp) fail("--save " + path, "a file that can be written", "does its directory exist?");
-    std::fclose(fp);
-    std::remove(probe.c_str());
+        fail("--out " + out, "expected a directory that can be created", "check the path and its permissions");
 }
 
 // The checkpoint of each model: --save/--load PATH for the one model trained, PATH, PATH.mlp and
@@ -222,12 +215,12 @@ static void write_metrics(const Options& o, const ImageSplits& d, const std::vec
 // The run: options → data → the ViT (and its figures) → the MLP → the CNN → comparison → metrics.
 
 static int run(int argc, char** argv) {
-    const Options o = parse_options(argc, argv);
+    Options o = parse_options(argc, argv);
     const CommonFlags& f = o.f;
     auto t_start = std::chrono::steady_clock::now();
-    if (!f.save.empty()) check_save_path(f.save);  // before training, not after it
-    make_out_dir(f.out);
+    make_out_dir(f.out);  // (--save was checked when the flags were read: apply_common_flags)
     ImageSplits d = load_image_splits(f.data, f.data_dir, o.val_count, (uint64_t)f.seed, o.max_train, o.max_test);
+    o.f.batch = fit_batch(f.batch, d.train.count);
     if (d.test.rows != 28 || d.test.cols != 28) fail(d.test.source, "28x28 images");
     std::printf("training: %d epochs, batch %d, AdamW (lr %g, weight decay %g), %ld warm-up steps then cosine, "
                 "shifts of up to %d pixels, gradient clipping at %g — the same for every model\n",

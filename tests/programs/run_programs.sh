@@ -70,7 +70,7 @@ for exe in "$bin"/[0-9][0-9]_*; do
 done
 # a --batch larger than the training set is cut to it, with a notice (chapter 00 once hung, sizing a
 # start-up measurement by --batch)
-for name in 00_foundations 05_attention_classifier 06_self_attention 09_spatial_transformer 10_recurrent_attention 11_attention_in_cnns; do
+for name in 00_foundations 05_attention_classifier 06_self_attention 08_vision_transformer 09_spatial_transformer 10_recurrent_attention 11_attention_in_cnns; do
   # shellcheck disable=SC2086
   timeout 120 "$bin/$name" ${tiny[$name]} --epochs 1 --batch 1000000 --out "$out/$name/bigbatch" > "$out/$name.bigbatch.log" 2>&1 ||
     fail "$name: --batch 1000000 exit $? ($out/$name.bigbatch.log)"

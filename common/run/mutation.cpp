@@ -150,7 +150,8 @@ std::string apply_mutation(const std::string& code, const Mutation& m) {
 }
 
 std::string describe_mutation(const std::string& code, const Mutation& m, int first_line) {
-    const std::string mutated = apply_mutation(code, m);
+    // the mutated line; for a dropped statement, the line that was dropped
+    const std::string mutated = m.kind == "statement" ? code : apply_mutation(code, m);
     size_t b = mutated.rfind('\n', m.at == 0 ? 0 : m.at - 1);
     b = b == std::string::npos || m.at == 0 ? 0 : b + 1;
     size_t e = mutated.find('\n', m.at);
@@ -158,7 +159,9 @@ std::string describe_mutation(const std::string& code, const Mutation& m, int fi
     text.erase(0, text.find_first_not_of(" \t"));
     if (text.size() > 110) text.resize(107), text += "...";
     std::string out = "line ";
-    out += std::to_string(first_line + m.line - 1), out += " (", out += m.kind, out += "): ", out += text;
+    out += std::to_string(first_line + m.line - 1), out += " (", out += m.kind, out += "): ";
+    if (m.kind == "statement") out += "dropped: ";
+    out += text;
     return out;
 }
 

@@ -100,12 +100,29 @@ TEST_CASE("ch00: the whole model's backward matches finite differences (dropout 
         Rng mask_rng(99);  // the same dropout mask on every call
         return mlp_forward(m, a, x.data(), y.data(), B, mask_rng, true);
     };
+    {  // a first step on other labels leaves the activations' gradients dirty: backward must clear them
+        const std::vector<int> other = {1, 1, 0, 3, 2};
+        Rng r(5);
+        mlp_forward(m, a, x.data(), other.data(), B, r, true);
+        mlp_backward(m, a, x.data(), other.data(), B);
+    }
     loss();
     m.params.zero_grad();
     mlp_backward(m, a, x.data(), y.data(), B);
     Buf analytic = m.params.grad;
     for (const auto& e : m.params.entries())
         testing::check_gradient(e.name, loss, m.params.data(e), analytic.data() + e.offset, e.size);
+    // and in evaluation mode (no dropout: the backward must not scale by 1/(1-p))
+    auto loss_eval = [&]() -> double {
+        Rng unused(0);
+        return mlp_forward(m, a, x.data(), y.data(), B, unused, false);
+    };
+    loss_eval();
+    m.params.zero_grad();
+    mlp_backward(m, a, x.data(), y.data(), B);
+    analytic = m.params.grad;
+    for (const auto& e : m.params.entries())
+        testing::check_gradient(e.name + " (evaluation)", loss_eval, m.params.data(e), analytic.data() + e.offset, e.size);
 }
 
 TEST_CASE("ch00: three epochs on 6,000 Fashion-MNIST images reach 80% on 2,000 held-out ones") {

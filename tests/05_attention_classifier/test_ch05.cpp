@@ -196,6 +196,38 @@ TEST_CASE("ch05 pooling: gradient checks of attention (h, U, u, v), mean and las
     set_threads(0);
 }
 
+// The backwards ADD into dh (a layer below may have put its share there first): started from a
+// buffer already holding 0.25 everywhere, each ends at 0.25 + the gradient it gives from zero.
+TEST_CASE("ch05 pooling: the backwards add into dh, they do not overwrite it") {
+    set_threads(1);
+    Rng rng(6);
+    PoolProblem p = pool_problem(rng);
+    const int B = p.B, T = p.T, D = p.D, A = p.A;
+    Buf ctx(B * D), alpha(B * T), scores(B * T), keys(B * T * A), q(B * A), th(B * T * A);
+    attention_pool_forward(ctx.data(), alpha.data(), scores.data(), keys.data(), q.data(), th.data(), p.h.data(),
+                           p.U.data(), p.u.data(), p.v.data(), p.len.data(), B, T, D, A);
+    Buf scratch(attention_pool_scratch_size(B, T, A));
+    for (Pooling kind : {Pooling::Attention, Pooling::Mean, Pooling::Last}) {
+        CAPTURE(pooling_name(kind));
+        auto backward = [&](float start) {
+            Buf dh(B * T * D, start), dU(A * D, start), du(A, start), dv(A, start);
+            if (kind == Pooling::Attention)
+                attention_pool_backward(dh.data(), dU.data(), du.data(), dv.data(), p.R.data(), alpha.data(), th.data(),
+                                        p.h.data(), p.U.data(), p.v.data(), p.len.data(), B, T, D, A, scratch.data());
+            else if (kind == Pooling::Mean)
+                mean_pool_backward(dh.data(), p.R.data(), p.len.data(), B, T, D);
+            else
+                last_pool_backward(dh.data(), p.R.data(), p.len.data(), B, T, D);
+            Buf all = dh;
+            for (const Buf* g : {&dU, &du, &dv}) all.insert(all.end(), g->begin(), g->end());
+            return all;
+        };
+        const Buf from0 = backward(0.0f), from_quarter = backward(0.25f);
+        for (size_t i = 0; i < from0.size(); i++) CHECK(from_quarter[i] == doctest::Approx(from0[i] + 0.25f).epsilon(1e-5));
+    }
+    set_threads(0);
+}
+
 // ---- the whole model ----------------------------------------------------------------------------
 static std::vector<Example> tiny_examples(const NgramVocab& v) {
     std::vector<Example> ex = {{"", {"stocks", "fall", "again"}, {}, {}, 2},

@@ -357,5 +357,8 @@ TEST_CASE("checkpoint: a save path is checked first, and a save never replaces a
                          Error);
     ck.save(ok);  // an earlier checkpoint (a regular file) is replaced
     CHECK_NOTHROW(ck.save(ok));
+    std::ofstream(ok + ".tmp") << "half a checkpoint";  // a save killed midway leaves its .tmp behind:
+    CHECK_NOTHROW(Checkpoint::check_save_path(ok));      // the next run's check clears it
+    CHECK(!fs::exists(ok + ".tmp"));
     fs::remove_all(dir);
 }

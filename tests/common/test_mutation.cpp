@@ -74,4 +74,7 @@ TEST_CASE("mutation: a line that is one call or assignment can be dropped; contr
     int statements = 0;
     for (const Mutation& mu : mutations_of(code)) statements += mu.kind == "statement";
     CHECK(statements == 2);  // not the for line, not the return
+    const Mutation first = mutations_of(code).front();
+    REQUIRE(first.kind == "statement");
+    CHECK(describe_mutation(code, first, 10) == "line 10 (statement): dropped: linear_forward(out, x, W, b, B, D, H);  // a call");
 }

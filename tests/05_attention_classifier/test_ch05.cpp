@@ -208,7 +208,8 @@ TEST_CASE("ch05 pooling: the backwards add into dh, they do not overwrite it") {
                            p.U.data(), p.u.data(), p.v.data(), p.len.data(), B, T, D, A);
     Buf scratch(attention_pool_scratch_size(B, T, A));
     for (Pooling kind : {Pooling::Attention, Pooling::Mean, Pooling::Last}) {
-        CAPTURE(pooling_name(kind));
+        const std::string pooling = pooling_name(kind);
+        CAPTURE(pooling);
         auto backward = [&](float start) {
             Buf dh(B * T * D, start), dU(A * D, start), du(A, start), dv(A, start);
             if (kind == Pooling::Attention)

@@ -99,7 +99,7 @@ TEST_CASE("ch02 attention: gradient check of s, W, keys, values, v, and U throug
     };
     forward();
     Buf ds(B * Hd, 0), dW(A * Hd, 0), dkeys(B * S * A, 0), dvalues(B * S * D, 0), dv(A, 0), dU(A * D, 0);
-    Buf scratch(additive_attention_scratch_size(B, S, A));
+    Buf scratch(additive_attention_scratch_size(B, S, A), 7.0f);  // dirty scratch: the backward must clear what it uses
     additive_attention_backward(ds.data(), dW.data(), dkeys.data(), dvalues.data(), dv.data(), p.R.data(),
                                 alpha.data(), th.data(), p.s.data(), p.W.data(), p.values.data(), p.v.data(),
                                 p.len.data(), B, S, A, D, Hd, scratch.data());

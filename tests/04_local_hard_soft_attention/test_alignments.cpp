@@ -111,6 +111,18 @@ TEST_CASE("ch04 local-p: p on a position gives Gaussian factor 1 there; σ = D/2
     CHECK(alpha[5] == 0.0f);
 
     CHECK_THROWS_AS(local_p_align_forward(alpha, soft, e, p, len, 0, 1, S), attn::Error);  // σ = 0
+    // a length outside [0, S] is refused, in any row; 0 and S themselves are fine
+    for (int bad : {-1, S + 1}) {
+        int lens[2] = {5, bad};
+        float e2[2 * S] = {}, p2[2] = {2.0f, 1.0f}, alpha2[2 * S], soft2[2 * S];
+        CHECK_THROWS_AS(local_p_align_forward(alpha2, soft2, e2, p2, lens, D, 2, S), attn::Error);
+        lens[0] = bad, lens[1] = 5;
+        CHECK_THROWS_AS(local_p_align_forward(alpha2, soft2, e2, p2, lens, D, 2, S), attn::Error);
+    }
+    for (int ok : {0, S}) {
+        int lens[1] = {ok};
+        CHECK_NOTHROW(local_p_align_forward(alpha, soft, e, p, lens, D, 1, S));
+    }
 }
 
 TEST_CASE("ch04 local-p: position p = len · sigmoid(v_pᵀ tanh(W_p h)) by hand, within (0, len)") {
@@ -253,6 +265,11 @@ TEST_CASE("ch04 hard: test mode is argmax; training frequencies match α; paddin
     int len[B] = {4, 3, 5}, idx[B];
     float onehot[B * S];
     Rng rng(5);
+    for (int bad : {-1, S + 1}) {  // a length outside [0, S] is refused, in the first row or a later one
+        int bad_first[B] = {bad, 3, 5}, bad_later[B] = {4, 3, bad};
+        CHECK_THROWS_AS(hard_sample_forward(idx, onehot, alpha, bad_first, nullptr, B, S), attn::Error);
+        CHECK_THROWS_AS(hard_sample_forward(idx, onehot, alpha, bad_later, nullptr, B, S), attn::Error);
+    }
     hard_sample_forward(idx, onehot, alpha, len, nullptr, B, S);
     CHECK(idx[0] == 2);
     CHECK(idx[1] == 0);  // not 3 or 4 (padding)

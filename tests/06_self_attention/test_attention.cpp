@@ -256,6 +256,13 @@ TEST_CASE("positional: the sinusoidal table by hand, and the learned table's gra
     CHECK(P[1] == 1.0f);  // cos 0
     CHECK(P[(size_t)3 * C + 0] == doctest::Approx(std::sin(3.0)));
     CHECK(P[(size_t)3 * C + 3] == doctest::Approx(std::cos(3.0 / 100.0)));  // 10000^(2/4) = 100
+    // far along, the angle t / 10000^(2i/C) is large and the base shows in every digit; each row is whole
+    const int T2 = 2000;
+    Buf P2((size_t)T2 * C + 1, 9.0f);  // one float past the table, to catch a write beyond it
+    sinusoidal_table(P2.data(), T2, C);
+    CHECK(P2[(size_t)1999 * C + 2] == doctest::Approx(std::sin(1999.0 / 100.0)).epsilon(1e-6));
+    CHECK(P2[(size_t)1999 * C + 1] == doctest::Approx(std::cos(1999.0)).epsilon(1e-4));
+    CHECK(P2[(size_t)T2 * C] == 9.0f);
     Rng rng(3);
     const int B = 2;
     Buf table = random_buf((size_t)T * C, rng), x0 = random_buf((size_t)B * T * C, rng), R = random_buf(x0.size(), rng);

@@ -45,9 +45,15 @@ TEST_CASE("encoder layer: gradients of x and every parameter, post-norm and pre-
         };
         loss();
         for (int i = 0; i < B * T * l.L.F; i++) active.push_back(cache.f1[i] > 0);
+        {  // a first backward with another upstream gradient leaves the layer's scratch gradients dirty
+            Buf R2 = R, dx_dirty(x.size(), 0.0f);
+            for (float& v : R2) v *= -3.0f;
+            encoder_layer_backward(dx_dirty.data(), l.L, cache, R2.data(), x.data(), B, T);
+        }
         l.ps.zero_grad();
-        Buf dx(x.size());
+        Buf dx(x.size(), 0.5f);  // the backward ADDS into dx: start it from 0.5 and take that off after
         encoder_layer_backward(dx.data(), l.L, cache, R.data(), x.data(), B, T);
+        for (float& v : dx) v -= 0.5f;
         Buf grads = l.ps.grad;
         check_gradient("encoder dx", loss, x.data(), dx.data(), x.size());
         for (const auto& e : l.ps.entries()) {

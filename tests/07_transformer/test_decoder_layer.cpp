@@ -131,9 +131,16 @@ TEST_CASE("decoder layer: gradients of x, mem and every parameter, post- and pre
         };
         loss();
         for (int i = 0; i < B * T * l.L.F; i++) active.push_back(k.ffn.h[i] > 0);
+        {  // a first backward with another upstream gradient leaves the layer's scratch gradients dirty
+            Buf R2 = R, dx_dirty(x.size(), 0.0f), dmem_dirty(mem.size(), 0.0f);
+            for (float& v : R2) v *= -3.0f;
+            decoder_layer_backward(dx_dirty.data(), dmem_dirty.data(), l.L, k, R2.data(), x.data(), mem.data(), B, T, S);
+        }
         l.ps.zero_grad();
-        Buf dx(x.size(), 0.0f), dmem(mem.size(), 0.0f);
+        Buf dx(x.size(), 0.5f), dmem(mem.size(), 0.5f);  // the backward ADDS into both: take the 0.5 off after
         decoder_layer_backward(dx.data(), dmem.data(), l.L, k, R.data(), x.data(), mem.data(), B, T, S);
+        for (float& v : dx) v -= 0.5f;
+        for (float& v : dmem) v -= 0.5f;
         const Buf grads = l.ps.grad;
         // the padded source positions of sequence 1 are never attended to: exactly zero gradient
         bool pad_zero = true;

@@ -92,6 +92,11 @@ static void check_whole_model(bool attention) {
     std::vector<int> y = {0, 3, 1};
     STNActs a;
     a.resize(B, c);
+    {  // a first step on other labels leaves the activations' gradients dirty: backward must clear them
+        const std::vector<int> other = {2, 2, 3};
+        stn_forward(m, a, x.data(), other.data(), B);
+        stn_backward(m, a, x.data(), other.data(), B);
+    }
     stn_forward(m, a, x.data(), y.data(), B);
     const std::vector<int> k0 = kinks(a, c, B);
     m.params.zero_grad();
@@ -133,6 +138,11 @@ TEST_CASE("ch09 model: the baseline (no transformer) backward matches finite dif
     std::vector<int> y = {2, 0, 1};
     STNActs a;
     a.resize(B, c);
+    {  // a first step on other labels leaves the activations' gradients dirty: backward must clear them
+        const std::vector<int> other = {2, 2, 3};
+        stn_forward(m, a, x.data(), other.data(), B);
+        stn_backward(m, a, x.data(), other.data(), B);
+    }
     stn_forward(m, a, x.data(), y.data(), B);
     const std::vector<int> k0 = kinks(a, c, B);
     m.params.zero_grad();

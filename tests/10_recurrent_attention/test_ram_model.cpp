@@ -86,6 +86,8 @@ struct Fixture {
     }
     Buf analytic(float w_policy, float w_baseline) {
         ram_forward(m, a, x.data(), y.data(), B, eps.data(), lraw.data(), adv.data());
+        // a first backward with other weights leaves the activations' gradients dirty: it must clear them
+        ram_backward(m, a, y.data(), B, 2.0f * w_policy + 0.5f, 3.0f * w_baseline + 0.5f);
         m.params.zero_grad();
         ram_backward(m, a, y.data(), B, w_policy, w_baseline);
         return m.params.grad;

@@ -4,7 +4,6 @@
 #include <unistd.h>    // fsync
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +11,7 @@
 
 #include "common/core/error.hpp"
 #include "common/run/checkpoint_format.hpp"
+#include "common/run/cli_values.hpp"
 
 namespace attn {
 
@@ -159,14 +159,12 @@ const std::string& Checkpoint::bytes(const std::string& name) const { return nee
 
 long Checkpoint::integer(const std::string& name, long lo, long hi) const {
     const std::string& s = bytes(name);
-    errno = 0;
-    char* end = nullptr;
-    const long v = std::strtol(s.c_str(), &end, 10);
-    if (s.empty() || *end != '\0' || errno == ERANGE || v < lo || v > hi || std::isspace((unsigned char)s[0]))
+    long long v = 0;  // the whole record must be the number (the flags' strict parser)
+    if (!cli_values::parse_integer(s, lo, hi, &v))
         expected(path, "'" + name + "' to be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
                            ", found \"" + ckpt::printable(s) + "\"",
                  kHintCorrupt);
-    return v;
+    return (long)v;
 }
 
 void Checkpoint::restore_tensor(const std::string& name, const Shape& shape, float* out) const {

@@ -1,6 +1,6 @@
 // cli_values.hpp — the text side of the command line: strict number parsing, number formatting
 // for messages and --help, and the edit distance behind "did you mean --epochs?".
-// Used by cli.cpp and cli_usage.cpp; in attn::cli_values because nothing else needs them.
+// Used by cli.cpp and cli_usage.cpp, and by the checkpoint readers' range checks (parse_integer).
 #pragma once
 #include <cstddef>
 #include <string>

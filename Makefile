@@ -8,6 +8,8 @@
 #   make test             build and run every test suite
 #   make bench            speed: ours beside PyTorch, each chapter on a busy machine, matmul, loaders
 #   make test-sanitize    the whole suite under AddressSanitizer + UBSan
+#   make test-tsan        the whole suite under ThreadSanitizer (data races in the thread pool and its users)
+#   make fuzz             every loader under libFuzzer + ASan + UBSan (clang), FUZZ_SECONDS each (default 60)
 #   make results          every chapter's default run, collected into results/RESULTS.md
 #   make assignments      the student edition in assignments/: solution bodies become "not implemented" stubs
 #   make autograde SUBMISSION=DIR   grade a student's copy function by function (CHAPTERS=09,10 for some)
@@ -21,6 +23,9 @@
 
 BUILD      ?= build
 SAN_BUILD  ?= build-sanitize
+TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 WERROR     ?= 0
 CMAKE_OPTS  = -DCMAKE_BUILD_TYPE=Release -DWERROR=$(if $(filter 1,$(WERROR)),ON,OFF)
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -28,7 +33,7 @@ CHAPTER    ?=
 ARGS       ?=
 OUT        ?= runs
 
-.PHONY: all deps build chapters run test bench bench-deps test-sanitize assignments autograde autograder-zip mutants results format clean
+.PHONY: all deps build chapters run test bench bench-deps test-sanitize test-tsan fuzz assignments autograde autograder-zip mutants results format clean
 
 all: build
 
@@ -75,6 +80,22 @@ test-sanitize: deps
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 	@cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
+# ThreadSanitizer: every suite, the chapter programs included (-O1: TSan's own advice; slower than
+# `make test`, several minutes on 2 cores). The grader is left out, as under test-sanitize: it links the
+# tests it compiles against this build's library. halt_on_error: the first race fails its suite.
+test-tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" -DTSAN=ON -DWERROR=$(if $(filter 1,$(WERROR)),ON,OFF) >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS)
+	@cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j $(JOBS)
+
+# Fuzzing: tests/fuzz/fuzz_<loader>.cpp built with clang's libFuzzer, ASan and UBSan, each run for
+# FUZZ_SECONDS from its seed corpus; corpora and any finding in $(FUZZ_BUILD)/runs (data_tools/fuzz.sh).
+fuzz:
+	@data_tools/install_deps.sh --fuzz
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" -DFUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	@data_tools/fuzz.sh $(FUZZ_BUILD)/bin $(FUZZ_BUILD)/runs $(FUZZ_SECONDS)
+
 # The student edition: a copy of the course in ASSIGN (default assignments/) whose solution bodies are
 # stubs that throw "not implemented"; its `make test` fails on exactly the functions left to write.
 ASSIGN ?= assignments
@@ -109,4 +130,4 @@ format:
 	@find common chapters data_tools tests -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

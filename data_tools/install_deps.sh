@@ -6,6 +6,7 @@
 #   data_tools/install_deps.sh --bench  also the baselines of `make bench`: libopenblas-dev (OpenBLAS's
 #                                       matmul) and python3-torch (PyTorch's models), best effort: when
 #                                       they cannot be installed, the benchmarks print our numbers only
+#   data_tools/install_deps.sh --fuzz   also clang and its libFuzzer runtime (clang, libclang-rt-dev), for `make fuzz`
 #
 # doctest-dev            the test framework (header only)
 # libstb-dev             stb_image_write / stb_image, for PNG figures
@@ -20,6 +21,24 @@ declare -A need=(
   [dataset-fashion-mnist]=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 )
 tools=(cmake g++ make)
+
+if [ "${1:-}" = --fuzz ]; then
+  "$0" --check >/dev/null 2>&1 || "$0" || exit 1
+  want=()
+  command -v clang++ >/dev/null || want+=(clang)
+  ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
+    ls /usr/lib/llvm-*/lib/clang/*/lib/*/libclang_rt.fuzzer*.a >/dev/null 2>&1 || want+=(libclang-rt-dev)
+  [ ${#want[@]} -eq 0 ] && exit 0
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=$(command -v sudo || true)
+  if ! command -v apt-get >/dev/null || { [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; }; then
+    echo "install_deps: make fuzz needs ${want[*]} (Debian names); install them and run it again" >&2
+    exit 1
+  fi
+  echo "install_deps: installing the fuzzers' compiler: ${want[*]}"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${want[@]}"
+  exit
+fi
 
 if [ "${1:-}" = --bench ]; then
   "$0" --check >/dev/null 2>&1 || "$0"

@@ -103,13 +103,19 @@ NgramVocab NgramVocab::deserialize(const std::string& text, const std::string& w
     std::string magic, line;
     int version = 0;
     NgramVocab v;
-    std::getline(in, line);
+    const size_t nl = text.find('\n');
+    line = text.substr(0, nl);
     std::istringstream head(line);
-    if (!(head >> magic >> version >> v.buckets >> v.min_n >> v.max_n) || magic != "attn-ngram-vocab" ||
-        version != 1)
-        fail(where, "expected 'attn-ngram-vocab 1 <buckets> <min_n> <max_n>', found '" + line + "'",
+    std::string rest;
+    if (nl == std::string::npos || !(head >> magic >> version >> v.buckets >> v.min_n >> v.max_n) ||
+        (head >> rest) || magic != "attn-ngram-vocab" || version != 1)
+        fail(where, "expected a first line 'attn-ngram-vocab 1 <buckets> <min_n> <max_n>', found '" + line + "'",
              "was this checkpoint written by 05_attention_classifier?");
-    v.words = Vocab::deserialize(text.substr(line.size() + 1), where);
+    // the sizes a checkpoint may hold: the ranges of chapter 05's --buckets, --min-n and --max-n
+    if (v.buckets < 0 || v.buckets > 10000000 || v.min_n < 1 || v.max_n < v.min_n || v.max_n > 20)
+        fail(where, "expected 0 <= buckets <= 10000000 and 1 <= min_n <= max_n <= 20, found '" + line + "'",
+             "the checkpoint is damaged or hand-made; save it again with 05_attention_classifier");
+    v.words = Vocab::deserialize(text.substr(nl + 1), where);
     return v;
 }
 

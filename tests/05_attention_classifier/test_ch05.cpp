@@ -67,6 +67,16 @@ TEST_CASE("ch05 tokens: an unseen word shares character n-grams with a seen one"
     CHECK(again == unseen);
     CHECK(error_of([] { NgramVocab::deserialize("nonsense\n", "ckpt"); }).find("attn-ngram-vocab") !=
           std::string::npos);
+    // found by `make fuzz`: a first line without a newline threw std::out_of_range (an abort), and
+    // nonsense sizes (min_n 0, negative buckets) were accepted
+    const std::string words = Vocab().serialize();
+    for (const std::string& bad : {std::string("attn-ngram-vocab 1 64 3 5"), "attn-ngram-vocab 1 64 0 5\n" + words,
+                                   "attn-ngram-vocab 1 -64 3 5\n" + words, "attn-ngram-vocab 1 64 5 3\n" + words,
+                                   "attn-ngram-vocab 1 64 3 99\n" + words, "attn-ngram-vocab 1 64 3 5 x\n" + words}) {
+        CAPTURE(bad);
+        CHECK(error_of([&] { NgramVocab::deserialize(bad, "ckpt"); }).find("ckpt: expected") == 0);
+    }
+    CHECK(NgramVocab::deserialize("attn-ngram-vocab 1 0 1 20\n" + words, "ckpt").max_n == 20);
 }
 
 // ---- embedding bag ------------------------------------------------------------------------------

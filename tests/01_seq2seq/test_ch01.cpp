@@ -60,6 +60,12 @@ static void check_model_gradient(bool reverse) {
     m.params.zero_grad();
     gru_seq2seq_backward(m, a, b);
     Buf analytic = m.params.grad;
+    // a second backward of the same batch gives the same gradient: each scratch gradient is cleared first
+    m.params.zero_grad();
+    gru_seq2seq_backward(m, a, b);
+    size_t differ = 0;
+    for (size_t i = 0; i < analytic.size(); i++) differ += m.params.grad[i] != analytic[i];
+    CHECK(differ == 0);
     auto loss = [&] { return (double)gru_seq2seq_forward(m, a, b); };
     for (const auto& e : m.params.entries())
         testing::check_gradient(e.name, loss, m.params.data(e), analytic.data() + e.offset, e.size);

@@ -99,7 +99,7 @@ autograder-zip:
 # once per function and run against its test cases; the report, $(BUILD)/mutants.md, lists the share
 # caught per function and every survivor (data_tools/mutants.cpp). SAMPLE=N: at most N per function.
 # SANITIZE=1: the mutants' tests built under AddressSanitizer + UBSan, so a read or write one past a
-# buffer's end fails even when it changes no number (about twice the time).
+# buffer's end fails even when it changes no number (about 2.5 times the time).
 SAMPLE ?= 0
 SANITIZE ?= 0
 mutants: build

@@ -55,6 +55,7 @@ struct Setup {
     fs::path root, submission, work;
     double timeout = 120;
     std::string doctest_main;  // the compiled doctest runner, shared by every chapter
+    std::string extra_flags;   // added to the test builds' compile and link (mutants --sanitize), or ""
 };
 
 // The file of a chapter that holds a function's solution body (relative to the root), or "".
@@ -74,7 +75,8 @@ inline std::string build_tests(const Setup& s, const fs::path& tree, const std::
                                const fs::path& exe) {
     // (built with += throughout: GCC 12 warns falsely, -Wrestrict, on long chains of + here)
     std::string cmd = ATTN_CXX;
-    cmd += " ", cmd += ATTN_CXX_FLAGS, cmd += " -I", cmd += quote(tree.string());
+    cmd += " ", cmd += ATTN_CXX_FLAGS, cmd += s.extra_flags.empty() ? "" : " " + s.extra_flags;
+    cmd += " -I", cmd += quote(tree.string());
     cmd += " -I", cmd += quote(ATTN_DOCTEST_INCLUDE), cmd += " -I", cmd += quote(ATTN_STB_INCLUDE);
     cmd += " '-DATTN_FIXTURES=\"", cmd += (tree / "tests/fixtures").string(), cmd += "\"'";
     for (const fs::path& src : sources) cmd += " ", cmd += quote(src.string());

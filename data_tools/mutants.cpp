@@ -1,6 +1,6 @@
 // mutants — how strong are the tests? (`make mutants`)
 //
-//   build/bin/mutants [--chapters 02,05] [--sample 30] [--jobs 2] [--timeout 60] [--report FILE]
+//   build/bin/mutants [--chapters 02,05] [--sample 30] [--jobs 2] [--timeout 60] [--report FILE] [--sanitize]
 //
 // For each graded function of the chapter manifests (chapters/NN_name/grading.txt):
 //   1. every small bug of common/run/mutation.hpp in its solution body (flip a sign, < for <=, an
@@ -11,10 +11,16 @@
 //   3. the reference (ATTN_MUTANT=0) must pass the function's test cases; then each mutant runs them,
 //      each in a child process with a time limit, until one fails: the mutant is caught. A mutant that
 //      crashes or loops is caught too (a student would see the test fail).
+//      --sanitize builds the tests (and so the mutated body) under AddressSanitizer + UBSan: a mutant
+//      that reads or writes one past a buffer's end, harmless to the numbers, then fails its test.
+//      The library the tests link stays as built (not instrumented): only the tests' code is checked.
+//      Buffers (Buf) are then allocated to their exact size, not rounded up to 64 bytes, so that one
+//      float past the end is outside the allocation.
 // The report gives, per function, the share of mutants caught and every survivor: a survivor is a bug
 // the tests would let through (or a mutant that changes nothing — look at it).
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -192,11 +198,12 @@ static FunctionReport mutate_function(Setup s, const GradedFunction& fn, int sam
     return r;
 }
 
-static std::string report_text(const std::vector<FunctionReport>& reports, int sample, double secs) {
+static std::string report_text(const std::vector<FunctionReport>& reports, int sample, bool sanitize, double secs) {
     char line[512];
     std::string out = "# Mutants caught by the tests (make mutants)\n\n";
-    std::snprintf(line, sizeof line, "%s; %.0f s.\n\n", sample > 0 ? ("at most " + std::to_string(sample) +
-                  " mutants per function, evenly spread over its body").c_str() : "every mutant of every function", secs);
+    std::snprintf(line, sizeof line, "%s%s; %.0f s.\n\n", sample > 0 ? ("at most " + std::to_string(sample) +
+                  " mutants per function, evenly spread over its body").c_str() : "every mutant of every function",
+                  sanitize ? ", the tests built under AddressSanitizer + UBSan (--sanitize)" : "", secs);
     out += line;
     out += "A mutant that changes nothing a test could see (listed, with why, in tests/grading/equivalent_mutants.txt)\n"
            "is left out of the rate: rate = caught / (run − equivalent).\n\n";
@@ -240,6 +247,7 @@ int main(int argc, char** argv) try {
     std::string chapters_flag, functions_flag, root = ".", report = "build/mutants.md", work = "build/mutants";
     double timeout = 60;
     int jobs = 2, sample = 0;
+    bool sanitize = false;
     Cli cli("mutants", "Measure the tests: small bugs in every graded function's body, and the share the tests catch.");
     cli.flag("chapters", &chapters_flag, "only these chapters, by number: 02,05 (default: every chapter with a grading.txt)");
     cli.flag("functions", &functions_flag, "only these functions: mlp_forward,greedy_decode (default: all)");
@@ -249,12 +257,19 @@ int main(int argc, char** argv) try {
     cli.flag("report", &report, "the report to write (Markdown)");
     cli.flag("timeout", &timeout, "seconds a test case may run at most");
     cli.flag("jobs", &jobs, "functions measured at once");
+    cli.flag("sanitize", &sanitize, "build the tests under AddressSanitizer + UBSan: out-of-bounds mutants fail (slower)");
     cli.range("timeout", 1, 3600), cli.range("jobs", 1, 64), cli.range("sample", 0, 100000);
     cli.parse(argc, argv);
     if (!fs::is_regular_file(fs::path(root) / "CMakeLists.txt"))
         fail(root, "the course repository", "run from the repository root or pass --root");
     Setup s;
     s.root = fs::weakly_canonical(fs::absolute(root)), s.work = fs::weakly_canonical(fs::absolute(work)), s.timeout = timeout;
+    if (sanitize) {  // (leaks are not the question here, and LeakSanitizer fails under some tracers)
+        // ATTN_EXACT_BUFFERS: a Buf of n floats is allocated with exactly n (not rounded up to 64 bytes),
+        // so one past its end is outside the allocation (common/core/buffer.hpp)
+        s.extra_flags = "-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DATTN_EXACT_BUFFERS";
+        setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+    }
     fs::create_directories(s.work);
     {
         std::ofstream probe(report, std::ios::app);  // a report that cannot be written must not cost the run
@@ -302,7 +317,7 @@ int main(int argc, char** argv) try {
     for (int j = 0; j < jobs; j++) pool.emplace_back(worker);
     for (std::thread& t : pool) t.join();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::ofstream(report) << report_text(reports, sample, secs);
+    std::ofstream(report) << report_text(reports, sample, sanitize, secs);
     std::printf("wrote %s (%.0f s)\n", report.c_str(), secs);
     return 0;
 } catch (const std::exception& e) {

@@ -17,9 +17,14 @@ struct AlignedAllocator {
     AlignedAllocator() = default;
     template <class U> AlignedAllocator(const AlignedAllocator<U, Align>&) {}
     T* allocate(std::size_t n) {
+#ifdef ATTN_EXACT_BUFFERS  // `mutants --sanitize`: exactly n elements, so AddressSanitizer sees one past the end
+        void* p = nullptr;
+        if (posix_memalign(&p, Align, n == 0 ? Align : n * sizeof(T)) != 0) throw std::bad_alloc();
+#else
         std::size_t bytes = (n * sizeof(T) + Align - 1) / Align * Align;  // aligned_alloc wants a multiple
         void* p = std::aligned_alloc(Align, bytes == 0 ? Align : bytes);
         if (!p) throw std::bad_alloc();
+#endif
         return static_cast<T*>(p);
     }
     void deallocate(T* p, std::size_t) { std::free(p); }

@@ -60,6 +60,12 @@ static void check_model_gradient(bool reverse) {
     m.params.zero_grad();
     gru_seq2seq_backward(m, a, b);
     Buf analytic = m.params.grad;
+    // a second backward of the same batch gives the same gradient: each scratch gradient is cleared first
+    m.params.zero_grad();
+    gru_seq2seq_backward(m, a, b);
+    size_t differ = 0;
+    for (size_t i = 0; i < analytic.size(); i++) differ += m.params.grad[i] != analytic[i];
+    CHECK(differ == 0);
     auto loss = [&] { return (double)gru_seq2seq_forward(m, a, b); };
     for (const auto& e : m.params.entries())
         testing::check_gradient(e.name, loss, m.params.data(e), analytic.data() + e.offset, e.size);
@@ -85,6 +91,14 @@ TEST_CASE("ch01 model: padding is ignored (a padded batch gives each sentence's 
     float l1 = gru_seq2seq_forward(m, a, make_seq2seq_batch(src, tgt, {1}));
     // the loss is a mean over the 4 + 2 target tokens
     CHECK(both == doctest::Approx((4 * l0 + 2 * l1) / 6).epsilon(1e-5));
+    // a batch larger than the reserved (2,4,4) is refused, not written past the buffers' ends:
+    // a source of 5 tokens (S = 5) by the encoder, a target of 4 words (T = 5) by the whole model
+    std::vector<std::vector<int>> long_src = {{4, 5, 6, 7, 3}}, long_tgt = {{4, 6, 5, 7}};
+    const Seq2SeqBatch wide_src = make_seq2seq_batch(long_src, tgt, {0});
+    CHECK_THROWS_WITH_AS(gru_seq2seq_encode(m, a, wide_src.src.data(), wide_src.src_len.data(), 1, wide_src.S),
+                         doctest::Contains("reserved"), attn::Error);
+    CHECK_THROWS_WITH_AS(gru_seq2seq_forward(m, a, make_seq2seq_batch(src, long_tgt, {0})),
+                         doctest::Contains("reserved"), attn::Error);
 }
 
 // A hand-made decoder over V = 5 tokens (0..3 specials, 4 = "a") whose row state is its step count.
@@ -128,6 +142,62 @@ TEST_CASE("ch01 decoding: greedy is myopic, beam search finds the better sequenc
     auto cut = greedy_decode(start(), 1, 5, 1);
     CHECK(cut[0].tokens == std::vector<int>{4});
     CHECK_FALSE(cut[0].finished);
+}
+
+// A decoder whose next-token distribution depends only on the previous token (so it keeps no state):
+// after <bos>: a = 0.5, b = 0.3, <eos> = 0.1; after a: <eos> = 0.6, a = 0.3; after b: <eos> = 0.4,
+// b = 0.3, a = 0.2; every other token 0.01 (V = 6: 0..3 specials, a = 4, b = 5; rows need not sum to 1).
+struct PrevTokenDecoder {
+    void step(float* logp, const int* prev, int n) {
+        const float after_bos[6] = {0.01f, 0.01f, 0.01f, 0.1f, 0.5f, 0.3f};
+        const float after_a[6] = {0.01f, 0.01f, 0.01f, 0.6f, 0.3f, 0.01f};
+        const float after_b[6] = {0.01f, 0.01f, 0.01f, 0.4f, 0.2f, 0.3f};
+        for (int r = 0; r < n; r++) {
+            const float* p = prev[r] == Vocab::BOS ? after_bos : prev[r] == 4 ? after_a : after_b;
+            for (int v = 0; v < 6; v++) logp[r * 6 + v] = std::log(p[v]);
+        }
+    }
+    void reorder(const int*, int) {}
+};
+
+// A decoder that gives every token the same probability: every candidate ties with every other.
+struct UniformDecoder {
+    int V;
+    void step(float* logp, const int*, int n) { std::fill(logp, logp + (size_t)n * V, -std::log((float)V)); }
+    void reorder(const int*, int) {}
+};
+
+TEST_CASE("ch01 decoding: beam search keeps <eos> only among the first k, breaks ties by beam then token") {
+    PrevTokenDecoder dec;
+    // k = 2, step 2's candidates best first: a<eos> 0.30, a a 0.15, b<eos> 0.12, b b 0.09, ...
+    // a<eos> (1st) is finished; b<eos> is 3rd, not among the first k = 2, so it is dropped: after
+    // max_len = 2 the one finished hypothesis is returned (the live a a and b b are not: cut ones come
+    // back only when nothing finished)
+    auto two = beam_search(dec, 6, 2, 2);
+    REQUIRE(two.size() == 1);
+    CHECK(two[0].tokens == std::vector<int>{4, 3});
+    CHECK(two[0].finished);
+    CHECK(two[0].logprob == doctest::Approx(std::log(0.5) + std::log(0.6)));
+    // k = 3: <eos> alone (3rd at step 1) and b<eos> (3rd at step 2) are among the first k now: finished
+    auto three = beam_search(dec, 6, 3, 2);
+    REQUIRE(three.size() == 3);
+    CHECK(three[0].tokens == std::vector<int>{4, 3});
+    CHECK(three[1].tokens == std::vector<int>{5, 3});
+    CHECK(three[1].logprob == doctest::Approx(std::log(0.3) + std::log(0.4)));
+    CHECK(three[2].tokens == std::vector<int>{3});
+    // k larger than the vocabulary: every candidate is kept, the best (a<eos>) still first
+    auto wide = beam_search(dec, 6, 9, 2);
+    REQUIRE(!wide.empty());
+    CHECK(wide[0].tokens == std::vector<int>{4, 3});
+    // all ties: the earlier beam wins, then the smaller token id; nothing finishes (<eos> = 3 never
+    // makes the first k = 2), so the two cut hypotheses come back in that order
+    UniformDecoder uni{8};
+    auto ties = beam_search(uni, 8, 2, 3);
+    REQUIRE(ties.size() == 2);
+    CHECK(ties[0].tokens == std::vector<int>{0, 0, 0});
+    CHECK(ties[1].tokens == std::vector<int>{0, 0, 1});
+    CHECK_FALSE(ties[0].finished);
+    CHECK(ties[1].logprob == doctest::Approx(-3 * std::log(8.0)));
 }
 
 TEST_CASE("ch01 decoding: beam k=1 equals greedy on a random model; scores are sums of log-probs") {

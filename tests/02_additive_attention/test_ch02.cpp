@@ -99,10 +99,16 @@ TEST_CASE("ch02 attention: gradient check of s, W, keys, values, v, and U throug
     };
     forward();
     Buf ds(B * Hd, 0), dW(A * Hd, 0), dkeys(B * S * A, 0), dvalues(B * S * D, 0), dv(A, 0), dU(A * D, 0);
-    Buf scratch(additive_attention_scratch_size(B, S, A), 7.0f);  // dirty scratch: the backward must clear what it uses
+    // dirty scratch: the backward must clear what it uses; and it must stay inside it (guards of 7 as long
+    // as the scratch itself before and after it)
+    const size_t n_scratch = additive_attention_scratch_size(B, S, A);
+    Buf guarded(3 * n_scratch, 7.0f);
     additive_attention_backward(ds.data(), dW.data(), dkeys.data(), dvalues.data(), dv.data(), p.R.data(),
                                 alpha.data(), th.data(), p.s.data(), p.W.data(), p.values.data(), p.v.data(),
-                                p.len.data(), B, S, A, D, Hd, scratch.data());
+                                p.len.data(), B, S, A, D, Hd, guarded.data() + n_scratch);
+    size_t touched = 0;
+    for (size_t i = 0; i < n_scratch; i++) touched += (guarded[i] != 7.0f) + (guarded[2 * n_scratch + i] != 7.0f);
+    CHECK(touched == 0);
     // padded positions: exactly zero gradient to their keys and (from attention) values
     for (int b = 0; b < B; b++)
         for (int i = p.len[b]; i < S; i++) {
@@ -169,6 +175,14 @@ TEST_CASE("ch02 model: padding is ignored (a padded batch gives each sentence's 
     float l0 = bahdanau_forward(m, a, make_seq2seq_batch(src, tgt, {0}));
     float l1 = bahdanau_forward(m, a, make_seq2seq_batch(src, tgt, {1}));
     CHECK(both == doctest::Approx((4 * l0 + 2 * l1) / 6).epsilon(1e-5));
+    // a batch larger than the reserved (2,4,4) is refused, not written past the buffers' ends:
+    // a source of 5 tokens (S = 5) by the encoder, a target of 4 words (T = 5) by the whole model
+    std::vector<std::vector<int>> long_src = {{4, 5, 6, 7, 3}}, long_tgt = {{4, 6, 5, 7}};
+    const Seq2SeqBatch wide_src = make_seq2seq_batch(long_src, tgt, {0});
+    CHECK_THROWS_WITH_AS(bahdanau_encode(m, a, wide_src.src.data(), wide_src.src_len.data(), 1, wide_src.S),
+                         doctest::Contains("reserved"), attn::Error);
+    CHECK_THROWS_WITH_AS(bahdanau_forward(m, a, make_seq2seq_batch(src, long_tgt, {0})), doctest::Contains("reserved"),
+                         attn::Error);
 }
 
 TEST_CASE("ch02 decoding: the step function reproduces teacher forcing; greedy = beam 1; batch = one by one") {

@@ -3,6 +3,7 @@
 // the exact gradient of E[r], the entropy bonus, the baseline, and the sampler's frequencies.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -50,6 +51,34 @@ TEST_CASE("ch04 local-m: window at t = 0, clamped beyond the length, D = 0 is on
         local_m_align_forward(alpha, e, len, 2, 0, 2, S);
         for (int b = 0; b < 2; b++)
             for (int s = 0; s < S; s++) CHECK(alpha[b * S + s] == (s == 2 ? 1.0f : 0.0f));
+    }
+    SUBCASE("window_softmax_row alone: scores outside the window never count, nothing written past S") {
+        // e (S = 4) and one float past it; huge scores just before and just past the windows
+        const float big[5] = {INFINITY, 1, 2, 1e4f, 1e30f};
+        float out[5];
+        std::fill(out, out + 4, NAN);  // the row must be assigned, not added into
+        out[4] = 7.0f;                 // a guard just past the row
+        window_softmax_row(out, big, 1, 3, 4);  // window [1, 3)
+        const double z = std::exp(1.0) + std::exp(2.0);
+        CHECK(out[0] == 0.0f);
+        CHECK(out[1] == doctest::Approx(std::exp(1.0) / z));
+        CHECK(out[2] == doctest::Approx(std::exp(2.0) / z));
+        CHECK(out[3] == 0.0f);
+        window_softmax_row(out, big, 3, 4, 4);  // a one-position window at the row's end: 1 there
+        for (int s = 0; s < 4; s++) CHECK(out[s] == (s == 3 ? 1.0f : 0.0f));
+        std::fill(out, out + 4, NAN);
+        window_softmax_row(out, big, 2, 2, 4);  // empty windows: zeros
+        for (int s = 0; s < 4; s++) CHECK(out[s] == 0.0f);
+        std::fill(out, out + 4, NAN);
+        window_softmax_row(out, big, 3, 1, 4);
+        for (int s = 0; s < 4; s++) CHECK(out[s] == 0.0f);
+        CHECK(out[4] == 7.0f);
+    }
+    SUBCASE("a length beyond S, or below 0, is refused") {
+        int bad[2] = {4, S + 1};
+        CHECK_THROWS_WITH_AS(local_m_align_forward(alpha, e, bad, 0, 1, 2, S), doctest::Contains("len[b]"), attn::Error);
+        bad[1] = -1;
+        CHECK_THROWS_WITH_AS(local_m_align_forward(alpha, e, bad, 0, 1, 2, S), doctest::Contains("len[b]"), attn::Error);
     }
     SUBCASE("t = 3, D = 2 in the middle of row 1: window [1, 5]") {
         local_m_align_forward(alpha, e, len, 3, 2, 2, S);
@@ -276,6 +305,24 @@ TEST_CASE("ch04 hard: test mode is argmax; training frequencies match α; paddin
     CHECK(idx[2] == 0);
     for (int b = 0; b < B; b++)
         for (int s = 0; s < S; s++) CHECK(onehot[b * S + s] == (s == idx[b] ? 1.0f : 0.0f));
+    {
+        // an empty row between others, a row of length 1; outputs pre-filled with garbage, and a
+        // fourth row past B that must stay untouched
+        int lens[4] = {3, 0, 1, 2}, got[4] = {99, 99, 99, 99};
+        float hot[4 * S];
+        std::fill(hot, hot + 3 * S, NAN);
+        std::fill(hot + 3 * S, hot + 4 * S, 7.0f);
+        float al[4 * S] = {0.1f, 0.6f, 0.3f, 0, 0,  0.2f, 0.2f, 0.2f, 0.2f, 0.2f,  //
+                           0.3f, 0.7f, 0, 0, 0,  0.4f, 0.6f, 0, 0, 0};
+        hard_sample_forward(got, hot, al, lens, nullptr, 3, S);
+        CHECK(got[0] == 1);
+        CHECK(got[1] == -1);
+        CHECK(got[2] == 0);  // the only real position, though position 1 weighs more
+        CHECK(got[3] == 99);
+        for (int b = 0; b < 3; b++)
+            for (int s = 0; s < S; s++) CHECK(hot[b * S + s] == (s == got[b] ? 1.0f : 0.0f));
+        for (int s = 0; s < S; s++) CHECK(hot[3 * S + s] == 7.0f);
+    }
 
     const int N = 100000;
     std::vector<double> count(B * S, 0.0);
@@ -409,6 +456,28 @@ TEST_CASE("ch04 REINFORCE: for a fixed sample, de is the exact gradient of −A 
                 for (int s = len[b]; s < S; s++) CHECK(de[b * S + s] == 0.0f);
         }
     }
+    {
+        // by hand: a row with nothing attended to (idx −1, len 0) between two others is skipped; a weight
+        // of exactly 0 inside the length gets A·(0 − 0) and no entropy term (α log α -> 0, not NaN);
+        // a fourth row, past B, must stay untouched
+        const int S3 = 3;
+        const float al[4 * S3] = {0.5f, 0.0f, 0.5f,  0, 0, 0,  0.25f, 0.75f, 0,  0.5f, 0.5f, 0};
+        const int ln[4] = {3, 0, 2, 2}, ix[4] = {0, -1, 1, 0};
+        const float A[4] = {2.0f, 5.0f, -1.0f, 3.0f}, beta = 0.5f;
+        float d[4 * S3];
+        std::fill(d, d + 3 * S3, 0.0f);
+        std::fill(d + 3 * S3, d + 4 * S3, 7.0f);
+        hard_reinforce_backward(d, al, ix, A, beta, ln, 3, S3);
+        const double H0 = std::log(2.0), H2 = -(0.25 * std::log(0.25) + 0.75 * std::log(0.75));
+        CHECK(d[0] == doctest::Approx(2.0 * (0.5 - 1) + beta * 0.5 * (std::log(0.5) + H0)));
+        CHECK(d[1] == 0.0f);
+        CHECK(d[2] == doctest::Approx(2.0 * 0.5 + beta * 0.5 * (std::log(0.5) + H0)));
+        for (int s = 0; s < S3; s++) CHECK(d[S3 + s] == 0.0f);
+        CHECK(d[2 * S3 + 0] == doctest::Approx(-1.0 * 0.25 + beta * 0.25 * (std::log(0.25) + H2)));
+        CHECK(d[2 * S3 + 1] == doctest::Approx(-1.0 * (0.75 - 1) + beta * 0.75 * (std::log(0.75) + H2)));
+        CHECK(d[2 * S3 + 2] == 0.0f);
+        for (int s = 0; s < S3; s++) CHECK(d[3 * S3 + s] == 7.0f);
+    }
     // sign: one descent step on the entropy term alone raises the entropy
     Buf A0(B, 0.0f);
     masked_softmax_forward(alpha.data(), e.data(), nullptr, len.data(), B, S);
@@ -438,4 +507,27 @@ TEST_CASE("ch04 gradcheck: baseline_backward (dh, dw_b, dbias) of ½ Σ (b̂ −
     testing::check_gradient("baseline dh", loss, h.data(), dh.data(), dh.size());
     testing::check_gradient("baseline dw_b", loss, w.data(), dw.data(), dw.size());
     testing::check_gradient("baseline dbias", loss, bias.data(), db.data(), 1);
+    // gradients are added into what the buffers hold: a second call doubles them
+    loss();  // bhat at the unperturbed point again (the checks above left it at their last probe)
+    Buf dh1 = dh, dw1 = dw, db1 = db;
+    baseline_backward(dh.data(), dw.data(), db.data(), bhat.data(), r.data(), h.data(), w.data(), B, H);
+    for (size_t i = 0; i < dh.size(); i++) CHECK(dh[i] == doctest::Approx(2 * dh1[i]));
+    for (int k = 0; k < H; k++) CHECK(dw[k] == doctest::Approx(2 * dw1[k]));
+    CHECK(db[0] == doctest::Approx(2 * db1[0]));
+    // rows and weights past B and H are never read or written: h has a row past B, w_b a weight past H
+    // (huge, so reading it shows), bhat, dh and dw_b a guard past their ends
+    Buf h2 = h, w2 = w, bh2(B + 1, 7.0f), dh2((size_t)(B + 1) * H, 0.0f), dw2(H + 1, 0.0f);
+    h2.resize((size_t)(B + 1) * H, 1e30f), w2.push_back(1e30f);
+    dh2[(size_t)B * H] = 7.0f, dw2[H] = 7.0f;
+    baseline_forward(bh2.data(), h2.data(), w2.data(), bias.data(), B, H);
+    for (int b = 0; b < B; b++) CHECK(bh2[b] == bhat[b]);
+    CHECK(bh2[B] == 7.0f);
+    Buf r2 = r;
+    r2.push_back(1e30f);
+    const double L2 = baseline_backward(dh2.data(), dw2.data(), nullptr, bh2.data(), r2.data(), h2.data(), w2.data(), B, H);
+    CHECK(L2 == doctest::Approx(L));
+    for (size_t i = 0; i < dh1.size(); i++) CHECK(dh2[i] == doctest::Approx(dh1[i]));
+    for (int k = 0; k < H; k++) CHECK(dw2[k] == doctest::Approx(dw1[k]));
+    CHECK(dh2[(size_t)B * H] == 7.0f);
+    CHECK(dw2[H] == 7.0f);
 }

@@ -130,9 +130,12 @@ TEST_CASE("ch05 pooling: attention weights sum to 1 over valid words, 0 on paddi
     Rng rng(1);
     PoolProblem p = pool_problem(rng);
     const int B = p.B, T = p.T, D = p.D, A = p.A;
-    Buf ctx(B * D), alpha(B * T), scores(B * T), keys(B * T * A), q(B * A), th(B * T * A);
+    // every output followed by a guard of 7 that must stay: nothing is written past B rows
+    Buf ctx(B * D + 1), alpha(B * T + 1), scores(B * T + 1), keys(B * T * A + 1), q(B * A + 1), th(B * T * A + 1);
+    for (Buf* g : {&ctx, &alpha, &scores, &keys, &q, &th}) g->back() = 7.0f;
     attention_pool_forward(ctx.data(), alpha.data(), scores.data(), keys.data(), q.data(), th.data(),
                            p.h.data(), p.U.data(), p.u.data(), p.v.data(), p.len.data(), B, T, D, A);
+    for (Buf* g : {&ctx, &alpha, &scores, &keys, &q, &th}) CHECK(g->back() == 7.0f);
     for (int b = 0; b < B; b++) {
         double s = 0;
         for (int i = 0; i < T; i++) {

@@ -181,6 +181,11 @@ TEST_CASE("mha: gradients of inputs and every parameter (self and cross, padding
                 check_gradient("mha " + e.name, loss, m.ps.data(e), grads.data() + e.offset, e.size, opt);
             }
         }
+        // attention dropout is the matmul kernel's alone: the naive kernel refuses it
+        Rng drops(5);
+        CHECK_THROWS_WITH_AS(mha_forward(out.data(), cache, m.a, xq.data(), kv, mask, B, Tq, Tk, AttnKernel::Naive, 0.5f,
+                                         &drops),
+                             doctest::Contains("matmul kernel only"), attn::Error);
     }
 }
 

@@ -3,6 +3,7 @@
 // bad inputs (wrong classes, a tweets file for an AG model, malformed rows, empty titles).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -196,6 +197,36 @@ TEST_CASE("attention pooling: equal scores average the valid positions; gradient
     CHECK(a.alpha[T + 1] == doctest::Approx(0.5));
     CHECK(ctx[C + 3] == doctest::Approx((h[(size_t)T * C + 3] + h[(size_t)(T + 1) * C + 3]) / 2));
     std::copy(v_saved.begin(), v_saved.end(), m.va.data);
+    {
+        // by hand, into buffers of their own pre-filled with NaN, each followed by a guard of 7 that must
+        // stay: e_n = vᵀ u_n, α = softmax of e over t < len, ctx = Σ_t α_t h_t
+        const int N = B * T;
+        Buf gctx((size_t)B * C + 1, NAN), galpha(N + 1, NAN), gupre((size_t)N * C + 1, NAN), gu(gupre), ge(N + 1, NAN);
+        for (Buf* g : {&gctx, &galpha, &gupre, &gu, &ge}) g->back() = 7.0f;
+        attention_pool_forward(gctx.data(), galpha.data(), gupre.data(), gu.data(), ge.data(), h.data(), len.data(), m,
+                               B, T);
+        size_t wrong = 0;
+        auto near = [](double got, double want) { return std::fabs(got - want) <= 1e-5 * (1 + std::fabs(want)); };
+        for (int n = 0; n < N; n++) {
+            double e = 0;
+            for (int c = 0; c < C; c++) e += (double)m.va.data[c] * gu[(size_t)n * C + c];
+            wrong += !near(ge[n], e);
+        }
+        for (int b = 0; b < B; b++) {
+            double mx = -INFINITY, z = 0;
+            for (int t = 0; t < len[b]; t++) mx = std::max(mx, (double)ge[b * T + t]);
+            for (int t = 0; t < len[b]; t++) z += std::exp(ge[b * T + t] - mx);
+            for (int t = 0; t < T; t++)
+                wrong += !near(galpha[b * T + t], t < len[b] ? std::exp(ge[b * T + t] - mx) / z : 0.0);
+            for (int c = 0; c < C; c++) {
+                double want = 0;
+                for (int t = 0; t < T; t++) want += (double)galpha[b * T + t] * h[((size_t)b * T + t) * C + c];
+                wrong += !near(gctx[(size_t)b * C + c], want);
+            }
+        }
+        CHECK(wrong == 0);
+        for (Buf* g : {&gctx, &galpha, &gupre, &gu, &ge}) CHECK(g->back() == 7.0f);
+    }
     auto loss = [&] {
         attention_pool_forward(ctx.data(), a.alpha.data(), a.upre.data(), a.u.data(), a.e.data(), h.data(), len.data(), m,
                                B, T);

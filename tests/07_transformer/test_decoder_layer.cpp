@@ -110,6 +110,17 @@ TEST_CASE("feed-forward: gradients of z, W1, b1, W2, b2; the backward adds into 
     check_gradient("ffn dz", loss, z.data(), dz.data(), z.size());
     for (const auto& e : ps.entries())
         check_gradient(e.name, loss, ps.data(e), grads.data() + e.offset, e.size);
+    // the same backward again, on the same cache: the same gradients (its scratch is cleared first)
+    loss();
+    for (int pass = 0; pass < 2; pass++) {
+        ps.zero_grad();
+        Buf dz2(z.size(), 0.0f);
+        ffn_backward(dz2.data(), f, c, R.data(), z.data(), N);
+        size_t differ = 0;
+        for (size_t i = 0; i < grads.size(); i++) differ += ps.grad[i] != grads[i];
+        for (size_t i = 0; i < dz.size(); i++) differ += !(std::fabs(dz2[i] - dz[i]) <= 1e-6f);
+        CHECK(differ == 0);
+    }
 }
 
 TEST_CASE("decoder layer: gradients of x, mem and every parameter, post- and pre-norm, padding in the source") {

@@ -90,4 +90,30 @@ TEST_CASE("ch08 tokens: the class token first, then the patches, each plus its p
     check_gradient("patches X", loss, X.data(), dX.data(), X.size());
     check_gradient("class token", loss, cls.data(), dcls.data(), cls.size());
     check_gradient("position embeddings", loss, pos.data(), dpos.data(), pos.size());
+    // exactly, by hand: added into what the buffers held (0.5), the sums over b in order, and nothing
+    // written past the ends (a guard of 7 after each buffer; dz has a huge value after its end)
+    Buf gX(X.size() + 1, 0.5f), gcls(C + 1, 0.5f), gpos(pos.size() + 1, 0.5f), Rg = R;
+    gX.back() = gcls.back() = gpos.back() = 7.0f;
+    Rg.push_back(1e30f);
+    tokens_backward(gX.data(), gcls.data(), gpos.data(), Rg.data(), B, N, C);
+    size_t wrong = 0;
+    for (int c = 0; c < C; c++) {
+        float want = 0.5f;
+        for (int b = 0; b < B; b++) want += R[(size_t)b * T * C + c];
+        wrong += gcls[c] != want;
+    }
+    for (int t = 0; t < T; t++)
+        for (int c = 0; c < C; c++) {
+            float want = 0.5f;
+            for (int b = 0; b < B; b++) want += R[((size_t)b * T + t) * C + c];
+            wrong += gpos[(size_t)t * C + c] != want;
+        }
+    for (int b = 0; b < B; b++)
+        for (int n = 0; n < N; n++)
+            for (int c = 0; c < C; c++)
+                wrong += gX[((size_t)b * N + n) * C + c] != 0.5f + R[((size_t)b * T + n + 1) * C + c];
+    CHECK(wrong == 0);
+    CHECK(gX.back() == 7.0f);
+    CHECK(gcls.back() == 7.0f);
+    CHECK(gpos.back() == 7.0f);
 }

@@ -79,6 +79,15 @@ TEST_CASE("ch08 model: the whole ViT's backward (dropout off) matches finite dif
     }
     MESSAGE(checked << " of " << total << " elements checked (the rest crossed a relu kink)");
     CHECK(checked * 10 > total * 9);
+    // in evaluation mode dropout does nothing, whatever its rate: the same gradients as with dropout 0
+    m.cfg.dropout = 0.3f;
+    vit_forward(m, a, x.data(), y.data(), B, unused, /*training=*/false);
+    m.params.zero_grad();
+    vit_backward(m, a, y.data(), B);
+    size_t differ = 0;
+    for (size_t i = 0; i < analytic.size(); i++)
+        differ += !(std::fabs(m.params.grad[i] - analytic[i]) <= 1e-6f * (1 + std::fabs(analytic[i])));
+    CHECK(differ == 0);
 }
 
 TEST_CASE("ch08 model: the CNN baseline's backward matches finite differences") {

@@ -79,6 +79,26 @@ TEST_CASE("ch09: affine_grid with the identity puts every point at its pixel cen
     affine_grid_forward(grid.data(), th2.data(), 1, H, W);
     CHECK(grid[(0 * W + 2) * 2 + 0] == doctest::Approx(0.5));
     CHECK(grid[(0 * W + 2) * 2 + 1] == doctest::Approx(0.75));
+    // three images, each with its own θ (the identity, th2, and a translation by (0.5, −0.25)), into
+    // a grid pre-filled with NaN and followed by a guard point (7, 7) that must stay
+    const int B = 3;
+    Buf th3 = {1, 0, 0, 0, 1, 0, 2, 1, 0.5f, 0, -1, 0.25f, 1, 0, 0.5f, 0, 1, -0.25f};
+    Buf g3((size_t)B * H * W * 2 + 2, NAN);
+    g3[g3.size() - 2] = g3[g3.size() - 1] = 7.0f;
+    affine_grid_forward(g3.data(), th3.data(), B, H, W);
+    size_t wrong = 0;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < H; i++)
+            for (int j = 0; j < W; j++) {
+                const float* t = th3.data() + b * 6;
+                const float* got = g3.data() + (((size_t)b * H + i) * W + j) * 2;
+                const double x = xs[j], y = ys[i];
+                wrong += !(std::fabs(got[0] - (t[0] * x + t[1] * y + t[2])) <= 1e-6);
+                wrong += !(std::fabs(got[1] - (t[3] * x + t[4] * y + t[5])) <= 1e-6);
+            }
+    CHECK(wrong == 0);
+    CHECK(g3[g3.size() - 2] == 7.0f);
+    CHECK(g3[g3.size() - 1] == 7.0f);
 }
 
 TEST_CASE("ch09: attention_theta builds [[s,0,tx],[0,s,ty]]") {

@@ -65,6 +65,26 @@ TEST_CASE("ch10 glimpse: pixels outside the image read as zeros") {
     CHECK(out[5] == 0.0f);
     CHECK(out[6] == 0.0f);
     CHECK(out[7] == doctest::Approx((1 + 2 + 5 + 6) / 4.0));
+
+    // the bottom-right corner, the image followed by a pixel that is not its own (1000), the output
+    // pre-filled with NaN and followed by a guard (7) that must stay
+    Buf xg = image_1_to_16(), og(2 * 4 + 1, NAN);
+    xg.push_back(1000.0f);
+    og.back() = 7.0f;
+    const float corner[2] = {1.0f, 1.0f};
+    glimpse_sensor_forward(og.data(), xg.data(), corner, 1, 4, 4, 2, 2);
+    // scale 0: rows 3..4, cols 3..4: only pixel (3,3) = 16 is inside
+    CHECK(og[0] == 16.0f);
+    CHECK(og[1] == 0.0f);
+    CHECK(og[2] == 0.0f);
+    CHECK(og[3] == 0.0f);
+    // scale 1: rows 2..5, cols 2..5: only the top-left block (rows 2..3, cols 2..3) is inside; column 4
+    // of row 2 is not the next row's first pixel
+    CHECK(og[4] == doctest::Approx((11 + 12 + 15 + 16) / 4.0));
+    CHECK(og[5] == 0.0f);
+    CHECK(og[6] == 0.0f);
+    CHECK(og[7] == 0.0f);
+    CHECK(og[8] == 7.0f);
 }
 
 TEST_CASE("ch10 glimpse: x is the column and y the row, on a non-square image, per batch item") {
@@ -157,6 +177,21 @@ TEST_CASE("ch10 reinforce: the policy and baseline losses' gradients match finit
                        return policy_loss_forward(logp.data(), adv.data(), N, B);
                    },
                    mu.data(), dmu.data(), mu.size(), GradCheckOptions{1e-3, 1e-3, 2e-2});
+    // exactly, by hand, added into what dmu held (0.5), scaled by dloss = 2, nothing past row N written
+    // (mu, l and adv have a row past N with huge values, dmu a guard of 7)
+    Buf mu3 = mu, l3 = l, adv3 = adv, dmu3(mu.size() + 2, 0.5f);
+    mu3.insert(mu3.end(), {1e30f, 1e30f}), l3.insert(l3.end(), {-1e30f, -1e30f}), adv3.push_back(1e30f);
+    dmu3[N * 2] = dmu3[N * 2 + 1] = 7.0f;
+    policy_loss_backward(dmu3.data(), l3.data(), mu3.data(), adv3.data(), sigma, N, B, 2.0f);
+    size_t wrong = 0;
+    for (int i = 0; i < N; i++)
+        for (int d = 0; d < 2; d++) {
+            const double want = 0.5 - 2.0 / (B * sigma * sigma) * adv[i] * (l[i * 2 + d] - mu[i * 2 + d]);
+            wrong += !(std::fabs(dmu3[i * 2 + d] - want) <= 1e-5 * (1 + std::fabs(want)));
+        }
+    CHECK(wrong == 0);
+    CHECK(dmu3[N * 2] == 7.0f);
+    CHECK(dmu3[N * 2 + 1] == 7.0f);
     baseline_loss_backward(dbase.data(), base.data(), R.data(), N, B, 1.0f);
     check_gradient("baseline loss / b", [&]() -> double { return baseline_loss_forward(base.data(), R.data(), N, B); },
                    base.data(), dbase.data(), N, GradCheckOptions{1e-3, 1e-4, 1e-2});

@@ -192,6 +192,23 @@ TEST_CASE("ch10 model: the location network's REINFORCE gradient (detached, and 
     check_params(through, 1.0f, 0.0f, {"location.", "core.", "glimpse."});
     Fixture hidden(false, true, 7, /*Lh=*/4);  // with the location net's hidden layer
     check_params(hidden, 1.0f, 0.0f, {"location.", "core."});
+    Fixture narrow(false, true, 10, /*Lh=*/1);  // a hidden layer of one unit
+    check_params(narrow, 1.0f, 0.0f, {"location.", "core."});
+    // a hidden unit that is dead on every row (its bias −100) gets exactly no gradient, nor does one
+    // whose input is exactly 0 on every row (zero weights and bias: relu'(0) = 0, as torch's relu)
+    Fixture dead(false, true, 7, /*Lh=*/4);
+    const int C = dead.c.C;
+    dead.m.b_loc.data[0] = -100.0f;
+    std::fill(dead.m.W_loc.data + C, dead.m.W_loc.data + 2 * C, 0.0f), dead.m.b_loc.data[1] = 0.0f;
+    const Buf g = dead.analytic(1.0f, 0.0f);
+    const auto* W = dead.m.params.find("location.hidden.weight");
+    const auto* b = dead.m.params.find("location.hidden.bias");
+    REQUIRE(W);
+    REQUIRE(b);
+    for (int k = 0; k < 2 * C; k++) CHECK(g[W->offset + k] == 0.0f);
+    CHECK(g[b->offset] == 0.0f);
+    CHECK(g[b->offset + 1] == 0.0f);
+    CHECK(g[b->offset + 2] != 0.0f);  // (a live unit does get one)
 }
 
 TEST_CASE("ch10 model: the baseline network (regression on the reward, h detached)") {

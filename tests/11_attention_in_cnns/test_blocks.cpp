@@ -154,6 +154,16 @@ TEST_CASE("ch11 conv block: backward matches finite differences") {
     check_gradient("conv block dW", loss, W.data(), dW.data(), W.size(), opts());
     check_gradient("conv block dgamma", loss, g.data(), dg.data(), d.C, opts());
     check_gradient("conv block dbeta", loss, b.data(), db.data(), d.C, opts());
+    // the same forward and backward again: the same gradients (the block's scratch is cleared first)
+    conv_block_forward(a, cols.data(), x.data(), w, B, d, true);
+    std::copy(R.begin(), R.end(), a.dact.begin());
+    Buf dx2(n_in, 0.0f), dW2(W.size(), 0.0f), dg2(d.C, 0.0f), db2(d.C, 0.0f);
+    conv_block_backward(dx2.data(), dW2.data(), dg2.data(), db2.data(), a, cols.data(), x.data(), w, B, d);
+    size_t differ = 0;
+    for (size_t i = 0; i < n_in; i++) differ += dx2[i] != dx[i];
+    for (size_t i = 0; i < W.size(); i++) differ += dW2[i] != dW[i];
+    for (int c = 0; c < d.C; c++) differ += (dg2[c] != dg[c]) + (db2[c] != db[c]);
+    CHECK(differ == 0);
 }
 
 TEST_CASE("ch11 SE: a hand-computable excitation; backward matches finite differences") {
@@ -198,6 +208,18 @@ TEST_CASE("ch11 SE: a hand-computable excitation; backward matches finite differ
     check_gradient("SE db1", loss, b1.data(), db1.data(), Cr, opts());
     check_gradient("SE dW2", loss, W2.data(), dW2.data(), W2.size(), opts());
     check_gradient("SE db2", loss, b2.data(), db2.data(), C, opts());
+    // the same forward and backward again, into buffers that hold 1: each gets 1 + the same gradient
+    // (the block's scratch is cleared first; dx is added into, not assigned)
+    se_forward(out.data(), a, x.data(), W1.data(), b1.data(), W2.data(), b2.data(), B, C, Cr, HW);
+    Buf ex(n, 1.0f), eW1(W1.size(), 1.0f), eb1(Cr, 1.0f), eW2(W2.size(), 1.0f), eb2(C, 1.0f);
+    se_backward(ex.data(), eW1.data(), eb1.data(), eW2.data(), eb2.data(), a, R.data(), x.data(), W1.data(), W2.data(),
+                B, C, Cr, HW);
+    size_t differ = 0;
+    auto compare = [&](const Buf& got, const Buf& want) {
+        for (size_t i = 0; i < want.size(); i++) differ += !(std::fabs(got[i] - 1.0f - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
+    };
+    compare(ex, dx), compare(eW1, dW1), compare(eb1, db1), compare(eW2, dW2), compare(eb2, db2);
+    CHECK(differ == 0);
 }
 
 TEST_CASE("ch11 CBAM channel attention: backward matches finite differences") {

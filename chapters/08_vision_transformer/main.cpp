@@ -16,11 +16,12 @@
 //
 // Run:   build/bin/08_vision_transformer --quick                 (well under a minute)
 //        build/bin/08_vision_transformer                         (ViT, MLP and CNN on MNIST)
-//        build/bin/08_vision_transformer --data fashion-mnist
+//        build/bin/08_vision_transformer --data fashion-mnist   (its own defaults: apply_data_defaults)
 //        build/bin/08_vision_transformer --full                  (the long run)
 //
 // Shapes: B batch, H = W = 28 image side, P patch side, N patches, T = N + 1 tokens, C width,
 // NH heads, V = 10 classes.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -60,7 +61,12 @@ struct Options {
     float weight_decay = 0.05f;  // AdamW's decoupled decay (every model)
     int val_count = 5000, max_train = 0, max_test = 0;
     int stop_after = 0;       // stop after this epoch of --epochs (0: all), to --save and resume with --load
+    std::string flip = "auto";  // left–right mirroring: on for Fashion-MNIST (auto), off for digits
     bool full = false;
+    std::vector<std::string> given;  // flags set on the command line (the data's defaults leave them alone)
+    bool was_given(const std::string& n) const {
+        return std::find(given.begin(), given.end(), n) != given.end();
+    }
     bool trains(const std::string& model) const { return which == "all" || which == model; }
 };
 
@@ -72,7 +78,9 @@ static Options parse_options(int argc, char** argv) {
     o.mlp.H = 256;  // chapter 00's MLP at about the ViT's parameter count (its own default is 1024)
     Cli cli(kChapter,
             "Chapter 08: a Vision Transformer (patches, class token, position embeddings, chapter 06's encoder) on "
-            "MNIST / Fashion-MNIST, beside chapter 00's MLP and a small CNN trained with the same budget.");
+            "MNIST / Fashion-MNIST, beside chapter 00's MLP and a small CNN trained with the same budget. "
+            "Fashion-MNIST has its own defaults: 16 epochs (every model), ViT dropout 0, label smoothing 0.1, "
+            "left-right flips.");
     add_common_flags(cli, f);
     cli.choice("model", &o.which, {"vit", "mlp", "cnn", "all"}, "train the ViT, a baseline, or all three (same budget)");
     cli.flag("patch", &o.vit.P, "patch side P (divides 28: 4, 7, 14)");
@@ -80,7 +88,12 @@ static Options parse_options(int argc, char** argv) {
     cli.flag("depth", &o.vit.L, "ViT encoder layers");
     cli.flag("heads", &o.vit.NH, "attention heads (divide --dim)");
     cli.flag("ffn", &o.vit.F, "feed-forward width of each layer");
-    cli.flag("dropout", &o.vit.dropout, "ViT dropout (embeddings and both branches of every layer)");
+    cli.flag("dropout", &o.vit.dropout,
+             "ViT dropout (embeddings and both branches of every layer); Fashion-MNIST's default: 0");
+    cli.flag("smoothing", &o.vit.smoothing,
+             "ViT label smoothing of the training loss (0: none); Fashion-MNIST's default: 0.1");
+    cli.choice("flip", &o.flip, {"auto", "on", "off"},
+               "augmentation: random left-right mirroring (auto: on for Fashion-MNIST only)");
     cli.flag("shift", &o.step.shift, "augmentation: move each training image by up to N pixels each way (0: none)");
     cli.flag("warmup", &o.warmup, "steps of linear learning-rate warm-up before the cosine decay");
     cli.flag("wd", &o.weight_decay, "AdamW weight decay");
@@ -96,11 +109,13 @@ static Options parse_options(int argc, char** argv) {
     cli.flag("max-test", &o.max_test, "use at most this many test images (0: all)");
     for (const char* n : {"patch", "dim", "depth", "heads", "ffn", "mlp-hidden", "cnn-c1", "cnn-c2", "cnn-fc"})
         cli.range(n, 1, 4096);
-    cli.range("dropout", 0, 0.9);
+    cli.range("dropout", 0, 0.9), cli.range("smoothing", 0, 0.9);
     cli.range("shift", 0, 13);
     cli.range("warmup", 0, 1e9), cli.range("wd", 0, 1), cli.range("clip", 0, 1e6);
     cli.range("stop-after", 0, 100000), cli.range("val", 0, 59000);
     cli.parse(argc, argv);
+    for (const char* n : {"dropout", "smoothing", "epochs"})
+        if (cli.was_set(n)) o.given.push_back(n);
     if (f.quick) {  // well under a minute: a slice of the data, a smaller ViT without dropout, three epochs of batches of 64
         if (!cli.was_set("epochs")) f.epochs = 3;
         if (!cli.was_set("batch")) f.batch = 64;
@@ -120,6 +135,18 @@ static Options parse_options(int argc, char** argv) {
     return o;
 }
 
+// Fashion-MNIST's own defaults (README, "Toward Fashion-MNIST >= 90 %"): the clothes are harder than
+// the digits and the ViT fits them slowly, so it trains without dropout, with label smoothing 0.1, on
+// mirrored images (--flip auto), and — every model, the same budget — for 16 epochs instead of 10
+// (--full keeps its 30). A flag given on the command line wins; --quick keeps its own small run.
+static void apply_data_defaults(Options& o, const std::string& data_name) {
+    o.step.flip = flip_wanted(o.flip, data_name);
+    if (data_name != "fashion-mnist" || o.f.quick) return;
+    if (!o.was_given("dropout")) o.vit.dropout = 0.0f;
+    if (!o.was_given("smoothing")) o.vit.smoothing = 0.1f;
+    if (!o.was_given("epochs") && !o.full) o.f.epochs = 16;
+}
+
 // Output paths are checked before any training: a typo must not cost a ten-minute run.
 static void make_out_dir(const std::string& out) {
     std::error_code ec;
@@ -133,6 +160,12 @@ static void make_out_dir(const std::string& out) {
 static std::string ckpt_path(const Options& o, const std::string& base, const std::string& model) {
     if (base.empty() || o.which != "all" || model == "vit") return base;
     return base + "." + model;
+}
+
+static std::string fmt_g(float v) {
+    char s[32];
+    std::snprintf(s, sizeof s, "%g", v);
+    return s;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -195,10 +228,13 @@ static void write_metrics(const Options& o, const ImageSplits& d, const std::vec
     j.set("batch", (long)f.batch);
     j.set("lr", std::stod(std::to_string(f.lr)));  // 0.002, not the float's 0.0020000000949949026
     j.set("shift", (long)o.step.shift);
+    j.set("flip", o.step.flip);
     JsonObject vit;
     for (const auto& [k, v] : std::vector<std::pair<std::string, int>>{
              {"patch", o.vit.P}, {"dim", o.vit.C}, {"depth", o.vit.L}, {"heads", o.vit.NH}, {"ffn", o.vit.F}})
         vit.set(k, (long)v);
+    vit.set("dropout", std::stod(std::to_string(o.vit.dropout)));  // 0.1, not 0.10000000149011612
+    vit.set("smoothing", std::stod(std::to_string(o.vit.smoothing)));
     j.set("vit_config", vit);
     set_headline(j, results.front());  // the ViT when it was trained
     for (size_t i = 0; i < results.size(); i++) {
@@ -221,10 +257,12 @@ static int run(int argc, char** argv) {
     make_out_dir(f.out);  // (--save was checked when the flags were read: apply_common_flags)
     ImageSplits d = load_image_splits(f.data, f.data_dir, o.val_count, (uint64_t)f.seed, o.max_train, o.max_test);
     o.f.batch = fit_batch(f.batch, d.train.count);
+    apply_data_defaults(o, d.name);
     if (d.test.rows != 28 || d.test.cols != 28) fail(d.test.source, "28x28 images");
     std::printf("training: %d epochs, batch %d, AdamW (lr %g, weight decay %g), %ld warm-up steps then cosine, "
-                "shifts of up to %d pixels, gradient clipping at %g — the same for every model\n",
-                f.epochs, f.batch, f.lr, o.weight_decay, o.warmup, o.step.shift, o.step.clip);
+                "shifts of up to %d pixels%s, gradient clipping at %g — the same for every model\n",
+                f.epochs, f.batch, f.lr, o.weight_decay, o.warmup, o.step.shift, o.step.flip ? ", left-right flips" : "",
+                o.step.clip);
     const FigureNames fig{f.out, kChapter, d.name, run_tag(f.quick, o.full)};
     std::vector<ModelResult> results;
     std::vector<long> params;
@@ -237,7 +275,8 @@ static int run(int argc, char** argv) {
         Rng init((uint64_t)f.seed);
         vit_init(m, c, init);
         print_summary("ViT (patch " + std::to_string(c.P) + ", " + std::to_string(c.N()) + " patches + class token, dim " +
-                          std::to_string(c.C) + ", depth " + std::to_string(c.L) + ", " + std::to_string(c.NH) + " heads)",
+                          std::to_string(c.C) + ", depth " + std::to_string(c.L) + ", " + std::to_string(c.NH) + " heads, dropout " + fmt_g(c.dropout) +
+                          (c.smoothing > 0 ? ", label smoothing " + fmt_g(c.smoothing) : "") + ")",
                       summary_from_params(m.params));
         results.push_back(named("ViT", "vit", "ViT"));
         train_model(m, d, o, "vit", results.back());

@@ -11,6 +11,7 @@
 #include "chapters/00_foundations/mlp.hpp"
 #include "chapters/08_vision_transformer/cnn_baseline.hpp"
 #include "chapters/08_vision_transformer/vit_model.hpp"
+#include "common/data/augment.hpp"
 #include "common/data/data_types.hpp"
 #include "common/nn/optim.hpp"
 #include "common/run/classifier.hpp"
@@ -25,6 +26,7 @@ struct StepOptions {
     int batch = 128;
     int shift = 0;        // each training image moved by (dx, dy) drawn from [−shift, shift]², zero filled
     float clip = 1.0f;    // max global gradient norm (0: no clipping)
+    bool flip = false;    // mirror each training image left–right with probability ½ (clothes, not digits)
 };
 
 // ---- light augmentation: random shifts ----------------------------------------------------------
@@ -48,7 +50,7 @@ inline void random_shift(float* x, int B, int H, int max_shift, Rng& rng, Buf& s
     }
 }
 
-// A gathered (and shifted) training batch: x (B,H·W), y (B).
+// A gathered (shifted, mirrored) training batch: x (B,H·W), y (B).
 struct Batch {
     Buf x, scratch;
     std::vector<int> y;
@@ -58,6 +60,7 @@ struct Batch {
         x.resize((size_t)so.batch * train.rows * train.cols), y.resize(so.batch);
         gather_batch(x.data(), y.data(), train, order, i0, B);
         random_shift(x.data(), B, train.rows, so.shift, rng, scratch);
+        augment_batch(x.data(), B, train.rows, 0, so.flip, rng, scratch);  // mirrors (common/data/augment.hpp)
     }
 };
 

@@ -45,6 +45,7 @@ struct ViTConfig {
     int F = 128;           // feed-forward width (--ffn)
     int V = 10;            // classes
     float dropout = 0.1f;  // on the embeddings and on both branches of every layer, training only
+    float smoothing = 0.0f;  // label smoothing ε of the training loss (targets (1 − ε)·onehot + ε/V)
     int G() const { return H / P; }    // patches per side
     int N() const { return G() * G(); }  // patches
     int T() const { return N() + 1; }  // tokens: the class token, then the patches
@@ -168,7 +169,8 @@ inline float vit_forward(ViT& m, ViTActs& a, const float* x, const int* y, int B
     linear_forward(a.hpre.data(), a.y.data(), m.Wh.data, m.bh.data, B, C, C);        // the head: W_h y + b_h
     tanh_forward(a.h.data(), a.hpre.data(), B * C);                                  // tanh
     linear_forward(a.logits.data(), a.h.data(), m.Wo.data, m.bo.data, B, C, c.V);    // W_o h + b_o
-    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), y, nullptr, B, c.V, -1, 0.0f);
+    const float eps = training ? c.smoothing : 0.0f;  // evaluation reports the plain cross-entropy
+    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), y, nullptr, B, c.V, -1, eps);
 }
 
 // Gradients are added into m.params.grad (zero it first). Reads the cache of the last vit_forward.
@@ -176,8 +178,9 @@ inline void vit_backward(ViT& m, ViTActs& a, const int* y, int B) {
     const ViTConfig& c = m.cfg;
     const int T = c.T(), C = c.C;
     for (Buf* b : {&a.dlogits, &a.dh, &a.dhpre, &a.dy, &a.dzc}) std::fill(b->begin(), b->end(), 0.0f);
-    // loss = mean CE(logits, y)  →  dlogits = (softmax − onehot(y)) / B
-    cross_entropy_backward(a.dlogits.data(), a.probs.data(), y, nullptr, B, c.V, -1, 0.0f, 1.0f);
+    // loss = mean CE(logits, q(y))  →  dlogits = (softmax − q(y)) / B,  q(y) = (1 − ε)·onehot(y) + ε/V
+    const float eps = a.training ? c.smoothing : 0.0f;
+    cross_entropy_backward(a.dlogits.data(), a.probs.data(), y, nullptr, B, c.V, -1, eps, 1.0f);
     // logits = W_o h + b_o; h = tanh(hpre); hpre = W_h y + b_h; y = LN(zc)
     linear_backward(a.dh.data(), m.Wo.grad, m.bo.grad, a.dlogits.data(), a.h.data(), m.Wo.data, B, C, c.V);
     tanh_backward(a.dhpre.data(), a.dh.data(), a.h.data(), B * C);

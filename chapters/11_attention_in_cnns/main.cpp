@@ -149,7 +149,7 @@ static ImageSplits load_data(const Options& o) {
 static Augment augment_of(const Options& o, const std::string& data_name) {
     Augment a;
     a.shift = o.shift;
-    a.flip = o.flip == "on" || (o.flip == "auto" && data_name == "fashion-mnist");
+    a.flip = flip_wanted(o.flip, data_name);
     return a;
 }
 

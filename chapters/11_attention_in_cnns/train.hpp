@@ -8,6 +8,7 @@
 
 #include "chapters/11_attention_in_cnns/cnn_model.hpp"
 #include "common/core/error.hpp"
+#include "common/data/augment.hpp"
 #include "common/data/data_types.hpp"
 #include "common/nn/optim.hpp"
 #include "common/run/checkpoint.hpp"
@@ -18,27 +19,7 @@
 namespace ch11 {
 using namespace attn;
 
-// Light augmentation of a batch x (B,H,H), in place: each image is shifted by up to `shift` pixels
-// in each direction (the uncovered border reads as 0, the background), and mirrored left–right
-// with probability ½ when `flip` (clothes are, digits are not, left–right symmetric). The draws
-// come from rng, so a run (and a resumed run) sees the same images.
-inline void augment_batch(float* x, int B, int H, int shift, bool flip, Rng& rng, Buf& scratch) {
-    if (shift == 0 && !flip) return;
-    scratch.resize((size_t)H * H);
-    for (int b = 0; b < B; b++) {
-        float* img = x + (size_t)b * H * H;
-        const int dy = shift ? (int)rng.below(2 * shift + 1) - shift : 0;
-        const int dx = shift ? (int)rng.below(2 * shift + 1) - shift : 0;
-        const bool mirror = flip && rng.below(2) == 1;
-        std::copy(img, img + (size_t)H * H, scratch.begin());
-        for (int i = 0; i < H; i++)
-            for (int j = 0; j < H; j++) {  // out(i, j) = in(i − dy, j' − dx), j' = j or its mirror
-                const int si = i - dy, sj = (mirror ? H - 1 - j : j) - dx;
-                img[i * H + j] = si >= 0 && si < H && sj >= 0 && sj < H ? scratch[(size_t)si * H + sj] : 0.0f;
-            }
-    }
-}
-
+// Light augmentation (random shifts, left–right mirroring): augment_batch in common/data/augment.hpp.
 struct Augment {
     int shift = 0;      // pixels
     bool flip = false;  // left–right mirror

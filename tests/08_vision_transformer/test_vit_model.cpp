@@ -235,3 +235,68 @@ TEST_CASE("ch08 model: save -> load -> continue equals an uninterrupted run; ano
     CHECK(std::memcmp(before.data(), d.params.value.data(), before.size() * sizeof(float)) == 0);
     std::remove(path.c_str());
 }
+
+TEST_CASE("ch08 flips: --flip auto mirrors Fashion-MNIST only; a gathered batch is mirrored about half the time") {
+    CHECK(flip_wanted("auto", "fashion-mnist"));
+    CHECK_FALSE(flip_wanted("auto", "mnist"));
+    CHECK_FALSE(flip_wanted("auto", "synthetic"));
+    CHECK(flip_wanted("on", "mnist"));
+    CHECK_FALSE(flip_wanted("off", "fashion-mnist"));
+    const int H = 4, n = 64;
+    ImageSet train;
+    train.rows = train.cols = H, train.count = n, train.num_classes = 2;
+    train.pixels.assign((size_t)n * H * H, 0.0f), train.labels.assign(n, 0);
+    for (int i = 0; i < n; i++) train.pixels[(size_t)i * H * H + 1 * H + 0] = 1.0f;  // one lit pixel at (1, 0)
+    std::vector<int> order(n);
+    for (int i = 0; i < n; i++) order[i] = i;
+    StepOptions so;
+    so.batch = n;
+    Rng rng(11);
+    Batch bt;
+    Rng before = rng;
+    bt.next(train, order, 0, so, rng);  // flip off, shift 0: the images as they are, no draws
+    CHECK(rng.next_u64() == before.next_u64());
+    for (int b = 0; b < n; b++) CHECK(bt.x[(size_t)b * H * H + 1 * H + 0] == 1.0f);
+    so.flip = true;
+    bt.next(train, order, 0, so, rng);
+    int mirrored = 0;
+    for (int b = 0; b < n; b++) {
+        const float* img = bt.x.data() + (size_t)b * H * H;
+        const bool m = img[1 * H + (H - 1)] == 1.0f;  // (1, 0) mirrored is (1, H − 1)
+        CHECK(img[1 * H + 0] + img[1 * H + (H - 1)] == 1.0f);  // one or the other, never both, nothing else
+        mirrored += m;
+    }
+    CHECK(mirrored > n / 4);
+    CHECK(mirrored < 3 * n / 4);
+}
+
+TEST_CASE("ch08 model: with label smoothing the backward matches finite differences; evaluation's loss is plain") {
+    OneThread one;
+    Rng rng(9);
+    ViTConfig c = tiny_vit();
+    c.smoothing = 0.2f;
+    ViT m;
+    vit_init(m, c, rng);
+    const int B = 3;
+    Buf x = testing::random_buf((size_t)B * c.H * c.H, rng, 0.0f, 1.0f);
+    std::vector<int> y = {2, 0, 1};
+    ViTActs a;
+    Rng unused(0);
+    const float smoothed = vit_forward(m, a, x.data(), y.data(), B, unused, /*training=*/true);
+    m.params.zero_grad();
+    vit_backward(m, a, y.data(), B);
+    Buf analytic = m.params.grad;
+    // Through the head only (the encoder's backward is the test above's): its output and hidden layers.
+    auto loss = [&]() -> double { return vit_forward(m, a, x.data(), y.data(), B, unused, true); };
+    GradCheckOptions opt;
+    opt.eps = 1e-3, opt.atol = 1e-4, opt.rtol = 2e-2, opt.max_checks = 48;
+    for (const auto& e : m.params.entries())
+        if (e.name.rfind("head.", 0) == 0)
+            check_gradient(e.name, loss, m.params.data(e), analytic.data() + e.offset, e.size, opt);
+    // The plain loss −mean log p_y, from the evaluation forward's probabilities.
+    const float plain = vit_forward(m, a, x.data(), y.data(), B, unused, /*training=*/false);
+    double nll = 0;
+    for (int b = 0; b < B; b++) nll -= std::log((double)a.probs[(size_t)b * c.V + y[b]]);
+    CHECK(plain == doctest::Approx(nll / B).epsilon(1e-5));
+    CHECK(smoothed != doctest::Approx(plain).epsilon(1e-4));  // the training loss is the smoothed one
+}

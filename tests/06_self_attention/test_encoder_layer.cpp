@@ -112,3 +112,30 @@ TEST_CASE("encoder layer: bit-identical on 1, 2 and 3 threads (training mode, dr
     CHECK(results[1] == results[0]);
     CHECK(results[2] == results[0]);
 }
+
+TEST_CASE("encoder layer: the backward stays inside its buffers (dx and the cache's scratch)") {
+    // The cache keeps a buffer that is already long enough, so each one here is one element longer
+    // than (B,T,C) with a guard of 7 after the end: a loop that runs to i <= n reads the 7 or
+    // writes over it, which the test sees without AddressSanitizer.
+    const int B = 2, T = 3, C = 6, n = B * T * C;
+    for (NormPlace norm : {NormPlace::Post, NormPlace::Pre}) {
+        INFO((norm == NormPlace::Pre ? "pre-norm" : "post-norm"));
+        Layer l(norm, 0.0f, 21 + (int)norm);
+        Rng rng(22), unused(0);
+        Buf x = random_buf(n, rng), R = random_buf(n, rng), y(n), dx(n + 1, 0.0f);
+        dx[n] = 7.0f;
+        EncoderCache cache;
+        cache.resize(B, T, C, l.L.F);
+        std::vector<Buf*> scratch = {&cache.s2, &cache.ds, &cache.dh, &cache.dffn_in, &cache.df2, &cache.da,
+                                     &cache.dattn_in};
+        for (Buf* b : scratch) b->resize(n + 1, 7.0f);
+        encoder_layer_forward(y.data(), cache, l.L, x.data(), AttnMask{}, B, T, unused, false);
+        l.ps.zero_grad();
+        encoder_layer_backward(dx.data(), l.L, cache, R.data(), x.data(), B, T);
+        CHECK(dx[n] == 7.0f);
+        for (size_t k = 0; k < scratch.size(); k++) {
+            CAPTURE(k);  // the k-th buffer of the list above
+            CHECK((*scratch[k])[n] == 7.0f);
+        }
+    }
+}

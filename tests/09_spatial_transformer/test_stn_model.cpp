@@ -169,7 +169,10 @@ TEST_CASE("ch09 model: the identity-initialised transformer leaves the input unc
         Buf x = testing::random_buf((size_t)B * 28 * 28, rng, 0.0f, 1.0f);
         STNActs a;
         a.resize(B, c);
+        a.lout.resize(a.lout.size() + 6, 99.0f);   // 99 past the localisation output (read, it shows in θ)
+        a.theta.resize(a.theta.size() + 6, 7.0f);  // and a guard of 7 past θ, which must stay
         transformer_forward(m, a, x.data(), B);
+        for (int i = 0; i < 6; i++) CHECK(a.theta[(size_t)B * 6 + i] == 7.0f);
         float worst = 0;
         for (size_t i = 0; i < x.size(); i++) worst = std::fmax(worst, std::fabs(a.xs[i] - x[i]));
         INFO("attention " << attention);

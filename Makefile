@@ -11,6 +11,7 @@
 #   make test-tsan        the whole suite under ThreadSanitizer (data races in the thread pool and its users)
 #   make fuzz             every loader under libFuzzer + ASan + UBSan (clang), FUZZ_SECONDS each (default 60)
 #   make results          every chapter's default run, collected into results/RESULTS.md
+#   make seeds CHAPTER=NN_name   one chapter's run with seeds 42, 1, 2: its headline as mean ± sd (ARGS, SEEDS)
 #   make assignments      the student edition in assignments/: solution bodies become "not implemented" stubs
 #   make autograde SUBMISSION=DIR   grade a student's copy function by function (CHAPTERS=09,10 for some)
 #   make autograder-zip   the Gradescope package, build/autograder.zip (CHAPTERS=05 for some, TIMEOUT=120)
@@ -33,7 +34,7 @@ CHAPTER    ?=
 ARGS       ?=
 OUT        ?= runs
 
-.PHONY: all deps build chapters run test bench bench-deps test-sanitize test-tsan fuzz assignments autograde autograder-zip mutants results format clean
+.PHONY: all deps build chapters run test bench bench-deps test-sanitize test-tsan fuzz assignments autograde autograder-zip mutants results seeds format clean
 
 all: build
 
@@ -128,6 +129,13 @@ mutants: build
 
 results: chapters
 	@data_tools/results.sh $(BUILD)/bin results
+
+# One chapter over several seeds (data_tools/seeds.sh): its runs in $(OUT)/<chapter>_seeds/seed_S,
+# the table and mean ± sd in $(OUT)/<chapter>_seeds/seeds.md. ARGS adds flags, SEEDS="42 1 2" the seeds.
+SEEDS ?= 42 1 2
+seeds: chapters
+	@test -n "$(CHAPTER)" || { echo "make seeds: name a chapter, e.g. make seeds CHAPTER=00_foundations" >&2; exit 2; }
+	@SEEDS="$(SEEDS)" data_tools/seeds.sh $(BUILD)/bin $(CHAPTER) $(OUT)/$(CHAPTER)_seeds $(ARGS)
 
 format:
 	@find common chapters data_tools tests -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

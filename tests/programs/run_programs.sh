@@ -90,4 +90,15 @@ done
 "$bin/00_foundations" --hidden 0 > "$out/00.hidden0.log" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || fail "00_foundations --hidden 0: exit $rc, expected 2"
+# data_tools/seeds.sh (make seeds): two seeds give two different runs, and seeds.md their mean ± sd
+# shellcheck disable=SC2086
+SEEDS="42 1" "$here/data_tools/seeds.sh" "$bin" 00_foundations "$out/seeds" ${tiny[00_foundations]} \
+  > "$out/seeds.log" 2>&1 || fail "seeds.sh: exit $? ($out/seeds.log)"
+a=$(field "$out/seeds/seed_42/metrics.json" test_accuracy); b=$(field "$out/seeds/seed_1/metrics.json" test_accuracy)
+m=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f", (a + b) / 2 }')
+grep -q "^\*\*$m ± .* over 2 seeds" "$out/seeds/seeds.md" 2>/dev/null ||
+  fail "seeds.sh: seeds.md should give the mean $m of $a and $b ($out/seeds/seeds.md)"
+SEEDS="4x" "$here/data_tools/seeds.sh" "$bin" 00_foundations "$out/seeds_bad" > /dev/null 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || fail "seeds.sh with SEEDS=4x: exit $rc, expected 2"
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

@@ -11,8 +11,8 @@
 // data_tools/torch_bench/stn.py (F.affine_grid and F.grid_sample, align_corners=False as ours; two Adam
 // parameter groups, the localisation net's at 0.3 lr), in alternating rounds, in each configuration that
 // can be its fastest (torch_child.hpp); each side's number is its median round. What differs: the
-// images and the initial weights (drawn alike, not the same); PyTorch's sampler also computes no
-// gradient for the image (it needs none: neither side does). One line per thread count:
+// images and the initial weights (drawn alike, not the same). Neither side computes a gradient for the
+// image (it needs none). One line per thread count:
 //   bench ch09_stn threads=N ours=<samples/s> pytorch=<samples/s> ratio=… wall_s=… cpu_s=… load=…
 #include <cmath>
 #include <cstdio>

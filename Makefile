@@ -64,10 +64,12 @@ test: build
 
 # Speed, in lines of one shape that every model adds to (tests/bench/bench_util.hpp):
 #   bench NAME threads=N ours=<samples/s> OTHER=<samples/s> ratio=<ours/OTHER> wall_s=… cpu_s=… load=…
-# mlp: chapter 00's MLP beside PyTorch (when python3-torch is installed); busy/CHAPTER: each chapter's
-# default thread count beside one thread while a CPU-bound process spins on every core (5–10
-# minutes on 2 cores); then matmul GFLOP/s beside OpenBLAS (when installed) and loader speed. The `bench` lines
-# are repeated at the end as one table.
+# mlp, ch01_seq2seq, ch02_bahdanau, ch03_luong, ch05_attention, …, ch09_stn, ch10_ram: each chapter's
+# training step beside the same model in PyTorch (when python3-torch is installed: data_tools/torch_bench/);
+# busy/CHAPTER: each chapter's default thread count beside one thread while a CPU-bound process spins on
+# every core (5–10 minutes on 2 cores); then matmul GFLOP/s beside OpenBLAS (when installed) and loader
+# speed. The `bench` lines are repeated at the end, and data_tools/bench_table.sh writes them as tables
+# into results/BENCH.md (with the date, the CPU and the number of cores).
 bench: SHELL := /bin/bash
 bench: .SHELLFLAGS := -o pipefail -c
 bench-deps: deps
@@ -75,6 +77,7 @@ bench-deps: deps
 bench: bench-deps build
 	@for b in $(BUILD)/bin/bench_*; do echo "== $$b"; $$b || exit 1; done | tee $(BUILD)/bench.txt
 	@echo "== summary"; grep '^bench ' $(BUILD)/bench.txt
+	@data_tools/bench_table.sh $(BUILD)/bench.txt results/BENCH.md
 
 test-sanitize: deps
 	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" -DSANITIZE=ON -DWERROR=$(if $(filter 1,$(WERROR)),ON,OFF) >/dev/null

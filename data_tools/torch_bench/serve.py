@@ -1,6 +1,7 @@
 """What every PyTorch side of `make bench` shares: its threads, its waiting policy, and the rounds.
 
-A model script (mlp.py, ch05_classifier.py, encoder.py, transformer.py) is run as
+A model script (mlp.py, rnn_seq2seq.py, ch05_classifier.py, encoder.py, transformer.py, vit.py, stn.py,
+ram.py, cnn_attention.py) is run as
 
     /usr/bin/python3 data_tools/torch_bench/SCRIPT.py THREADS WAIT INTRA_OP  MODEL ARGS...
 

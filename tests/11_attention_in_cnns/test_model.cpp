@@ -4,6 +4,7 @@
 // uninterrupted run (batch norm's running statistics included); a short training run.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
@@ -325,4 +326,37 @@ TEST_CASE("ch11 augmentation: each image is shifted by at most `shift` pixels an
     CHECK(mirrored > 5);   // about half of 40 (the draws are the seed's: not a flaky count)
     CHECK(mirrored < 35);
     CHECK(moved > 20);     // most images moved (24 of 25 shift pairs move)
+}
+
+TEST_CASE("ch11 random erasing: p 0 draws nothing; otherwise one box of noise in [0, 1) or nothing, per image") {
+    const int B = 200, H = 28;
+    Rng rng(11), untouched(11);
+    Buf x((size_t)B * H * H, -1.0f), orig = x;  // −1: no noise value can look like the original
+    erase_batch(x.data(), B, H, 0.0f, rng);
+    CHECK(same_bits(x, orig));
+    CHECK(rng.next_u64() == untouched.next_u64());  // p = 0 drew nothing: the stream is where it was
+    erase_batch(x.data(), B, H, 0.5f, rng);
+    int erased = 0;
+    for (int b = 0; b < B; b++) {
+        const float* img = x.data() + (size_t)b * H * H;
+        int top = H, bottom = -1, left = H, right = -1, n = 0;
+        for (int i = 0; i < H; i++)
+            for (int j = 0; j < H; j++)
+                if (img[i * H + j] != -1.0f) {
+                    CHECK(img[i * H + j] >= 0.0f);
+                    CHECK(img[i * H + j] < 1.0f);
+                    top = std::min(top, i), bottom = std::max(bottom, i), left = std::min(left, j), right = std::max(right, j);
+                    n++;
+                }
+        if (n == 0) continue;
+        erased++;
+        const int h = bottom - top + 1, w = right - left + 1;
+        CHECK(n == h * w);                    // one filled rectangle
+        CHECK(h < H);
+        CHECK(w < H);
+        CHECK(h * w >= 0.02 * H * H - 2 * H);  // its area near [0.02, 0.4]·H² (rounding of h and w)
+        CHECK(h * w <= 0.4 * H * H + 2 * H);
+    }
+    CHECK(erased > 70);  // about half of 200 (the seed's draws: not a flaky count)
+    CHECK(erased < 130);
 }

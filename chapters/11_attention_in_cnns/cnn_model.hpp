@@ -54,6 +54,7 @@ struct CNNConfig {
     int spatial_k = 7;                    // CBAM's spatial conv (the paper: 7)
     int V = 10;
     bool gap_head = false;                // the head: flatten (false) or global average pool (true)
+    float smoothing = 0.0f;               // label smoothing ε of the TRAINING loss: targets (1 − ε)·onehot + ε/V
     int side(int s) const { return H >> s; }
     int features() const {                // the fc's inputs
         const int last = side(kStages - 1);
@@ -313,7 +314,8 @@ inline float cnn_forward(CNN& m, CNNActs& a, const float* x, const int* y, int B
     }
     // logits = features · Wᵀ + b
     linear_forward(a.logits.data(), head_features(a, c), m.fc_W.data, m.fc_b.data, B, c.features(), c.V);
-    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), y, nullptr, B, c.V, -1, 0.0f);
+    const float eps = train ? c.smoothing : 0.0f;  // evaluation reports the plain cross-entropy
+    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), y, nullptr, B, c.V, -1, eps);
 }
 
 // The same arrows in reverse (after a training-mode forward). Gradients are added into m.params.grad.
@@ -321,8 +323,8 @@ inline void cnn_backward(CNN& m, CNNActs& a, const float* x, const int* y, int B
     const CNNConfig& c = m.cfg;
     float* dfeat = head_dfeatures(a, c);
     std::fill(a.dlogits.begin(), a.dlogits.end(), 0.0f), std::fill(dfeat, dfeat + (size_t)B * c.features(), 0.0f);
-    // loss = mean CE(logits, y)   →  dlogits = (softmax − onehot(y)) / B
-    cross_entropy_backward(a.dlogits.data(), a.probs.data(), y, nullptr, B, c.V, -1, 0.0f, 1.0f);
+    // loss = mean CE(logits, q)   →  dlogits = (softmax − q) / B,  q = (1 − ε)·onehot(y) + ε/V
+    cross_entropy_backward(a.dlogits.data(), a.probs.data(), y, nullptr, B, c.V, -1, c.smoothing, 1.0f);
     // logits = features · Wᵀ + b  →  dfeatures, dW, db
     linear_backward(dfeat, m.fc_W.grad, m.fc_b.grad, a.dlogits.data(), head_features(a, c), m.fc_W.data, B,
                     c.features(), c.V);

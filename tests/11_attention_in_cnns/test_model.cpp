@@ -4,6 +4,7 @@
 // uninterrupted run (batch norm's running statistics included); a short training run.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
@@ -60,11 +61,11 @@ std::vector<int> kinks(const CNNActs& a, const CNNConfig& c, int B) {
     return k;
 }
 
-void check_whole_model(Attention kind, int convs, bool gap_head = false) {
+void check_whole_model(Attention kind, int convs, bool gap_head = false, float smoothing = 0.0f) {
     OneThread one;
     Rng rng(31 + (int)kind * 3 + convs);
     CNNConfig c = tiny_config(kind, convs);
-    c.gap_head = gap_head;
+    c.gap_head = gap_head, c.smoothing = smoothing;
     CNN m;
     cnn_init(m, c, rng);
     // Positive attention biases keep this tiny net's bottleneck relus alive, so every weight gets a
@@ -97,7 +98,7 @@ void check_whole_model(Attention kind, int convs, bool gap_head = false) {
         GradCheckResult r = gradcheck(loss, m.params.data(e), analytic.data() + e.offset, e.size, opt);
         checked += r.checked, total += r.checked + r.skipped;
     }
-    MESSAGE(std::string(attention_key(kind)) << ", " << convs << " conv(s) per stage: " << checked << " of " << total
+    MESSAGE(std::string(attention_key(kind)) << ", smoothing " << smoothing << ", " << convs << " conv(s) per stage: " << checked << " of " << total
                                 << " elements checked (the rest crossed a kink)");
     CHECK(checked * 2 > total);  // the kink filter must not hide most of the check
 }
@@ -118,6 +119,38 @@ TEST_CASE("ch11 model: the CNN + CBAM's backward matches finite differences") {
     check_whole_model(Attention::CBAM, 1);
     check_whole_model(Attention::CBAM, 1, true);
     check_whole_model(Attention::CBAM, 2);
+}
+
+TEST_CASE("ch11 model: with label smoothing the backward matches finite differences; evaluation's loss is plain") {
+    check_whole_model(Attention::CBAM, 1, false, 0.2f);
+    check_whole_model(Attention::None, 1, true, 0.2f);
+    OneThread one;
+    Rng rng(5);
+    CNNConfig c = tiny_config(Attention::SE, 1);
+    CNN m;
+    cnn_init(m, c, rng);
+    const int B = 3;
+    Buf x = testing::random_buf((size_t)B * c.H * c.H, rng, 0.0f, 1.0f);
+    std::vector<int> y = {2, 0, 1};
+    CNNActs a;
+    a.resize(B, c);
+    const float plain_train = cnn_forward(m, a, x.data(), y.data(), B, /*train=*/true);
+    m.cfg.smoothing = 0.2f;
+    const float smoothed = cnn_forward(m, a, x.data(), y.data(), B, /*train=*/true);
+    // the smoothed loss by hand from the same probabilities: −Σ_b [(1 − ε) log p_b,y + (ε/V) Σ_j log p_b,j] / B
+    double by_hand = 0;
+    for (int b = 0; b < B; b++) {
+        const float* p = a.probs.data() + (size_t)b * c.V;
+        by_hand -= 0.8 * std::log((double)p[y[b]]);
+        for (int j = 0; j < c.V; j++) by_hand -= 0.2 / c.V * std::log((double)p[j]);
+    }
+    CHECK(smoothed == doctest::Approx(by_hand / B).epsilon(1e-5));
+    CHECK(smoothed != doctest::Approx(plain_train).epsilon(1e-4));  // the training loss is the smoothed one
+    // Evaluation reports the plain −mean log p_y whatever the smoothing (from its own probabilities).
+    const float evaluated = cnn_forward(m, a, x.data(), y.data(), B, /*train=*/false);
+    double nll = 0;
+    for (int b = 0; b < B; b++) nll -= std::log((double)a.probs[(size_t)b * c.V + y[b]]);
+    CHECK(evaluated == doctest::Approx(nll / B).epsilon(1e-5));
 }
 
 TEST_CASE("ch11 model: the three models start from the same conv and fc weights") {
@@ -293,4 +326,37 @@ TEST_CASE("ch11 augmentation: each image is shifted by at most `shift` pixels an
     CHECK(mirrored > 5);   // about half of 40 (the draws are the seed's: not a flaky count)
     CHECK(mirrored < 35);
     CHECK(moved > 20);     // most images moved (24 of 25 shift pairs move)
+}
+
+TEST_CASE("ch11 random erasing: p 0 draws nothing; otherwise one box of noise in [0, 1) or nothing, per image") {
+    const int B = 200, H = 28;
+    Rng rng(11), untouched(11);
+    Buf x((size_t)B * H * H, -1.0f), orig = x;  // −1: no noise value can look like the original
+    erase_batch(x.data(), B, H, 0.0f, rng);
+    CHECK(same_bits(x, orig));
+    CHECK(rng.next_u64() == untouched.next_u64());  // p = 0 drew nothing: the stream is where it was
+    erase_batch(x.data(), B, H, 0.5f, rng);
+    int erased = 0;
+    for (int b = 0; b < B; b++) {
+        const float* img = x.data() + (size_t)b * H * H;
+        int top = H, bottom = -1, left = H, right = -1, n = 0;
+        for (int i = 0; i < H; i++)
+            for (int j = 0; j < H; j++)
+                if (img[i * H + j] != -1.0f) {
+                    CHECK(img[i * H + j] >= 0.0f);
+                    CHECK(img[i * H + j] < 1.0f);
+                    top = std::min(top, i), bottom = std::max(bottom, i), left = std::min(left, j), right = std::max(right, j);
+                    n++;
+                }
+        if (n == 0) continue;
+        erased++;
+        const int h = bottom - top + 1, w = right - left + 1;
+        CHECK(n == h * w);                    // one filled rectangle
+        CHECK(h < H);
+        CHECK(w < H);
+        CHECK(h * w >= 0.02 * H * H - 2 * H);  // its area near [0.02, 0.4]·H² (rounding of h and w)
+        CHECK(h * w <= 0.4 * H * H + 2 * H);
+    }
+    CHECK(erased > 70);  // about half of 200 (the seed's draws: not a flaky count)
+    CHECK(erased < 130);
 }

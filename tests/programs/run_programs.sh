@@ -77,6 +77,16 @@ for name in 00_foundations 05_attention_classifier 06_self_attention 08_vision_t
     fail "$name: --batch 1000000 exit $? ($out/$name.bigbatch.log)"
   grep -q -- "--batch 1000000 is more than the" "$out/$name.bigbatch.log" || fail "$name: --batch 1000000 was not cut to the training set"
 done
+# chapter 11's --smoothing: read, shown in the budget line and metrics.json; out of its range a flag error
+ch11=11_attention_in_cnns
+# shellcheck disable=SC2086
+"$bin/$ch11" ${tiny[$ch11]} --epochs 1 --smoothing 0.1 --out "$out/$ch11/smoothing" > "$out/$ch11.smoothing.log" 2>&1 ||
+  fail "$ch11 --smoothing 0.1: exit $? ($out/$ch11.smoothing.log)"
+grep -q "label smoothing 0.1;" "$out/$ch11.smoothing.log" || fail "$ch11 --smoothing 0.1: not in the budget line"
+[ "$(field "$out/$ch11/smoothing/metrics.json" smoothing)" = "0.1" ] || fail "$ch11 --smoothing 0.1: metrics.json's smoothing is not 0.1"
+"$bin/$ch11" --smoothing 1 > "$out/$ch11.badsmoothing.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || fail "$ch11 --smoothing 1: exit $rc, expected 2 (a flag error)"
 # flag errors are exit 2 with a flag message, in every chapter (chapter 00 once answered exit 1)
 for exe in "$bin"/[0-9][0-9]_*; do
   name=$(basename "$exe")

@@ -44,7 +44,7 @@ for s in $seeds; do
       status=1; continue
     fi
     values+=("$v")
-    rows+=("| $s | $key | $v | $(( $(date +%s) - start )) |")
+    rows+=("| $s | $key | $(printf '%.4f' "$v") | $(( $(date +%s) - start )) |")
     echo "seed $s: $key = $v ($(( $(date +%s) - start )) s)"
   else
     echo "seeds.sh: $chapter --seed $s failed; its log: $out/seed_$s.log" >&2

@@ -3,7 +3,6 @@
 // common/run/classifier.hpp; the step itself — forward, zero the gradients, backward, clip, optimiser
 // step — is written out here.
 #pragma once
-#include <cmath>
 #include <string>
 #include <vector>
 
@@ -26,31 +25,6 @@ struct Augment {
     bool flip = false;  // left–right mirror
     float erase = 0;    // random erasing: the probability that an image gets a box of noise (0: never)
 };
-
-// Random erasing (Zhong, Zheng, Kang, Li, Yang, AAAI 2020, who test it on Fashion-MNIST too): with
-// probability p an image gets one box of uniform noise in [0, 1), so the net cannot lean on any one
-// part of a garment. The box: area s·H², s ~ U(0.02, 0.4); aspect r = h/w, log r ~ U(log 0.3, log 1/0.3)
-// (torchvision's symmetric draw of the paper's r ∈ [0.3, 1/0.3]); h = round(√(s·H²·r)),
-// w = round(√(s·H²/r)); a box that does not fit (h or w ≥ H) is drawn again, at most 10 times, else
-// the image is left alone. Draws per image: the coin (when p > 0), then s, r per try, top, left, the
-// h·w noise values row by row. x (B,H,H) in place.
-inline void erase_batch(float* x, int B, int H, float p, Rng& rng) {
-    if (p <= 0) return;
-    const float log_r = std::log(0.3f);
-    for (int b = 0; b < B; b++) {
-        if (rng.uniform() >= p) continue;
-        float* img = x + (size_t)b * H * H;
-        for (int attempt = 0; attempt < 10; attempt++) {
-            const float area = rng.uniform(0.02f, 0.4f) * H * H, r = std::exp(rng.uniform(log_r, -log_r));
-            const int h = (int)std::lround(std::sqrt(area * r)), w = (int)std::lround(std::sqrt(area / r));
-            if (h < 1 || w < 1 || h >= H || w >= H) continue;
-            const int top = (int)rng.below(H - h + 1), left = (int)rng.below(H - w + 1);
-            for (int i = top; i < top + h; i++)
-                for (int j = left; j < left + w; j++) img[i * H + j] = rng.uniform();
-            break;
-        }
-    }
-}
 
 // One pass over `train` in a fresh random order (drawn from rng); lr_at(step) is the schedule.
 // bar may be nullptr (tests).

@@ -9,6 +9,7 @@
 
 #include "chapters/01_seq2seq/decoding.hpp"
 #include "chapters/01_seq2seq/seq2seq_data.hpp"
+#include "common/eval/bleu.hpp"
 #include "common/figures/heatmap.hpp"
 
 namespace ch02 {

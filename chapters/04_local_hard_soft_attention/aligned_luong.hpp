@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "chapters/01_seq2seq/translation_training.hpp"
 #include "chapters/03_multiplicative_attention/luong_seq2seq.hpp"
 #include "chapters/04_local_hard_soft_attention/hard_attention.hpp"
 #include "chapters/04_local_hard_soft_attention/local_attention.hpp"

@@ -127,7 +127,9 @@ struct Data {
 
 static Data load_data(const Options& o) {
     const CommonFlags& f = o.f;
-    ImageSplits s = load_image_splits(f.data, f.data_dir, o.val_count, (uint64_t)f.seed, o.max_train, o.max_test);
+    // --full reproduces the paper's MNIST result: there --data auto means MNIST or an error, no fallback.
+    const std::string which = o.full ? data_for_mnist_run(f.data, f.data_dir, "--full") : f.data;
+    ImageSplits s = load_image_splits(which, f.data_dir, o.val_count, (uint64_t)f.seed, o.max_train, o.max_test);
     Data d;
     d.name = s.name;
     d.train_clean = std::move(s.train);

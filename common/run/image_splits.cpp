@@ -1,7 +1,11 @@
 #include "common/run/image_splits.hpp"
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
+#include "common/core/error.hpp"
+#include "common/data/data_find.hpp"
 #include "common/data/image_data.hpp"
 #include "common/data/splits.hpp"
 #include "common/run/classifier.hpp"
@@ -24,6 +28,19 @@ ImageSplits load_image_splits(const std::string& which, const std::string& data_
                 with_commas(d.train.count).c_str(), with_commas(d.val.count).c_str(),
                 with_commas(d.test.count).c_str());
     return d;
+}
+
+std::string data_for_mnist_run(const std::string& which, const std::string& data_dir, const std::string& flag) {
+    if (which != "auto") return which;
+    check_data_dir_flag(data_dir, {"mnist"});
+    std::vector<std::string> looked;
+    if (!find_dataset("mnist", data_dir, &looked).empty()) return "mnist";
+    std::string places;
+    for (const auto& p : looked) places += (places.empty() ? "" : ", ") + p;
+    fail(flag, "expected MNIST, the data its results are measured on; --data auto found none (looked for: " +
+                   (places.empty() ? std::string("nothing") : places) + ")",
+         fetch_command("mnist") + ", then pass --data-dir DIR or export ATTN_DATA=DIR; or choose other data on "
+                                  "purpose: --data fashion-mnist or --data synthetic");
 }
 
 }  // namespace attn

@@ -65,7 +65,8 @@ test: build
 # Speed, in lines of one shape that every model adds to (tests/bench/bench_util.hpp):
 #   bench NAME threads=N ours=<samples/s> OTHER=<samples/s> ratio=<ours/OTHER> wall_s=… cpu_s=… load=…
 # mlp, ch01_seq2seq, ch02_bahdanau, ch03_luong, ch05_attention, …, ch09_stn, ch10_ram: each chapter's
-# training step beside the same model in PyTorch (when python3-torch is installed: data_tools/torch_bench/);
+# training step beside the same model in PyTorch (when python3-torch is installed: data_tools/torch_bench/),
+# with its matrix products' GFLOP/s against the machine's measured FMA peak;
 # busy/CHAPTER: each chapter's default thread count beside one thread while a CPU-bound process spins on
 # every core (5–10 minutes on 2 cores); then matmul GFLOP/s beside OpenBLAS (when installed) and loader
 # speed. The `bench` lines are repeated at the end, and data_tools/bench_table.sh writes them as tables

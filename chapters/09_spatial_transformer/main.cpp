@@ -83,7 +83,7 @@ static Options parse_options(int argc, char** argv) {
                "0.7–1.2, placed in 42x42)");
     cli.choice("transform", &o.transform, {"affine", "attention"}, "θ: full affine (6) or scale + translation (3)");
     cli.choice("model", &o.which, {"stn", "cnn", "both"}, "train the STN, the baseline CNN, or both (same budget)");
-    cli.flag("full", &o.full, "the long run: 50 epochs");
+    cli.flag("full", &o.full, "the long run: 50 epochs (MNIST: with --data auto it stops if MNIST is missing)");
     cli.flag("stop-after", &o.stop_after, "stop after this epoch of the planned --epochs (0: run them all); with --save, resume later with --load");
     cli.range("stop-after", 0, 100000);
     cli.flag("val", &o.val_count, "training images held out for validation");

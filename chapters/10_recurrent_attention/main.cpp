@@ -83,7 +83,7 @@ static void declare_flags(Cli& cli, Options& o) {
     cli.flag("mc", &o.mc, "evaluation: 0 = look at the policy means; M >= 1 = average M sampled glimpse paths");
     cli.flag("policy-to-core", &o.policy_to_core,
              "let the REINFORCE gradient flow from the location network into the core and glimpse network");
-    cli.flag("full", &o.full, "the long run: 300 epochs, the RAM alone unless --model says otherwise");
+    cli.flag("full", &o.full, "the long run: 300 epochs, the RAM alone unless --model says otherwise (MNIST: with --data auto it stops if MNIST is missing)");
     cli.flag("stop-after", &o.stop_after, "stop after this epoch of the planned --epochs (0: run them all); with --save, resume later with --load");
     cli.range("stop-after", 0, 100000);
     cli.flag("val", &o.val_count, "training images held out for validation");

@@ -3,6 +3,7 @@
 #include "common/core/matmul.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "common/core/buffer.hpp"
@@ -94,21 +95,29 @@ void gemm(float* C, View A, View B, int M, int K, int N, bool accumulate) {
 
 // Below this many multiply-adds, packing costs more than it saves: use the textbook loop.
 constexpr double kTiny = 4096;
+
+std::atomic<long long> g_flops{0};  // matmul_flops()
+void count(int M, int K, int N) { g_flops.fetch_add(2LL * M * K * N, std::memory_order_relaxed); }
 }  // namespace
+
+long long matmul_flops() { return g_flops.load(std::memory_order_relaxed); }
 
 // Each layout only says how to read A(i,k) and B(k,j) — see View in matmul_kernels.hpp.
 void matmul_nt(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
     // A is (M,K), B is (N,K), C is (M,N)
+    count(M, K, N);
     if ((double)M * N * K < kTiny) return matmul_nt_naive(C, A, B, M, K, N, accumulate);
     gemm(C, View{A, (size_t)K, 1}, View{B, 1, (size_t)K}, M, K, N, accumulate);
 }
 void matmul_nn(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
     // A is (M,K), B is (K,N), C is (M,N)
+    count(M, K, N);
     if ((double)M * N * K < kTiny) return matmul_nn_naive(C, A, B, M, K, N, accumulate);
     gemm(C, View{A, (size_t)K, 1}, View{B, (size_t)N, 1}, M, K, N, accumulate);
 }
 void matmul_tn(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
     // A is (K,M), B is (K,N), C is (M,N)
+    count(M, K, N);
     if ((double)M * N * K < kTiny) return matmul_tn_naive(C, A, B, M, K, N, accumulate);
     gemm(C, View{A, 1, (size_t)M}, View{B, (size_t)N, 1}, M, K, N, accumulate);
 }

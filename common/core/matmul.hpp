@@ -24,6 +24,10 @@ void matmul_nn_naive(float* C, const float* A, const float* B, int M, int K, int
 void matmul_tn(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate = false);
 void matmul_tn_naive(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate = false);
 
+// 2·M·K·N for every product since the program started, summed over the three layouts (one relaxed
+// atomic add per call): what the benchmarks divide by a step's time to report its GFLOP/s.
+long long matmul_flops();
+
 // ---- linear layer: out = inp · Wᵀ + b ----------------------------------------------------
 // inp is (M,K), W is (N,K), b is (N) or nullptr, out is (M,N)
 void linear_forward(float* out, const float* inp, const float* W, const float* b, int M, int K, int N);

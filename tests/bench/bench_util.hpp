@@ -7,11 +7,15 @@
 // (ours, other, ours, other, ...) in one run; wall_s and cpu_s are those medians per round (CPU
 // time of all threads: cpu_s above wall_s means more than one core was busy, spinning included);
 // load is the 1-minute load average at the end of the measurement. Later chapters add their models in
-// the same shape, so one grep of `^bench ` collects the table. A benchmark of two ways of our own
-// names both columns (print_named_line): bench transformer_decode_cache threads=N cached=… recomputed=…
+// the same shape, so one grep of `^bench ` collects the table. A chapter model's line (compare_with_torch
+// in torch_child.hpp) ends with its step's matrix products in GFLOP/s (gflops=, counted by
+// matmul_flops()), the FMA peak of that many threads measured here (peak=, fma_peak_gflops) and the
+// share of it reached (peak_share=). A benchmark of two ways of our own names both columns
+// (print_named_line): bench transformer_decode_cache threads=N cached=… recomputed=…
 #pragma once
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -54,6 +59,41 @@ inline double self_cpu_s() {
     rusage r{};
     getrusage(RUSAGE_SELF, &r);
     return cpu_s(r);
+}
+
+// The machine's measured single-precision FMA peak, GFLOP/s, on `threads` threads at once: each runs
+// kChains independent chains a = a·b + c, each a vector of 16 floats (GCC's vector extension, fused
+// into one FMA: one AVX-512 register, or two AVX2 ones), enough of them in flight to hide the FMA
+// latency on every pipe; 2 FLOP per float per iteration. The best of 3 tries of about 0.1 s. A step's GFLOP/s over this is the
+// share of the peak it reaches.
+using fma_vec = float __attribute__((vector_size(64)));
+__attribute__((noinline, optimize("fp-contract=fast"))) inline void fma_chains(long iters, float* sink) {
+    fma_vec b, c, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9;  // ten chains: each its own register
+    for (int j = 0; j < 16; j++) {
+        b[j] = 0.999999f, c[j] = 1e-7f;
+        a0[j] = a1[j] = a2[j] = a3[j] = a4[j] = 1e-3f * j, a5[j] = a6[j] = a7[j] = a8[j] = a9[j] = 2e-3f * j;
+    }
+    for (long it = 0; it < iters; it++) {
+        a0 = a0 * b + c, a1 = a1 * b + c, a2 = a2 * b + c, a3 = a3 * b + c, a4 = a4 * b + c;
+        a5 = a5 * b + c, a6 = a6 * b + c, a7 = a7 * b + c, a8 = a8 * b + c, a9 = a9 * b + c;
+    }
+    const fma_vec sum = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9;
+    float s = 0;
+    for (int j = 0; j < 16; j++) s += sum[j];
+    *sink = s;  // the result is used: the loop cannot be dropped
+}
+inline double fma_peak_gflops(int threads) {
+    constexpr long kIters = 10000000;
+    double best = 0;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        std::vector<float> sink(threads);
+        std::vector<std::thread> pool;
+        const double t0 = now_s();
+        for (int t = 0; t < threads; t++) pool.emplace_back(fma_chains, kIters, &sink[t]);
+        for (auto& t : pool) t.join();
+        best = std::max(best, 2.0 * 10 * 16 * kIters * threads / (now_s() - t0) / 1e9);
+    }
+    return best;
 }
 
 // The line described at the top, its first column named `label` instead of ours (a benchmark of two

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "common/core/matmul.hpp"
 #include "tests/bench/bench_util.hpp"
 
 namespace bench {
@@ -87,6 +88,9 @@ void compare_with_torch(const std::string& name, int threads, int batch, int ste
                     torch.back().ready.empty() ? "no output" : torch.back().ready.c_str());
     else
         std::printf("PyTorch %s\n", torch[0].ready.c_str());
+    const long long f0 = attn::matmul_flops();
+    ours_step();  // one more step, to count its matrix products' FLOPs
+    const double step_flops = (double)(attn::matmul_flops() - f0);
     std::vector<double> wall, cpu;
     for (int r = 0; r < rounds; r++) {
         const double w0 = now_s(), c0 = self_cpu_s();
@@ -104,6 +108,12 @@ void compare_with_torch(const std::string& name, int threads, int batch, int ste
         each += (each.empty() ? "pytorch_" : " pytorch_") + t.name + "=" + std::to_string((int)(samples / median(t.wall)));
     }
     const double w_ours = median(wall), w_torch = have ? median(best->wall) : 0;
+    // our step's matrix products in GFLOP/s, beside the FMA peak of this many threads
+    char gf[96];
+    const double gflops = step_flops * steps / w_ours / 1e9, peak = fma_peak_gflops(threads);
+    std::snprintf(gf, sizeof gf, "gflops=%.1f peak=%.0f peak_share=%.0f%%", gflops, peak, 100 * gflops / peak);
+    if (!each.empty()) each += " ";
+    each += gf;
     print_line(name, threads, samples / w_ours, "pytorch", have ? samples / w_torch : 0, w_ours, w_torch, median(cpu),
                have ? median(best->cpu) : 0, la, each);
 }

@@ -163,3 +163,13 @@ TEST_CASE("linear_backward: finite-difference gradient check of dinp, dW, db") {
     }
     set_threads(0);
 }
+
+TEST_CASE("matmul_flops: 2·M·K·N per product, whichever layout and kernel (tiny or packed)") {
+    std::vector<float> A(64 * 48, 0.5f), B(48 * 40, 0.25f), C(64 * 40);
+    const long long f0 = attn::matmul_flops();
+    attn::matmul_nt(C.data(), A.data(), B.data(), 2, 3, 4);     // tiny: the textbook loop
+    CHECK(attn::matmul_flops() - f0 == 2 * 2 * 3 * 4);
+    attn::matmul_nn(C.data(), A.data(), B.data(), 64, 48, 40);  // packed and threaded
+    attn::matmul_tn(C.data(), A.data(), B.data(), 40, 48, 40, true);
+    CHECK(attn::matmul_flops() - f0 == 2LL * (2 * 3 * 4 + 64 * 48 * 40 + 40 * 48 * 40));
+}

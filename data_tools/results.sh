@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # results.sh BIN_DIR RESULTS_DIR — `make results`: every chapter's DEFAULT configuration (the numbers
 # the READMEs quote), each run's figures copied into figures/, and one table in RESULTS_DIR/RESULTS.md.
+# What follows a line starting "<!-- kept by make results" in the old RESULTS.md (the 3-seed table, the
+# --full runs: measured by hand, hours long) is kept, after the new table.
 set -uo pipefail
 bin=${1:-build/bin}; res=${2:-results}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$res" figures
 table="$res/RESULTS.md"
+kept=""
+if [ -f "$table" ]; then kept=$(sed -n '/^<!-- kept by make results/,$p' "$table"); fi
 {
   echo "# Results of \`make results\`"
   echo
@@ -30,5 +34,6 @@ for exe in "$bin"/[0-9][0-9]_*; do
     status=1
   fi
 done
+if [ -n "$kept" ]; then printf '\n%s\n' "$kept" >> "$table"; fi
 echo; cat "$table"
 exit $status

@@ -6,7 +6,8 @@
 # the rest of the line, e.g. each PyTorch configuration's speed), and the conditions of the run.
 # Lines come from tests/bench/bench_util.hpp:
 #   bench NAME threads=N A=<x> B=<y> ratio=<x/y> wall_s=<a/b> cpu_s=<a/b> load=<L> [more key=value]
-# A `bench` line of another shape (a skipped or failed benchmark) is listed under "Notes".
+# A `bench` line of another shape (a skipped or failed benchmark) is listed under "Notes". The table that
+# bench_matmul prints (its section of BENCH_TXT, after its "== …bench_matmul" header) is copied as it is.
 # It only formats what the run printed: it measures nothing, and writes nothing when no line is found.
 set -euo pipefail
 txt=${1:-build/bench.txt}
@@ -51,5 +52,13 @@ mkdir -p "$(dirname "$out")"
       }
       if (m) { print "## Notes"; print ""; for (k = 1; k <= m; k++) print "    " notes[k]; print "" }
     }' "$txt"
+  # bench_matmul prints a table of its own (GFLOP/s beside OpenBLAS per shape and thread count): as it is
+  if grep -q '^== .*bench_matmul' "$txt"; then
+    echo "## matmul (bench_matmul)"; echo
+    echo '```'
+    sed -n '/^== .*bench_matmul/,/^== /p' "$txt" | sed '1d;/^== /d'
+    echo '```'
+    echo
+  fi
 } > "$out"
 echo "bench_table.sh: $out ($(grep -c '^bench [^ ]* threads=' "$txt") lines)"

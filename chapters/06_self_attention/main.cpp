@@ -379,7 +379,7 @@ static void write_metrics(const Options& o, const TextData& d, const std::vector
     j.set("dim", (long)o.cfg.C), j.set("heads", (long)o.cfg.NH), j.set("ffn", (long)o.cfg.F);
     j.set("encoder_layers", (long)o.cfg.L);
     j.set("pos", o.pos), j.set("norm", o.norm);
-    j.set("dropout", std::round((double)o.cfg.dropout * 1e6) / 1e6);
+    j.set("dropout", float_decimal(o.cfg.dropout));
     const bool synthetic = d.flag == "keywords" || d.flag == "relations";
     set_headline(j, results.front(), synthetic ? "test_accuracy" : "test_weighted_f1");
     j.set("test_loss", results.front().test.loss);

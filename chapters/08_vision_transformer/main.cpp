@@ -226,15 +226,15 @@ static void write_metrics(const Options& o, const ImageSplits& d, const std::vec
     JsonObject j = classifier_metrics({kChapter, d.test.name, d.train.source, d.train.count, d.val.count,
                                        d.test.count, f.epochs, f.seed, seconds});
     j.set("batch", (long)f.batch);
-    j.set("lr", std::stod(std::to_string(f.lr)));  // 0.002, not the float's 0.0020000000949949026
+    j.set("lr", float_decimal(f.lr));  // 0.002, not the float's 0.0020000000949949026
     j.set("shift", (long)o.step.shift);
     j.set("flip", o.step.flip);
     JsonObject vit;
     for (const auto& [k, v] : std::vector<std::pair<std::string, int>>{
              {"patch", o.vit.P}, {"dim", o.vit.C}, {"depth", o.vit.L}, {"heads", o.vit.NH}, {"ffn", o.vit.F}})
         vit.set(k, (long)v);
-    vit.set("dropout", std::stod(std::to_string(o.vit.dropout)));  // 0.1, not 0.10000000149011612
-    vit.set("smoothing", std::stod(std::to_string(o.vit.smoothing)));
+    vit.set("dropout", float_decimal(o.vit.dropout));  // 0.1, not 0.10000000149011612
+    vit.set("smoothing", float_decimal(o.vit.smoothing));
     j.set("vit_config", vit);
     set_headline(j, results.front());  // the ViT when it was trained
     for (size_t i = 0; i < results.size(); i++) {

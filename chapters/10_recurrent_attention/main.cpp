@@ -333,7 +333,7 @@ static void write_metrics(const Options& o, const Data& d, const RAMConfig& cfg,
     j.set("glimpses", (long)cfg.T);
     j.set("scales", (long)cfg.k);
     j.set("patch", (long)cfg.g);
-    j.set("sigma", std::round((double)cfg.sigma * 1e6) / 1e6);  // 0.2, not 0.200000003
+    j.set("sigma", float_decimal(cfg.sigma));  // 0.2, not 0.200000003
     j.set("core", o.core);
     j.set("mc", (long)o.mc);
     set_headline(j, results.front());  // the RAM when it was trained, else the ablation

@@ -323,8 +323,8 @@ static void write_metrics(const Options& o, const CNNConfig& c, const ImageSplit
     j.set("convs", (long)c.convs);
     j.set("head", o.head);
     j.set("reduction", (long)c.reduction);
-    j.set("smoothing", std::stod(std::to_string(c.smoothing)));
-    j.set("erase", std::stod(std::to_string(o.erase)));
+    j.set("smoothing", float_decimal(c.smoothing));
+    j.set("erase", float_decimal(o.erase));
     j.set("seeds", (long)o.seeds);
     const KindResult& h = headline_of(kinds);
     set_headline(j, h.runs.front());

@@ -47,6 +47,16 @@ std::string json_number(double v) {
     return buf;
 }
 
+double float_decimal(float v) {
+    if (!std::isfinite(v)) return v;
+    char buf[32];
+    for (int digits = 6; digits <= 9; digits++) {  // 9 digits always read back as the same float
+        std::snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
+        if (std::strtof(buf, nullptr) == v) break;
+    }
+    return std::strtod(buf, nullptr);
+}
+
 JsonObject::Item& JsonObject::slot(const std::string& key) {
     for (auto& it : items_)
         if (it.key == key) {

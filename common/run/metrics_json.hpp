@@ -57,6 +57,10 @@ class JsonObject {
 
 std::string json_escape(const std::string& s);  // with the surrounding quotes
 std::string json_number(double v);              // shortest round-trip form, "null" if not finite
+// A float setting (a flag's --lr 0.002, --dropout 0.1) as the decimal it was typed as, for set():
+// the shortest decimal that reads back as the same float, so 0.1f is written 0.1, not the double
+// 0.10000000149011612 it widens to. Not finite: returned as it is (written as null).
+double float_decimal(float v);
 
 // Reading a metrics.json back (an earlier chapter's run drawn beside ours, a benchmark's child run):
 // the value of the first "key" at or after `from` — enough for the files JsonObject writes (a

@@ -189,6 +189,13 @@ TEST_CASE("json: escaping, exact integers, shortest doubles, non-finite as null"
     CHECK(json_number(0.1) == "0.1");
     CHECK(json_number(1.0 / 3) == "0.3333333333333333");
     CHECK(std::stod(json_number(1.0 / 3)) == 1.0 / 3);
+    // a float setting is written as typed, and still reads back as the same float
+    CHECK(json_number(float_decimal(0.1f)) == "0.1");
+    CHECK(json_number(float_decimal(2e-3f)) == "0.002");
+    CHECK(json_number(float_decimal(1e-7f)) == "1e-07");
+    CHECK(json_number(float_decimal(0.0f)) == "0");
+    CHECK((float)float_decimal(0.123456789f) == 0.123456789f);
+    CHECK(json_number(float_decimal(0.123456789f)).size() <= 10);  // 9 digits at most: "0.12345679"
     CHECK(json_number(-2.5e-300) == "-2.5e-300");
     CHECK(json_number(NAN) == "null");
     CHECK(json_number(INFINITY) == "null");

@@ -45,6 +45,7 @@
 #include "common/nn/cross_entropy.hpp"
 #include "common/nn/embedding.hpp"
 #include "common/nn/gru.hpp"
+#include "common/nn/packed_rows.hpp"
 #include "common/nn/rnn_sequence.hpp"
 #include "common/nn/softmax.hpp"
 
@@ -145,7 +146,8 @@ struct LuongActs {
     Buf ctx;            // (T,B,H)
     Buf cat;            // (T,B,2H)  [c_t ; h_t]
     Buf out;            // (B,T,H)   h̃ again, rows in the targets' (b,t) order for one output matmul
-    Buf logits, probs;  // (B,T,Vt)
+    PackedRows rows;    // the R ≤ B·T rows of out with a target (padding rows skipped), (R,H)
+    Buf logits, probs;  // (R,Vt)
     // backward
     Buf dlogits, dout, ddec_emb, dhbar, dkeys, denc_hT, dh, dh_prev, dhtil, dhtil_feed, dx, dc, dalpha, de, dsrc_x;
     Buf gru_scratch, att_scratch, score_scratch;
@@ -349,12 +351,15 @@ inline void luong_step_backward(float* demb, Luong& m, LuongActs& a, const float
     luong_step_scores_backward(demb, m, a, c, h_prev, h_t, keys, len, B, S, row_step);
 }
 
-// ---- the output layer and the loss: over all B·T rows at once -------------------------------------
+// ---- the output layer and the loss: over all rows with a target at once ---------------------------
+// (a <pad> row counts nowhere in the loss, so the output layer skips it: packed_rows.hpp)
 inline float luong_output_forward(Luong& m, LuongActs& a, const Seq2SeqBatch& b) {
     const int BT = b.B * b.T, H = m.cfg.H, V = m.cfg.Vt;
+    pack_rows(a.rows, a.out.data(), b.dec_out.data(), BT, H, Vocab::PAD);
+    const int R = a.rows.R;
     // logits = W_s h̃_t + b_s
-    linear_forward(a.logits.data(), a.out.data(), m.W_out.data, m.b_out.data, BT, H, V);
-    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), b.dec_out.data(), nullptr, BT, V,
+    linear_forward(a.logits.data(), a.rows.x.data(), m.W_out.data, m.b_out.data, R, H, V);
+    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), a.rows.targets.data(), nullptr, R, V,
                                  Vocab::PAD, 0.0f);
 }
 // The start of the backward: zeroes the gradient buffers the steps add into, then L = CE(logits) ->
@@ -363,12 +368,14 @@ inline void luong_output_backward(Luong& m, LuongActs& a, const Seq2SeqBatch& b)
     const int B = b.B, S = b.S, T = b.T, E = m.cfg.E, H = m.cfg.H, V = m.cfg.Vt;
     const size_t BT = (size_t)B * T, BS = (size_t)B * S, BH = (size_t)B * H;
     auto zero = [](Buf& v, size_t n) { std::fill(v.begin(), v.begin() + n, 0.0f); };
-    zero(a.dlogits, BT * V), zero(a.dout, BT * H), zero(a.ddec_emb, BT * E), zero(a.dhbar, BS * H);
+    const int R = a.rows.R;  // the rows with a target, packed by the forward
+    zero(a.dlogits, (size_t)R * V), zero(a.rows.dx, (size_t)R * H), zero(a.dout, BT * H), zero(a.ddec_emb, BT * E), zero(a.dhbar, BS * H);
     zero(a.dkeys, BS * m.cfg.K()), zero(a.denc_hT, BH), zero(a.dh, BH), zero(a.dhtil_feed, BH), zero(a.dsrc_x, BS * E);
-    cross_entropy_backward(a.dlogits.data(), a.probs.data(), b.dec_out.data(), nullptr, (int)BT, V, Vocab::PAD, 0.0f,
+    cross_entropy_backward(a.dlogits.data(), a.probs.data(), a.rows.targets.data(), nullptr, R, V, Vocab::PAD, 0.0f,
                            1.0f);
-    linear_backward(a.dout.data(), m.W_out.grad, m.b_out.grad, a.dlogits.data(), a.out.data(), m.W_out.data, (int)BT, H,
-                    V);
+    linear_backward(a.rows.dx.data(), m.W_out.grad, m.b_out.grad, a.dlogits.data(), a.rows.x.data(), m.W_out.data, R,
+                    H, V);
+    unpack_rows_add(a.dout.data(), a.rows, H);  // back to its rows; <pad> rows get none
 }
 
 // ---- the whole model with teacher forcing: mean cross-entropy per target token ------------------

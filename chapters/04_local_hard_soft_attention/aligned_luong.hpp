@@ -204,8 +204,9 @@ inline void aligned_align_backward(float* de, float* dh, AlignedLuong& m, Aligne
 }
 
 // ---- hard attention's rewards and baseline, around the backward's steps ------------------------------
-// Before the steps: r_t = log p(y_t | …) of the forward just run (a.net.probs, (B,T,Vt)) per real
-// target, and 1/N; the baseline's sums start at 0.
+// Before the steps: r_t = log p(y_t | …) of the forward just run per real target, and 1/N; the
+// baseline's sums start at 0. a.net.probs (N,Vt) holds the real targets' rows only, in (b,t) order:
+// the n-th real target's is row n.
 inline void hard_set_rewards(AlignedActs& a, const Seq2SeqBatch& b, int V) {
     int n = 0;
     for (int r = 0; r < b.B; r++)
@@ -214,7 +215,7 @@ inline void hard_set_rewards(AlignedActs& a, const Seq2SeqBatch& b, int V) {
             const bool real = y != Vocab::PAD;
             const size_t k = (size_t)t * b.B + r;
             a.valid[k] = real ? 1.0f : 0.0f;
-            a.reward[k] = real ? std::log(std::max(a.net.probs[((size_t)r * b.T + t) * V + y], 1e-30f)) : 0.0f;
+            a.reward[k] = real ? std::log(std::max(a.net.probs[(size_t)n * V + y], 1e-30f)) : 0.0f;
             n += real;
         }
     a.inv_n = 1.0f / std::max(n, 1);

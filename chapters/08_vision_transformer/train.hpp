@@ -27,6 +27,7 @@ struct StepOptions {
     int shift = 0;        // each training image moved by (dx, dy) drawn from [−shift, shift]², zero filled
     float clip = 1.0f;    // max global gradient norm (0: no clipping)
     bool flip = false;    // mirror each training image left–right with probability ½ (clothes, not digits)
+    float erase = 0.0f;   // random erasing: the probability that an image gets a box of noise (0: never)
 };
 
 // ---- light augmentation: random shifts ----------------------------------------------------------
@@ -61,6 +62,7 @@ struct Batch {
         gather_batch(x.data(), y.data(), train, order, i0, B);
         random_shift(x.data(), B, train.rows, so.shift, rng, scratch);
         augment_batch(x.data(), B, train.rows, 0, so.flip, rng, scratch);  // mirrors (common/data/augment.hpp)
+        erase_batch(x.data(), B, train.rows, so.erase, rng);                // a box of noise (the same file)
     }
 };
 

@@ -87,6 +87,26 @@ grep -q "label smoothing 0.1;" "$out/$ch11.smoothing.log" || fail "$ch11 --smoot
 "$bin/$ch11" --smoothing 1 > "$out/$ch11.badsmoothing.log" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || fail "$ch11 --smoothing 1: exit $rc, expected 2 (a flag error)"
+# chapter 08's --erase: in the training line and metrics.json; --full shifts MNIST-like data by 2 pixels,
+# Fashion-MNIST not at all (its own default: the shifts cost it accuracy), unless --shift is given
+ch08=08_vision_transformer
+small8="--model mlp --epochs 1 --max-train 300 --max-test 100 --val 100 --mlp-hidden 16"
+# shellcheck disable=SC2086
+"$bin/$ch08" --data synthetic $small8 --erase 0.25 --out "$out/$ch08/erase" > "$out/$ch08.erase.log" 2>&1 ||
+  fail "$ch08 --erase 0.25: exit $? ($out/$ch08.erase.log)"
+grep -q "random erasing p 0.25," "$out/$ch08.erase.log" || fail "$ch08 --erase 0.25: not in the training line"
+[ "$(field "$out/$ch08/erase/metrics.json" erase)" = "0.25" ] || fail "$ch08 --erase 0.25: metrics.json's erase is not 0.25"
+for data_shift in "synthetic 2" "fashion-mnist 0"; do
+  read -r data px <<< "$data_shift"
+  # shellcheck disable=SC2086
+  "$bin/$ch08" --data "$data" --full $small8 --out "$out/$ch08/full_$data" > "$out/$ch08.full_$data.log" 2>&1 ||
+    fail "$ch08 --full --data $data: exit $? ($out/$ch08.full_$data.log)"
+  grep -q "shifts of up to $px pixels" "$out/$ch08.full_$data.log" ||
+    fail "$ch08 --full --data $data: expected shifts of up to $px pixels"
+done
+# shellcheck disable=SC2086
+"$bin/$ch08" --data fashion-mnist --full --shift 1 $small8 --out "$out/$ch08/full_shift1" > "$out/$ch08.full_shift1.log" 2>&1
+grep -q "shifts of up to 1 pixels" "$out/$ch08.full_shift1.log" || fail "$ch08 --full --shift 1 on Fashion-MNIST: the flag did not win"
 # flag errors are exit 2 with a flag message, in every chapter (chapter 00 once answered exit 1)
 for exe in "$bin"/[0-9][0-9]_*; do
   name=$(basename "$exe")

@@ -29,6 +29,7 @@
 #include "chapters/07_transformer/decoder_layer.hpp"
 #include "common/nn/cross_entropy.hpp"
 #include "common/nn/embedding.hpp"
+#include "common/nn/packed_rows.hpp"
 
 namespace ch07 {
 using namespace attn;
@@ -101,7 +102,8 @@ struct TransformerActs {
     std::vector<DecoderCache> dec_c;
     Buf mem, mem_mean, mem_rstd;              // (B,S,C) the encoder's output (LN_enc(xs[Ne]) in pre-norm)
     Buf z, z_mean, z_rstd;                    // (B,T,C) the decoder's output
-    Buf logits, probs;                        // (B·T,Vt)
+    PackedRows rows;                          // training: the R ≤ B·T rows of z with a target, (R,C)
+    Buf logits, probs;                        // (B·T,Vt) from transformer_decode; (R,Vt) from transformer_forward
     Buf dlogits, dz, dy, dy2, dmem, dx, dx2;  // backward scratch
     void resize(const TransformerConfig& c, int b, int s, int t) {
         B = b, S = s, T = t;
@@ -171,9 +173,10 @@ inline void transformer_encode(const Transformer& m, TransformerActs& a, const i
     // END SOLUTION
 }
 
-// ---- decoder, teacher forced: dec_in (B,T) and a.mem → a.logits (B·T,Vt) -----------------------------
+// ---- decoder, teacher forced: dec_in (B,T) and a.mem → a.z (B·T,C), and a.logits (B·T,Vt) unless
+// with_logits is false (transformer_forward then computes them for the rows with a target only) -------
 inline void transformer_decode(const Transformer& m, TransformerActs& a, const int* dec_in, const int* src_len, int B,
-                               int T, int S, Rng& rng, bool training) {
+                               int T, int S, Rng& rng, bool training, bool with_logits = true) {
     // BEGIN SOLUTION
     const TransformerConfig& c = m.cfg;
     embed_forward(a.ys[0].data(), a.tgt_x.data(), a.tgt_keep.data(), m, m.tgt_emb, dec_in, c.Vt, B, T, rng, training);
@@ -182,8 +185,8 @@ inline void transformer_decode(const Transformer& m, TransformerActs& a, const i
                               rng, training);
     final_norm_forward(a.z.data(), a.z_mean.data(), a.z_rstd.data(), a.ys[c.dec_layers].data(), m.dec_ln, c.norm, B * T,
                        c.C);
-    linear_forward(a.logits.data(), a.z.data(), m.out_weight(), m.b_out.data, B * T, c.C, c.Vt);  // z W_outᵀ + b
-    // END SOLUTION
+    if (with_logits) linear_forward(a.logits.data(), a.z.data(), m.out_weight(), m.b_out.data, B * T, c.C, c.Vt);
+    // END SOLUTION                                                                                 // z W_outᵀ + b
 }
 
 // The whole model with teacher forcing: the mean label-smoothed cross-entropy per target token.
@@ -192,8 +195,12 @@ inline float transformer_forward(const Transformer& m, TransformerActs& a, const
     a.resize(m.cfg, b.B, b.S, b.T);
     a.training = training;
     transformer_encode(m, a, b.src.data(), b.src_len.data(), b.B, b.S, rng, training);
-    transformer_decode(m, a, b.dec_in.data(), b.src_len.data(), b.B, b.T, b.S, rng, training);
-    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), b.dec_out.data(), nullptr, b.B * b.T,
+    transformer_decode(m, a, b.dec_in.data(), b.src_len.data(), b.B, b.T, b.S, rng, training, /*with_logits=*/false);
+    // logits = z W_outᵀ + b on the rows with a target (a <pad> row counts nowhere: common/nn/packed_rows.hpp)
+    pack_rows(a.rows, a.z.data(), b.dec_out.data(), b.B * b.T, m.cfg.C, Vocab::PAD);
+    const int R = a.rows.R;
+    linear_forward(a.logits.data(), a.rows.x.data(), m.out_weight(), m.b_out.data, R, m.cfg.C, m.cfg.Vt);
+    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), a.rows.targets.data(), nullptr, R,
                                  m.cfg.Vt, Vocab::PAD, training ? m.cfg.smoothing : 0.0f);
 }
 
@@ -203,13 +210,16 @@ inline void transformer_backward(Transformer& m, TransformerActs& a, const Seq2S
     const TransformerConfig& c = m.cfg;
     const int B = b.B, S = b.S, T = b.T, C = c.C, NT = B * T, NS = B * S;
     const size_t nt = (size_t)NT * C, ns = (size_t)NS * C;
-    // L = CE(logits) → dlogits;  logits = z W_outᵀ + b → dz, dW_out (dE_tgt when tied)
-    std::fill_n(a.dlogits.data(), (size_t)NT * c.Vt, 0.0f);
-    cross_entropy_backward(a.dlogits.data(), a.probs.data(), b.dec_out.data(), nullptr, NT, c.Vt, Vocab::PAD,
+    // L = CE(logits) → dlogits;  logits = z W_outᵀ + b → dz (on the R packed rows, then back to
+    // theirs: <pad> rows get none), dW_out (dE_tgt when tied)
+    const int R = a.rows.R;
+    std::fill_n(a.dlogits.data(), (size_t)R * c.Vt, 0.0f);
+    cross_entropy_backward(a.dlogits.data(), a.probs.data(), a.rows.targets.data(), nullptr, R, c.Vt, Vocab::PAD,
                            a.training ? c.smoothing : 0.0f, 1.0f);
-    std::fill_n(a.dz.data(), nt, 0.0f);
-    linear_backward(a.dz.data(), m.out_weight_grad(), m.b_out.grad, a.dlogits.data(), a.z.data(), m.out_weight(), NT, C,
-                    c.Vt);
+    std::fill_n(a.rows.dx.data(), (size_t)R * C, 0.0f), std::fill_n(a.dz.data(), nt, 0.0f);
+    linear_backward(a.rows.dx.data(), m.out_weight_grad(), m.b_out.grad, a.dlogits.data(), a.rows.x.data(),
+                    m.out_weight(), R, C, c.Vt);
+    unpack_rows_add(a.dz.data(), a.rows, C);
     // the decoder stack, top down; every layer adds its part of ∂L/∂mem into dmem
     std::fill_n(a.dy.data(), nt, 0.0f), std::fill_n(a.dmem.data(), ns, 0.0f);
     final_norm_backward(a.dy.data(), m.dec_ln, a.dz.data(), a.ys[c.dec_layers].data(), a.z_mean.data(),

@@ -103,14 +103,19 @@ TEST_CASE("transformer: the causal mask — a later target token leaves every ea
     const int T = b.T, V = m.cfg.Vt, row = 2;
     TransformerActs a;
     Rng rng(0);
-    transformer_forward(m, a, b, rng, false);
+    // every row's logits: transformer_forward keeps only the rows with a target, transformer_decode all
+    auto all_logits = [&](const Seq2SeqBatch& x) {
+        transformer_forward(m, a, x, rng, false);
+        transformer_decode(m, a, x.dec_in.data(), x.src_len.data(), x.B, x.T, x.S, rng, false);
+    };
+    all_logits(b);
     const Buf before(a.logits.begin(), a.logits.begin() + (size_t)b.B * T * V);
     for (int j : {1, 3, 5}) {
         INFO("dec_in position " << j << " of sentence " << row << " changed");
         Seq2SeqBatch c = b;
         int& tok = c.dec_in[(size_t)row * T + j];
         tok = tok == 4 ? 5 : 4;
-        transformer_forward(m, a, c, rng, false);
+        all_logits(c);
         auto logits = [&](const Buf& L, int r, int t) { return L.data() + ((size_t)r * T + t) * V; };
         for (int t = 0; t < j; t++)
             CHECK(std::memcmp(logits(a.logits, row, t), logits(before, row, t), V * sizeof(float)) == 0);
@@ -133,11 +138,14 @@ TEST_CASE("transformer: a sentence in a padded batch gets the logits and loss it
         Rng rng(0);
         const Seq2SeqBatch all = make_seq2seq_batch(src, tgt, {0, 1, 2});
         const double both = transformer_forward(m, a, all, rng, false);
+        transformer_decode(m, a, all.dec_in.data(), all.src_len.data(), all.B, all.T, all.S, rng, false);  // every row
         const Buf batched(a.logits.begin(), a.logits.begin() + (size_t)all.B * all.T * V);
         double sum = 0;
         int tokens = 0;
         for (int i = 0; i < 3; i++) {
-            const double alone = transformer_forward(m, a, make_seq2seq_batch(src, tgt, {i}), rng, false);
+            const Seq2SeqBatch one = make_seq2seq_batch(src, tgt, {i});
+            const double alone = transformer_forward(m, a, one, rng, false);
+            transformer_decode(m, a, one.dec_in.data(), one.src_len.data(), 1, one.T, one.S, rng, false);
             const int Ti = (int)tgt[i].size() + 1;  // y_1 .. y_m <eos>
             sum += alone * Ti, tokens += Ti;
             double worst = 0;

@@ -32,7 +32,7 @@ Grads full_rows(const Buf& x, const std::vector<int>& y, const Buf& W, const Buf
     linear_backward(g.dx.data(), g.dW.data(), g.db.data(), dlogits.data(), x.data(), W.data(), rows, K, V);
     return g;
 }
-// the same through pack_rows / unpack_rows_add, as chapters 01-04 compute it
+// the same through pack_rows / unpack_rows_add, as the translation chapters (01-04, 07) compute it
 Grads packed(const Buf& x, const std::vector<int>& y, const Buf& W, const Buf& b, int rows, int K, int V) {
     Grads g;
     PackedRows p;

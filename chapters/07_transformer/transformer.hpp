@@ -185,8 +185,9 @@ inline void transformer_decode(const Transformer& m, TransformerActs& a, const i
                               rng, training);
     final_norm_forward(a.z.data(), a.z_mean.data(), a.z_rstd.data(), a.ys[c.dec_layers].data(), m.dec_ln, c.norm, B * T,
                        c.C);
-    if (with_logits) linear_forward(a.logits.data(), a.z.data(), m.out_weight(), m.b_out.data, B * T, c.C, c.Vt);
-    // END SOLUTION                                                                                 // z W_outᵀ + b
+    if (with_logits)  // z W_outᵀ + b
+        linear_forward(a.logits.data(), a.z.data(), m.out_weight(), m.b_out.data, B * T, c.C, c.Vt);
+    // END SOLUTION
 }
 
 // The whole model with teacher forcing: the mean label-smoothed cross-entropy per target token.

@@ -132,12 +132,10 @@ inline float gru_seq2seq_forward(GRUSeq2Seq& m, GRUSeq2SeqActs& a, const Seq2Seq
     // d_t = GRU_dec(E_tgt[y_{t−1}], d_{t−1}), d_0 = ctx
     gru_sequence_forward(a.dec_h.data(), nullptr, a.dec_c, a.dec_x.data(), a.ctx.data(), b.dec_len.data(), m.dec, B,
                          T, E, H);
-    // logits = W_out d_t + b_out on the R rows with a target (a <pad> row counts nowhere: packed_rows.hpp)
-    pack_rows(a.rows, a.dec_h.data(), b.dec_out.data(), B * T, H, Vocab::PAD);
-    const int R = a.rows.R;
-    linear_forward(a.logits.data(), a.rows.x.data(), m.W_out.data, m.b_out.data, R, H, V);
-    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), a.rows.targets.data(), nullptr, R, V,
-                                 Vocab::PAD, 0.0f);
+    // logits = W_out d_t + b_out and L = mean CE, on the R rows with a target (a <pad> row counts
+    // nowhere: packed_rows.hpp)
+    return packed_output_forward(a.rows, a.logits.data(), a.probs.data(), a.dec_h.data(), b.dec_out.data(),
+                                 m.W_out.data, m.b_out.data, B * T, H, V, Vocab::PAD, 0.0f);
     // END SOLUTION
 }
 
@@ -146,20 +144,14 @@ inline void gru_seq2seq_backward(GRUSeq2Seq& m, GRUSeq2SeqActs& a, const Seq2Seq
     // BEGIN SOLUTION
     const int B = b.B, S = b.S, T = b.T, E = m.cfg.E, H = m.cfg.H, V = m.cfg.Vt;
     const size_t BT = (size_t)B * T;
-    const int R = a.rows.R;  // the rows with a target, packed by the forward
-    std::fill(a.dlogits.begin(), a.dlogits.begin() + (size_t)R * V, 0.0f);
-    std::fill(a.rows.dx.begin(), a.rows.dx.begin() + (size_t)R * H, 0.0f);
     std::fill(a.ddec_h.begin(), a.ddec_h.begin() + BT * H, 0.0f);
     std::fill(a.ddec_x.begin(), a.ddec_x.begin() + BT * E, 0.0f);
     std::fill(a.dctx.begin(), a.dctx.begin() + (size_t)B * H, 0.0f);
     std::fill(a.dsrc_x.begin(), a.dsrc_x.begin() + (size_t)B * S * E, 0.0f);
-    // L = CE(logits, targets) -> dlogits = (p − onehot) / N on the R packed rows
-    cross_entropy_backward(a.dlogits.data(), a.probs.data(), a.rows.targets.data(), nullptr, R, V, Vocab::PAD, 0.0f,
-                           1.0f);
-    // logits = d W_outᵀ + b_out -> dd (packed, then back to its rows; <pad> rows get none), dW_out, db_out
-    linear_backward(a.rows.dx.data(), m.W_out.grad, m.b_out.grad, a.dlogits.data(), a.rows.x.data(), m.W_out.data, R,
-                    H, V);
-    unpack_rows_add(a.ddec_h.data(), a.rows, H);
+    // L = CE(logits) -> dlogits = (p − onehot) / N;  logits = d W_outᵀ + b_out -> dd (the rows with a
+    // target; <pad> rows get none), dW_out, db_out
+    packed_output_backward(a.ddec_h.data(), m.W_out.grad, m.b_out.grad, a.rows, a.dlogits.data(), a.probs.data(),
+                           m.W_out.data, H, V, 0.0f);
     // d_t = GRU_dec(x_t, d_{t−1}), d_0 = ctx -> dx_t, dctx (BPTT through the decoder)
     gru_sequence_backward(a.ddec_x.data(), a.dctx.data(), m.dec, a.ddec_h.data(), nullptr, a.dec_c, a.dec_x.data(),
                           b.dec_len.data(), B, T, E, H);

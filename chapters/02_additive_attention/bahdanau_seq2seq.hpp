@@ -248,11 +248,8 @@ inline float bahdanau_forward(Bahdanau& m, BahdanauActs& a, const Seq2SeqBatch& 
                               S, T, a.gru_scratch.data());
     // logits = W_out [s_t ; c_t] + b_out, all rows with a target at once (<pad> rows count nowhere:
     // packed_rows.hpp)
-    pack_rows(a.rows, a.out.data(), b.dec_out.data(), B * T, 3 * H, Vocab::PAD);
-    const int R = a.rows.R;
-    linear_forward(a.logits.data(), a.rows.x.data(), m.W_out.data, m.b_out.data, R, 3 * H, V);
-    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), a.rows.targets.data(), nullptr, R, V,
-                                 Vocab::PAD, 0.0f);
+    return packed_output_forward(a.rows, a.logits.data(), a.probs.data(), a.out.data(), b.dec_out.data(),
+                                 m.W_out.data, m.b_out.data, B * T, 3 * H, V, Vocab::PAD, 0.0f);
     // END SOLUTION
 }
 
@@ -262,15 +259,11 @@ inline void bahdanau_backward(Bahdanau& m, BahdanauActs& a, const Seq2SeqBatch& 
     const int B = b.B, S = b.S, T = b.T, E = m.cfg.E, H = m.cfg.H, A = m.cfg.A, V = m.cfg.Vt;
     const size_t BT = (size_t)B * T, BS = (size_t)B * S;
     auto zero = [](Buf& v, size_t n) { std::fill(v.begin(), v.begin() + n, 0.0f); };
-    const int R = a.rows.R;  // the rows with a target, packed by the forward
-    zero(a.dlogits, (size_t)R * V), zero(a.rows.dx, (size_t)R * 3 * H), zero(a.dout, BT * 3 * H), zero(a.ddec_emb, BT * E), zero(a.denc_out, BS * 2 * H);
+    zero(a.dout, BT * 3 * H), zero(a.ddec_emb, BT * E), zero(a.denc_out, BS * 2 * H);
     zero(a.dkeys, BS * A), zero(a.denc_hT, (size_t)2 * B * H), zero(a.ds, (size_t)B * H), zero(a.dsrc_x, BS * E);
-    // L = CE(logits) -> dlogits;  logits = W_out out + b_out -> dout (packed, then back to its rows), dW_out, db_out
-    cross_entropy_backward(a.dlogits.data(), a.probs.data(), a.rows.targets.data(), nullptr, R, V, Vocab::PAD, 0.0f,
-                           1.0f);
-    linear_backward(a.rows.dx.data(), m.W_out.grad, m.b_out.grad, a.dlogits.data(), a.rows.x.data(), m.W_out.data, R,
-                    3 * H, V);
-    unpack_rows_add(a.dout.data(), a.rows, 3 * H);
+    // L = CE(logits) -> dlogits;  logits = W_out out + b_out -> dout (the rows with a target), dW_out, db_out
+    packed_output_backward(a.dout.data(), m.W_out.grad, m.b_out.grad, a.rows, a.dlogits.data(), a.probs.data(),
+                           m.W_out.data, 3 * H, V, 0.0f);
     // back through the decoder steps; a.ds holds ∂L/∂s_t coming from step t+1
     for (int t = T - 1; t >= 0; t--) {
         bahdanau_step_backward(a.ddec_emb.data() + (size_t)t * E, m, a, a.dout.data() + (size_t)t * 3 * H,

@@ -355,12 +355,9 @@ inline void luong_step_backward(float* demb, Luong& m, LuongActs& a, const float
 // (a <pad> row counts nowhere in the loss, so the output layer skips it: packed_rows.hpp)
 inline float luong_output_forward(Luong& m, LuongActs& a, const Seq2SeqBatch& b) {
     const int BT = b.B * b.T, H = m.cfg.H, V = m.cfg.Vt;
-    pack_rows(a.rows, a.out.data(), b.dec_out.data(), BT, H, Vocab::PAD);
-    const int R = a.rows.R;
-    // logits = W_s h̃_t + b_s
-    linear_forward(a.logits.data(), a.rows.x.data(), m.W_out.data, m.b_out.data, R, H, V);
-    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), a.rows.targets.data(), nullptr, R, V,
-                                 Vocab::PAD, 0.0f);
+    // logits = W_s h̃_t + b_s, L = mean CE
+    return packed_output_forward(a.rows, a.logits.data(), a.probs.data(), a.out.data(), b.dec_out.data(), m.W_out.data,
+                                 m.b_out.data, BT, H, V, Vocab::PAD, 0.0f);
 }
 // The start of the backward: zeroes the gradient buffers the steps add into, then L = CE(logits) ->
 // ∂logits;  logits = W_s h̃ + b_s -> a.dout = ∂L/∂h̃ (all steps at once), ∂W_s, ∂b_s.
@@ -368,14 +365,10 @@ inline void luong_output_backward(Luong& m, LuongActs& a, const Seq2SeqBatch& b)
     const int B = b.B, S = b.S, T = b.T, E = m.cfg.E, H = m.cfg.H, V = m.cfg.Vt;
     const size_t BT = (size_t)B * T, BS = (size_t)B * S, BH = (size_t)B * H;
     auto zero = [](Buf& v, size_t n) { std::fill(v.begin(), v.begin() + n, 0.0f); };
-    const int R = a.rows.R;  // the rows with a target, packed by the forward
-    zero(a.dlogits, (size_t)R * V), zero(a.rows.dx, (size_t)R * H), zero(a.dout, BT * H), zero(a.ddec_emb, BT * E), zero(a.dhbar, BS * H);
+    zero(a.dout, BT * H), zero(a.ddec_emb, BT * E), zero(a.dhbar, BS * H);
     zero(a.dkeys, BS * m.cfg.K()), zero(a.denc_hT, BH), zero(a.dh, BH), zero(a.dhtil_feed, BH), zero(a.dsrc_x, BS * E);
-    cross_entropy_backward(a.dlogits.data(), a.probs.data(), a.rows.targets.data(), nullptr, R, V, Vocab::PAD, 0.0f,
-                           1.0f);
-    linear_backward(a.rows.dx.data(), m.W_out.grad, m.b_out.grad, a.dlogits.data(), a.rows.x.data(), m.W_out.data, R,
-                    H, V);
-    unpack_rows_add(a.dout.data(), a.rows, H);  // back to its rows; <pad> rows get none
+    packed_output_backward(a.dout.data(), m.W_out.grad, m.b_out.grad, a.rows, a.dlogits.data(), a.probs.data(),
+                           m.W_out.data, H, V, 0.0f);  // <pad> rows get none
 }
 
 // ---- the whole model with teacher forcing: mean cross-entropy per target token ------------------

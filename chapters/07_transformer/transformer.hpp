@@ -197,12 +197,11 @@ inline float transformer_forward(const Transformer& m, TransformerActs& a, const
     a.training = training;
     transformer_encode(m, a, b.src.data(), b.src_len.data(), b.B, b.S, rng, training);
     transformer_decode(m, a, b.dec_in.data(), b.src_len.data(), b.B, b.T, b.S, rng, training, /*with_logits=*/false);
-    // logits = z W_outᵀ + b on the rows with a target (a <pad> row counts nowhere: common/nn/packed_rows.hpp)
-    pack_rows(a.rows, a.z.data(), b.dec_out.data(), b.B * b.T, m.cfg.C, Vocab::PAD);
-    const int R = a.rows.R;
-    linear_forward(a.logits.data(), a.rows.x.data(), m.out_weight(), m.b_out.data, R, m.cfg.C, m.cfg.Vt);
-    return cross_entropy_forward(a.probs.data(), nullptr, a.logits.data(), a.rows.targets.data(), nullptr, R,
-                                 m.cfg.Vt, Vocab::PAD, training ? m.cfg.smoothing : 0.0f);
+    // logits = z W_outᵀ + b and the loss on the rows with a target (a <pad> row counts nowhere:
+    // common/nn/packed_rows.hpp)
+    return packed_output_forward(a.rows, a.logits.data(), a.probs.data(), a.z.data(), b.dec_out.data(), m.out_weight(),
+                                 m.b_out.data, b.B * b.T, m.cfg.C, m.cfg.Vt, Vocab::PAD,
+                                 training ? m.cfg.smoothing : 0.0f);
 }
 
 // Adds ∂L/∂θ into m.params.grad (the caller zeroes it). Must follow transformer_forward on b.
@@ -213,14 +212,9 @@ inline void transformer_backward(Transformer& m, TransformerActs& a, const Seq2S
     const size_t nt = (size_t)NT * C, ns = (size_t)NS * C;
     // L = CE(logits) → dlogits;  logits = z W_outᵀ + b → dz (on the R packed rows, then back to
     // theirs: <pad> rows get none), dW_out (dE_tgt when tied)
-    const int R = a.rows.R;
-    std::fill_n(a.dlogits.data(), (size_t)R * c.Vt, 0.0f);
-    cross_entropy_backward(a.dlogits.data(), a.probs.data(), a.rows.targets.data(), nullptr, R, c.Vt, Vocab::PAD,
-                           a.training ? c.smoothing : 0.0f, 1.0f);
-    std::fill_n(a.rows.dx.data(), (size_t)R * C, 0.0f), std::fill_n(a.dz.data(), nt, 0.0f);
-    linear_backward(a.rows.dx.data(), m.out_weight_grad(), m.b_out.grad, a.dlogits.data(), a.rows.x.data(),
-                    m.out_weight(), R, C, c.Vt);
-    unpack_rows_add(a.dz.data(), a.rows, C);
+    std::fill_n(a.dz.data(), nt, 0.0f);
+    packed_output_backward(a.dz.data(), m.out_weight_grad(), m.b_out.grad, a.rows, a.dlogits.data(), a.probs.data(),
+                           m.out_weight(), C, c.Vt, a.training ? c.smoothing : 0.0f);
     // the decoder stack, top down; every layer adds its part of ∂L/∂mem into dmem
     std::fill_n(a.dy.data(), nt, 0.0f), std::fill_n(a.dmem.data(), ns, 0.0f);
     final_norm_backward(a.dy.data(), m.dec_ln, a.dz.data(), a.ys[c.dec_layers].data(), a.z_mean.data(),

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "common/core/matmul.hpp"
+#include "common/nn/cross_entropy.hpp"
+
 namespace attn {
 
 void pack_rows(PackedRows& p, const float* x, const int* targets, int rows, int K, int ignore_index) {
@@ -22,6 +25,25 @@ void unpack_rows_add(float* dx, const PackedRows& p, int K) {
         float* dst = dx + (size_t)p.rows[r] * K;
         for (int k = 0; k < K; k++) dst[k] += src[k];
     }
+}
+
+float packed_output_forward(PackedRows& p, float* logits, float* probs, const float* x, const int* targets,
+                            const float* W, const float* b, int rows, int K, int V, int ignore_index, float smoothing) {
+    pack_rows(p, x, targets, rows, K, ignore_index);
+    linear_forward(logits, p.x.data(), W, b, p.R, K, V);  // logits = p.x Wᵀ + b
+    // every packed row counts (-1: no target to ignore), so L is the mean over the R rows
+    return cross_entropy_forward(probs, nullptr, logits, p.targets.data(), nullptr, p.R, V, -1, smoothing);
+}
+
+void packed_output_backward(float* dx, float* dW, float* db, PackedRows& p, float* dlogits, const float* probs,
+                            const float* W, int K, int V, float smoothing) {
+    const size_t RV = (size_t)p.R * V, RK = (size_t)p.R * K;
+    std::fill_n(dlogits, RV, 0.0f), std::fill_n(p.dx.data(), RK, 0.0f);
+    // L = CE(logits) → dlogits = (softmax − q) / R
+    cross_entropy_backward(dlogits, probs, p.targets.data(), nullptr, p.R, V, -1, smoothing, 1.0f);
+    // logits = p.x Wᵀ + b → p.dx, dW, db; then p.dx back to the rows it came from
+    linear_backward(p.dx.data(), dW, db, dlogits, p.x.data(), W, p.R, K, V);
+    unpack_rows_add(dx, p, K);
 }
 
 }  // namespace attn

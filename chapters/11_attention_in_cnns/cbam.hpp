@@ -21,6 +21,7 @@
 #include "chapters/11_attention_in_cnns/squeeze_excitation.hpp"
 #include "common/core/buffer.hpp"
 #include "common/core/matmul.hpp"
+#include "common/core/reduce.hpp"
 #include "common/core/thread_pool.hpp"
 #include "common/nn/activations.hpp"
 
@@ -51,17 +52,10 @@ inline void channel_attention_forward(float* out, ChannelAttnActs& a, const floa
     // BEGIN SOLUTION
     // a[b,c] = mean_p x[b,c,p] (row b);   m[b,c] = max_p x[b,c,p] (row B + b)
     parallel_for(B * C, [&](int i0, int i1) {
-        for (int bc = i0; bc < i1; bc++) {
+        for (int bc = i0; bc < i1; bc++) {  // (reduce.hpp: 16 chains at once; the max's first position)
             const float* xp = x + (size_t)bc * HW;
-            float sum = 0.0f, best = xp[0];
-            int arg = 0;
-            for (int p = 0; p < HW; p++) {
-                sum += xp[p];
-                if (xp[p] > best) best = xp[p], arg = p;
-            }
-            a.pooled[bc] = sum / HW;
-            a.pooled[(size_t)B * C + bc] = best;
-            a.argmax[bc] = arg;
+            a.pooled[bc] = sum_lanes(xp, HW) / HW;
+            a.pooled[(size_t)B * C + bc] = max_lanes(xp, HW, &a.argmax[bc]);
         }
     }, planes_chunk(HW));
     // the shared MLP on both descriptors at once: o = W2 · relu(W1 v + b1) + b2,  v ∈ {a, m}
@@ -76,7 +70,8 @@ inline void channel_attention_forward(float* out, ChannelAttnActs& a, const floa
         for (int bc = i0; bc < i1; bc++) {
             const float* xp = x + (size_t)bc * HW;
             float* op = out + (size_t)bc * HW;
-            for (int p = 0; p < HW; p++) op[p] = a.e[bc] * xp[p];
+            const float e = a.e[bc];
+            for (int p = 0; p < HW; p++) op[p] = e * xp[p];
         }
     }, planes_chunk(HW));
     // END SOLUTION
@@ -94,12 +89,9 @@ inline void channel_attention_backward(float* dx, float* dW1, float* db1, float*
             const float* xp = x + (size_t)bc * HW;
             const float* gp = dout + (size_t)bc * HW;
             float* dxp = dx + (size_t)bc * HW;
-            float sum = 0.0f;
-            for (int p = 0; p < HW; p++) {
-                sum += gp[p] * xp[p];
-                dxp[p] += a.e[bc] * gp[p];
-            }
-            a.de[bc] = sum;
+            const float e = a.e[bc];
+            a.de[bc] = dot_lanes(gp, xp, HW);
+            for (int p = 0; p < HW; p++) dxp[p] += e * gp[p];
         }
     }, planes_chunk(HW));
     // M_c = σ(u) → du;   u = o_a + o_m  →  both halves of dout_mlp receive du
@@ -167,28 +159,29 @@ inline void spatial_conv_forward(float* logit, const float* d, const float* W, c
 // dd (B,2,H,H), dW (2,k,k), dbias (1) += gradients; dlogit (B,H,H).
 //   dW[c,i,j] += Σ_{b,y,x} dlogit[b,y,x] · d[b,c,y+i−P,x+j−P]      dbias += Σ dlogit
 //   dd[b,c,y+i−P,x+j−P] += W[c,i,j] · dlogit[b,y,x]
-// Each thread owns whole taps for dW (summed over b, y, x in order) and whole images for dd.
+// Each thread owns whole taps for dW and whole images for dd. A tap's dW sums B·H·H products: one
+// running sum per output column x (H independent chains over b and y, side by side in a vector
+// register), added up at the end (reduce.hpp) — the same order on any thread count.
 inline void spatial_conv_backward(float* dd, float* dW, float* dbias, const float* dlogit, const float* d,
                                   const float* W, int B, int H, int k) {
     const int HW = H * H, P = k / 2;
     parallel_for(2 * k * k, [&](int t0, int t1) {
+        std::vector<float> col(H);  // col[x] = Σ_{b,y} dlogit[b,y,x] · d[b,c,y+i−P,x+j−P]
         for (int t = t0; t < t1; t++) {
             const int c = t / (k * k), i = (t / k) % k, j = t % k;
             int x0, x1;
             tap_range(j, P, H, x0, x1);
-            float sum = 0.0f;
+            std::fill(col.begin(), col.end(), 0.0f);
             for (int b = 0; b < B; b++)
                 for (int y = std::max(0, P - i); y < std::min(H, H + P - i); y++) {
                     const float* src = d + ((size_t)(b * 2 + c) * H + (y + i - P)) * H + (j - P);
                     const float* g = dlogit + (size_t)b * HW + (size_t)y * H;
-                    for (int x = x0; x < x1; x++) sum += g[x] * src[x];
+                    for (int x = x0; x < x1; x++) col[x] += g[x] * src[x];
                 }
-            dW[t] += sum;
+            dW[t] += sum_lanes(col.data() + x0, x1 - x0);
         }
     });
-    float sb = 0.0f;
-    for (size_t n = 0; n < (size_t)B * HW; n++) sb += dlogit[n];
-    dbias[0] += sb;
+    dbias[0] += sum_lanes(dlogit, B * HW);
     parallel_for(B, [&](int b0, int b1) {
         for (int b = b0; b < b1; b++)
             for (int c = 0; c < 2; c++)
@@ -206,6 +199,21 @@ inline void spatial_conv_backward(float* dd, float* dW, float* dbias, const floa
     });
 }
 
+// One image xb (C,HW): mean[p] = mean_c xb[c,p], mx[p] = max_c xb[c,p], arg[p] = its first c.
+// Three passes over the channels, each a loop the compiler vectorises (the max is a select, not a
+// branch: one vector max instruction); the plain scan's answer exactly (the max is exact, and the
+// arg pass runs down to c = 0, so the smallest c holding the maximum is written last).
+inline void channel_mean_max(float* mean, float* mx, int* arg, const float* xb, int C, int HW) {
+    std::copy(xb, xb + HW, mean), std::copy(xb, xb + HW, mx), std::fill(arg, arg + HW, 0);
+    for (int c = 1; c < C; c++)
+        for (int p = 0; p < HW; p++) mean[p] += xb[(size_t)c * HW + p];
+    for (int p = 0; p < HW; p++) mean[p] /= C;
+    for (int c = 1; c < C; c++)
+        for (int p = 0; p < HW; p++) mx[p] = xb[(size_t)c * HW + p] > mx[p] ? xb[(size_t)c * HW + p] : mx[p];
+    for (int c = C - 1; c >= 0; c--)
+        for (int p = 0; p < HW; p++) arg[p] = xb[(size_t)c * HW + p] == mx[p] ? c : arg[p];
+}
+
 // x1 (B,C,H,H) -> out (B,C,H,H) = M_s ⊙ x1; Wsp (1,2,k,k), bsp (1).
 inline void spatial_attention_forward(float* out, SpatialAttnActs& a, const float* x1, const float* Wsp,
                                       const float* bsp, int B, int C, int H, int k) {
@@ -213,21 +221,9 @@ inline void spatial_attention_forward(float* out, SpatialAttnActs& a, const floa
     const int HW = H * H;
     // d[b,0,p] = mean_c x1[b,c,p];   d[b,1,p] = max_c x1[b,c,p]
     parallel_for(B, [&](int b0, int b1) {
-        for (int b = b0; b < b1; b++) {
-            const float* xb = x1 + (size_t)b * C * HW;
-            float* mean = a.desc.data() + (size_t)b * 2 * HW;
-            float* mx = mean + HW;
-            int* arg = a.argmax.data() + (size_t)b * HW;
-            std::copy(xb, xb + HW, mean), std::copy(xb, xb + HW, mx), std::fill(arg, arg + HW, 0);
-            for (int c = 1; c < C; c++) {
-                const float* xc = xb + (size_t)c * HW;
-                for (int p = 0; p < HW; p++) {
-                    mean[p] += xc[p];
-                    if (xc[p] > mx[p]) mx[p] = xc[p], arg[p] = c;
-                }
-            }
-            for (int p = 0; p < HW; p++) mean[p] /= C;
-        }
+        for (int b = b0; b < b1; b++)
+            channel_mean_max(a.desc.data() + (size_t)b * 2 * HW, a.desc.data() + (size_t)(b * 2 + 1) * HW,
+                             a.argmax.data() + (size_t)b * HW, x1 + (size_t)b * C * HW, C, HW);
     });
     // M_s = σ(conv_k×k(d) + b)
     spatial_conv_forward(a.logit.data(), a.desc.data(), Wsp, bsp, B, H, k);

@@ -29,6 +29,7 @@
 #include "common/core/error.hpp"
 #include "common/core/matmul.hpp"
 #include "common/core/params.hpp"
+#include "common/core/reduce.hpp"
 #include "common/core/rng.hpp"
 #include "common/nn/cross_entropy.hpp"
 #include "common/nn/init.hpp"
@@ -257,11 +258,8 @@ inline void stage_forward(CNN& m, CNNActs& a, int s, const float* inp, int B, bo
         return;
     }
     if (!c.gap_head) return;
-    for (int bc = 0; bc < B * C; bc++) {  // gap[b,c] = (1/HW) Σ_p y[b,c,p]
-        float sum = 0.0f;
-        for (int p = 0; p < HW; p++) sum += y[(size_t)bc * HW + p];
-        a.gap[bc] = sum / HW;
-    }
+    for (int bc = 0; bc < B * C; bc++)  // gap[b,c] = (1/HW) Σ_p y[b,c,p]  (reduce.hpp)
+        a.gap[bc] = sum_lanes(y + (size_t)bc * HW, HW) / HW;
 }
 // The stage's output gradient (t.dpool; for the last stage a.dgap, or dy itself with the flatten
 // head) on entry; dinp (the previous

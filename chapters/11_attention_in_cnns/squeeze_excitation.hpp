@@ -15,6 +15,7 @@
 
 #include "common/core/buffer.hpp"
 #include "common/core/matmul.hpp"
+#include "common/core/reduce.hpp"
 #include "common/core/thread_pool.hpp"
 #include "common/nn/activations.hpp"
 
@@ -41,12 +42,8 @@ inline void se_forward(float* out, SEActs& a, const float* x, const float* W1, c
     // BEGIN SOLUTION
     // squeeze:  s[b,c] = (1/HW) Σ_p x[b,c,p]
     parallel_for(B * C, [&](int i0, int i1) {  // each (b,c) plane is one thread's: any thread count
-        for (int bc = i0; bc < i1; bc++) {         // gives the same bits
-            const float* xp = x + (size_t)bc * HW;
-            float sum = 0.0f;
-            for (int p = 0; p < HW; p++) sum += xp[p];
-            a.s[bc] = sum / HW;
-        }
+        for (int bc = i0; bc < i1; bc++)           // gives the same bits (reduce.hpp: 16 chains at once)
+            a.s[bc] = sum_lanes(x + (size_t)bc * HW, HW) / HW;
     }, planes_chunk(HW));
     // excitation:  e = σ(W2 · relu(W1 s + b1) + b2)
     linear_forward(a.h.data(), a.s.data(), W1, b1, B, C, Cr);
@@ -78,12 +75,8 @@ inline void se_backward(float* dx, float* dW1, float* db1, float* dW2, float* db
             const float* gp = dout + (size_t)bc * HW;
             float* dxp = dx + (size_t)bc * HW;
             const float e = a.e[bc];
-            float sum = 0.0f;
-            for (int p = 0; p < HW; p++) {
-                sum += gp[p] * xp[p];
-                dxp[p] += e * gp[p];
-            }
-            a.de[bc] = sum;
+            a.de[bc] = dot_lanes(gp, xp, HW);
+            for (int p = 0; p < HW; p++) dxp[p] += e * gp[p];
         }
     }, planes_chunk(HW));
     // e = σ(u) → du;  u = z W2ᵀ + b2 → dz, dW2, db2;  z = relu(h) → dh;  h = s W1ᵀ + b1 → ds, dW1, db1

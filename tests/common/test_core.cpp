@@ -1,9 +1,13 @@
 // Tests for the core pieces: RNG, parameter sets (the thread pool: test_thread_pool.cpp).
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #include "common/core/params.hpp"
+#include "common/core/reduce.hpp"
 #include "common/core/rng.hpp"
 
 using namespace attn;
@@ -64,4 +68,57 @@ TEST_CASE("params: contiguous, aligned, named views") {
     Tensor x, y;
     dup.add(x, "x", {2});
     CHECK_THROWS(dup.add(y, "x", {2}));
+}
+
+// reduce.hpp: the lanes change the order of the additions, not what is summed
+TEST_CASE("reduce: sum_lanes and dot_lanes equal the plain sums (exactly on integers, closely on floats)") {
+    Rng rng(5);
+    for (int n : {0, 1, 7, 15, 16, 17, 31, 32, 49, 100, 196, 784}) {
+        std::vector<float> a(n), b(n), ia(n), ib(n);
+        double sum = 0, dot = 0, abs_sum = 0, abs_dot = 0;
+        float isum = 0, idot = 0;
+        for (int p = 0; p < n; p++) {
+            a[p] = (float)rng.normal(), b[p] = (float)rng.normal();
+            ia[p] = (float)rng.randint(-50, 50), ib[p] = (float)rng.randint(-50, 50);
+            sum += a[p], dot += (double)a[p] * b[p], abs_sum += std::fabs(a[p]), abs_dot += std::fabs(a[p] * b[p]);
+            isum += ia[p], idot += ia[p] * ib[p];
+        }
+        CHECK(sum_lanes(ia.data(), n) == isum);  // small integers: every order gives the exact answer
+        CHECK(dot_lanes(ia.data(), ib.data(), n) == idot);
+        CHECK(std::fabs(sum_lanes(a.data(), n) - sum) <= 1e-6 * (abs_sum + 1));
+        CHECK(std::fabs(dot_lanes(a.data(), b.data(), n) - dot) <= 1e-6 * (abs_dot + 1));
+    }
+    std::vector<float> x(40, 0.0f);  // each position lands in the sum once: a one at p gives 1
+    for (int p = 0; p < 40; p++) {
+        x[p] = 1.0f;
+        CHECK(sum_lanes(x.data(), 40) == 1.0f);
+        x[p] = 0.0f;
+    }
+}
+
+// the plain scan the lanes must agree with: strictly greater wins, so the first position on ties
+static float max_scan(const float* x, int n, int* arg) {
+    float best = x[0];
+    *arg = 0;
+    for (int p = 1; p < n; p++)
+        if (x[p] > best) best = x[p], *arg = p;
+    return best;
+}
+
+TEST_CASE("reduce: max_lanes gives the plain scan's maximum and first position (ties, -0, -inf, NaN)") {
+    Rng rng(9);
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    for (int n : {1, 2, 15, 16, 17, 33, 49, 196, 784})
+        for (int trial = 0; trial < 40; trial++) {
+            std::vector<float> x(n);
+            for (int p = 0; p < n; p++) {
+                const int kind = rng.randint(0, 9);  // few distinct values: many ties, and the odd special
+                x[p] = kind == 0 ? -0.0f : kind == 1 ? -inf : kind == 2 && trial % 4 == 0 ? nan
+                                                                                        : (float)rng.randint(-3, 3);
+            }
+            int arg_scan = -1, arg_lanes = -2;
+            const float m_scan = max_scan(x.data(), n, &arg_scan), m_lanes = max_lanes(x.data(), n, &arg_lanes);
+            REQUIRE(arg_lanes == arg_scan);
+            CHECK(std::memcmp(&m_lanes, &m_scan, sizeof(float)) == 0);  // the same element, bit for bit
+        }
 }

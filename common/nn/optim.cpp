@@ -14,8 +14,8 @@ namespace attn {
 // Elementwise loops are split into ranges of at least this many floats per thread: below that the
 // hand-off to the pool costs more than the loop.
 static const int kMinChunk = 16384;
-// (The loops below are named lambdas passed with std::move: parallel_for takes F&& and, as
-// thread_pool.hpp stands, cannot be given an lvalue lambda.)
+// (The loops below are lambdas passed as temporaries or with std::move: parallel_for takes F&& and,
+// as thread_pool.hpp stands, cannot be given an lvalue lambda.)
 
 static void check_state(const Buf& state, const ParamSet& ps, const char* where, const char* what) {
     if (state.size() != ps.value.size() || ps.grad.size() != ps.value.size())

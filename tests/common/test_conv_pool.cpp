@@ -256,6 +256,33 @@ TEST_CASE("maxpool2d: the first maximum of each window wins, on data full of tie
         }
 }
 
+TEST_CASE("maxpool2d 2x2: every row width (runs of 16, 8, 4, 1 and an overlapping last run) equals the window scan") {
+    // the 2×2, stride-2 window has its own side-by-side code; it must give the general scan's answer
+    // bit for bit, whatever the row width, with NaN (the last NaN of a window wins), −0, +0 and −∞
+    Rng rng(12);
+    const float vals[] = {0.0f, -0.0f, NAN, -INFINITY, 0.5f, 0.25f};
+    for (int W = 2; W <= 41; W++) {
+        CAPTURE(W);
+        const int B = 1, C = 2, H = 5, OH = pool2d_out_size(H, 2, 2), OW = pool2d_out_size(W, 2, 2);
+        Buf inp((size_t)B * C * H * W);
+        for (float& v : inp) v = rng.uniform() < 0.6f ? vals[rng.below(6)] : rng.uniform() - 0.5f;
+        Buf out((size_t)B * C * OH * OW);
+        std::vector<int> arg(out.size());
+        maxpool2d_forward(out.data(), arg.data(), inp.data(), B, C, H, W, 2, 2);
+        for (int p = 0; p < B * C; p++)
+            for (int y = 0; y < OH; y++)
+                for (int x = 0; x < OW; x++) {
+                    const float* in = inp.data() + (size_t)p * H * W;
+                    int best = 2 * y * W + 2 * x;  // the first element, then each later one wins when larger or NaN
+                    for (int at : {best + 1, best + W, best + W + 1})
+                        if (in[at] > in[best] || std::isnan(in[at])) best = at;
+                    const size_t o = ((size_t)p * OH + y) * OW + x;
+                    CHECK(arg[o] == best);
+                    CHECK(std::memcmp(&out[o], &in[best], 4) == 0);
+                }
+    }
+}
+
 // distinct values at least 0.05 apart, so a ±ε perturbation never changes which input is the max
 static Buf distinct_values(size_t n, Rng& rng) {
     Buf v(n);

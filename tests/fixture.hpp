@@ -7,6 +7,7 @@
 #pragma once
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -60,7 +61,11 @@ inline const FixtureTensor& get(const Fixture& fx, const std::string& name) {
 // max |a - b| over n elements
 inline double max_abs_diff(const float* a, const float* b, size_t n) {
     double m = 0;
-    for (size_t i = 0; i < n; i++) m = std::max(m, (double)std::abs(a[i] - b[i]));
+    for (size_t i = 0; i < n; i++) {
+        const double d = std::abs((double)a[i] - (double)b[i]);
+        if (std::isnan(d)) return d;  // a NaN on either side fails every `< tolerance` check (std::max would drop it)
+        m = std::max(m, d);
+    }
     return m;
 }
 

@@ -30,6 +30,7 @@
 #include "common/core/matmul.hpp"
 #include "common/core/params.hpp"
 #include "common/core/reduce.hpp"
+#include "common/core/thread_pool.hpp"
 #include "common/core/rng.hpp"
 #include "common/nn/cross_entropy.hpp"
 #include "common/nn/init.hpp"
@@ -218,7 +219,7 @@ inline void attention_backward(CNN& m, CNNActs& a, int s, float* dx, const float
                         p.fc1_W.data, p.fc2_W.data, B, C, Cr, H * H);
             break;
         case Attention::CBAM:  // in reverse: the spatial step, then the channel step
-            std::fill(t.dx1.begin(), t.dx1.begin() + (size_t)B * C * H * H, 0.0f);
+            parallel_zero(t.dx1.data(), (size_t)B * C * H * H);
             spatial_attention_backward(t.dx1.data(), p.sp_W.grad, p.sp_b.grad, t.sa, t.dy.data(), t.x1.data(),
                                        p.sp_W.data, B, C, H, c.spatial_k);
             channel_attention_backward(dx, p.fc1_W.grad, p.fc1_b.grad, p.fc2_W.grad, p.fc2_b.grad, t.ca, t.dx1.data(),
@@ -271,20 +272,20 @@ inline void stage_backward(CNN& m, CNNActs& a, int s, float* dinp, const float* 
     const size_t n = (size_t)B * C * HW;
     float* dy = stage_doutput(a, s, c);
     if (s < kStages - 1) {  // pool = max of the window  →  dy[argmax] += dpool
-        std::fill(dy, dy + n, 0.0f);
+        parallel_zero(dy, n);
         maxpool2d_backward(dy, t.dpool.data(), t.argmax.data(), B, C, H, H, 2, 2);
     } else if (c.gap_head) {  // gap = mean_p y  →  dy = dgap / HW
         for (size_t i = 0; i < n; i++) dy[i] = a.dgap[i / HW] / HW;
     }                           // (the flatten head: cnn_backward wrote dy)
     ConvBlockActs& last = t.blk[c.convs - 1];
     if (c.attention != Attention::None) {
-        std::fill(last.dact.begin(), last.dact.begin() + n, 0.0f);
+        parallel_zero(last.dact.data(), n);
         attention_backward(m, a, s, last.dact.data(), last.act.data(), B);
     }
     for (int j = c.convs - 1; j >= 0; j--) {
         const float* x = j > 0 ? t.blk[j - 1].act.data() : inp;
         float* dx = j > 0 ? t.blk[j - 1].dact.data() : dinp;
-        if (j > 0) std::fill(t.blk[j - 1].dact.begin(), t.blk[j - 1].dact.begin() + n, 0.0f);
+        if (j > 0) parallel_zero(t.blk[j - 1].dact.data(), n);
         const ConvParams& p = m.stage[s].conv[j];
         conv_block_backward(dx, p.W.grad, p.gamma.grad, p.beta.grad, t.blk[j], a.cols.data(), x, p.weights(), B,
                             c.block(s, j));
@@ -328,7 +329,7 @@ inline void cnn_backward(CNN& m, CNNActs& a, const float* x, const int* y, int B
                     c.features(), c.V);
     for (int s = kStages - 1; s >= 0; s--) {
         float* dinp = s > 0 ? a.st[s - 1].dpool.data() : nullptr;  // the image needs no gradient
-        if (s > 0) std::fill(a.st[s - 1].dpool.begin(), a.st[s - 1].dpool.end(), 0.0f);
+        if (s > 0) parallel_zero(a.st[s - 1].dpool.data(), a.st[s - 1].dpool.size());
         stage_backward(m, a, s, dinp, s > 0 ? a.st[s - 1].pool.data() : x, B);
     }
 }

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "common/core/buffer.hpp"
+#include "common/core/thread_pool.hpp"
 #include "common/nn/activations.hpp"
 #include "common/nn/batchnorm2d.hpp"
 #include "common/nn/conv2d.hpp"
@@ -71,8 +72,7 @@ inline void conv_block_backward(float* dinp, float* dW, float* dgamma, float* db
                                 const float* inp, const ConvBlockWeights& w, int B, const ConvBlockDims& d) {
     // BEGIN SOLUTION
     const size_t n = d.out_size(B);
-    std::fill(a.dbn.begin(), a.dbn.begin() + n, 0.0f);
-    std::fill(a.dconv.begin(), a.dconv.begin() + n, 0.0f);
+    parallel_zero(a.dbn.data(), n), parallel_zero(a.dconv.data(), n);  // the backwards below add into them
     // act = max(0, bn)                    →  dbn = dact ⊙ [bn > 0]
     relu_backward(a.dbn.data(), a.dact.data(), a.bn.data(), (int)n);
     // bn = γ x̂ + β                        →  dγ, dβ, dconv (batchnorm2d.hpp)

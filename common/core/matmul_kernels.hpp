@@ -46,12 +46,25 @@ constexpr int NC = 1024;  // columns of a packed B panel (KC*NC*4 B = 2 MB)
 // zero-padded. Each operand arrives in one of two orientations:
 //   pack_copy:       src[k*ld + w]  (w contiguous)   B stored (K,N); Aᵀ stored (K,M) in matmul_tn
 //   pack_transposed: src[w*ld + k]  (k contiguous)   A stored (M,K); B stored (N,K) in matmul_nt
+//
+// vec16: 16 floats as one value (GCC and clang's vector extension: one AVX-512 register, two AVX2
+// ones), used by pack_copy and the micro-kernel below.
+using vec16 = float __attribute__((vector_size(64)));
+inline vec16 load16(const float* p) {
+    vec16 v;
+    __builtin_memcpy(&v, p, sizeof v);  // any alignment: the rows of C are not aligned
+    return v;
+}
+inline void store16(float* p, const vec16& v) { __builtin_memcpy(p, &v, sizeof v); }
+
 template <int W>
 inline void pack_copy(float* __restrict dst, const float* __restrict src, size_t ld, int width, int kc) {
     for (int k = 0; k < kc; k++) {
         const float* s = src + (size_t)k * ld;
         float* d = dst + (size_t)k * W;
-        if (width == W)
+        if (width == W && W % 16 == 0)  // whole vectors: the plain loop compiled to a memmove call per row
+            for (int v = 0; v < W / 16; v++) store16(d + 16 * v, load16(s + 16 * v));
+        else if (width == W)
             for (int w = 0; w < W; w++) d[w] = s[w];
         else
             for (int w = 0; w < W; w++) d[w] = w < width ? s[w] : 0.0f;
@@ -102,20 +115,13 @@ inline void pack_b(float* Bp, View B, int p0, int kc, int j0, int nc) {
 
 // The micro-kernel: an MR×NR tile of C (row stride ldc) += (MR×kc sliver of A) · (kc×NR sliver of B).
 // load=false starts the chain from 0 instead of reading C (the first K block of an overwrite).
-// Each row of the tile is NR/16 vectors of 16 floats (vec16, GCC and clang's vector extension: one
-// AVX-512 register, two AVX2 ones), held in registers for the kc steps; each k step loads the
-// NR/16 vectors of b[k][:] and, for each row i, multiplies them by the one number a[k][i] and adds:
+// Each row of the tile is NR/16 vectors of 16 floats (vec16, above), held in registers for the kc
+// steps; each k step loads the NR/16 vectors of b[k][:] and, for each row i, multiplies them by the
+// one number a[k][i] and adds:
 // a broadcast from memory and NR/16 vector FMAs. (Written as plain scalar loops, g++ 12 loaded the
 // a values as a vector and spread them with permutes, which on Intel cores take the port of one of
 // the two FMA units: 92 GFLOP/s on a Xeon where this kernel makes 150. The arithmetic is the same:
 // c_ij = c_ij + a_ik b_kj for k in order, each a fused multiply-add, so the numbers did not change.)
-using vec16 = float __attribute__((vector_size(64)));
-inline vec16 load16(const float* p) {
-    vec16 v;
-    __builtin_memcpy(&v, p, sizeof v);  // any alignment: the rows of C are not aligned
-    return v;
-}
-inline void store16(float* p, const vec16& v) { __builtin_memcpy(p, &v, sizeof v); }
 
 inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, float* __restrict c,
                          size_t ldc, bool load) {

@@ -27,6 +27,7 @@
 // does not stop the others; the first exception is rethrown to the caller when all are done.
 #pragma once
 #include <algorithm>
+#include <cstddef>
 #include <type_traits>
 
 namespace attn {
@@ -52,6 +53,16 @@ void parallel_for(int n, F&& fn, int min_chunk = 1) {
     }
     auto tramp = [](void* ctx, int i0, int i1) { (*static_cast<std::remove_reference_t<F>*>(ctx))(i0, i1); };
     detail::run_parallel(n, k, tramp, (void*)&fn);
+}
+
+// p[0, n) = 0, in blocks of 2¹⁵ floats across the threads. Clearing a gradient buffer of millions
+// of floats is pure memory traffic; on one thread the others wait for it (chapter 11's backward
+// clears 10 MB buffers several times a step).
+inline void parallel_zero(float* p, std::size_t n) {
+    constexpr std::size_t kBlock = std::size_t(1) << 15;
+    parallel_for((int)((n + kBlock - 1) / kBlock), [&](int b0, int b1) {
+        std::fill(p + b0 * kBlock, p + std::min(n, b1 * kBlock), 0.0f);
+    });
 }
 
 }  // namespace attn

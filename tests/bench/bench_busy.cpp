@@ -46,8 +46,10 @@ const std::vector<Chapter> kChapters = {
     {"05_attention_classifier", {"--quick", "--epochs", "1", "--pooling", "attention"}},
     {"06_self_attention", {"--quick", "--epochs", "1", "--models", "encoder"}},
     {"07_transformer", {"--quick", "--epochs", "1", "--max-pairs", "4000"}},
+    {"08_vision_transformer", {"--quick", "--epochs", "1", "--model", "vit", "--max-train", "4000"}},
     {"09_spatial_transformer", {"--quick", "--epochs", "1", "--model", "stn", "--max-train", "3000"}},
     {"10_recurrent_attention", {"--quick", "--epochs", "1", "--model", "ram", "--max-train", "4000"}},
+    {"11_attention_in_cnns", {"--quick", "--epochs", "1", "--model", "cbam", "--max-train", "3000"}},
 };
 
 struct Side {

@@ -60,6 +60,29 @@ TEST_CASE("conv2d: im2col + matmul equals the naive loop (non-square kernel, sev
         }
 }
 
+TEST_CASE("conv2d: stride 1 with the output as wide as the input (im2col's one copy per plane) equals the naive loop") {
+    // OW = Wd when 2·pad = KW − 1; the kernel's height may differ (then OH ≠ H, and rows fall outside
+    // the image at the top and bottom), and images may be smaller than the kernel
+    Rng rng(4);
+    struct Case { int H, Wd, KH, KW, pad; };
+    for (Case k : {Case{9, 8, 3, 3, 1}, Case{6, 7, 5, 3, 1}, Case{4, 5, 1, 3, 1}, Case{7, 6, 3, 5, 2}, Case{5, 4, 4, 1, 0},
+                   Case{1, 1, 3, 3, 1}, Case{2, 3, 5, 5, 2}, Case{3, 2, 3, 5, 2}}) {
+        CAPTURE(k.H);
+        CAPTURE(k.KH);
+        CAPTURE(k.KW);
+        const int B = 2, C_in = 3, C_out = 2;
+        const int OH = conv2d_out_size(k.H, k.KH, 1, k.pad), OW = conv2d_out_size(k.Wd, k.KW, 1, k.pad);
+        REQUIRE(OW == k.Wd);
+        Buf inp = random_buf((size_t)B * C_in * k.H * k.Wd, rng), W = random_buf((size_t)C_out * C_in * k.KH * k.KW, rng);
+        Buf out((size_t)B * C_out * OH * OW), ref(out.size());
+        Buf cols(conv2d_cols_size(B, C_in, k.H, k.Wd, k.KH, k.KW, 1, k.pad), NAN);  // every entry must be written
+        conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), nullptr, B, C_in, k.H, k.Wd, C_out, k.KH, k.KW, 1,
+                       k.pad);
+        conv2d_forward_naive(ref.data(), inp.data(), W.data(), nullptr, B, C_in, k.H, k.Wd, C_out, k.KH, k.KW, 1, k.pad);
+        CHECK(max_abs_diff(out.data(), ref.data(), out.size()) < 1e-5);
+    }
+}
+
 TEST_CASE("conv2d: the input gradient is the forward's adjoint, for every stride and padding") {
     // without a bias the convolution is linear in its input, out = A·inp, and backward computes
     // dinp = Aᵀ·dout, so ⟨A·inp, dout⟩ = ⟨inp, Aᵀ·dout⟩ must hold for any inp and dout

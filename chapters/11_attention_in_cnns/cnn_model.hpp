@@ -271,9 +271,8 @@ inline void stage_backward(CNN& m, CNNActs& a, int s, float* dinp, const float* 
     const int C = c.width[s], H = c.side(s), HW = H * H;
     const size_t n = (size_t)B * C * HW;
     float* dy = stage_doutput(a, s, c);
-    if (s < kStages - 1) {  // pool = max of the window  →  dy[argmax] += dpool
-        parallel_zero(dy, n);
-        maxpool2d_backward(dy, t.dpool.data(), t.argmax.data(), B, C, H, H, 2, 2);
+    if (s < kStages - 1) {  // pool = max of the window  →  dy[argmax] = dpool, 0 elsewhere
+        maxpool2d_backward(dy, t.dpool.data(), t.argmax.data(), B, C, H, H, 2, 2, /*accumulate=*/false);
     } else if (c.gap_head) {  // gap = mean_p y  →  dy = dgap / HW
         for (size_t i = 0; i < n; i++) dy[i] = a.dgap[i / HW] / HW;
     }                           // (the flatten head: cnn_backward wrote dy)

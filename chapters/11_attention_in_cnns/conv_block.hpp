@@ -11,7 +11,6 @@
 #include <algorithm>
 
 #include "common/core/buffer.hpp"
-#include "common/core/thread_pool.hpp"
 #include "common/nn/activations.hpp"
 #include "common/nn/batchnorm2d.hpp"
 #include "common/nn/conv2d.hpp"
@@ -72,12 +71,12 @@ inline void conv_block_backward(float* dinp, float* dW, float* dgamma, float* db
                                 const float* inp, const ConvBlockWeights& w, int B, const ConvBlockDims& d) {
     // BEGIN SOLUTION
     const size_t n = d.out_size(B);
-    parallel_zero(a.dbn.data(), n), parallel_zero(a.dconv.data(), n);  // the backwards below add into them
+    // (accumulate = false: dbn and dconv are written, not added into, so they need no clearing first)
     // act = max(0, bn)                    →  dbn = dact ⊙ [bn > 0]
-    relu_backward(a.dbn.data(), a.dact.data(), a.bn.data(), (int)n);
+    relu_backward(a.dbn.data(), a.dact.data(), a.bn.data(), (int)n, /*accumulate=*/false);
     // bn = γ x̂ + β                        →  dγ, dβ, dconv (batchnorm2d.hpp)
     batchnorm2d_backward(a.dconv.data(), dgamma, dbeta, a.dbn.data(), a.conv.data(), w.gamma, a.mean.data(),
-                         a.rstd.data(), B, d.C, d.HW());
+                         a.rstd.data(), B, d.C, d.HW(), /*accumulate=*/false);
     // conv = W ⋆ inp                      →  dW, dinp
     conv2d_backward(dinp, dW, nullptr, a.dconv.data(), inp, w.W, cols, B, d.C_in, d.H, d.H, d.C, 3, 3, 1, 1);
     // END SOLUTION

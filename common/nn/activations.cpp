@@ -25,14 +25,20 @@ void relu_forward(float* out, const float* inp, int n) {
     }, kChunk);
 }
 // forward: out = max(0, x)   =>   dout/dx = 1 if x > 0 else 0 (we take 0 at the kink x = 0, as PyTorch)
-void relu_backward(float* dinp, const float* dout, const float* inp, int n) {
+void relu_backward(float* dinp, const float* dout, const float* inp, int n, bool accumulate) {
     parallel_for(n, [&](int i0, int i1) {
         // dout is read whether or not it is used: with the load inside the ?: the compiler kept a
         // branch per element (mispredicted on half the relu zeros) and no vectors; same sums.
-        for (int i = i0; i < i1; i++) {
-            const float g = dout[i];
-            dinp[i] += inp[i] > 0.0f ? g : 0.0f;
-        }
+        if (accumulate)
+            for (int i = i0; i < i1; i++) {
+                const float g = dout[i];
+                dinp[i] += inp[i] > 0.0f ? g : 0.0f;
+            }
+        else  // 0 + g, not g: exactly what += into a cleared buffer gives (a −0 gradient becomes +0)
+            for (int i = i0; i < i1; i++) {
+                const float g = dout[i];
+                dinp[i] = 0.0f + (inp[i] > 0.0f ? g : 0.0f);
+            }
     }, kChunk);
 }
 

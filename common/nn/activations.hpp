@@ -11,7 +11,9 @@
 namespace attn {
 
 void relu_forward(float* out, const float* inp, int n);
-void relu_backward(float* dinp, const float* dout, const float* inp, int n);
+// accumulate = false: dinp = the gradient instead of += (dinp need not be cleared first; the same
+// bits as adding into zeros, which saves a pass over memory for a large buffer)
+void relu_backward(float* dinp, const float* dout, const float* inp, int n, bool accumulate = true);
 
 void gelu_forward(float* out, const float* inp, int n);
 void gelu_backward(float* dinp, const float* dout, const float* inp, int n);

@@ -117,7 +117,8 @@ void batchnorm2d_forward_eval(float* out, const float* inp, const float* gamma, 
 //   As layer norm's, over the channel's N values instead of a row's C (x̂ sums to 0, x̂² to N):
 //   dx += r · ( dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂) )
 void batchnorm2d_backward(float* dinp, float* dgamma, float* dbeta, const float* dout, const float* inp,
-                          const float* gamma, const float* mean, const float* rstd, int B, int C, int HW) {
+                          const float* gamma, const float* mean, const float* rstd, int B, int C, int HW,
+                          bool accumulate) {
     const double N = (double)B * HW;
     parallel_for(C, [&](int c0, int c1) {
         for (int c = c0; c < c1;) {
@@ -139,7 +140,10 @@ void batchnorm2d_backward(float* dinp, float* dgamma, float* dbeta, const float*
                     const float* x = inp + ((size_t)b * C + c) * HW;
                     const float* d = dout + ((size_t)b * C + c) * HW;
                     float* dx = dinp + ((size_t)b * C + c) * HW;
-                    for (int p = 0; p < HW; p++) dx[p] += gr * (d[p] - md - (x[p] - m) * r * mdx);
+                    if (accumulate)
+                        for (int p = 0; p < HW; p++) dx[p] += gr * (d[p] - md - (x[p] - m) * r * mdx);
+                    else  // 0 + …: the bits of += into a cleared dx
+                        for (int p = 0; p < HW; p++) dx[p] = 0.0f + gr * (d[p] - md - (x[p] - m) * r * mdx);
                 }
             }
         }

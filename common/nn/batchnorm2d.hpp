@@ -28,8 +28,10 @@ void batchnorm2d_forward_eval(float* out, const float* inp, const float* gamma, 
                               const float* running_mean, const float* running_var, int B, int C, int HW,
                               float eps = 1e-5f);
 // The training-mode backward: dinp (B,C,HW), dgamma (C), dbeta (C) += gradients; dout, inp (B,C,HW);
-// mean, rstd (C) from batchnorm2d_forward_train.
+// mean, rstd (C) from batchnorm2d_forward_train. accumulate = false: dinp = its gradient instead of +=
+// (the same bits as adding into a cleared dinp, without the pass that clears it).
 void batchnorm2d_backward(float* dinp, float* dgamma, float* dbeta, const float* dout, const float* inp,
-                          const float* gamma, const float* mean, const float* rstd, int B, int C, int HW);
+                          const float* gamma, const float* mean, const float* rstd, int B, int C, int HW,
+                          bool accumulate = true);
 
 }  // namespace attn

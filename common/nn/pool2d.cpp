@@ -118,15 +118,17 @@ void maxpool2d_forward(float* out, int* argmax, const float* inp, int B, int C, 
 }
 
 void maxpool2d_backward(float* dinp, const float* dout, const int* argmax, int B, int C, int H, int W, int k,
-                        int stride) {
+                        int stride, bool accumulate) {
     // out = inp[argmax]  ->  dinp[argmax] += dout (the other k²−1 inputs of the window get nothing)
     const int OH = pool2d_out_size(H, k, stride), OW = pool2d_out_size(W, k, stride);
     parallel_for(B * C, [=](int p0, int p1) {
-        for (int p = p0; p < p1; p++)
+        for (int p = p0; p < p1; p++) {
+            if (!accumulate) std::fill(dinp + (size_t)p * H * W, dinp + (size_t)(p + 1) * H * W, 0.0f);
             for (int o = 0; o < OH * OW; o++) {
                 size_t idx = (size_t)p * OH * OW + o;
                 dinp[(size_t)p * H * W + argmax[idx]] += dout[idx];
             }
+        }
     }, planes_chunk(H, W));
 }
 

@@ -15,9 +15,10 @@ int pool2d_out_size(int in, int k, int stride);
 // out[b,c,y,x] = max_{i,j<k} inp[b,c, y·stride + i, x·stride + j]
 // argmax (B,C,OH,OW): where that max was, as an index h·W + w into its (H,W) plane (first max on ties).
 void maxpool2d_forward(float* out, int* argmax, const float* inp, int B, int C, int H, int W, int k, int stride);
-// dinp (B,C,H,W) += dout routed to the argmax of each window
+// dinp (B,C,H,W) += dout routed to the argmax of each window. accumulate = false: dinp = that instead
+// (each plane cleared just before its windows add into it: the same bits, no separate clearing pass)
 void maxpool2d_backward(float* dinp, const float* dout, const int* argmax, int B, int C, int H, int W, int k,
-                        int stride);
+                        int stride, bool accumulate = true);
 
 // out[b,c,y,x] = (1/k²) Σ_{i,j<k} inp[b,c, y·stride + i, x·stride + j]
 void avgpool2d_forward(float* out, const float* inp, int B, int C, int H, int W, int k, int stride);

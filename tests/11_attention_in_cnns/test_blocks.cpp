@@ -123,6 +123,27 @@ TEST_CASE("ch11 batch norm: channels summed side by side give each channel's num
         CHECK(std::memcmp(together[0].data(), together[t].data(), together[0].size() * sizeof(float)) == 0);
 }
 
+TEST_CASE("ch11 batch norm: the backward without accumulate gives the bits of += into zeros") {
+    // the conv block writes dconv instead of clearing it and adding; dx must be the same bits, and
+    // dγ, dβ still add (with zero gradients and −0 among dout, as relu's gradient has)
+    Rng rng(32);
+    const int B = 4, C = 5, HW = 5000;
+    const size_t n = (size_t)B * C * HW;
+    Buf x = random_buf(n, rng, -2, 2), g = random_buf(C, rng, 0.5f, 1.5f), be = random_buf(C, rng), d = random_buf(n, rng);
+    for (size_t i = 0; i < n; i += 3) d[i] = (i % 2) ? 0.0f : -0.0f;
+    Buf out(n), mean(C), rstd(C), rm(C, 0.0f), rv(C, 1.0f);
+    batchnorm2d_forward_train(out.data(), mean.data(), rstd.data(), rm.data(), rv.data(), x.data(), g.data(), be.data(),
+                              B, C, HW);
+    Buf dx_add(n, 0.0f), dx_set(n, 7.0f), dg_add(C, 0.5f), dg_set(C, 0.5f), db_add(C, 0.25f), db_set(C, 0.25f);
+    batchnorm2d_backward(dx_add.data(), dg_add.data(), db_add.data(), d.data(), x.data(), g.data(), mean.data(),
+                         rstd.data(), B, C, HW);
+    batchnorm2d_backward(dx_set.data(), dg_set.data(), db_set.data(), d.data(), x.data(), g.data(), mean.data(),
+                         rstd.data(), B, C, HW, /*accumulate=*/false);
+    CHECK(std::memcmp(dx_add.data(), dx_set.data(), n * sizeof(float)) == 0);
+    CHECK(dg_add == dg_set);
+    CHECK(db_add == db_set);
+}
+
 TEST_CASE("ch11 conv block: backward matches finite differences") {
     OneThread one;
     Rng rng(12);

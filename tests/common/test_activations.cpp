@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 #include "common/nn/activations.hpp"
@@ -86,10 +87,23 @@ TEST_CASE("activations: GELU matches PyTorch F.gelu(approximate='tanh')") {
 }
 
 TEST_CASE("activations: gradient checks") {
-    check_activation("relu", relu_forward, relu_backward, false, spread_input(64, 1));
+    check_activation("relu", relu_forward, [](float* dx, const float* d, const float* x, int n) { relu_backward(dx, d, x, n); },
+                     false, spread_input(64, 1));
     check_activation("gelu", gelu_forward, gelu_backward, false, spread_input(64, 2));
     check_activation("tanh", tanh_forward, tanh_backward, true, spread_input(64, 3));
     check_activation("sigmoid", sigmoid_forward, sigmoid_backward, true, spread_input(64, 4));
+}
+
+TEST_CASE("relu_backward without accumulate: the bits of += into zeros, whatever dinp held") {
+    // −0 gradients included: 0 + (−0) is +0, so writing the gradient itself would differ
+    const int n = 100000;
+    Buf x = spread_input(n, 7), g = spread_input(n, 8);
+    for (int i = 0; i < n; i += 7) g[i] = -0.0f;
+    for (int i = 0; i < n; i += 11) x[i] = 0.0f;
+    Buf added(n, 0.0f), written(n, 12345.0f);
+    relu_backward(added.data(), g.data(), x.data(), n);
+    relu_backward(written.data(), g.data(), x.data(), n, /*accumulate=*/false);
+    CHECK(std::memcmp(added.data(), written.data(), n * sizeof(float)) == 0);
 }
 
 TEST_CASE("activations: same result on 1 and 3 threads") {

@@ -306,6 +306,26 @@ TEST_CASE("maxpool2d 2x2: every row width (runs of 16, 8, 4, 1 and an overlappin
     }
 }
 
+TEST_CASE("maxpool2d_backward without accumulate: the bits of += into zeros, for tiling, overlapping and uncovered inputs") {
+    // k=2 s=2 on an odd side leaves the last row and column in no window; k=3 s=2 windows overlap
+    Rng rng(14);
+    const int B = 2, C = 3, H = 9, W = 7;
+    Buf inp((size_t)B * C * H * W);
+    for (float& v : inp) v = rng.uniform() < 0.4f ? 0.0f : rng.uniform();
+    for (int k : {2, 3}) {
+        CAPTURE(k);
+        const int OH = pool2d_out_size(H, k, 2), OW = pool2d_out_size(W, k, 2);
+        Buf out((size_t)B * C * OH * OW), dout(out.size());
+        std::vector<int> arg(out.size());
+        for (size_t i = 0; i < dout.size(); i++) dout[i] = i % 5 == 0 ? -0.0f : rng.uniform() - 0.5f;
+        maxpool2d_forward(out.data(), arg.data(), inp.data(), B, C, H, W, k, 2);
+        Buf added(inp.size(), 0.0f), written(inp.size(), NAN);
+        maxpool2d_backward(added.data(), dout.data(), arg.data(), B, C, H, W, k, 2);
+        maxpool2d_backward(written.data(), dout.data(), arg.data(), B, C, H, W, k, 2, /*accumulate=*/false);
+        CHECK(std::memcmp(added.data(), written.data(), added.size() * sizeof(float)) == 0);
+    }
+}
+
 // distinct values at least 0.05 apart, so a ±ε perturbation never changes which input is the max
 static Buf distinct_values(size_t n, Rng& rng) {
     Buf v(n);

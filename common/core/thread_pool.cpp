@@ -49,6 +49,11 @@ constexpr microseconds kLate{50};    // a yield that took longer than this was g
 // first stall, twice as long after each stall that follows soon after, at most kAloneMax.
 constexpr microseconds kStall{1000};
 constexpr microseconds kAloneMax{200000};
+// A worker that is not running at all causes no stall: the caller runs every chunk itself, but it
+// still pays for waking the sleeping workers at each job (a system call, as long as a small job of
+// chapter 06). After kIdleJobs jobs in a row in which no worker ran a chunk, the caller also falls
+// back to running alone, as after a stall.
+constexpr int kIdleJobs = 16;
 
 // The current job's ticket, one 64-bit word: [job number : 32 | chunks : 16 | next chunk : 16].
 // Claiming a chunk is one compare-and-swap of next -> next + 1, accepted only while the word still
@@ -82,6 +87,7 @@ struct Pool {
     std::atomic<bool> stop{false};
     Clock::time_point alone_until{}, last_stall{};  // the caller's: see kStall
     microseconds alone_for{0};
+    int idle_jobs = 0;  // the caller's: jobs in a row that it ran entirely by itself
     std::mutex mu;
     std::condition_variable wake, finished;
 
@@ -188,6 +194,8 @@ struct Pool {
             const uint32_t job = ++last_job;
             publish(ticket_of(job, chunks, 0));
             int ran = run_chunks(job);
+            idle_jobs = ran == chunks ? idle_jobs + 1 : 0;
+            if (idle_jobs >= kIdleJobs) idle_jobs = 0, fall_back(Clock::now());
             if (done.fetch_add(ran) + ran != chunks) {
                 const auto t1 = Clock::now();
                 wait_until([&] { return done.load() == chunks; }, finished, caller_asleep);

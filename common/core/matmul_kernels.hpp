@@ -117,11 +117,11 @@ inline void pack_b(float* Bp, View B, int p0, int kc, int j0, int nc) {
 // load=false starts the chain from 0 instead of reading C (the first K block of an overwrite).
 // Each row of the tile is NR/16 vectors of 16 floats (vec16, above), held in registers for the kc
 // steps; each k step loads the NR/16 vectors of b[k][:] and, for each row i, multiplies them by the
-// one number a[k][i] and adds:
-// a broadcast from memory and NR/16 vector FMAs. (Written as plain scalar loops, g++ 12 loaded the
-// a values as a vector and spread them with permutes, which on Intel cores take the port of one of
-// the two FMA units: 92 GFLOP/s on a Xeon where this kernel makes 150. The arithmetic is the same:
-// c_ij = c_ij + a_ik b_kj for k in order, each a fused multiply-add, so the numbers did not change.)
+// one number a[k][i] and adds: a broadcast from memory and NR/16 vector FMAs. (Written as plain
+// scalar loops, g++ 12 loaded the a values as a vector and spread them with permutes, which on Intel
+// cores take the port of one of the two FMA units: 92 GFLOP/s on a Xeon where this kernel makes 150.
+// The arithmetic is the same: c_ij = c_ij + a_ik b_kj for k in order, each a fused multiply-add, so
+// the numbers did not change.)
 
 inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, float* __restrict c,
                          size_t ldc, bool load) {

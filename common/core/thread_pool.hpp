@@ -19,8 +19,9 @@
 // take whole ranges from one shared counter, so a range that no worker has started yet is run
 // by the caller itself: when the workers are not scheduled, a parallel_for simply runs on fewer
 // threads, never waits for a thread that is not running; and when a worker that had started a
-// range is descheduled and keeps the caller waiting, the caller runs the next jobs alone for a
-// while (the same ranges, so the same results). Waiting threads spin briefly (cheap
+// range is descheduled and keeps the caller waiting — or when for many jobs in a row no worker
+// started any range, so that waking them only cost the caller time — the caller runs the next jobs
+// alone for a while (the same ranges, so the same results). Waiting threads spin briefly (cheap
 // hand-off for back-to-back calls), give the core away at once when another program wants it,
 // and then sleep on a condition variable (so an idle pool, or a busy machine, costs no CPU).
 // A parallel_for called from inside a range runs serially in that thread. A range that throws

@@ -129,7 +129,8 @@ TEST_CASE("ch11 batch norm: the backward without accumulate gives the bits of +=
     Rng rng(32);
     const int B = 4, C = 5, HW = 5000;
     const size_t n = (size_t)B * C * HW;
-    Buf x = random_buf(n, rng, -2, 2), g = random_buf(C, rng, 0.5f, 1.5f), be = random_buf(C, rng), d = random_buf(n, rng);
+    Buf x = random_buf(n, rng, -2, 2), g = random_buf(C, rng, 0.5f, 1.5f), be = random_buf(C, rng);
+    Buf d = random_buf(n, rng);
     for (size_t i = 0; i < n; i += 3) d[i] = (i % 2) ? 0.0f : -0.0f;
     Buf out(n), mean(C), rstd(C), rm(C, 0.0f), rv(C, 1.0f);
     batchnorm2d_forward_train(out.data(), mean.data(), rstd.data(), rm.data(), rv.data(), x.data(), g.data(), be.data(),

@@ -87,8 +87,8 @@ TEST_CASE("activations: GELU matches PyTorch F.gelu(approximate='tanh')") {
 }
 
 TEST_CASE("activations: gradient checks") {
-    check_activation("relu", relu_forward, [](float* dx, const float* d, const float* x, int n) { relu_backward(dx, d, x, n); },
-                     false, spread_input(64, 1));
+    auto relu_bwd = [](float* dx, const float* d, const float* x, int n) { relu_backward(dx, d, x, n); };
+    check_activation("relu", relu_forward, relu_bwd, false, spread_input(64, 1));
     check_activation("gelu", gelu_forward, gelu_backward, false, spread_input(64, 2));
     check_activation("tanh", tanh_forward, tanh_backward, true, spread_input(64, 3));
     check_activation("sigmoid", sigmoid_forward, sigmoid_backward, true, spread_input(64, 4));

@@ -65,20 +65,22 @@ TEST_CASE("conv2d: stride 1 with the output as wide as the input (im2col's one c
     // the image at the top and bottom), and images may be smaller than the kernel
     Rng rng(4);
     struct Case { int H, Wd, KH, KW, pad; };
-    for (Case k : {Case{9, 8, 3, 3, 1}, Case{6, 7, 5, 3, 1}, Case{4, 5, 1, 3, 1}, Case{7, 6, 3, 5, 2}, Case{5, 4, 4, 1, 0},
-                   Case{1, 1, 3, 3, 1}, Case{2, 3, 5, 5, 2}, Case{3, 2, 3, 5, 2}}) {
+    for (Case k : {Case{9, 8, 3, 3, 1}, Case{6, 7, 5, 3, 1}, Case{4, 5, 1, 3, 1}, Case{7, 6, 3, 5, 2},
+                   Case{5, 4, 4, 1, 0}, Case{1, 1, 3, 3, 1}, Case{2, 3, 5, 5, 2}, Case{3, 2, 3, 5, 2}}) {
         CAPTURE(k.H);
         CAPTURE(k.KH);
         CAPTURE(k.KW);
         const int B = 2, C_in = 3, C_out = 2;
         const int OH = conv2d_out_size(k.H, k.KH, 1, k.pad), OW = conv2d_out_size(k.Wd, k.KW, 1, k.pad);
         REQUIRE(OW == k.Wd);
-        Buf inp = random_buf((size_t)B * C_in * k.H * k.Wd, rng), W = random_buf((size_t)C_out * C_in * k.KH * k.KW, rng);
+        Buf inp = random_buf((size_t)B * C_in * k.H * k.Wd, rng);
+        Buf W = random_buf((size_t)C_out * C_in * k.KH * k.KW, rng);
         Buf out((size_t)B * C_out * OH * OW), ref(out.size());
         Buf cols(conv2d_cols_size(B, C_in, k.H, k.Wd, k.KH, k.KW, 1, k.pad), NAN);  // every entry must be written
         conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), nullptr, B, C_in, k.H, k.Wd, C_out, k.KH, k.KW, 1,
                        k.pad);
-        conv2d_forward_naive(ref.data(), inp.data(), W.data(), nullptr, B, C_in, k.H, k.Wd, C_out, k.KH, k.KW, 1, k.pad);
+        conv2d_forward_naive(ref.data(), inp.data(), W.data(), nullptr, B, C_in, k.H, k.Wd, C_out, k.KH, k.KW, 1,
+                             k.pad);
         CHECK(max_abs_diff(out.data(), ref.data(), out.size()) < 1e-5);
     }
 }
@@ -306,7 +308,7 @@ TEST_CASE("maxpool2d 2x2: every row width (runs of 16, 8, 4, 1 and an overlappin
     }
 }
 
-TEST_CASE("maxpool2d_backward without accumulate: the bits of += into zeros, for tiling, overlapping and uncovered inputs") {
+TEST_CASE("maxpool2d_backward without accumulate: the bits of += into zeros (tiling, overlapping, uncovered)") {
     // k=2 s=2 on an odd side leaves the last row and column in no window; k=3 s=2 windows overlap
     Rng rng(14);
     const int B = 2, C = 3, H = 9, W = 7;

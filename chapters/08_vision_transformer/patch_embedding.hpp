@@ -28,29 +28,48 @@
 namespace ch08 {
 using namespace attn;
 
-// ---- patchify: (B,H,W) pixels → (B,N,P²) patches, a pure permutation --------------------------
-// xp[b, r·G + c, i·P + j] = x[b, r·P + i, c·P + j]
-inline void patchify_forward(float* xp, const float* x, int B, int H, int P) {
+// ---- patchify: (B,S,H,W) maps → (B,N,S·K²) patches -----------------------------------------------
+// The patch grid has stride P; each patch is a K×K window (K ≥ P, K − P even) centred on its P×P cell,
+// so with K > P neighbouring patches overlap by K − P pixels, and the windows at the border reach
+// a = (K − P)/2 pixels into a zero padding. S is the number of channels: 1 for the pixels, the stem's
+// channels for the hybrid (vit_model.hpp). K = P, S = 1 (the paper's ViT, and the default) is a pure
+// permutation of the pixels:
+//   xp[b, r·G + c, s·K² + i·K + j] = x[b, s, r·P − a + i, c·P − a + j]   (0 outside the image)
+inline void patchify_forward(float* xp, const float* x, int B, int H, int P, int K = 0, int S = 1) {
     // BEGIN SOLUTION
-    const int G = H / P, N = G * G, D = P * P;
+    if (K == 0) K = P;
+    const int G = H / P, N = G * G, D = S * K * K, a = (K - P) / 2;
     for (int b = 0; b < B; b++)
         for (int r = 0; r < G; r++)
             for (int c = 0; c < G; c++)
-                for (int i = 0; i < P; i++) {
-                    const float* src = x + ((size_t)b * H + r * P + i) * H + c * P;
-                    std::copy_n(src, P, xp + ((size_t)b * N + r * G + c) * D + (size_t)i * P);
-                }
+                for (int s = 0; s < S; s++)
+                    for (int i = 0; i < K; i++) {
+                        float* dst = xp + ((size_t)b * N + r * G + c) * D + ((size_t)s * K + i) * K;
+                        const int y = r * P - a + i;
+                        for (int j = 0; j < K; j++) {
+                            const int xx = c * P - a + j;
+                            const bool inside = y >= 0 && y < H && xx >= 0 && xx < H;
+                            dst[j] = inside ? x[(((size_t)b * S + s) * H + y) * H + xx] : 0.0f;
+                        }
+                    }
     // END SOLUTION
 }
-// dx (B,H,W) += the patch gradients put back in place (the inverse permutation).
-inline void patchify_backward(float* dx, const float* dxp, int B, int H, int P) {
-    const int G = H / P, N = G * G, D = P * P;
+// dx (B,S,H,W) += the patch gradients put back in place (each pixel gets the sum over the windows
+// that contain it; the padding's gradients are dropped).
+inline void patchify_backward(float* dx, const float* dxp, int B, int H, int P, int K = 0, int S = 1) {
+    if (K == 0) K = P;
+    const int G = H / P, N = G * G, D = S * K * K, a = (K - P) / 2;
     for (int b = 0; b < B; b++)
         for (int r = 0; r < G; r++)
             for (int c = 0; c < G; c++)
-                for (int i = 0; i < P; i++)
-                    for (int j = 0; j < P; j++)
-                        dx[((size_t)b * H + r * P + i) * H + c * P + j] += dxp[((size_t)b * N + r * G + c) * D + i * P + j];
+                for (int s = 0; s < S; s++)
+                    for (int i = 0; i < K; i++)
+                        for (int j = 0; j < K; j++) {
+                            const int y = r * P - a + i, xx = c * P - a + j;
+                            if (y >= 0 && y < H && xx >= 0 && xx < H)
+                                dx[(((size_t)b * S + s) * H + y) * H + xx] +=
+                                    dxp[((size_t)b * N + r * G + c) * D + ((size_t)s * K + i) * K + j];
+                        }
 }
 
 // ---- the patch embedding: X = x_p Eᵀ + b_E, the same E for every patch ---------------------------

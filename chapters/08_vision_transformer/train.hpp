@@ -165,6 +165,8 @@ inline EpochStats evaluate(ch00::MLP& m, const ImageSet& data, int batch, std::v
 inline std::string config_str(const ViTConfig& c) {
     std::string s = "vit";
     for (int v : {c.H, c.P, c.C, c.L, c.NH, c.F, c.V}) s += " ", s += std::to_string(v);
+    if (c.window() != c.P) s += " window " + std::to_string(c.window());  // overlapping patches
+    if (c.S > 0) s += " stem " + std::to_string(c.S);                       // the hybrid
     return s;
 }
 inline std::string config_str(const CNNConfig& c) {
@@ -184,7 +186,7 @@ void save_checkpoint(const std::string& path, const Model& m, const Adam& opt, c
 // Returns the epochs already done; a checkpoint of another model or configuration is refused.
 template <class Model>
 int load_checkpoint(const std::string& path, Model& m, Adam& opt, Rng& rng) {
-    return load_training_state(path, config_str(m.cfg), "use the same --model, --patch, --dim, --depth, --heads, --ffn "
+    return load_training_state(path, config_str(m.cfg), "use the same --model, --stem, --patch, --window, --dim, --depth, --heads, --ffn "
                                                         "(and baseline sizes) as when saving",
                                m.params, opt, rng);
 }

@@ -28,6 +28,7 @@
 #include "common/core/params.hpp"
 #include "common/core/rng.hpp"
 #include "common/nn/activations.hpp"
+#include "common/nn/conv2d.hpp"
 #include "common/nn/cross_entropy.hpp"
 #include "common/nn/dropout.hpp"
 #include "common/nn/init.hpp"
@@ -38,7 +39,9 @@ using namespace attn;
 
 struct ViTConfig {
     int H = 28;            // image side (square images)
-    int P = 7;             // patch side; must divide H
+    int P = 7;             // patch side (the patch grid's stride); must divide H
+    int K = 0;             // patch window side (--window): 0 or P the paper's patches, K > P overlapping
+    int S = 0;             // hybrid stem (--stem): channels of a 3×3 conv + ReLU before the patches (0: none)
     int C = 64;            // width (--dim)
     int L = 6;             // encoder layers (--depth)
     int NH = 4;            // heads (--heads)
@@ -49,13 +52,19 @@ struct ViTConfig {
     int G() const { return H / P; }    // patches per side
     int N() const { return G() * G(); }  // patches
     int T() const { return N() + 1; }  // tokens: the class token, then the patches
-    int D() const { return P * P; }    // pixels per patch
+    int window() const { return K > 0 ? K : P; }
+    int maps() const { return S > 0 ? S : 1; }     // channels the patches are cut from
+    int D() const { return maps() * window() * window(); }  // numbers per patch
 };
 
 inline void vit_check_config(const ViTConfig& c) {
     if (c.P < 1 || c.H % c.P != 0)
         fail("--patch", "a patch side dividing the image side " + std::to_string(c.H) + ", got " + std::to_string(c.P),
              "for 28x28 images: 2, 4, 7, 14 or 28");
+    if (c.K != 0 && (c.K < c.P || (c.K - c.P) % 2 != 0 || c.K > c.H))
+        fail("--window", "a window side from the patch side " + std::to_string(c.P) + " up to " + std::to_string(c.H) +
+                             ", larger by an even number, got " + std::to_string(c.K),
+             "e.g. --patch 7 --window 11 (2 pixels of overlap on each side)");
     if (c.NH < 1 || c.C % c.NH != 0)
         fail("--heads", "a head count dividing --dim " + std::to_string(c.C) + ", got " + std::to_string(c.NH),
              "e.g. --dim 64 --heads 4");
@@ -64,6 +73,7 @@ inline void vit_check_config(const ViTConfig& c) {
 struct ViT {
     ViTConfig cfg;
     ParamSet params;
+    Tensor Ws, bs;                         // (S,1,3,3), (S)  the hybrid's stem (only when cfg.S > 0)
     Tensor E, bE;                          // (C,D), (C)   patch embedding
     Tensor cls;                            // (C)          the class token
     Tensor pos;                            // (T,C)        position embeddings
@@ -81,6 +91,7 @@ inline void vit_init(ViT& m, const ViTConfig& c, Rng& rng) {
     m.cfg = c;
     ParamSet& p = m.params;
     m.layers.resize(c.L);  // before add(): the Tensors must not move afterwards
+    if (c.S > 0) p.add(m.Ws, "stem.weight", {c.S, 1, 3, 3}), p.add(m.bs, "stem.bias", {c.S});
     p.add(m.E, "patch.E", {c.C, c.D()}), p.add(m.bE, "patch.b", {c.C});
     p.add(m.cls, "tokens.cls", {c.C}), p.add(m.pos, "tokens.pos", {c.T(), c.C});
     for (int l = 0; l < c.L; l++)
@@ -91,6 +102,7 @@ inline void vit_init(ViT& m, const ViTConfig& c, Rng& rng) {
     p.add(m.Wo, "head.out.weight", {c.V, c.C}), p.add(m.bo, "head.out.bias", {c.V});
     p.allocate();
     const float kE = 1.0f / std::sqrt((float)c.D()), kC = 1.0f / std::sqrt((float)c.C);
+    if (c.S > 0) init_uniform(m.Ws, rng, -1.0f / 3, 1.0f / 3), init_uniform(m.bs, rng, -1.0f / 3, 1.0f / 3);  // 1/√9
     init_uniform(m.E, rng, -kE, kE), init_uniform(m.bE, rng, -kE, kE);
     init_constant(m.cls, 0.0f);
     init_normal(m.pos, rng, 0.02f);
@@ -104,7 +116,9 @@ inline void vit_init(ViT& m, const ViTConfig& c, Rng& rng) {
 struct ViTActs {
     int B = 0;
     bool training = false;
-    Buf xp;                               // (B,N,D)  patches
+    const float* x = nullptr;             // (B,H,W)  the last forward's pixels (the stem's backward reads them)
+    Buf spre, s, ds, dspre, cols;         // (B,S,H,W) the stem's conv output, after ReLU, their gradients; im2col scratch
+    Buf xp, dxp;                          // (B,N,D)  patches
     Buf X;                                // (B,N,C)  embedded patches
     Buf z0;                               // (B,T,C)  tokens before the embedding dropout
     std::vector<uint8_t> m0;              // (B,T,C)  its keep-mask
@@ -117,7 +131,11 @@ struct ViTActs {
     void resize(int batch, const ViTConfig& c) {
         B = batch;
         const size_t ntc = (size_t)B * c.T() * c.C, nc = (size_t)B * c.C;
-        if (xp.size() < (size_t)B * c.N() * c.D()) xp.resize((size_t)B * c.N() * c.D());
+        for (Buf* b : {&xp, &dxp}) if (b->size() < (size_t)B * c.N() * c.D()) b->resize((size_t)B * c.N() * c.D());
+        const size_t ns = c.S > 0 ? (size_t)B * c.S * c.H * c.H : 0;
+        for (Buf* b : {&spre, &s, &ds, &dspre}) if (b->size() < ns) b->resize(ns);
+        const size_t ncols = c.S > 0 ? conv2d_cols_size(B, 1, c.H, c.H, 3, 3, 1, 1) : 0;
+        if (cols.size() < ncols) cols.resize(ncols);
         for (Buf* b : {&X, &dX}) if (b->size() < (size_t)B * c.N() * c.C) b->resize((size_t)B * c.N() * c.C);
         for (Buf* b : {&z0, &dz, &dz2, &dz0}) if (b->size() < ntc) b->resize(ntc);
         if (m0.size() < ntc) m0.resize(ntc);
@@ -134,7 +152,12 @@ inline void vit_embed_forward(const ViT& m, ViTActs& a, const float* x, int B, R
     // BEGIN SOLUTION
     const ViTConfig& c = m.cfg;
     const int N = c.N(), n = B * c.T() * c.C;
-    patchify_forward(a.xp.data(), x, B, c.H, c.P);                                        // x_p
+    if (c.S > 0) {  // the hybrid: patches of the stem's maps s = relu(conv3×3(x)) instead of the pixels
+        conv2d_forward(a.spre.data(), a.cols.data(), x, m.Ws.data, m.bs.data, B, 1, c.H, c.H, c.S, 3, 3, 1, 1);
+        relu_forward(a.s.data(), a.spre.data(), B * c.S * c.H * c.H);
+        x = a.s.data();
+    }
+    patchify_forward(a.xp.data(), x, B, c.H, c.P, c.window(), c.maps());                  // x_p
     patch_embed_forward(a.X.data(), a.xp.data(), m.E.data, m.bE.data, B, N, c.D(), c.C);  // X = x_p Eᵀ + b_E
     tokens_forward(a.z0.data(), a.X.data(), m.cls.data, m.pos.data, B, N, c.C);           // z₀ = [cls; X] + E_pos
     dropout_forward(a.z[0].data(), a.m0.data(), a.z0.data(), n, c.dropout, rng, training);
@@ -148,7 +171,17 @@ inline void vit_embed_backward(ViT& m, ViTActs& a, int B) {
     std::fill_n(a.dz.data(), n, 0.0f), std::fill_n(a.dX.data(), (size_t)B * N * c.C, 0.0f);
     dropout_backward(a.dz.data(), a.dz0.data(), a.m0.data(), n, a.training ? c.dropout : 0.0f);  // z[0] = drop(z₀)
     tokens_backward(a.dX.data(), m.cls.grad, m.pos.grad, a.dz.data(), B, N, c.C);                // z₀ = [cls; X] + E_pos
-    patch_embed_backward(nullptr, m.E.grad, m.bE.grad, a.dX.data(), a.xp.data(), m.E.data, B, N, c.D(), c.C);
+    float* dxp = c.S > 0 ? a.dxp.data() : nullptr;  // the stem's maps need their gradient, the pixels none
+    if (dxp) std::fill_n(dxp, (size_t)B * N * c.D(), 0.0f);
+    patch_embed_backward(dxp, m.E.grad, m.bE.grad, a.dX.data(), a.xp.data(), m.E.data, B, N, c.D(), c.C);
+    if (c.S > 0) {  // s = relu(spre), spre = conv3×3(x)
+        const int ns = B * c.S * c.H * c.H;
+        std::fill_n(a.ds.data(), ns, 0.0f);
+        patchify_backward(a.ds.data(), dxp, B, c.H, c.P, c.window(), c.S);
+        relu_backward(a.dspre.data(), a.ds.data(), a.spre.data(), ns, /*accumulate=*/false);
+        conv2d_backward(nullptr, m.Ws.grad, m.bs.grad, a.dspre.data(), a.x, m.Ws.data, a.cols.data(), B, 1, c.H, c.H, c.S,
+                        3, 3, 1, 1);
+    }
     // END SOLUTION
 }
 
@@ -158,7 +191,7 @@ inline float vit_forward(ViT& m, ViTActs& a, const float* x, const int* y, int B
     const ViTConfig& c = m.cfg;
     const int T = c.T(), C = c.C;
     a.resize(B, c);
-    a.training = training;
+    a.training = training, a.x = x;
     vit_embed_forward(m, a, x, B, rng, training);
     for (int l = 0; l < c.L; l++)  // eqs. (2)–(3), L times; no padding: every token sees every token
         ch06::encoder_layer_forward(a.z[l + 1].data(), a.caches[l], m.layers[l], a.z[l].data(), ch06::AttnMask{}, B, T,

@@ -49,6 +49,47 @@ TEST_CASE("ch08 patch embedding: a linear map of flattened patches equals a conv
     CHECK(worst < 1e-5);
 }
 
+TEST_CASE("ch08 overlapping patches: K x K windows at stride P equal a conv with kernel K, stride P, padding (K-P)/2") {
+    Rng rng(4);
+    const int B = 2, H = 28, P = 7, C = 3, G = H / P, N = G * G;
+    for (int K : {9, 11, 13}) {
+        const int D = K * K, a = (K - P) / 2;
+        Buf x = random_buf((size_t)B * H * H, rng, 0.0f, 1.0f), E = random_buf((size_t)C * D, rng),
+            b = random_buf(C, rng);
+        Buf xp((size_t)B * N * D, NAN), X((size_t)B * N * C);
+        patchify_forward(xp.data(), x.data(), B, H, P, K);
+        patch_embed_forward(X.data(), xp.data(), E.data(), b.data(), B, N, D, C);
+        Buf conv((size_t)B * C * N);
+        conv2d_forward_naive(conv.data(), x.data(), E.data(), b.data(), B, 1, H, H, C, K, K, P, a);
+        double worst = 0;
+        for (int bb = 0; bb < B; bb++)
+            for (int n = 0; n < N; n++)
+                for (int c = 0; c < C; c++)
+                    worst = std::fmax(worst, std::fabs(X[((size_t)bb * N + n) * C + c] - conv[((size_t)bb * C + c) * N + n]));
+        CHECK_MESSAGE(worst < 1e-5, "K = " << K);  // fmax drops a NaN: checked below
+        size_t nan = 0;
+        for (float v : xp) nan += std::isnan(v);
+        CHECK(nan == 0);  // every window value written, the padding as zeros
+    }
+}
+
+TEST_CASE("ch08 overlapping patches: backward is the adjoint of patchify (each pixel sums its windows)") {
+    Rng rng(5);
+    const int B = 2, H = 8, P = 4, K = 6, N = 4, D = K * K;
+    Buf x = random_buf((size_t)B * H * H, rng), g = random_buf((size_t)B * N * D, rng);
+    Buf xp((size_t)B * N * D), dx(x.size(), 0.0f);
+    patchify_forward(xp.data(), x.data(), B, H, P, K);
+    patchify_backward(dx.data(), g.data(), B, H, P, K);
+    // <patchify(x), g> = <x, patchify_backward(g)> for every x, g: the backward of a linear map
+    const double lhs = dot_double(xp.data(), g.data(), xp.size()), rhs = dot_double(x.data(), dx.data(), x.size());
+    CHECK(std::fabs(lhs - rhs) < 1e-4 * (1 + std::fabs(lhs)));
+    // by hand (a = 1: patch (r,c) covers rows r*4-1 .. r*4+4 and the same columns): pixel (0,0) is in
+    // patch 0's window only, at (1,1); pixel (3,3) is in all four windows of image 0
+    CHECK(dx[0] == g[1 * K + 1]);
+    const float want33 = g[(0 * D) + 4 * K + 4] + g[(1 * D) + 4 * K + 0] + g[(2 * D) + 0 * K + 4] + g[(3 * D) + 0];
+    CHECK(dx[3 * H + 3] == doctest::Approx(want33));
+}
+
 TEST_CASE("ch08 patch embedding: backward (E, b, and the pixels through patchify) matches finite differences") {
     Rng rng(2);
     const int B = 2, H = 8, P = 4, C = 3, N = 4, D = 16;

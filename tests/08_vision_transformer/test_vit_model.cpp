@@ -31,6 +31,7 @@ ViTConfig tiny_vit(float dropout = 0.0f) {
 // measured a slope across a kink, and the loss says NaN (the check skips it).
 std::vector<int> relu_signs(const ViTActs& a, const ViTConfig& c, int B) {
     std::vector<int> s;
+    for (size_t i = 0; i < (size_t)B * c.S * c.H * c.H; i++) s.push_back(a.spre[i] > 0);  // the hybrid's stem
     for (const ch06::EncoderCache& k : a.caches)
         for (size_t i = 0; i < (size_t)B * c.T() * c.F; i++) s.push_back(k.f1[i] > 0);
     return s;
@@ -41,17 +42,17 @@ struct OneThread {  // model-sized tests on one thread (thread counts are the de
     ~OneThread() { set_threads(0); }
 };
 
-}  // namespace
-
-TEST_CASE("ch08 model: the whole ViT's backward (dropout off) matches finite differences, every parameter") {
+// The whole model's backward against finite differences, every parameter; then evaluation mode.
+void check_whole_vit(const ViTConfig& c) {
     OneThread one;
     Rng rng(8);
-    ViTConfig c = tiny_vit();
     ViT m;
     vit_init(m, c, rng);
     // Larger class token and positions than at init (0 and 0.02), so their gradients are not lost in noise.
     testing::fill_uniform(m.cls.data, m.cls.size, rng, -0.5f, 0.5f);
     testing::fill_uniform(m.pos.data, m.pos.size, rng, -0.5f, 0.5f);
+    // The stem's relu inputs mostly away from 0 (a finite-difference step across a kink is skipped), both signs kept.
+    if (c.S > 0) testing::fill_uniform(m.bs.data, m.bs.size, rng, -0.6f, 0.6f);
     const int B = 3;
     Buf x = testing::random_buf((size_t)B * c.H * c.H, rng, 0.0f, 1.0f);
     std::vector<int> y = {0, 2, 1};
@@ -88,6 +89,18 @@ TEST_CASE("ch08 model: the whole ViT's backward (dropout off) matches finite dif
     for (size_t i = 0; i < analytic.size(); i++)
         differ += !(std::fabs(m.params.grad[i] - analytic[i]) <= 1e-6f * (1 + std::fabs(analytic[i])));
     CHECK(differ == 0);
+}
+
+}  // namespace
+
+TEST_CASE("ch08 model: the whole ViT's backward (dropout off) matches finite differences, every parameter") {
+    check_whole_vit(tiny_vit());
+}
+
+TEST_CASE("ch08 model: the hybrid ViT with overlapping patches (stem, windows) matches finite differences") {
+    ViTConfig c = tiny_vit();
+    c.S = 2, c.K = 6;  // two 3x3 conv maps under 6x6 windows at stride 4: every pixel in up to 4 patches
+    check_whole_vit(c);
 }
 
 TEST_CASE("ch08 model: the CNN baseline's backward matches finite differences") {

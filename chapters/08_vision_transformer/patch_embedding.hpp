@@ -41,17 +41,22 @@ inline void patchify_forward(float* xp, const float* x, int B, int H, int P, int
     const int G = H / P, N = G * G, D = S * K * K, a = (K - P) / 2;
     for (int b = 0; b < B; b++)
         for (int r = 0; r < G; r++)
-            for (int c = 0; c < G; c++)
+            for (int c = 0; c < G; c++) {
+                const int x0 = c * P - a, j0 = std::max(0, -x0), j1 = std::min(K, H - x0);  // columns inside
                 for (int s = 0; s < S; s++)
                     for (int i = 0; i < K; i++) {
                         float* dst = xp + ((size_t)b * N + r * G + c) * D + ((size_t)s * K + i) * K;
                         const int y = r * P - a + i;
-                        for (int j = 0; j < K; j++) {
-                            const int xx = c * P - a + j;
-                            const bool inside = y >= 0 && y < H && xx >= 0 && xx < H;
-                            dst[j] = inside ? x[(((size_t)b * S + s) * H + y) * H + xx] : 0.0f;
+                        if (y < 0 || y >= H) {  // a row of the padding
+                            std::fill_n(dst, K, 0.0f);
+                            continue;
                         }
+                        const float* src = x + (((size_t)b * S + s) * H + y) * H + x0;
+                        std::fill_n(dst, j0, 0.0f);
+                        std::copy(src + j0, src + j1, dst + j0);
+                        std::fill(dst + j1, dst + K, 0.0f);
                     }
+            }
     // END SOLUTION
 }
 // dx (B,S,H,W) += the patch gradients put back in place (each pixel gets the sum over the windows
@@ -61,15 +66,17 @@ inline void patchify_backward(float* dx, const float* dxp, int B, int H, int P, 
     const int G = H / P, N = G * G, D = S * K * K, a = (K - P) / 2;
     for (int b = 0; b < B; b++)
         for (int r = 0; r < G; r++)
-            for (int c = 0; c < G; c++)
+            for (int c = 0; c < G; c++) {
+                const int x0 = c * P - a, j0 = std::max(0, -x0), j1 = std::min(K, H - x0);
                 for (int s = 0; s < S; s++)
-                    for (int i = 0; i < K; i++)
-                        for (int j = 0; j < K; j++) {
-                            const int y = r * P - a + i, xx = c * P - a + j;
-                            if (y >= 0 && y < H && xx >= 0 && xx < H)
-                                dx[(((size_t)b * S + s) * H + y) * H + xx] +=
-                                    dxp[((size_t)b * N + r * G + c) * D + ((size_t)s * K + i) * K + j];
-                        }
+                    for (int i = 0; i < K; i++) {
+                        const int y = r * P - a + i;
+                        if (y < 0 || y >= H) continue;
+                        const float* g = dxp + ((size_t)b * N + r * G + c) * D + ((size_t)s * K + i) * K;
+                        float* d = dx + (((size_t)b * S + s) * H + y) * H + x0;
+                        for (int j = j0; j < j1; j++) d[j] += g[j];
+                    }
+            }
 }
 
 // ---- the patch embedding: X = x_p Eᵀ + b_E, the same E for every patch ---------------------------

@@ -27,6 +27,7 @@
 #include "common/core/error.hpp"
 #include "common/core/params.hpp"
 #include "common/core/rng.hpp"
+#include "common/core/thread_pool.hpp"
 #include "common/nn/activations.hpp"
 #include "common/nn/conv2d.hpp"
 #include "common/nn/cross_entropy.hpp"
@@ -157,7 +158,10 @@ inline void vit_embed_forward(const ViT& m, ViTActs& a, const float* x, int B, R
         relu_forward(a.s.data(), a.spre.data(), B * c.S * c.H * c.H);
         x = a.s.data();
     }
-    patchify_forward(a.xp.data(), x, B, c.H, c.P, c.window(), c.maps());                  // x_p
+    const size_t img = (size_t)c.maps() * c.H * c.H, D = c.D();
+    parallel_for(B, [&](int b0, int b1) {  // x_p, images b0..b1−1 on each thread
+        patchify_forward(a.xp.data() + b0 * N * D, x + b0 * img, b1 - b0, c.H, c.P, c.window(), c.maps());
+    });
     patch_embed_forward(a.X.data(), a.xp.data(), m.E.data, m.bE.data, B, N, c.D(), c.C);  // X = x_p Eᵀ + b_E
     tokens_forward(a.z0.data(), a.X.data(), m.cls.data, m.pos.data, B, N, c.C);           // z₀ = [cls; X] + E_pos
     dropout_forward(a.z[0].data(), a.m0.data(), a.z0.data(), n, c.dropout, rng, training);
@@ -172,12 +176,15 @@ inline void vit_embed_backward(ViT& m, ViTActs& a, int B) {
     dropout_backward(a.dz.data(), a.dz0.data(), a.m0.data(), n, a.training ? c.dropout : 0.0f);  // z[0] = drop(z₀)
     tokens_backward(a.dX.data(), m.cls.grad, m.pos.grad, a.dz.data(), B, N, c.C);                // z₀ = [cls; X] + E_pos
     float* dxp = c.S > 0 ? a.dxp.data() : nullptr;  // the stem's maps need their gradient, the pixels none
-    if (dxp) std::fill_n(dxp, (size_t)B * N * c.D(), 0.0f);
+    if (dxp) parallel_zero(dxp, (size_t)B * N * c.D());
     patch_embed_backward(dxp, m.E.grad, m.bE.grad, a.dX.data(), a.xp.data(), m.E.data, B, N, c.D(), c.C);
     if (c.S > 0) {  // s = relu(spre), spre = conv3×3(x)
         const int ns = B * c.S * c.H * c.H;
-        std::fill_n(a.ds.data(), ns, 0.0f);
-        patchify_backward(a.ds.data(), dxp, B, c.H, c.P, c.window(), c.S);
+        parallel_zero(a.ds.data(), ns);
+        const size_t img = (size_t)c.S * c.H * c.H, D = c.D();
+        parallel_for(B, [&](int b0, int b1) {  // each image's sums on one thread, in the same order
+            patchify_backward(a.ds.data() + b0 * img, dxp + b0 * N * D, b1 - b0, c.H, c.P, c.window(), c.S);
+        });
         relu_backward(a.dspre.data(), a.ds.data(), a.spre.data(), ns, /*accumulate=*/false);
         conv2d_backward(nullptr, m.Ws.grad, m.bs.grad, a.dspre.data(), a.x, m.Ws.data, a.cols.data(), B, 1, c.H, c.H, c.S,
                         3, 3, 1, 1);

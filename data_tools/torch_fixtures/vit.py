@@ -17,6 +17,16 @@ written as patch.E (C, P*P) — the same numbers in the same order, which is the
 "a linear map of flattened patches is a stride-P conv". in_proj is split into W_q, W_k, W_v / b_q, b_k, b_v
 and out_proj written as W_o, b_o; the encoder layer's other names are mapped to chapter 06's by the test.
 Values are drawn in float32 and the model runs in float64 (see transformer_layers.py).
+
+A second case, tests/fixtures/vit_hybrid.txt, is the embedding of the hybrid with overlapping windows
+(chapter 08's --stem and --window): x (B=2, 1, 8, 8), a stem of S=2 maps, patch P=4 in K=6 windows, C=8:
+
+    s  = ReLU(Conv2d(1, S, 3, padding 1)(x))                            the stem's maps (B, S, 8, 8)
+    X  = Conv2d(S, C, kernel K, stride P, padding (K-P)/2)(s)           overlapping patches of the maps
+    z0 = cat(cls, X) + pos                                              (B, T, C)
+
+with the gradients of L = sum(z0 * R) for the stem, the embedding (patch.E = the conv's weight as (C, S*K*K)),
+the class token and the positions.
 """
 import torch
 import torch.nn as nn
@@ -88,4 +98,35 @@ def main(out_dir):
     write_fixture(out_dir + "/vit.txt", t,
                   "chapter 08's patch embedding (as a stride-P Conv2d), class token, position embeddings and one\n"
                   "pre-norm nn.TransformerEncoderLayer (data_tools/torch_fixtures/vit.py)\n"
+                  "torch " + torch.__version__)
+    hybrid(out_dir)
+
+
+def hybrid(out_dir):
+    torch.manual_seed(809)
+    B, S, K = 2, 2, 6
+    stem = nn.Conv2d(1, S, 3, padding=1)
+    conv = nn.Conv2d(S, C, K, stride=P, padding=(K - P) // 2)
+    cls = nn.Parameter(torch.randn(C) * 0.5)
+    pos = nn.Parameter(torch.randn(T, C) * 0.5)
+    x = torch.rand(B, 1, H, H)
+    R = torch.randn(B, T, C)
+    t = {"p.stem.weight": stem.weight, "p.stem.bias": stem.bias, "p.patch.E": conv.weight.reshape(C, S * K * K),
+         "p.patch.b": conv.bias, "p.tokens.cls": cls, "p.tokens.pos": pos, "x": x.reshape(B, H, H), "R": R}
+    stem, conv = stem.double(), conv.double()
+    cls_d = cls.detach().double().requires_grad_()
+    pos_d = pos.detach().double().requires_grad_()
+    X = conv(torch.relu(stem(x.double()))).flatten(2).transpose(1, 2)  # (B, N, C)
+    z0 = torch.cat([cls_d.expand(B, 1, C), X], dim=1) + pos_d
+    (z0 * R.double()).sum().backward()
+    t["z0"] = z0
+    t["d.stem.weight"] = stem.weight.grad
+    t["d.stem.bias"] = stem.bias.grad
+    t["d.patch.E"] = conv.weight.grad.reshape(C, S * K * K)
+    t["d.patch.b"] = conv.bias.grad
+    t["d.tokens.cls"] = cls_d.grad
+    t["d.tokens.pos"] = pos_d.grad
+    write_fixture(out_dir + "/vit_hybrid.txt", t,
+                  "chapter 08's hybrid embedding: a 3x3 conv + ReLU stem, overlapping patches of its maps (a padded\n"
+                  "strided Conv2d), class token and position embeddings (data_tools/torch_fixtures/vit.py)\n"
                   "torch " + torch.__version__)

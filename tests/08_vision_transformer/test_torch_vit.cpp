@@ -12,6 +12,7 @@
 
 #include "chapters/06_self_attention/encoder_layer.hpp"
 #include "chapters/08_vision_transformer/patch_embedding.hpp"
+#include "chapters/08_vision_transformer/vit_model.hpp"
 #include "tests/fixture.hpp"
 
 using namespace attn;
@@ -98,4 +99,46 @@ TEST_CASE("torch: patch embedding (a stride-P Conv2d) + class token + positions 
         checked++;
     }
     CHECK(checked == ps.entries().size());
+}
+
+TEST_CASE("torch: the hybrid's embedding (3x3 conv + ReLU stem, overlapping patches of its maps) + class token + positions") {
+    const Fixture fx = load_fixture("vit_hybrid.txt");
+    const FixtureTensor& x = get(fx, "x");
+    const int B = x.shape[0];
+    ch08::ViTConfig c;
+    c.H = x.shape[1], c.P = 4, c.K = 6, c.S = get(fx, "p.stem.bias").shape[0], c.C = get(fx, "p.patch.b").shape[0];
+    c.L = 0, c.NH = 2, c.F = 12, c.V = 3, c.dropout = 0.0f;  // no encoder layer: vit_embed_forward's z[0] alone
+    ch08::ViT m;
+    Rng rng(0);
+    ch08::vit_init(m, c, rng);
+    size_t loaded = 0;
+    for (const auto& [key, t] : fx) {
+        if (key.rfind("p.", 0) != 0) continue;
+        const auto* e = m.params.find(key.substr(2));  // stem.*, patch.*, tokens.*: our names
+        INFO("fixture parameter " << key);
+        REQUIRE(e);
+        REQUIRE(e->size == t.v.size());
+        std::copy(t.v.begin(), t.v.end(), m.params.data(*e));
+        loaded++;
+    }
+    REQUIRE(loaded == 6);
+    ch08::ViTActs a;
+    a.resize(B, c);
+    a.x = x.v.data(), a.training = false;
+    ch08::vit_embed_forward(m, a, x.v.data(), B, rng, /*training=*/false);
+    check_close("z0", a.z[0].data(), get(fx, "z0"), (size_t)B * c.T() * c.C, 2e-6);
+    const FixtureTensor& R = get(fx, "R");
+    std::copy(R.v.begin(), R.v.end(), a.dz0.begin());
+    m.params.zero_grad();
+    ch08::vit_embed_backward(m, a, B);
+    size_t checked = 0;
+    for (const auto& [key, t] : fx) {
+        if (key.rfind("d.", 0) != 0) continue;
+        const auto* e = m.params.find(key.substr(2));
+        INFO("gradient " << key);
+        REQUIRE(e);
+        check_close(key, m.params.grad_of(*e), t, e->size, 1e-5);
+        checked++;
+    }
+    CHECK(checked == 6);
 }

@@ -2,12 +2,14 @@
 //
 // One step = forward + backward + gradient clipping + AdamW on a batch of 128 random 28x28 images, with
 // the chapter's default model: patch 7 (16 patches + the class token), width 64, 6 pre-norm encoder layers,
-// 4 heads, feed-forward 128, dropout 0.1, the tanh head. PyTorch (Debian's python3-torch) runs the same
+// 4 heads, feed-forward 128, dropout 0.1, the tanh head; then Fashion-MNIST's default, the hybrid (a 3x3
+// conv with 16 maps + ReLU under the patches, dropout 0). PyTorch (Debian's python3-torch) runs the same
 // model in data_tools/torch_bench/vit.py (a stride-7 Conv2d as the patch embedding,
 // nn.TransformerEncoderLayer with norm_first), in alternating rounds, in each configuration that can be
 // its fastest (tests/bench/torch_child.hpp); each side's number is its median round. One line per thread
 // count, in the shape of bench_util.hpp:
-//   bench vision_transformer threads=N ours=<samples/s> pytorch=<samples/s> ratio=… wall_s=… cpu_s=… load=…
+//   bench vision_transformer[_hybrid] threads=N ours=<samples/s> pytorch=<samples/s> ratio=… wall_s=… cpu_s=… load=…
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -30,8 +32,8 @@ struct Ours {
     ViTActs acts;
     Buf x;
     std::vector<int> y;
-    Ours() {
-        vit_init(m, ViTConfig{}, rng);  // the chapter's defaults
+    explicit Ours(const ViTConfig& c) {
+        vit_init(m, c, rng);
         opt = make_adamw(m.params, 1e-3f, 0.05f);
         x.resize((size_t)kBatch * 28 * 28), y.resize(kBatch);
         for (float& v : x) v = rng.uniform();
@@ -46,13 +48,18 @@ struct Ours {
     }
 };
 
-void bench_threads(int threads) {
+ViTConfig hybrid() {  // Fashion-MNIST's default (main.cpp, apply_data_defaults)
+    ViTConfig c;
+    c.S = 16, c.dropout = 0.0f;
+    return c;
+}
+
+void bench_threads(const char* name, const ViTConfig& c, int threads) {
     set_threads(threads);
-    Ours ours;
+    Ours ours(c);
     for (int i = 0; i < 5; i++) ours.step();  // warm up
-    const ViTConfig c;
-    bench::compare_with_torch("vision_transformer", threads, kBatch, kSteps, kRounds, [&] { ours.step(); }, "vit.py",
-                              {kBatch, c.P, c.C, c.L, c.NH, c.F});
+    bench::compare_with_torch(name, threads, kBatch, kSteps, kRounds, [&] { ours.step(); }, "vit.py",
+                              {kBatch, c.P, c.C, c.L, c.NH, c.F, c.S, (int)std::lround(c.dropout * 100)});
 }
 
 }  // namespace
@@ -64,6 +71,7 @@ int main() {
     std::printf("chapter 08 vision transformer training step (28x28, patch %d, C %d, %d heads, %d pre-norm layers, "
                 "FFN %d, batch %d, AdamW): training samples per second, medians of %d rounds of %d steps\n",
                 c.P, c.C, c.NH, c.L, c.F, kBatch, kRounds, kSteps);
-    for (int t : {1, 2}) bench_threads(t);
+    for (int t : {1, 2}) bench_threads("vision_transformer", ViTConfig{}, t);
+    for (int t : {1, 2}) bench_threads("vision_transformer_hybrid", hybrid(), t);
     return 0;
 }

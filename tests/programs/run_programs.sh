@@ -57,7 +57,10 @@ for exe in "$bin"/[0-9][0-9]_*; do
     fail "$name: --load of a missing file was not refused at once, naming --load ($o.badload.log)"
   fi
   # stop after epoch 1 and save, then resume with --load: the same headline (and test loss) to the digit
-  if ! "$exe" --help 2>&1 | grep -q -- "--stop-after"; then fail "$name: has no --stop-after flag"; continue; fi
+  # (the help read whole first: grep -q stops at its match, and under pipefail the program's SIGPIPE on its
+  # next line would read as a failure)
+  help=$("$exe" --help 2>&1)
+  if ! grep -q -- "--stop-after" <<< "$help"; then fail "$name: has no --stop-after flag"; continue; fi
   # shellcheck disable=SC2086
   "$exe" $args --stop-after 1 --save "$o/half.ckpt" --out "$o/first" > "$o.first.log" 2>&1 || { fail "$name: --stop-after 1 --save: exit $?"; continue; }
   # shellcheck disable=SC2086

@@ -79,15 +79,15 @@ static Options parse_options(int argc, char** argv) {
     Cli cli(kChapter,
             "Chapter 08: a Vision Transformer (patches, class token, position embeddings, chapter 06's encoder) on "
             "MNIST / Fashion-MNIST, beside chapter 00's MLP and a small CNN trained with the same budget. "
-            "Fashion-MNIST has its own defaults: 16 epochs (every model), the hybrid ViT (--stem 16), dropout 0, label "
-            "smoothing 0.1, left-right flips; --full without shifts, with random erasing 0.25.");
+            "Fashion-MNIST has its own defaults: 16 epochs (every model), the hybrid ViT (--stem 16), dropout 0, "
+            "label smoothing 0.1, left-right flips; --full without shifts, with random erasing 0.25.");
     add_common_flags(cli, f);
     cli.choice("model", &o.which, {"vit", "mlp", "cnn", "all"}, "train the ViT, a baseline, or all three (same budget)");
     cli.flag("patch", &o.vit.P, "patch side P (divides 28: 4, 7, 14)");
     cli.flag("window", &o.vit.K,
              "patch window side K >= --patch (0: the patch side): K > P cuts overlapping patches");
     cli.flag("stem", &o.vit.S,
-             "the paper's hybrid: S channels of a 3x3 conv + ReLU under the patches (0: none, the pixels' patches)");
+             "the paper's hybrid: S maps of a 3x3 conv + ReLU under the patches (0: none, the pixels' patches)");
     cli.flag("dim", &o.vit.C, "ViT width C");
     cli.flag("depth", &o.vit.L, "ViT encoder layers");
     cli.flag("heads", &o.vit.NH, "attention heads (divide --dim)");
@@ -108,7 +108,8 @@ static Options parse_options(int argc, char** argv) {
     cli.flag("cnn-c1", &o.cnn.C1, "baseline CNN: channels of the first conv");
     cli.flag("cnn-c2", &o.cnn.C2, "baseline CNN: channels of the second conv");
     cli.flag("cnn-fc", &o.cnn.FC, "baseline CNN: hidden units of its first fully connected layer");
-    cli.flag("full", &o.full, "the long run: 30 epochs, shifts of up to 2 pixels (Fashion-MNIST: no shifts, random erasing 0.25)");
+    cli.flag("full", &o.full,
+             "the long run: 30 epochs, shifts of up to 2 pixels (Fashion-MNIST: no shifts, random erasing 0.25)");
     cli.flag("stop-after", &o.stop_after, "stop after this epoch of the planned --epochs (0: run them all); with --save, resume later with --load");
     cli.flag("val", &o.val_count, "training images held out for validation");
     cli.flag("max-train", &o.max_train, "use at most this many training images (0: all)");
@@ -145,8 +146,8 @@ static Options parse_options(int argc, char** argv) {
 // the digits and the ViT fits them slowly, so it is the paper's hybrid (its patches cut from 16 maps of
 // a 3x3 conv, --stem 16), trains without dropout, with label smoothing 0.1, on mirrored images (--flip
 // auto), and — every model, the same budget — for 16 epochs instead of 10 (--full keeps its 30,
-// without the shifts it gives the digits, with random erasing on a quarter of the images). A flag given on the command line wins (--stem 0: the pure
-// ViT); --quick keeps its own small run.
+// without the shifts it gives the digits, with random erasing on a quarter of the images). A flag given
+// on the command line wins (--stem 0: the pure ViT); --quick keeps its own small run.
 static void apply_data_defaults(Options& o, const std::string& data_name) {
     o.step.flip = flip_wanted(o.flip, data_name);
     // --full: 30 epochs overfit the digits more, so shifts of up to 2 pixels; not the clothes, where
@@ -157,7 +158,7 @@ static void apply_data_defaults(Options& o, const std::string& data_name) {
     if (!o.was_given("dropout")) o.vit.dropout = 0.0f;
     if (!o.was_given("smoothing")) o.vit.smoothing = 0.1f;
     if (!o.was_given("epochs") && !o.full) o.f.epochs = 16;
-    if (o.full && !o.was_given("erase")) o.step.erase = 0.25f;  // 30 epochs overfit the clothes: random erasing
+    if (o.full && !o.was_given("erase")) o.step.erase = 0.25f;  // 30 epochs overfit the clothes
 }
 
 // Output paths are checked before any training: a typo must not cost a ten-minute run.
@@ -245,7 +246,8 @@ static void write_metrics(const Options& o, const ImageSplits& d, const std::vec
     j.set("erase", float_decimal(o.step.erase));
     JsonObject vit;
     for (const auto& [k, v] : std::vector<std::pair<std::string, int>>{
-             {"patch", o.vit.P}, {"window", o.vit.window()}, {"stem", o.vit.S}, {"dim", o.vit.C}, {"depth", o.vit.L}, {"heads", o.vit.NH}, {"ffn", o.vit.F}})
+             {"patch", o.vit.P}, {"window", o.vit.window()}, {"stem", o.vit.S}, {"dim", o.vit.C},
+             {"depth", o.vit.L}, {"heads", o.vit.NH}, {"ffn", o.vit.F}})
         vit.set(k, (long)v);
     vit.set("dropout", float_decimal(o.vit.dropout));  // 0.1, not 0.10000000149011612
     vit.set("smoothing", float_decimal(o.vit.smoothing));
@@ -292,7 +294,8 @@ static int run(int argc, char** argv) {
         const std::string win = c.window() != c.P ? " in " + std::to_string(c.window()) + "x" +
                                                         std::to_string(c.window()) + " windows" : "";
         const std::string stem = c.S > 0 ? "hybrid: " + std::to_string(c.S) + " 3x3 conv maps, " : "";
-        print_summary("ViT (" + stem + "patch " + std::to_string(c.P) + win + ", " + std::to_string(c.N()) + " patches + class token, dim " +
+        print_summary("ViT (" + stem + "patch " + std::to_string(c.P) + win + ", " + std::to_string(c.N()) +
+                          " patches + class token, dim " +
                           std::to_string(c.C) + ", depth " + std::to_string(c.L) + ", " + std::to_string(c.NH) + " heads, dropout " + fmt_g(c.dropout) +
                           (c.smoothing > 0 ? ", label smoothing " + fmt_g(c.smoothing) : "") + ")",
                       summary_from_params(m.params));

@@ -186,8 +186,9 @@ void save_checkpoint(const std::string& path, const Model& m, const Adam& opt, c
 // Returns the epochs already done; a checkpoint of another model or configuration is refused.
 template <class Model>
 int load_checkpoint(const std::string& path, Model& m, Adam& opt, Rng& rng) {
-    return load_training_state(path, config_str(m.cfg), "use the same --model, --stem, --patch, --window, --dim, --depth, --heads, --ffn "
-                                                        "(and baseline sizes) as when saving",
+    return load_training_state(path, config_str(m.cfg),
+                               "use the same --model, --stem, --patch, --window, --dim, --depth, --heads, --ffn "
+                               "(and baseline sizes) as when saving",
                                m.params, opt, rng);
 }
 

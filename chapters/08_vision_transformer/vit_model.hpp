@@ -42,7 +42,7 @@ struct ViTConfig {
     int H = 28;            // image side (square images)
     int P = 7;             // patch side (the patch grid's stride); must divide H
     int K = 0;             // patch window side (--window): 0 or P the paper's patches, K > P overlapping
-    int S = 0;             // hybrid stem (--stem): channels of a 3×3 conv + ReLU before the patches (0: none)
+    int S = 0;             // hybrid stem (--stem): maps of a 3×3 conv + ReLU under the patches (0: none)
     int C = 64;            // width (--dim)
     int L = 6;             // encoder layers (--depth)
     int NH = 4;            // heads (--heads)
@@ -63,8 +63,9 @@ inline void vit_check_config(const ViTConfig& c) {
         fail("--patch", "a patch side dividing the image side " + std::to_string(c.H) + ", got " + std::to_string(c.P),
              "for 28x28 images: 2, 4, 7, 14 or 28");
     if (c.K != 0 && (c.K < c.P || (c.K - c.P) % 2 != 0 || c.K > c.H))
-        fail("--window", "a window side from the patch side " + std::to_string(c.P) + " up to " + std::to_string(c.H) +
-                             ", larger by an even number, got " + std::to_string(c.K),
+        fail("--window",
+             "a window side from the patch side " + std::to_string(c.P) + " up to " + std::to_string(c.H) +
+                 ", larger by an even number, got " + std::to_string(c.K),
              "e.g. --patch 7 --window 11 (2 pixels of overlap on each side)");
     if (c.NH < 1 || c.C % c.NH != 0)
         fail("--heads", "a head count dividing --dim " + std::to_string(c.C) + ", got " + std::to_string(c.NH),
@@ -103,7 +104,8 @@ inline void vit_init(ViT& m, const ViTConfig& c, Rng& rng) {
     p.add(m.Wo, "head.out.weight", {c.V, c.C}), p.add(m.bo, "head.out.bias", {c.V});
     p.allocate();
     const float kE = 1.0f / std::sqrt((float)c.D()), kC = 1.0f / std::sqrt((float)c.C);
-    if (c.S > 0) init_uniform(m.Ws, rng, -1.0f / 3, 1.0f / 3), init_uniform(m.bs, rng, -1.0f / 3, 1.0f / 3);  // 1/√9
+    const float kS = 1.0f / 3;  // the stem like PyTorch's conv: 1/√fan_in, fan_in = 1·3·3
+    if (c.S > 0) init_uniform(m.Ws, rng, -kS, kS), init_uniform(m.bs, rng, -kS, kS);
     init_uniform(m.E, rng, -kE, kE), init_uniform(m.bE, rng, -kE, kE);
     init_constant(m.cls, 0.0f);
     init_normal(m.pos, rng, 0.02f);
@@ -118,7 +120,8 @@ struct ViTActs {
     int B = 0;
     bool training = false;
     const float* x = nullptr;             // (B,H,W)  the last forward's pixels (the stem's backward reads them)
-    Buf spre, s, ds, dspre, cols;         // (B,S,H,W) the stem's conv output, after ReLU, their gradients; im2col scratch
+    Buf spre, s, ds, dspre;               // (B,S,H,W) the stem's conv output, after ReLU, and their gradients
+    Buf cols;                             // the stem's im2col scratch
     Buf xp, dxp;                          // (B,N,D)  patches
     Buf X;                                // (B,N,C)  embedded patches
     Buf z0;                               // (B,T,C)  tokens before the embedding dropout
@@ -132,7 +135,8 @@ struct ViTActs {
     void resize(int batch, const ViTConfig& c) {
         B = batch;
         const size_t ntc = (size_t)B * c.T() * c.C, nc = (size_t)B * c.C;
-        for (Buf* b : {&xp, &dxp}) if (b->size() < (size_t)B * c.N() * c.D()) b->resize((size_t)B * c.N() * c.D());
+        const size_t nd = (size_t)B * c.N() * c.D();
+        for (Buf* b : {&xp, &dxp}) if (b->size() < nd) b->resize(nd);
         const size_t ns = c.S > 0 ? (size_t)B * c.S * c.H * c.H : 0;
         for (Buf* b : {&spre, &s, &ds, &dspre}) if (b->size() < ns) b->resize(ns);
         const size_t ncols = c.S > 0 ? conv2d_cols_size(B, 1, c.H, c.H, 3, 3, 1, 1) : 0;
@@ -150,11 +154,13 @@ struct ViTActs {
 
 // The encoder's input: x (B,H,W) → a.z[0] (B,T,C), eq. (1) and the embedding dropout.
 inline void vit_embed_forward(const ViT& m, ViTActs& a, const float* x, int B, Rng& rng, bool training) {
+    a.x = x;  // kept for the stem's backward (vit_embed_backward), which reads the pixels
     // BEGIN SOLUTION
     const ViTConfig& c = m.cfg;
     const int N = c.N(), n = B * c.T() * c.C;
     if (c.S > 0) {  // the hybrid: patches of the stem's maps s = relu(conv3×3(x)) instead of the pixels
-        conv2d_forward(a.spre.data(), a.cols.data(), x, m.Ws.data, m.bs.data, B, 1, c.H, c.H, c.S, 3, 3, 1, 1);
+        conv2d_forward(a.spre.data(), a.cols.data(), x, m.Ws.data, m.bs.data, B, /*C_in=*/1, c.H, c.H, c.S,
+                       /*KH=*/3, /*KW=*/3, /*stride=*/1, /*pad=*/1);
         relu_forward(a.s.data(), a.spre.data(), B * c.S * c.H * c.H);
         x = a.s.data();
     }
@@ -186,8 +192,8 @@ inline void vit_embed_backward(ViT& m, ViTActs& a, int B) {
             patchify_backward(a.ds.data() + b0 * img, dxp + b0 * N * D, b1 - b0, c.H, c.P, c.window(), c.S);
         });
         relu_backward(a.dspre.data(), a.ds.data(), a.spre.data(), ns, /*accumulate=*/false);
-        conv2d_backward(nullptr, m.Ws.grad, m.bs.grad, a.dspre.data(), a.x, m.Ws.data, a.cols.data(), B, 1, c.H, c.H, c.S,
-                        3, 3, 1, 1);
+        conv2d_backward(nullptr, m.Ws.grad, m.bs.grad, a.dspre.data(), a.x, m.Ws.data, a.cols.data(), B,
+                        /*C_in=*/1, c.H, c.H, c.S, /*KH=*/3, /*KW=*/3, /*stride=*/1, /*pad=*/1);
     }
     // END SOLUTION
 }
@@ -198,7 +204,7 @@ inline float vit_forward(ViT& m, ViTActs& a, const float* x, const int* y, int B
     const ViTConfig& c = m.cfg;
     const int T = c.T(), C = c.C;
     a.resize(B, c);
-    a.training = training, a.x = x;
+    a.training = training;
     vit_embed_forward(m, a, x, B, rng, training);
     for (int l = 0; l < c.L; l++)  // eqs. (2)–(3), L times; no padding: every token sees every token
         ch06::encoder_layer_forward(a.z[l + 1].data(), a.caches[l], m.layers[l], a.z[l].data(), ch06::AttnMask{}, B, T,

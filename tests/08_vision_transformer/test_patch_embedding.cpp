@@ -65,7 +65,8 @@ TEST_CASE("ch08 overlapping patches: K x K windows at stride P equal a conv with
         for (int bb = 0; bb < B; bb++)
             for (int n = 0; n < N; n++)
                 for (int c = 0; c < C; c++)
-                    worst = std::fmax(worst, std::fabs(X[((size_t)bb * N + n) * C + c] - conv[((size_t)bb * C + c) * N + n]));
+                    worst = std::fmax(worst, std::fabs(X[((size_t)bb * N + n) * C + c] -
+                                                       conv[((size_t)bb * C + c) * N + n]));
         CHECK_MESSAGE(worst < 1e-5, "K = " << K);  // fmax drops a NaN: checked below
         size_t nan = 0;
         for (float v : xp) nan += std::isnan(v);
@@ -81,12 +82,14 @@ TEST_CASE("ch08 overlapping patches: backward is the adjoint of patchify (each p
     patchify_forward(xp.data(), x.data(), B, H, P, K);
     patchify_backward(dx.data(), g.data(), B, H, P, K);
     // <patchify(x), g> = <x, patchify_backward(g)> for every x, g: the backward of a linear map
-    const double lhs = dot_double(xp.data(), g.data(), xp.size()), rhs = dot_double(x.data(), dx.data(), x.size());
+    const double lhs = dot_double(xp.data(), g.data(), xp.size());
+    const double rhs = dot_double(x.data(), dx.data(), x.size());
     CHECK(std::fabs(lhs - rhs) < 1e-4 * (1 + std::fabs(lhs)));
     // by hand (a = 1: patch (r,c) covers rows r*4-1 .. r*4+4 and the same columns): pixel (0,0) is in
     // patch 0's window only, at (1,1); pixel (3,3) is in all four windows of image 0
     CHECK(dx[0] == g[1 * K + 1]);
-    const float want33 = g[(0 * D) + 4 * K + 4] + g[(1 * D) + 4 * K + 0] + g[(2 * D) + 0 * K + 4] + g[(3 * D) + 0];
+    const float want33 =
+        g[(0 * D) + 4 * K + 4] + g[(1 * D) + 4 * K + 0] + g[(2 * D) + 0 * K + 4] + g[(3 * D) + 0];
     CHECK(dx[3 * H + 3] == doctest::Approx(want33));
 }
 

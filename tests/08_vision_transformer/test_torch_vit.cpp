@@ -106,8 +106,9 @@ TEST_CASE("torch: the hybrid's embedding (3x3 conv + ReLU stem, overlapping patc
     const FixtureTensor& x = get(fx, "x");
     const int B = x.shape[0];
     ch08::ViTConfig c;
-    c.H = x.shape[1], c.P = 4, c.K = 6, c.S = get(fx, "p.stem.bias").shape[0], c.C = get(fx, "p.patch.b").shape[0];
-    c.L = 0, c.NH = 2, c.F = 12, c.V = 3, c.dropout = 0.0f;  // no encoder layer: vit_embed_forward's z[0] alone
+    c.H = x.shape[1], c.P = 4, c.K = 6;
+    c.S = get(fx, "p.stem.bias").shape[0], c.C = get(fx, "p.patch.b").shape[0];
+    c.L = 0, c.NH = 2, c.F = 12, c.V = 3, c.dropout = 0.0f;  // no encoder layer: vit_embed_forward's z[0]
     ch08::ViT m;
     Rng rng(0);
     ch08::vit_init(m, c, rng);
@@ -124,7 +125,7 @@ TEST_CASE("torch: the hybrid's embedding (3x3 conv + ReLU stem, overlapping patc
     REQUIRE(loaded == 6);
     ch08::ViTActs a;
     a.resize(B, c);
-    a.x = x.v.data(), a.training = false;
+    a.training = false;
     ch08::vit_embed_forward(m, a, x.v.data(), B, rng, /*training=*/false);
     check_close("z0", a.z[0].data(), get(fx, "z0"), (size_t)B * c.T() * c.C, 2e-6);
     const FixtureTensor& R = get(fx, "R");

@@ -51,7 +51,8 @@ void check_whole_vit(const ViTConfig& c) {
     // Larger class token and positions than at init (0 and 0.02), so their gradients are not lost in noise.
     testing::fill_uniform(m.cls.data, m.cls.size, rng, -0.5f, 0.5f);
     testing::fill_uniform(m.pos.data, m.pos.size, rng, -0.5f, 0.5f);
-    // The stem's relu inputs mostly away from 0 (a finite-difference step across a kink is skipped), both signs kept.
+    // The stem's relu inputs mostly away from 0 (a finite-difference step across a kink is skipped), both
+    // signs kept.
     if (c.S > 0) testing::fill_uniform(m.bs.data, m.bs.size, rng, -0.6f, 0.6f);
     const int B = 3;
     Buf x = testing::random_buf((size_t)B * c.H * c.H, rng, 0.0f, 1.0f);

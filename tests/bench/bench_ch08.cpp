@@ -8,7 +8,8 @@
 // nn.TransformerEncoderLayer with norm_first), in alternating rounds, in each configuration that can be
 // its fastest (tests/bench/torch_child.hpp); each side's number is its median round. One line per thread
 // count, in the shape of bench_util.hpp:
-//   bench vision_transformer[_hybrid] threads=N ours=<samples/s> pytorch=<samples/s> ratio=… wall_s=… cpu_s=… load=…
+//   bench vision_transformer[_hybrid] threads=N ours=<samples/s> pytorch=<samples/s> ratio=… wall_s=…
+//         cpu_s=… load=…
 #include <cmath>
 #include <cstdio>
 #include <vector>

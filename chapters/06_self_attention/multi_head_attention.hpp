@@ -132,9 +132,9 @@ inline void mha_backward(float* dxq, float* dxkv, MHA& a, MHACache& c, const flo
     // BEGIN SOLUTION
     const int C = a.C, NH = a.NH, hs = a.hs();
     const size_t nq = (size_t)B * Tq * C, nk = (size_t)B * Tk * C;
-    std::fill_n(c.dmerged.data(), nq, 0.0f);
     // out = merged W_oᵀ + b_o   →  dmerged = dout W_o,  dW_o += doutᵀ merged,  db_o += Σ dout
-    linear_backward(c.dmerged.data(), a.Wo.grad, a.bo.grad, dout, c.merged.data(), a.Wo.data, B * Tq, C, C);
+    linear_backward(c.dmerged.data(), a.Wo.grad, a.bo.grad, dout, c.merged.data(), a.Wo.data, B * Tq, C, C,
+                    /*accumulate=*/false);  // written, not added: nothing else reaches dmerged
     split_heads(c.do_.data(), c.dmerged.data(), B, Tq, NH, hs);  // merge's backward is a split
     std::fill_n(c.dq.data(), nq, 0.0f), std::fill_n(c.dk.data(), nk, 0.0f), std::fill_n(c.dv.data(), nk, 0.0f);
     if (kernel == AttnKernel::Matmul)

@@ -57,9 +57,9 @@ inline void ffn_forward(float* out, FFNCache& c, const FFN& f, const float* z, i
 // dz (N,C) += ∂L/∂z; f's gradients +=. dout (N,C); z the forward's input.
 inline void ffn_backward(float* dz, FFN& f, FFNCache& c, const float* dout, const float* z, int N) {
     // BEGIN SOLUTION
-    std::fill_n(c.dhr.data(), (size_t)N * f.F, 0.0f), std::fill_n(c.dh.data(), (size_t)N * f.F, 0.0f);
-    linear_backward(c.dhr.data(), f.W2.grad, f.b2.grad, dout, c.hr.data(), f.W2.data, N, f.F, f.C);
-    relu_backward(c.dh.data(), c.dhr.data(), c.h.data(), N * f.F);
+    // dhr and dh are written (accumulate = false), not added into: no clearing first
+    linear_backward(c.dhr.data(), f.W2.grad, f.b2.grad, dout, c.hr.data(), f.W2.data, N, f.F, f.C, false);
+    relu_backward(c.dh.data(), c.dhr.data(), c.h.data(), N * f.F, false);
     linear_backward(dz, f.W1.grad, f.b1.grad, c.dh.data(), z, f.W1.data, N, f.C, f.F);
     // END SOLUTION
 }

@@ -82,14 +82,10 @@ inline void residual_out_backward(float* dx, float* df, ResidualCache& r, LayerN
     const int n = N * C;
     // y = s (pre) or LN(s) (post)  →  ds
     if (norm == NormPlace::Pre) std::copy_n(dy, n, r.ds.data());
-    else {
-        std::fill_n(r.ds.data(), n, 0.0f);
-        layernorm_backward(r.ds.data(), ln.g.grad, ln.b.grad, dy, r.s.data(), ln.g.data, r.mean.data(),
-                           r.rstd.data(), N, C);
-    }
+    else layernorm_backward(r.ds.data(), ln.g.grad, ln.b.grad, dy, r.s.data(), ln.g.data, r.mean.data(),
+                            r.rstd.data(), N, C, /*accumulate=*/false);  // ds written, not added into
     for (int i = 0; i < n; i++) dx[i] += r.ds[i];  // s = x + fd  →  dx += ds
-    std::fill_n(df, n, 0.0f);
-    dropout_backward(df, r.ds.data(), r.keep.data(), n, r.p);  // fd = drop(f)  →  df
+    dropout_backward(df, r.ds.data(), r.keep.data(), n, r.p, /*accumulate=*/false);  // fd = drop(f)  →  df
 }
 
 // dx += ∂L/∂x through the input half: din (post-norm) or din through LN (pre-norm). din = ∂L/∂in.

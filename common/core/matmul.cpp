@@ -137,10 +137,10 @@ void linear_forward(float* out, const float* inp, const float* W, const float* b
         std::max(1, 16384 / std::max(N, 1)));
 }
 void linear_backward(float* dinp, float* dW, float* db, const float* dout, const float* inp, const float* W,
-                     int M, int K, int N) {
+                     int M, int K, int N, bool accumulate) {
     // dout is (M,N), inp is (M,K), W is (N,K); dinp (M,K), dW (N,K), db (N)
     // out = inp · Wᵀ  =>  dinp += dout · W  (nn),  dW += doutᵀ · inp  (tn)
-    if (dinp) matmul_nn(dinp, dout, W, M, N, K, true);
+    if (dinp) matmul_nn(dinp, dout, W, M, N, K, accumulate);
     if (dW) matmul_tn(dW, dout, inp, N, M, K, true);
     // out[i,j] += b[j]  =>  db[j] += Σ_i dout[i,j]. Threads split the columns j; each sums its
     // columns over i in order, so db is the same for any thread count.

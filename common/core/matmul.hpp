@@ -33,7 +33,9 @@ long long matmul_flops();
 // inp is (M,K), W is (N,K), b is (N) or nullptr, out is (M,N)
 void linear_forward(float* out, const float* inp, const float* W, const float* b, int M, int K, int N);
 // dinp (M,K) += dout · W;  dW (N,K) += doutᵀ · inp;  db (N) += Σ_rows dout.  Any of dinp/dW/db may be nullptr.
+// accumulate = false: dinp = dout · W instead of += (not cleared first; the same bits as adding into
+// zeros). dW and db always add.
 void linear_backward(float* dinp, float* dW, float* db, const float* dout, const float* inp, const float* W,
-                     int M, int K, int N);
+                     int M, int K, int N, bool accumulate = true);
 
 }  // namespace attn

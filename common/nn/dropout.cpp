@@ -4,8 +4,11 @@
 #include <string>
 
 #include "common/core/error.hpp"
+#include "common/core/thread_pool.hpp"
 
 namespace attn {
+
+static const int kChunk = 16384;  // elements per thread before splitting is worth it
 
 // inp, out, mask are (n)
 void dropout_forward(float* out, uint8_t* mask, const float* inp, int n, float p, Rng& rng, bool training) {
@@ -21,16 +24,21 @@ void dropout_forward(float* out, uint8_t* mask, const float* inp, int n, float p
     ATTN_CHECK(mask != nullptr, "dropout_forward", "a mask buffer in training mode");
     // keep with probability 1 − p: uniform() is in [0, 1), so P(u ≥ p) = 1 − p; p = 1 keeps nothing
     const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-    for (int i = 0; i < n; i++) {  // serial on purpose: the Rng stream fixes the mask
-        mask[i] = rng.uniform() >= p ? 1 : 0;
-        out[i] = mask[i] ? inp[i] * scale : 0.0f;
-    }
+    // the mask serially, on purpose: the Rng stream fixes it; then the values, on every thread
+    for (int i = 0; i < n; i++) mask[i] = rng.uniform() >= p ? 1 : 0;
+    parallel_for(n, [=](int i0, int i1) {
+        for (int i = i0; i < i1; i++) out[i] = mask[i] ? inp[i] * scale : 0.0f;
+    }, kChunk);
 }
 // forward: out_i = mask_i · x_i / (1 − p)   =>   dx_i = mask_i · dout_i / (1 − p)
-void dropout_backward(float* dinp, const float* dout, const uint8_t* mask, int n, float p) {
+void dropout_backward(float* dinp, const float* dout, const uint8_t* mask, int n, float p, bool accumulate) {
     const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-    for (int i = 0; i < n; i++)
-        if (mask[i]) dinp[i] += dout[i] * scale;
+    parallel_for(n, [=](int i0, int i1) {
+        if (accumulate)
+            for (int i = i0; i < i1; i++) dinp[i] += mask[i] ? dout[i] * scale : 0.0f;
+        else  // 0 + g: what += into a cleared buffer gives
+            for (int i = i0; i < i1; i++) dinp[i] = 0.0f + (mask[i] ? dout[i] * scale : 0.0f);
+    }, kChunk);
 }
 
 }  // namespace attn

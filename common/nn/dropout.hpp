@@ -18,7 +18,9 @@ namespace attn {
 // drawn in eval mode or when p == 0.
 void dropout_forward(float* out, uint8_t* mask, const float* inp, int n, float p, Rng& rng, bool training);
 // dinp += mask · dout / (1 − p). Pass the p used in TRAINING mode; to differentiate an
-// eval-mode forward (the identity), pass p = 0.
-void dropout_backward(float* dinp, const float* dout, const uint8_t* mask, int n, float p);
+// eval-mode forward (the identity), pass p = 0. accumulate = false: dinp = that instead of += (dinp
+// need not be cleared first; the same bits as adding into zeros).
+void dropout_backward(float* dinp, const float* dout, const uint8_t* mask, int n, float p,
+                      bool accumulate = true);
 
 }  // namespace attn

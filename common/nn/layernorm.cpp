@@ -43,7 +43,8 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, c
 //   x̂ depends on x directly and through μ and r; with x̂ summing to 0 and x̂² to C per row:
 //   dx[c] += r · ( dx̂[c] − mean_c'(dx̂) − x̂[c] · mean_c'(dx̂ ⊙ x̂) )
 void layernorm_backward(float* dinp, float* dgamma, float* dbeta, const float* dout, const float* inp,
-                        const float* gamma, const float* mean, const float* rstd, int N, int C) {
+                        const float* gamma, const float* mean, const float* rstd, int N, int C,
+                        bool accumulate) {
     // pass 1: dinp, one row per thread-owned index
     if (dinp)
         parallel_for(N, [&](int n0, int n1) {
@@ -52,6 +53,7 @@ void layernorm_backward(float* dinp, float* dgamma, float* dbeta, const float* d
                 const float* g = dout + (size_t)n * C;
                 float* dx = dinp + (size_t)n * C;
                 float m = mean[n], r = rstd[n];
+                if (!accumulate) std::fill_n(dx, C, 0.0f);  // one row, while it is in cache
                 // the two row means of the bracket: mean(dx̂), mean(dx̂ ⊙ x̂)
                 double sum_d = 0.0, sum_dx = 0.0;
                 for (int c = 0; c < C; c++) {

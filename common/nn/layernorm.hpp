@@ -17,8 +17,11 @@ namespace attn {
 // inp, out are (N,C); gamma, beta are (C); mean, rstd are (N)
 void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* gamma,
                        const float* beta, int N, int C, float eps = 1e-5f);
-// dinp (N,C), dgamma (C), dbeta (C) += gradients; dout, inp (N,C); mean, rstd (N) from the forward
+// dinp (N,C), dgamma (C), dbeta (C) += gradients; dout, inp (N,C); mean, rstd (N) from the forward.
+// accumulate = false: dinp = its gradient instead of += (not cleared first; the same bits as adding
+// into zeros). dgamma and dbeta always add.
 void layernorm_backward(float* dinp, float* dgamma, float* dbeta, const float* dout, const float* inp,
-                        const float* gamma, const float* mean, const float* rstd, int N, int C);
+                        const float* gamma, const float* mean, const float* rstd, int N, int C,
+                        bool accumulate = true);
 
 }  // namespace attn

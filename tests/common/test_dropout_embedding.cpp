@@ -2,7 +2,10 @@
 // identity, gradient checks; embedding lookup, scatter-add backward, bad ids, thread independence.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -83,6 +86,31 @@ TEST_CASE("dropout: gradient check (fixed mask) and accumulation") {
     Buf acc(n, 1.0f);
     dropout_backward(acc.data(), R.data(), mask.data(), n, p);
     for (int i = 0; i < n; i++) CHECK(acc[i] == doctest::Approx(1.0 + dx[i]));
+}
+
+TEST_CASE("dropout_backward without accumulate: the bits of += into zeros; 1 and 3 threads agree") {
+    const int n = 100000;  // large enough to be split among threads
+    const float p = 0.3f;
+    Rng rng(45), drop(46);
+    Buf x = random_buf(n, rng), R = random_buf(n, rng), out(n);
+    for (int i = 0; i < n; i += 9) R[i] = -0.0f;
+    std::vector<uint8_t> mask(n);
+    dropout_forward(out.data(), mask.data(), x.data(), n, p, drop, true);
+    Buf added(n, 0.0f), written(n, NAN);
+    dropout_backward(added.data(), R.data(), mask.data(), n, p);
+    for (int threads : {1, 3}) {
+        set_threads(threads);
+        std::fill(written.begin(), written.end(), NAN);
+        dropout_backward(written.data(), R.data(), mask.data(), n, p, /*accumulate=*/false);
+        CHECK(std::memcmp(added.data(), written.data(), n * sizeof(float)) == 0);
+        Buf o(n);  // the forward's mask comes from the Rng alone, its values from any thread
+        std::vector<uint8_t> m(n);
+        Rng same(46);
+        dropout_forward(o.data(), m.data(), x.data(), n, p, same, true);
+        CHECK(m == mask);
+        CHECK(std::memcmp(o.data(), out.data(), n * sizeof(float)) == 0);
+    }
+    set_threads(0);
 }
 
 TEST_CASE("embedding: lookup, and the backward adds repeated ids together") {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "common/nn/layernorm.hpp"
 #include "common/core/thread_pool.hpp"
@@ -90,4 +91,21 @@ TEST_CASE("layernorm: bit-identical on 1, 2 and 3 threads; backward accumulates;
     layernorm_backward(nullptr, dg_only.data(), nullptr, R.data(), x.data(), g.data(), a[4].data(), a[5].data(), N,
                        C);
     CHECK(dg_only == a[2]);
+}
+
+TEST_CASE("layernorm_backward without accumulate: dinp gets the bits of += into zeros; dgamma, dbeta add") {
+    const int N = 300, C = 48;
+    Rng rng(33);
+    Buf x = random_buf(N * C, rng, -2, 2), g = random_buf(C, rng), b = random_buf(C, rng);
+    Buf R = random_buf(N * C, rng);
+    Buf out(N * C), mean(N), rstd(N);
+    layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), g.data(), b.data(), N, C);
+    Buf added(N * C, 0.0f), written(N * C, NAN), dg1(C, 1.0f), db1(C, 1.0f), dg2(C, 1.0f), db2(C, 1.0f);
+    layernorm_backward(added.data(), dg1.data(), db1.data(), R.data(), x.data(), g.data(), mean.data(),
+                       rstd.data(), N, C);
+    layernorm_backward(written.data(), dg2.data(), db2.data(), R.data(), x.data(), g.data(), mean.data(),
+                       rstd.data(), N, C, /*accumulate=*/false);
+    CHECK(std::memcmp(added.data(), written.data(), added.size() * sizeof(float)) == 0);
+    CHECK(dg1 == dg2);
+    CHECK(db1 == db2);
 }

@@ -173,3 +173,22 @@ TEST_CASE("matmul_flops: 2·M·K·N per product, whichever layout and kernel (ti
     attn::matmul_tn(C.data(), A.data(), B.data(), 40, 48, 40, true);
     CHECK(attn::matmul_flops() - f0 == 2LL * (2 * 3 * 4 + 64 * 48 * 40 + 40 * 48 * 40));
 }
+
+TEST_CASE("linear_backward without accumulate: dinp gets the bits of += into zeros, dW and db still add") {
+    for (int M : {3, 70}) {  // the tiny-shape loop and the packed kernel
+        CAPTURE(M);
+        const int K = 37, N = 21;
+        Rng rng(8);
+        Buf inp = random_buf((size_t)M * K, rng), W = random_buf((size_t)N * K, rng);
+        Buf R = random_buf((size_t)M * N, rng);
+        for (int j = 0; j < N; j++) R[j] = 0.0f;  // a row of zero gradients: products of ±0
+        Buf added((size_t)M * K, 0.0f), written((size_t)M * K, NAN);
+        Buf dW1((size_t)N * K, 0.5f), db1(N, 0.5f), dW2((size_t)N * K, 0.5f), db2(N, 0.5f);
+        linear_backward(added.data(), dW1.data(), db1.data(), R.data(), inp.data(), W.data(), M, K, N);
+        linear_backward(written.data(), dW2.data(), db2.data(), R.data(), inp.data(), W.data(), M, K, N,
+                        /*accumulate=*/false);
+        CHECK(same_bits(added, written));
+        CHECK(same_bits(dW1, dW2));
+        CHECK(same_bits(db1, db2));
+    }
+}

@@ -29,6 +29,8 @@ struct TranslationSettings {
     int examples = 5;
     int stop_after = 0;        // stop after this epoch (to --save and resume later with --load)
     bool full = false;
+    int full_max_len = 8;      // --full's pair length and epochs: a chapter fast enough for longer pairs
+    int full_epochs = 6;       // sets its own before finish_translation_flags (02, 03, 07: 15 tokens)
     std::string compare;       // --compare: another chapter's metrics.json
     // the last epoch this run trains: --epochs, or --stop-after when it is earlier
     int last_epoch() const { return stop_after > 0 ? std::min(stop_after, f.epochs) : f.epochs; }
@@ -74,12 +76,15 @@ inline void finish_translation_flags(const Cli& cli, TranslationSettings& s) {
         size_default(cli, "epochs", &s.f.epochs, 3), size_default(cli, "emb", &s.E, 64), size_default(cli, "hidden", &s.H, 128);
         s.bleu_val = 100;
     } else if (s.full) {
-        // twice the data (pairs up to 8 tokens), more words and epochs; the model stays at H 256, since a
-        // larger output layer over ≈ 8k target words would not fit the hour (chapter 02 at H 384 and
-        // min_freq 2 ran at < 1/5 of the default's steps per second)
-        size_default(cli, "max-len", &s.data.max_len, 8), size_default(cli, "min-freq", &s.data.min_freq, 3);
+        // more data (pairs up to 8 tokens, twice the default's; 15 tokens, 98 % of fra-eng, in the chapters
+        // that set full_max_len), more words and epochs; the model stays at H 256, since a larger output
+        // layer over ≈ 8k target words would not fit the hour (chapter 02 at H 384 and min_freq 2 ran at
+        // < 1/5 of the default's steps per second)
+        size_default(cli, "max-len", &s.data.max_len, s.full_max_len);
+        size_default(cli, "min-freq", &s.data.min_freq, 3);
         size_default(cli, "synth-pairs", &s.data.synth_pairs, 60000), size_default(cli, "synth-max-len", &s.data.synth_max_len, 45);
-        size_default(cli, "epochs", &s.f.epochs, 6), size_default(cli, "emb", &s.E, 256), size_default(cli, "hidden", &s.H, 256);
+        size_default(cli, "epochs", &s.f.epochs, s.full_epochs), size_default(cli, "emb", &s.E, 256);
+        size_default(cli, "hidden", &s.H, 256);
     }
     s.data.data = s.f.data, s.data.data_dir = s.f.data_dir, s.data.seed = (uint64_t)s.f.seed;
     if (s.f.out.empty()) s.f.out = "runs/" + s.chapter;

@@ -143,4 +143,33 @@ grep -q "^\*\*$m ± .* over 2 seeds" "$out/seeds/seeds.md" 2>/dev/null ||
 SEEDS="4x" "$here/data_tools/seeds.sh" "$bin" 00_foundations "$out/seeds_bad" > /dev/null 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || fail "seeds.sh with SEEDS=4x: exit $rc, expected 2"
+# data_tools/holdout_pairs: a held-out file no run trains on, split by English sentence, the same for a
+# seed; a chapter trains on the rest (--data-dir) and scores the file (--eval-file); bad input is exit 2
+ho="$out/holdout"
+mkdir -p "$ho"
+"$bin/make_synthetic" --set translation --n 400 --max-len 8 --seed 3 --out "$ho/src" > /dev/null 2>&1 ||
+  fail "make_synthetic for the holdout test: exit $?"
+{ head -3 "$ho/src/translation.tsv"; head -3 "$ho/src/translation.tsv"; tail -n +4 "$ho/src/translation.tsv"; } > "$ho/fra.txt"
+for run in a b; do
+  "$bin/holdout_pairs" --in "$ho/fra.txt" --out "$ho/$run" --frac 0.2 --seed 5 > "$ho/$run.log" 2>&1 ||
+    fail "holdout_pairs: exit $? ($ho/$run.log)"
+done
+kept=$(wc -l < "$ho/a/fra-eng/fra.txt"); held=$(wc -l < "$ho/a/fra-eng-heldout.txt")
+[ $((kept + held)) -eq 403 ] && [ "$held" -gt 40 ] && [ "$kept" -gt 250 ] ||
+  fail "holdout_pairs: $kept + $held lines, expected 403 with about 20 % held out"
+cmp -s "$ho/a/fra-eng-heldout.txt" "$ho/b/fra-eng-heldout.txt" || fail "holdout_pairs: the same seed gave another file"
+both=$(comm -12 <(cut -f1 "$ho/a/fra-eng/fra.txt" | sort -u) <(cut -f1 "$ho/a/fra-eng-heldout.txt" | sort -u) | wc -l)
+[ "$both" -eq 0 ] || fail "holdout_pairs: $both English sentences on both sides"
+printf 'one\tun\ntwo only one field\n' > "$ho/bad.txt"
+"$bin/holdout_pairs" --in "$ho/bad.txt" --out "$ho/bad" > "$ho/bad.log" 2>&1
+rc=$?
+{ [ "$rc" -eq 2 ] && grep -q "bad.txt:2" "$ho/bad.log" && [ ! -e "$ho/bad/fra-eng-heldout.txt" ]; } ||
+  fail "holdout_pairs on a bad line: exit $rc, expected 2 naming bad.txt:2 and nothing written ($ho/bad.log)"
+# shellcheck disable=SC2086
+"$bin/01_seq2seq" --data fra-eng --data-dir "$ho/a" --eval-file "$ho/a/fra-eng-heldout.txt" --epochs 1 --emb 8 \
+  --hidden 12 --beam 2 --batch 16 --min-freq 1 --out "$ho/ch01" > "$ho/ch01.log" 2>&1 || fail "01_seq2seq on the holdout split: exit $?"
+grep -q "eval file $ho/a/fra-eng-heldout.txt: $held pairs" "$ho/ch01.log" ||
+  fail "01_seq2seq --eval-file of the held-out file: no BLEU line for its $held pairs ($ho/ch01.log)"
+grep -q "\"path\": \"$ho/a/fra-eng-heldout.txt\"" "$ho/ch01/metrics.json" ||
+  fail "01_seq2seq --eval-file: metrics.json's eval_file does not name the held-out file"
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

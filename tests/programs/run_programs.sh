@@ -165,7 +165,6 @@ printf 'one\tun\ntwo only one field\n' > "$ho/bad.txt"
 rc=$?
 { [ "$rc" -eq 2 ] && grep -q "bad.txt:2" "$ho/bad.log" && [ ! -e "$ho/bad/fra-eng-heldout.txt" ]; } ||
   fail "holdout_pairs on a bad line: exit $rc, expected 2 naming bad.txt:2 and nothing written ($ho/bad.log)"
-# shellcheck disable=SC2086
 "$bin/01_seq2seq" --data fra-eng --data-dir "$ho/a" --eval-file "$ho/a/fra-eng-heldout.txt" --epochs 1 --emb 8 \
   --hidden 12 --beam 2 --batch 16 --min-freq 1 --out "$ho/ch01" > "$ho/ch01.log" 2>&1 || fail "01_seq2seq on the holdout split: exit $?"
 grep -q "eval file $ho/a/fra-eng-heldout.txt: $held pairs" "$ho/ch01.log" ||

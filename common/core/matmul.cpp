@@ -44,22 +44,26 @@ namespace {
 using namespace kernels;
 
 // C rows [i0,i1) x columns [j0,j1) (+)= A(i, k) · B(k, j), one thread, blocked as in matmul_kernels.hpp.
-// Packing scratch is per thread and kept between calls: it grows once, never per tile.
-void gemm_block(float* C, View A, View B, int K, int N, int i0, int i1, int j0, int j1, bool accumulate) {
+// Packing scratch is per thread and kept between calls: it grows once, never per tile. Bpacked, when
+// given, is all of B packed already (PackedB below), and its slivers are read where they lie.
+void gemm_block(float* C, View A, View B, const float* Bpacked, int K, int N, int i0, int i1, int j0, int j1,
+                bool accumulate) {
     thread_local Buf Ap, Bp;
     if (Ap.size() < (size_t)MR * KC) Ap.resize((size_t)MR * KC);
-    if (Bp.size() < (size_t)KC * NC) Bp.resize((size_t)KC * NC);
+    if (!Bpacked && Bp.size() < (size_t)KC * NC) Bp.resize((size_t)KC * NC);
+    const size_t n_pad = (size_t)(N + NR - 1) / NR * NR;
     for (int jc = j0; jc < j1; jc += NC) {
         int nc = std::min(NC, j1 - jc);
         for (int pc = 0; pc < K; pc += KC) {
             int kc = std::min(KC, K - pc);
             bool load = accumulate || pc > 0;  // continue the k chain from C after the first block
-            pack_b(Bp.data(), B, pc, kc, jc, nc);
+            const float* panel = Bpacked ? Bpacked + (size_t)pc * n_pad + (size_t)jc * kc : Bp.data();
+            if (!Bpacked) pack_b(Bp.data(), B, pc, kc, jc, nc);
             for (int ir = i0; ir < i1; ir += MR) {  // one A sliver (in L1) ...
                 int rows = std::min(MR, i1 - ir);
                 pack_a(Ap.data(), A, ir, rows, pc, kc);
                 for (int jr = 0; jr < nc; jr += NR) {  // ... meets every B sliver of the panel
-                    const float* b = Bp.data() + (size_t)jr * kc;
+                    const float* b = panel + (size_t)jr * kc;
                     float* c = C + (size_t)ir * N + (jc + jr);
                     int cols = std::min(NR, nc - jr);
                     if (rows == MR && cols == NR) micro_kernel(kc, Ap.data(), b, c, N, load);
@@ -73,7 +77,7 @@ void gemm_block(float* C, View A, View B, int K, int N, int i0, int i1, int j0, 
 // Threads split the OUTPUT: whole MR-row strips when C is tall, whole NR-column strips when it
 // is wide (M=64, N=2000 still gives both cores work). The thread count changes who computes an
 // element, never the order of its sum, so results are bit-identical for any thread count.
-void gemm(float* C, View A, View B, int M, int K, int N, bool accumulate) {
+void gemm(float* C, View A, View B, int M, int K, int N, bool accumulate, const float* Bpacked = nullptr) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
         if (!accumulate) std::memset(C, 0, sizeof(float) * (size_t)M * N);
@@ -87,8 +91,8 @@ void gemm(float* C, View A, View B, int M, int K, int N, bool accumulate) {
     parallel_for(
         units,
         [&](int u0, int u1) {
-            if (by_rows) gemm_block(C, A, B, K, N, u0 * MR, std::min(M, u1 * MR), 0, N, accumulate);
-            else gemm_block(C, A, B, K, N, 0, M, u0 * NR, std::min(N, u1 * NR), accumulate);
+            if (by_rows) gemm_block(C, A, B, Bpacked, K, N, u0 * MR, std::min(M, u1 * MR), 0, N, accumulate);
+            else gemm_block(C, A, B, Bpacked, K, N, 0, M, u0 * NR, std::min(N, u1 * NR), accumulate);
         },
         min_chunk);
 }
@@ -122,12 +126,30 @@ void matmul_tn(float* C, const float* A, const float* B, int M, int K, int N, bo
     gemm(C, View{A, 1, (size_t)M}, View{B, (size_t)N, 1}, M, K, N, accumulate);
 }
 
+// ---- B packed once -------------------------------------------------------------------------
+// All of B in the order pack_b writes one panel: depth block by depth block (KC deep, the last one
+// shorter), each block every NR-column sliver of B, zero-padded to whole slivers. gemm_block reads
+// the sliver of columns [j, j + NR) of the block at depth pc at data + pc·n_pad + j·kc.
+static void pack_all(PackedB& P, View B, const float* src, int K, int N, bool nt) {
+    P.src = src, P.K = K, P.N = N, P.nt = nt;
+    const size_t n_pad = (size_t)(N + NR - 1) / NR * NR;
+    P.data.resize(n_pad * (size_t)K);
+    for (int pc = 0; pc < K; pc += KC) pack_b(P.data.data() + (size_t)pc * n_pad, B, pc, std::min(KC, K - pc), 0, N);
+}
+void pack_nt(PackedB& P, const float* B, int K, int N) { pack_all(P, View{B, 1, (size_t)K}, B, K, N, true); }
+void pack_nn(PackedB& P, const float* B, int K, int N) { pack_all(P, View{B, (size_t)N, 1}, B, K, N, false); }
+
+void matmul_packed(float* C, const float* A, const PackedB& B, int M, bool accumulate) {
+    const int K = B.K, N = B.N;
+    if ((double)M * N * K < kTiny)  // the textbook loop, as the unpacked call takes
+        return B.nt ? matmul_nt(C, A, B.src, M, K, N, accumulate) : matmul_nn(C, A, B.src, M, K, N, accumulate);
+    count(M, K, N);
+    gemm(C, View{A, (size_t)K, 1}, View{nullptr, 0, 0}, M, K, N, accumulate, B.data.data());
+}
+
 // ---- linear layer -------------------------------------------------------------------------
 
-void linear_forward(float* out, const float* inp, const float* W, const float* b, int M, int K, int N) {
-    // inp is (M,K), W is (N,K), b is (N), out is (M,N)
-    matmul_nt(out, inp, W, M, K, N);  // out = inp · Wᵀ
-    if (!b) return;
+static void add_bias(float* out, const float* b, int M, int N) {
     parallel_for(
         M,
         [&](int i0, int i1) {
@@ -135,6 +157,17 @@ void linear_forward(float* out, const float* inp, const float* W, const float* b
                 for (int j = 0; j < N; j++) out[(size_t)i * N + j] += b[j];  // out[i,j] += b[j]
         },
         std::max(1, 16384 / std::max(N, 1)));
+}
+
+void linear_forward(float* out, const float* inp, const float* W, const float* b, int M, int K, int N) {
+    // inp is (M,K), W is (N,K), b is (N), out is (M,N)
+    matmul_nt(out, inp, W, M, K, N);  // out = inp · Wᵀ
+    if (b) add_bias(out, b, M, N);
+}
+void linear_forward_packed(float* out, const float* inp, const PackedB& W, const float* b, int M) {
+    // inp is (M,K), W packed by pack_nt from (N,K), b is (N), out is (M,N)
+    matmul_packed(out, inp, W, M);  // out = inp · Wᵀ
+    if (b) add_bias(out, b, M, W.N);
 }
 void linear_backward(float* dinp, float* dW, float* db, const float* dout, const float* inp, const float* W,
                      int M, int K, int N, bool accumulate) {

@@ -13,6 +13,7 @@
 // OpenBLAS; 141-155 GFLOP/s on an AVX-512 Xeon, 0.94-1.05x OpenBLAS (0.87-0.92 at M = 64). Packed
 // and blocked loops, one vector type (matmul_kernels.hpp), no intrinsics.
 #pragma once
+#include "common/core/buffer.hpp"
 
 namespace attn {
 
@@ -25,6 +26,21 @@ void matmul_nn_naive(float* C, const float* A, const float* B, int M, int K, int
 void matmul_tn(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate = false);
 void matmul_tn_naive(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate = false);
 
+// ---- B packed once, for many products with it ---------------------------------------------
+// The fast path copies B into the kernel's order on every call: a third of the time of a product
+// with M = 64 rows (an RNN step: h_{t−1} · W_hhᵀ at every t, the same W_hh). Pack it once instead;
+// matmul_packed then gives exactly the bits of matmul_nt / matmul_nn with the unpacked B. The pack
+// is a copy: pack again whenever B changes (each forward pass, after the optimiser's step).
+struct PackedB {
+    Buf data;                    // B in the kernel's order (matmul_kernels.hpp)
+    const float* src = nullptr;  // the matrix it was packed from (small products read it as it is)
+    int K = 0, N = 0;
+    bool nt = true;              // B stored (N,K), as matmul_nt reads it; false: (K,N), as matmul_nn
+};
+void pack_nt(PackedB& P, const float* B, int K, int N);  // B is (N,K): a Linear weight, for inp · Wᵀ
+void pack_nn(PackedB& P, const float* B, int K, int N);  // B is (K,N): a Linear weight (N,K), for dout · W
+void matmul_packed(float* C, const float* A, const PackedB& B, int M, bool accumulate = false);  // A (M,K)
+
 // 2·M·K·N for every product since the program started, summed over the three layouts (one relaxed
 // atomic add per call): what the benchmarks divide by a step's time to report its GFLOP/s.
 long long matmul_flops();
@@ -32,6 +48,8 @@ long long matmul_flops();
 // ---- linear layer: out = inp · Wᵀ + b ----------------------------------------------------
 // inp is (M,K), W is (N,K), b is (N) or nullptr, out is (M,N)
 void linear_forward(float* out, const float* inp, const float* W, const float* b, int M, int K, int N);
+// The same with W packed by pack_nt(P, W, K, N): the same bits.
+void linear_forward_packed(float* out, const float* inp, const PackedB& W, const float* b, int M);
 // dinp (M,K) += dout · W;  dW (N,K) += doutᵀ · inp;  db (N) += Σ_rows dout.  Any of dinp/dW/db may be nullptr.
 // accumulate = false: dinp = dout · W instead of += (not cleared first; the same bits as adding into
 // zeros). dW and db always add.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/core/error.hpp"
+#include "common/core/reduce.hpp"
 #include "common/core/thread_pool.hpp"
 
 namespace attn {
@@ -48,11 +49,12 @@ float cross_entropy_forward(float* probs, float* losses, const float* logits, co
             float* p = probs + (size_t)i * V;
             // log p_j = x_j − lse,  lse = m + log Σ_k e^{x_k − m}   (computed from the logits, not
             // as log(p_j): a probability that underflowed to 0 would make the loss inf)
-            float m = -INFINITY;
-            for (int j = 0; j < V; j++) m = std::max(m, x[j]);
+            const float m = max_lanes(x, V);  // m = max_j x_j
+            // e^{x_j − m}, then the sums (in double, in order). Two loops, the same numbers: a sum
+            // carried through a loop that calls exp() is stored and reloaded around every call.
+            for (int j = 0; j < V; j++) p[j] = std::exp(x[j] - m);
             double sum = 0.0, sum_x = 0.0;
             for (int j = 0; j < V; j++) {
-                p[j] = std::exp(x[j] - m);
                 sum += p[j];
                 sum_x += x[j];
             }

@@ -130,10 +130,11 @@ void gru_sequence_forward(float* out, float* hT, GRUCache& c, const float* inp, 
     linear_forward(c.gi.data(), inp, p.W_ih.data, p.b_ih.data, B * T, C, 3 * H);
     if (h0) std::memcpy(c.hs.data(), h0, BH * sizeof(float));
     else std::memset(c.hs.data(), 0, BH * sizeof(float));
+    pack_nt(c.W_hh_packed, p.W_hh.data, H, 3 * H);  // the same W_hh at every step: packed once
     for (int t = 0; t < T; t++) {
         const float* h = c.hs.data() + t * BH;  // (B,H) state before step t
         float* h_next = c.hs.data() + (t + 1) * BH;
-        if (t < T_run) linear_forward(c.gh.data(), h, p.W_hh.data, p.b_hh.data, B, H, 3 * H);  // gh = h W_hhᵀ + b_hh
+        if (t < T_run) linear_forward_packed(c.gh.data(), h, c.W_hh_packed, p.b_hh.data, B);  // gh = h W_hhᵀ + b_hh
         parallel_for(B, [&](int b0, int b1) {
             for (int b = b0; b < b1; b++) {
                 const int len = rnn_len(lengths, b, T), pos = rnn_position(t, len, reverse);
@@ -167,6 +168,7 @@ void gru_sequence_backward(float* dinp, float* dh0, const GRUParams& p, const fl
     float* dh2 = c.dh2.data();  // ∂L/∂(state before step t)
     if (dhT) std::memcpy(dh, dhT, BH * sizeof(float));
     else std::memset(dh, 0, BH * sizeof(float));
+    pack_nn(c.W_hh_packed, p.W_hh.data, 3 * H, H);  // for dgh W_hh at every step
     for (int t = T - 1; t >= 0; t--) {
         const float* h = c.hs.data() + t * BH;
         float* dgh_t = c.dgh.data() + t * BH * 3;
@@ -192,7 +194,7 @@ void gru_sequence_backward(float* dinp, float* dh0, const GRUParams& p, const fl
             }
         }, rnn_rows_chunk(H));
         // gh = h W_hhᵀ + b_hh  ->  ∂L/∂h += dgh W_hh   (padding rows of dgh are 0)
-        if (t < T_run) matmul_nn(dh2, dgh_t, p.W_hh.data, B, 3 * H, H, true);
+        if (t < T_run) matmul_packed(dh2, dgh_t, c.W_hh_packed, B, true);
         std::swap(dh, dh2);
     }
     if (dh0)

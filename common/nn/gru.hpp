@@ -18,6 +18,7 @@
 #include <string>
 
 #include "common/core/buffer.hpp"
+#include "common/core/matmul.hpp"
 #include "common/core/params.hpp"
 #include "common/core/rng.hpp"
 
@@ -60,6 +61,7 @@ struct GRUCache {
     Buf dgi;      // (B,T,3H) backward: ∂L/∂gi
     Buf dgh;      // (T,B,3H) backward: ∂L/∂gh of every step
     Buf dh, dh2;  // (B,H)    backward: ∂L/∂h flowing back through time (two, swapped each step)
+    PackedB W_hh_packed;  // W_hh in the matmul kernel's order, packed once per pass for its T steps
 };
 void gru_cache_init(GRUCache& c, int B_max, int T_max, int C, int H);
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/core/error.hpp"
+#include "common/core/reduce.hpp"
 #include "common/core/thread_pool.hpp"
 
 namespace attn {
@@ -19,17 +20,16 @@ int min_rows(int cols) { return std::max(1, kMinWork / std::max(cols, 1)); }
 // One row of softmax over the entries whose score is not -INFINITY (out may be x itself).
 // Returns false (and writes zeros) when every score is -INFINITY.
 bool softmax_row(float* out, const float* x, int cols) {
-    float m = -INFINITY;
-    for (int j = 0; j < cols; j++) m = std::max(m, x[j]);
+    const float m = max_lanes(x, cols);  // m = max_j x_j
     if (m == -INFINITY) {  // nothing kept: exp(−inf − (−inf)) would be exp(NaN)
         for (int j = 0; j < cols; j++) out[j] = 0.0f;
         return false;
     }
+    // exp(−inf) = 0 exactly for masked entries. The calls, then the sum: a sum carried through the
+    // loop that calls exp() is stored and reloaded around every call (cross_entropy.cpp).
+    for (int j = 0; j < cols; j++) out[j] = std::exp(x[j] - m);
     double sum = 0.0;  // summed in double: a long row of small terms loses no mass
-    for (int j = 0; j < cols; j++) {
-        out[j] = std::exp(x[j] - m);  // exp(−inf) = 0 exactly for masked entries
-        sum += out[j];
-    }
+    for (int j = 0; j < cols; j++) sum += out[j];
     float inv = (float)(1.0 / sum);
     for (int j = 0; j < cols; j++) out[j] *= inv;
     return true;
@@ -108,8 +108,7 @@ void log_softmax_forward(float* out, const float* inp, int rows, int cols) {
         for (int r = r0; r < r1; r++) {
             const float* x = inp + (size_t)r * cols;
             float* o = out + (size_t)r * cols;
-            float m = -INFINITY;
-            for (int j = 0; j < cols; j++) m = std::max(m, x[j]);
+            const float m = max_lanes(x, cols);
             double sum = 0.0;
             for (int j = 0; j < cols; j++) sum += std::exp((double)(x[j] - m));
             // log Σ_k e^{x_k} = m + log Σ_k e^{x_k − m}: never log(0), never exp(overflow)

@@ -122,3 +122,25 @@ TEST_CASE("reduce: max_lanes gives the plain scan's maximum and first position (
             CHECK(std::memcmp(&m_lanes, &m_scan, sizeof(float)) == 0);  // the same element, bit for bit
         }
 }
+
+TEST_CASE("reduce: max_lanes(x, n) is the scan m = std::max(m, x[p]) from -inf (NaNs skipped, n = 0 gives -inf)") {
+    Rng rng(10);
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    CHECK(max_lanes(nullptr, 0) == -inf);
+    for (int n : {1, 2, 15, 16, 17, 33, 49, 196, 4244})
+        for (int trial = 0; trial < 40; trial++) {
+            std::vector<float> x(n);
+            for (int p = 0; p < n; p++) {
+                const int kind = rng.randint(0, 9);
+                x[p] = kind == 0 ? 0.0f : kind == 1 ? -inf : kind == 2 && trial % 4 == 0 ? nan
+                                                                                        : (float)rng.randint(-30, 30) / 7;
+            }
+            if (trial % 8 == 1) x[0] = nan;  // a NaN first: the scan skips it too
+            float m_scan = -inf;
+            for (int p = 0; p < n; p++) m_scan = std::max(m_scan, x[p]);
+            const float m = max_lanes(x.data(), n);
+            CHECK(std::memcmp(&m, &m_scan, sizeof(float)) == 0);
+        }
+    std::vector<float> all_nan(20, nan);
+    CHECK(max_lanes(all_nan.data(), 20) == -inf);
+}

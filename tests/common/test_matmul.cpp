@@ -192,3 +192,47 @@ TEST_CASE("linear_backward without accumulate: dinp gets the bits of += into zer
         CHECK(same_bits(db1, db2));
     }
 }
+
+TEST_CASE("matmul_packed: B packed once gives the bits of matmul_nt / matmul_nn, on 1, 2 and 3 threads") {
+    // Shapes as kShapes (tiny, odd edges, K > KC, N > NC, one row), and the GRU step's (64, 256, 768)
+    const Shape shapes[] = {{1, 1, 1},   {7, 13, 5},  {129, 257, 63}, {64, 520, 500}, {33, 1, 17},
+                            {5, 40, 333}, {1, 300, 40}, {3, 5, 1100},  {64, 256, 768}, {64, 768, 256}};
+    Rng rng(17);
+    for (bool nt : {true, false})
+        for (Shape s : shapes)
+            for (bool accumulate : {false, true}) {
+                CAPTURE(nt);
+                CAPTURE(s.M);
+                CAPTURE(s.K);
+                CAPTURE(s.N);
+                CAPTURE(accumulate);
+                Buf A = random_buf((size_t)s.M * s.K, rng), B = random_buf((size_t)s.K * s.N, rng);
+                Buf C0 = random_buf((size_t)s.M * s.N, rng);
+                PackedB P;
+                if (nt) pack_nt(P, B.data(), s.K, s.N);
+                else pack_nn(P, B.data(), s.K, s.N);
+                for (int threads : {1, 2, 3}) {
+                    set_threads(threads);
+                    CAPTURE(threads);
+                    Buf want = C0, got = C0;
+                    (nt ? matmul_nt : matmul_nn)(want.data(), A.data(), B.data(), s.M, s.K, s.N, accumulate);
+                    matmul_packed(got.data(), A.data(), P, s.M, accumulate);
+                    CHECK(same_bits(got, want));
+                }
+            }
+    set_threads(0);
+}
+
+TEST_CASE("linear_forward_packed: the bits of linear_forward, with and without bias") {
+    const int M = 64, K = 100, N = 70;
+    Rng rng(3);
+    Buf inp = random_buf((size_t)M * K, rng), W = random_buf((size_t)N * K, rng), b = random_buf(N, rng);
+    PackedB P;
+    pack_nt(P, W.data(), K, N);
+    for (const float* bias : {(const float*)b.data(), (const float*)nullptr}) {
+        Buf want((size_t)M * N), got((size_t)M * N, NAN);
+        linear_forward(want.data(), inp.data(), W.data(), bias, M, K, N);
+        linear_forward_packed(got.data(), inp.data(), P, bias, M);
+        CHECK(same_bits(got, want));
+    }
+}

@@ -6,15 +6,19 @@
 // The idea (Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication", 2008):
 //   C[M,N] += A[M,K] · B[K,N] is cut into blocks so that every number the inner loop touches
 //   is already close to the CPU:
-//     - a KC×NC panel of B (up to 2 MB) is packed once and streamed from L2/L3,
+//     - a KC×NC panel of B (up to 1 MB) is packed once and streamed from L2,
 //     - an MR×KC sliver of A (16 KB) sits in L1 while it meets every NR-column sliver of that panel,
 //     - an MR×NR tile of C (8×32 floats = 16 AVX-512 registers) sits in registers for KC steps.
 //   Packing copies each block once into the exact order the micro-kernel reads it (contiguous,
 //   64-byte aligned, zero-padded to whole tiles), whatever the layout of the original matrix.
 //   That is also how the three layouts (nt, nn, tn) share one kernel: only the packing differs.
-//   The sizes were tuned on this machine (Zen 4: 32 KB L1, 1 MB L2 per core): a large KC halves
-//   the trips of each C tile between memory and registers, and keeping the A sliver (rather than
-//   a B sliver, as in the paper) in L1 measured 5-15% faster here.
+//   The sizes were tuned on a Zen 4 (32 KB L1, 1 MB L2 per core): a large KC halves the trips of
+//   each C tile between memory and registers, and keeping the A sliver (rather than a B sliver, as
+//   in the paper) in L1 measured 5-15% faster there. NC was then 1024, a 2 MB panel; on the Intel
+//   Xeon of results/BENCH.md (48 KB L1, 2 MB L2 per core) that panel filled all of L2, and the
+//   products with N > 512 and K ≥ 512 ran at 0.72-0.75x OpenBLAS (chapter 02's logits, 1024³);
+//   NC = 512 brought them to 0.85-0.95x, the others unchanged within noise (bench_matmul).
+//   Neither size changes a result: blocking never reorders the sum of an element (below).
 //
 // Why the result does not depend on the thread count: each C element is one chain of
 // multiply-adds c += a_k * b_k for k = 0, 1, ..., K-1, starting from 0 (or from C when
@@ -39,7 +43,7 @@ constexpr int MR = 4;
 constexpr int NR = 16;
 #endif
 constexpr int KC = 512;   // depth of a packed block: MR*KC*4 B = 16 KB of A (in L1)
-constexpr int NC = 1024;  // columns of a packed B panel (KC*NC*4 B = 2 MB)
+constexpr int NC = 512;   // columns of a packed B panel (KC*NC*4 B = 1 MB)
 
 // Packing. A sliver is W rows (or columns) wide and kc deep, stored as dst[k*W + w]: the W values
 // the micro-kernel needs at step k sit next to each other. Lanes past the edge of the matrix are

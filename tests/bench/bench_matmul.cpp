@@ -4,7 +4,9 @@
 //
 // GFLOP/s = 2·M·N·K / (best time of several runs). The Linear layout (matmul_nt: C = A·Bᵀ) is
 // measured on square sizes and on the shapes the chapters use; the nn and tn layouts at 512³,
-// so a slow layout shows up. Numbers are from one run on whatever else the machine is doing.
+// so a slow layout shows up; and the three products of chapter 02's output layer, the largest
+// matmul of a recurrent chapter's step, each in its own layout (issue 16's "≥ 90 % of OpenBLAS at
+// its shape"). Numbers are from one run on whatever else the machine is doing.
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -46,11 +48,6 @@ double best_seconds(const std::function<void()>& fn) {
     return best;
 }
 
-struct Shape {
-    const char* name;
-    int M, K, N;
-};
-
 struct Operands {
     Buf A, B, C;
     Operands(int M, int K, int N, Rng& rng) : A((size_t)M * K), B((size_t)K * N), C((size_t)M * N) {
@@ -58,6 +55,22 @@ struct Operands {
         for (float& x : B) x = rng.uniform(-1, 1);
     }
 };
+
+enum class Layout { nt, nn, tn };  // matmul_nt (the default), matmul_nn, matmul_tn (accumulating, as dW +=)
+
+struct Shape {
+    const char* name;
+    int M, K, N;
+    Layout layout = Layout::nt;
+};
+
+// Ours on one shape, in its layout
+void ours_product(const Shape& s, Operands& op) {
+    if (s.layout == Layout::nn) matmul_nn(op.C.data(), op.A.data(), op.B.data(), s.M, s.K, s.N);
+    else if (s.layout == Layout::tn) matmul_tn(op.C.data(), op.A.data(), op.B.data(), s.M, s.K, s.N, true);
+    else matmul_nt(op.C.data(), op.A.data(), op.B.data(), s.M, s.K, s.N);
+}
+
 
 double gflops(const Shape& s, double seconds) { return 2.0 * s.M * s.N * s.K / seconds / 1e9; }
 
@@ -81,9 +94,7 @@ static std::vector<PerThreads> measure_ours(const std::vector<Shape>& shapes, st
         for (size_t i = 0; i < shapes.size(); i++) {
             const Shape& s = shapes[i];
             Operands& op = ops[i];
-            ours[i][threads] = gflops(s, best_seconds([&] {
-                matmul_nt(op.C.data(), op.A.data(), op.B.data(), s.M, s.K, s.N);
-            }));
+            ours[i][threads] = gflops(s, best_seconds([&] { ours_product(s, op); }));
         }
     }
     return ours;
@@ -113,9 +124,15 @@ static std::vector<PerThreads> measure_openblas(const std::vector<Shape>& shapes
             const Shape& s = shapes[i];
             Operands& o = ops[i];
             blas[i][threads] = gflops(s, best_seconds([&] {
-                // row-major C = A · Bᵀ with B stored (N,K): the same layout as matmul_nt
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.M, s.N, s.K, 1.0f, o.A.data(), s.K,
-                            o.B.data(), s.K, 0.0f, o.C.data(), s.N);
+                if (s.layout == Layout::nn)  // C = A · B, A (M,K), B (K,N)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.M, s.N, s.K, 1.0f, o.A.data(), s.K,
+                                o.B.data(), s.N, 0.0f, o.C.data(), s.N);
+                else if (s.layout == Layout::tn)  // C += Aᵀ · B, A stored (K,M), B (K,N)
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s.M, s.N, s.K, 1.0f, o.A.data(), s.M,
+                                o.B.data(), s.N, 1.0f, o.C.data(), s.N);
+                else  // row-major C = A · Bᵀ with B stored (N,K): the same layout as matmul_nt
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.M, s.N, s.K, 1.0f, o.A.data(), s.K,
+                                o.B.data(), s.K, 0.0f, o.C.data(), s.N);
             }));
         }
     }
@@ -128,7 +145,8 @@ static std::vector<PerThreads> measure_openblas(const std::vector<Shape>& shapes
 static void print_results(const std::vector<Shape>& shapes, const std::vector<PerThreads>& ours,
                           const std::vector<PerThreads>& blas, const std::array<PerThreads, 3>& layouts,
                           const std::string& load_before) {
-    std::printf("matmul_nt (C = A·Bᵀ, the Linear layout), GFLOP/s = 2MNK / best time; %d hardware threads,\n"
+    std::printf("matmul_nt (C = A·Bᵀ, the Linear layout) unless the shape says nn (C = A·B) or tn (C += Aᵀ·B),\n"
+                "GFLOP/s = 2MNK / best time; %d hardware threads,\n"
                 "load average %s before and %s after the run (above 0 means other programs shared the cores)\n\n",
                 (int)std::thread::hardware_concurrency(), load_before.c_str(), load_average().c_str());
 #ifdef ATTN_HAVE_OPENBLAS
@@ -166,6 +184,11 @@ int main(int, char** argv) {
         {"M=4096 K=128 N=384", 4096, 128, 384},  // ch07/08: a batch of tokens through a projection
         {"M=64 K=512 N=512", 64, 512, 512},      // a small batch through a hidden layer
         {"M=64 K=128 N=2000", 64, 128, 2000},    // output layer over a vocabulary
+        // chapter 02's output layer at bench_ch02's batch (340 rows with a target, [s_t ; c_t] of 768,
+        // 4,244 words): logits = out · W_outᵀ, dout = dlogits · W_out, dW_out += dlogitsᵀ · out
+        {"ch02 logits nt", 340, 768, 4244},
+        {"ch02 dout nn", 340, 4244, 768, Layout::nn},
+        {"ch02 dW_out tn", 4244, 340, 768, Layout::tn},
     };
     Rng rng(1);
     std::vector<Operands> ops;

@@ -18,19 +18,18 @@
 #include <string>
 
 #include "common/core/error.hpp"
+#include "common/core/rng.hpp"
 #include "common/data/corpus.hpp"
 #include "common/run/cli.hpp"
 
 namespace {
 
-// FNV-1a over the bytes, then splitmix64's finaliser with the seed mixed in: a uniform 64-bit value.
+// FNV-1a (64-bit) over the bytes, then splitmix64's finaliser with the seed mixed in: a uniform
+// 64-bit value.
 uint64_t sentence_hash(const std::string& s, uint64_t seed) {
     uint64_t h = 14695981039346656037ull;
     for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-    h += seed * 0x9e3779b97f4a7c15ull;
-    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
-    h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
-    return h ^ (h >> 31);
+    return attn::splitmix64_mix(h + seed * 0x9e3779b97f4a7c15ull);
 }
 
 bool held_out(const std::string& english, double frac, uint64_t seed) {

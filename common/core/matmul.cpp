@@ -43,6 +43,9 @@ void matmul_tn_naive(float* C, const float* A, const float* B, int M, int K, int
 namespace {
 using namespace kernels;
 
+// N rounded up to whole NR-column slivers: the row length of a B packed whole (PackedB)
+size_t padded_cols(int N) { return (size_t)(N + NR - 1) / NR * NR; }
+
 // C rows [i0,i1) x columns [j0,j1) (+)= A(i, k) · B(k, j), one thread, blocked as in matmul_kernels.hpp.
 // Packing scratch is per thread and kept between calls: it grows once, never per tile. Bpacked, when
 // given, is all of B packed already (PackedB below), and its slivers are read where they lie.
@@ -51,7 +54,7 @@ void gemm_block(float* C, View A, View B, const float* Bpacked, int K, int N, in
     thread_local Buf Ap, Bp;
     if (Ap.size() < (size_t)MR * KC) Ap.resize((size_t)MR * KC);
     if (!Bpacked && Bp.size() < (size_t)KC * NC) Bp.resize((size_t)KC * NC);
-    const size_t n_pad = (size_t)(N + NR - 1) / NR * NR;
+    const size_t n_pad = padded_cols(N);
     for (int jc = j0; jc < j1; jc += NC) {
         int nc = std::min(NC, j1 - jc);
         for (int pc = 0; pc < K; pc += KC) {
@@ -132,7 +135,7 @@ void matmul_tn(float* C, const float* A, const float* B, int M, int K, int N, bo
 // the sliver of columns [j, j + NR) of the block at depth pc at data + pc·n_pad + j·kc.
 static void pack_all(PackedB& P, View B, const float* src, int K, int N, bool nt) {
     P.src = src, P.K = K, P.N = N, P.nt = nt;
-    const size_t n_pad = (size_t)(N + NR - 1) / NR * NR;
+    const size_t n_pad = padded_cols(N);
     P.data.resize(n_pad * (size_t)K);
     for (int pc = 0; pc < K; pc += KC) pack_b(P.data.data() + (size_t)pc * n_pad, B, pc, std::min(KC, K - pc), 0, N);
 }

@@ -11,6 +11,14 @@
 
 namespace attn {
 
+// splitmix64's finaliser: a 64-bit value mixed so that every input bit moves about half the output
+// bits. Rng seeds with it; data_tools/holdout_pairs hashes sentences with it.
+inline uint64_t splitmix64_mix(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
 struct Rng {
     uint64_t s[4];
 
@@ -20,10 +28,7 @@ struct Rng {
         uint64_t x = seed;
         for (auto& w : s) {  // splitmix64
             x += 0x9e3779b97f4a7c15ull;
-            uint64_t z = x;
-            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-            z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-            w = z ^ (z >> 31);
+            w = splitmix64_mix(x);
         }
     }
 

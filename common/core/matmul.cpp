@@ -64,13 +64,17 @@ void gemm_block(float* C, View A, View B, const float* Bpacked, int K, int N, in
             if (!Bpacked) pack_b(Bp.data(), B, pc, kc, jc, nc);
             for (int ir = i0; ir < i1; ir += MR) {  // one A sliver (in L1) ...
                 int rows = std::min(MR, i1 - ir);
-                pack_a(Ap.data(), A, ir, rows, pc, kc);
+                // A stored (M,K) has each row contiguous along k already: a whole sliver is read in place
+                const bool in_place = A.cs == 1 && rows == MR;
+                const float* a = in_place ? A.at(ir, pc) : Ap.data();
+                const size_t lda = in_place ? A.rs : 0;
+                if (!in_place) pack_a(Ap.data(), A, ir, rows, pc, kc);
                 for (int jr = 0; jr < nc; jr += NR) {  // ... meets every B sliver of the panel
                     const float* b = panel + (size_t)jr * kc;
                     float* c = C + (size_t)ir * N + (jc + jr);
                     int cols = std::min(NR, nc - jr);
-                    if (rows == MR && cols == NR) micro_kernel(kc, Ap.data(), b, c, N, load);
-                    else edge_kernel(kc, Ap.data(), b, c, N, load, rows, cols);
+                    if (rows == MR && cols == NR) micro_kernel(kc, a, b, c, N, load, lda);
+                    else edge_kernel(kc, a, b, c, N, load, rows, cols, lda);
                 }
             }
         }

@@ -12,6 +12,9 @@
 //   Packing copies each block once into the exact order the micro-kernel reads it (contiguous,
 //   64-byte aligned, zero-padded to whole tiles), whatever the layout of the original matrix.
 //   That is also how the three layouts (nt, nn, tn) share one kernel: only the packing differs.
+//   One exception: an A stored (M,K) row by row (nt and nn) already holds each row's k values
+//   side by side, and the kernel reads a whole MR-row sliver of it in place (lda > 0 below). Its
+//   packing was a transpose repeated for every panel of B: 15 % of a ViT step, where K is 64.
 //   The sizes were tuned on a Zen 4 (32 KB L1, 1 MB L2 per core): a large KC halves the trips of
 //   each C tile between memory and registers, and keeping the A sliver (rather than a B sliver, as
 //   in the paper) in L1 measured 5-15% faster there. NC was then 1024, a 2 MB panel; on the Intel
@@ -28,6 +31,7 @@
 // too, but the compiler may fuse its multiply-adds differently, so the two agree to rounding.)
 #pragma once
 #include <cstddef>
+#include <utility>
 
 namespace attn::kernels {
 
@@ -74,13 +78,44 @@ inline void pack_copy(float* __restrict dst, const float* __restrict src, size_t
             for (int w = 0; w < W; w++) d[w] = w < width ? s[w] : 0.0f;
     }
 }
-// A transpose, done in 8-deep chunks of k: reading along k and writing across W at once would
+// A 16×16 block transposed in registers: r[i] holds row i on entry, column i on return. Four rounds,
+// each swapping the off-diagonal b×b blocks of every 2b×2b block (b = 8, 4, 2, 1): row i (bit b clear)
+// and row i + b trade their halves,
+//   r[i][j]     <- (j & b) ? r[i + b][j − b] : r[i][j]
+//   r[i + b][j] <- (j & b) ? r[i + b][j]     : r[i][j + b]
+// each a two-source shuffle (one instruction on AVX-512); after the four rounds element (i, j) sits
+// at (j, i). 64 shuffles move 256 numbers: a quarter of a cycle per number.
+template <int b, int... j>
+inline void swap_blocks(vec16& lo, vec16& hi, std::integer_sequence<int, j...>) {
+    const vec16 x = __builtin_shufflevector(lo, hi, ((j & b) ? 16 + j - b : j)...);
+    const vec16 y = __builtin_shufflevector(lo, hi, ((j & b) ? 16 + j : j + b)...);
+    lo = x, hi = y;
+}
+template <int b>
+inline void transpose_round(vec16* r) {
+    for (int i = 0; i < 16; i++)
+        if (!(i & b)) swap_blocks<b>(r[i], r[i + b], std::make_integer_sequence<int, 16>{});
+}
+inline void transpose16(vec16* r) {
+    transpose_round<8>(r), transpose_round<4>(r), transpose_round<2>(r), transpose_round<1>(r);
+}
+
+// A transpose. Whole slivers (W a multiple of 16) go in 16×16 blocks through registers (transpose16);
+// the rest in 8-deep chunks of k: reading along k and writing across W at once would
 // scatter stores over the whole sliver (one cache line per k), which made packing cost ~20% of a
 // 512³ product; now it is about one cycle per number.
 template <int W>
 inline void pack_transposed(float* __restrict dst, const float* __restrict src, size_t ld, int width, int kc) {
     constexpr int KB = 8;
     int k0 = 0;
+    if (W % 16 == 0 && width == W)
+        for (; k0 + 16 <= kc; k0 += 16)
+            for (int w0 = 0; w0 < W; w0 += 16) {
+                vec16 r[16];  // r[w] = src[(w0 + w)·ld + k0 ...], 16 values of k
+                for (int w = 0; w < 16; w++) r[w] = load16(src + (size_t)(w0 + w) * ld + k0);
+                transpose16(r);  // r[kk] = the 16 values of w at depth k0 + kk
+                for (int kk = 0; kk < 16; kk++) store16(dst + (size_t)(k0 + kk) * W + w0, r[kk]);
+            }
     for (; k0 + KB <= kc; k0 += KB) {
         for (int w = 0; w < width; w++) {
             const float* s = src + (size_t)w * ld + k0;
@@ -127,19 +162,33 @@ inline void pack_b(float* Bp, View B, int p0, int kc, int j0, int nc) {
 // The arithmetic is the same: c_ij = c_ij + a_ik b_kj for k in order, each a fused multiply-add, so
 // the numbers did not change.)
 
+// lda = 0: a is a packed sliver, a[k*MR + i]. lda > 0: a is A itself, row-major with row stride lda,
+// a[i*lda + k] (rows of A are contiguous along k already; see gemm_block in matmul.cpp).
 inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, float* __restrict c,
-                         size_t ldc, bool load) {
+                         size_t ldc, bool load, size_t lda = 0) {
     constexpr int NV = NR / 16;  // vectors per row of the tile
     vec16 acc[MR][NV];
     for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++) acc[i][v] = load ? load16(c + i * ldc + 16 * v) : vec16{};
-    for (int k = 0; k < kc; k++) {
-        vec16 bk[NV];  // row k of the B sliver
-        for (int v = 0; v < NV; v++) bk[v] = load16(b + k * NR + 16 * v);
+    if (lda == 0) {
+        for (int k = 0; k < kc; k++) {
+            vec16 bk[NV];  // row k of the B sliver
+            for (int v = 0; v < NV; v++) bk[v] = load16(b + k * NR + 16 * v);
 #pragma GCC unroll 8
-        for (int i = 0; i < MR; i++) {
-            const float ai = a[k * MR + i];  // column k of the A sliver
-            for (int v = 0; v < NV; v++) acc[i][v] += ai * bk[v];  // c_ij = c_ij + a_ik b_kj
+            for (int i = 0; i < MR; i++) {
+                const float ai = a[k * MR + i];  // column k of the A sliver
+                for (int v = 0; v < NV; v++) acc[i][v] += ai * bk[v];  // c_ij = c_ij + a_ik b_kj
+            }
+        }
+    } else {
+        for (int k = 0; k < kc; k++) {
+            vec16 bk[NV];
+            for (int v = 0; v < NV; v++) bk[v] = load16(b + k * NR + 16 * v);
+#pragma GCC unroll 8
+            for (int i = 0; i < MR; i++) {
+                const float ai = a[i * lda + k];  // the same a_ik, read where A keeps it
+                for (int v = 0; v < NV; v++) acc[i][v] += ai * bk[v];
+            }
         }
     }
     for (int i = 0; i < MR; i++)
@@ -149,12 +198,12 @@ inline void micro_kernel(int kc, const float* __restrict a, const float* __restr
 // The same for a tile cut short by the edge of C (rows < MR or cols < NR): run the full kernel
 // on a private MR×NR copy, then write back only the part that exists.
 inline void edge_kernel(int kc, const float* a, const float* b, float* c, size_t ldc, bool load, int rows,
-                        int cols) {
+                        int cols, size_t lda = 0) {
     alignas(64) float tile[MR * NR] = {};
     if (load)
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) tile[i * NR + j] = c[i * ldc + j];
-    micro_kernel(kc, a, b, tile, NR, load);
+    micro_kernel(kc, a, b, tile, NR, load, lda);
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++) c[i * ldc + j] = tile[i * NR + j];
 }

@@ -9,9 +9,11 @@
 // Why im2col: copying every receptive field of image b into a column of a matrix
 //   cols_b (C_in·KH·KW, OH·OW)
 // turns the convolution into one matrix product out_b (C_out, OH·OW) = W (C_out, C_in·KH·KW) · cols_b,
-// and the matmul is where all the speed lives. The scratch `cols` holds every image's matrix side by
-// side, cols (C_in·KH·KW, B·OH·OW) = conv2d_cols_size(...) floats, so that the whole batch is one
-// product out (C_out, B·OH·OW) = W · cols (each output still the sum image by image would give).
+// and the matmul is where all the speed lives. The products take a few images at a time, their
+// matrices side by side (cols_g (C_in·KH·KW, g·OH·OW), small enough to stay in the cache between
+// im2col and the matmul); the gradient dW takes the whole batch at once, every image's matrix side by
+// side in the scratch `cols` (C_in·KH·KW, B·OH·OW) = conv2d_cols_size(...) floats. Each output is
+// still the sum image by image would give, in the same order (conv2d.cpp).
 #pragma once
 #include <cstddef>
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/nn/conv2d.hpp"
+#include "common/core/matmul.hpp"
 #include "common/core/error.hpp"
 #include "common/nn/pool2d.hpp"
 #include "common/core/thread_pool.hpp"
@@ -82,6 +83,45 @@ TEST_CASE("conv2d: stride 1 with the output as wide as the input (im2col's one c
         conv2d_forward_naive(ref.data(), inp.data(), W.data(), nullptr, B, C_in, k.H, k.Wd, C_out, k.KH, k.KW, 1,
                              k.pad);
         CHECK(max_abs_diff(out.data(), ref.data(), out.size()) < 1e-5);
+    }
+}
+
+TEST_CASE("conv2d: stride 1 with the output as wide as the input: dinp is the row-by-row col2im's, bit for bit") {
+    // col2im's one run per plane (col2im_same) adds across the padding columns and writes their pixels
+    // back; the reference sends every entry of dcols_b = Wᵀ · dout_b back to its pixel one at a time,
+    // in the order (c, i, j, y, x). Small cases take the image-by-image path, the last the grouped one.
+    Rng rng(14);
+    struct Case { int B, C_in, C_out, H, Wd, KH, KW, pad; };
+    for (Case k : {Case{2, 3, 2, 9, 8, 3, 3, 1}, Case{2, 3, 2, 6, 7, 5, 3, 1}, Case{2, 3, 2, 4, 5, 1, 3, 1},
+                   Case{2, 3, 2, 7, 6, 3, 5, 2}, Case{2, 3, 2, 1, 1, 3, 3, 1}, Case{2, 3, 2, 3, 2, 3, 5, 2},
+                   Case{5, 4, 8, 14, 14, 3, 3, 1}}) {
+        CAPTURE(k.H);
+        CAPTURE(k.KH);
+        CAPTURE(k.KW);
+        const int OH = conv2d_out_size(k.H, k.KH, 1, k.pad), OW = conv2d_out_size(k.Wd, k.KW, 1, k.pad);
+        REQUIRE(OW == k.Wd);
+        const int Kc = k.C_in * k.KH * k.KW, P = OH * OW;
+        const size_t in_b = (size_t)k.C_in * k.H * k.Wd;
+        Buf inp = random_buf(k.B * in_b, rng), W = random_buf((size_t)k.C_out * Kc, rng);
+        Buf dout = random_buf((size_t)k.B * k.C_out * P, rng), dinp = random_buf(inp.size(), rng), ref(dinp);
+        Buf cols(conv2d_cols_size(k.B, k.C_in, k.H, k.Wd, k.KH, k.KW, 1, k.pad));
+        conv2d_backward(dinp.data(), nullptr, nullptr, dout.data(), inp.data(), W.data(), cols.data(), k.B, k.C_in,
+                        k.H, k.Wd, k.C_out, k.KH, k.KW, 1, k.pad);
+        Buf dcols((size_t)Kc * P);
+        for (int b = 0; b < k.B; b++) {
+            matmul_tn(dcols.data(), W.data(), dout.data() + (size_t)b * k.C_out * P, Kc, k.C_out, P);
+            for (int c = 0; c < k.C_in; c++)
+                for (int i = 0; i < k.KH; i++)
+                    for (int j = 0; j < k.KW; j++)
+                        for (int y = 0; y < OH; y++)
+                            for (int x = 0; x < OW; x++) {
+                                const int iy = y - k.pad + i, ix = x - k.pad + j;
+                                if (iy < 0 || iy >= k.H || ix < 0 || ix >= k.Wd) continue;
+                                ref[b * in_b + ((size_t)c * k.H + iy) * k.Wd + ix] +=
+                                    dcols[((size_t)(c * k.KH + i) * k.KW + j) * P + (size_t)y * OW + x];
+                            }
+        }
+        CHECK(std::memcmp(dinp.data(), ref.data(), dinp.size() * sizeof(float)) == 0);
     }
 }
 

@@ -10,8 +10,9 @@
 // threads (strips of rows, or of columns when C is wide), and every element is summed in the
 // same order whoever computes it, so a result is bit-identical for any thread count.
 // Speed (tests/bench/bench_matmul.cpp), one core: ~90-97 GFLOP/s from 256³ up on a Zen 4, ~0.8-1.0x
-// OpenBLAS; 133-161 GFLOP/s on an AVX-512 Xeon, 0.84-0.96x OpenBLAS (0.85-0.90 at M = 64; 0.95-0.99x
-// on two threads). Packed and blocked loops, one vector type (matmul_kernels.hpp), no intrinsics.
+// OpenBLAS; on an AVX-512 Xeon 0.88-1.15x OpenBLAS on one thread from 256³ up and at the chapters'
+// shapes (1.22-1.43x with M = 64 rows; 0.88x for chapter 02's dW_out, a tn product), 0.95-1.43x on
+// two (results/BENCH.md). Packed and blocked loops, one vector type (matmul_kernels.hpp), no intrinsics.
 #pragma once
 #include "common/core/buffer.hpp"
 

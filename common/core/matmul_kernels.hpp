@@ -162,35 +162,33 @@ inline void pack_b(float* Bp, View B, int p0, int kc, int j0, int nc) {
 // The arithmetic is the same: c_ij = c_ij + a_ik b_kj for k in order, each a fused multiply-add, so
 // the numbers did not change.)
 
-// lda = 0: a is a packed sliver, a[k*MR + i]. lda > 0: a is A itself, row-major with row stride lda,
-// a[i*lda + k] (rows of A are contiguous along k already; see gemm_block in matmul.cpp).
+// The kc steps of the kernel on the accumulators of the tile. InPlace = false: a is a packed sliver,
+// a[k*MR + i]. InPlace = true: a is A itself, row-major with row stride lda, a[i*lda + k] (rows of A
+// are contiguous along k already; see gemm_block in matmul.cpp). One body, two ways to find a_ik.
+template <bool InPlace>
+inline void kernel_steps(int kc, const float* __restrict a, size_t lda, const float* __restrict b,
+                         vec16 (&acc)[MR][NR / 16]) {
+    constexpr int NV = NR / 16;  // vectors per row of the tile
+    for (int k = 0; k < kc; k++) {
+        vec16 bk[NV];  // row k of the B sliver
+        for (int v = 0; v < NV; v++) bk[v] = load16(b + k * NR + 16 * v);
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; i++) {
+            const float ai = InPlace ? a[i * lda + k] : a[k * MR + i];  // a_ik
+            for (int v = 0; v < NV; v++) acc[i][v] += ai * bk[v];      // c_ij = c_ij + a_ik b_kj
+        }
+    }
+}
+
+// lda = 0: a is a packed sliver; lda > 0: a is A read in place (kernel_steps).
 inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, float* __restrict c,
                          size_t ldc, bool load, size_t lda = 0) {
-    constexpr int NV = NR / 16;  // vectors per row of the tile
+    constexpr int NV = NR / 16;
     vec16 acc[MR][NV];
     for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++) acc[i][v] = load ? load16(c + i * ldc + 16 * v) : vec16{};
-    if (lda == 0) {
-        for (int k = 0; k < kc; k++) {
-            vec16 bk[NV];  // row k of the B sliver
-            for (int v = 0; v < NV; v++) bk[v] = load16(b + k * NR + 16 * v);
-#pragma GCC unroll 8
-            for (int i = 0; i < MR; i++) {
-                const float ai = a[k * MR + i];  // column k of the A sliver
-                for (int v = 0; v < NV; v++) acc[i][v] += ai * bk[v];  // c_ij = c_ij + a_ik b_kj
-            }
-        }
-    } else {
-        for (int k = 0; k < kc; k++) {
-            vec16 bk[NV];
-            for (int v = 0; v < NV; v++) bk[v] = load16(b + k * NR + 16 * v);
-#pragma GCC unroll 8
-            for (int i = 0; i < MR; i++) {
-                const float ai = a[i * lda + k];  // the same a_ik, read where A keeps it
-                for (int v = 0; v < NV; v++) acc[i][v] += ai * bk[v];
-            }
-        }
-    }
+    if (lda == 0) kernel_steps<false>(kc, a, 0, b, acc);
+    else kernel_steps<true>(kc, a, lda, b, acc);
     for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++) store16(c + i * ldc + 16 * v, acc[i][v]);
 }

@@ -44,22 +44,38 @@ static void inside_range(int j, int stride, int pad, int Wd, int OW, int& lo, in
 // inside element to the last. The copy also carries neighbours' pixels into the columns x < lo and
 // x ≥ hi, which are then set to the padding zeros, as are the rows outside the image. (Row by row,
 // the copies of 7, 14 or 28 floats were each a library call: im2col took 16 % of chapter 11's step.)
+// A "same" plane's geometry: the output rows y0 ≤ y < y1 whose input row y + di lies in the image,
+// and the run [first, last) of plane positions from the first inside element to the last, each
+// position q being pixel q + shift of the input plane (empty: no inside element at all).
+struct SameRun {
+    int y0, y1;
+    size_t first, last;
+    std::ptrdiff_t shift;
+    bool empty;
+};
+static SameRun same_run(int H, int Wd, int OH, int OW, int di, int dj, int lo, int hi) {
+    SameRun r;
+    r.y0 = std::clamp(-di, 0, OH), r.y1 = std::clamp(H - di, r.y0, OH);  // rows with 0 ≤ y + di < H
+    r.empty = r.y0 == r.y1 || lo >= hi;
+    r.first = (size_t)r.y0 * OW + lo, r.last = r.empty ? r.first : (size_t)(r.y1 - 1) * OW + hi;
+    r.shift = (std::ptrdiff_t)di * Wd + dj;  // in_c[y·OW + x + shift] = in_c[(y + di)·Wd + x + dj]
+    return r;
+}
+
 static void im2col_same(float* row, const float* in_c, int H, int Wd, int OH, int OW, int di, int dj, int lo, int hi) {
-    const int y0 = std::clamp(-di, 0, OH), y1 = std::clamp(H - di, y0, OH);  // rows with 0 ≤ y + di < H
-    std::fill(row, row + (size_t)y0 * OW, 0.0f);
-    std::fill(row + (size_t)y1 * OW, row + (size_t)OH * OW, 0.0f);
-    if (y0 == y1 || lo >= hi) {
-        std::fill(row + (size_t)y0 * OW, row + (size_t)y1 * OW, 0.0f);
+    const SameRun r = same_run(H, Wd, OH, OW, di, dj, lo, hi);
+    std::fill(row, row + (size_t)r.y0 * OW, 0.0f);
+    std::fill(row + (size_t)r.y1 * OW, row + (size_t)OH * OW, 0.0f);
+    if (r.empty) {
+        std::fill(row + (size_t)r.y0 * OW, row + (size_t)r.y1 * OW, 0.0f);
         return;
     }
-    const size_t first = (size_t)y0 * OW + lo, last = (size_t)(y1 - 1) * OW + hi;  // [first, last) of the output
-    const std::ptrdiff_t shift = (std::ptrdiff_t)di * Wd + dj;  // in_c[y·OW + x + shift] = in_c[(y + di)·Wd + x + dj]
-    std::copy(in_c + (first + shift), in_c + (last + shift), row + first);
+    std::copy(in_c + (r.first + r.shift), in_c + (r.last + r.shift), row + r.first);
     // column by column: a std::fill of 0 or 1 floats per row would be a library call each
     for (int x = 0; x < lo; x++)
-        for (int y = y0; y < y1; y++) row[(size_t)y * OW + x] = 0.0f;
+        for (int y = r.y0; y < r.y1; y++) row[(size_t)y * OW + x] = 0.0f;
     for (int x = hi; x < OW; x++)
-        for (int y = y0; y < y1; y++) row[(size_t)y * OW + x] = 0.0f;
+        for (int y = r.y0; y < r.y1; y++) row[(size_t)y * OW + x] = 0.0f;
 }
 
 // cols_b (C_in·KH·KW, OH·OW): row (c,i,j), column (y,x) holds inp_b[c, y·s − pad + i, x·s − pad + j] or 0.
@@ -105,18 +121,16 @@ static void im2col(float* cols_b, const float* inp_b, int C_in, int H, int Wd, i
 // (i, j)), so their values are saved before and written back after: exactly the sums of the row loop.
 static void col2im_same(float* in_c, const float* row, int H, int Wd, int OH, int OW, int di, int dj, int lo,
                         int hi) {
-    const int y0 = std::clamp(-di, 0, OH), y1 = std::clamp(H - di, y0, OH);  // rows with 0 ≤ y + di < H
-    if (y0 == y1 || lo >= hi) return;
-    const size_t first = (size_t)y0 * OW + lo, last = (size_t)(y1 - 1) * OW + hi;  // [first, last) of the row
-    const std::ptrdiff_t shift = (std::ptrdiff_t)di * Wd + dj;
+    const SameRun r = same_run(H, Wd, OH, OW, di, dj, lo, hi);
+    if (r.empty) return;
     const int gap = OW - (hi - lo);  // padding columns between the run of row y and that of row y + 1
     thread_local std::vector<float> saved;
-    saved.resize((size_t)(y1 - y0) * gap);
-    for (int y = y0; y + 1 < y1; y++)
-        for (int t = 0; t < gap; t++) saved[(size_t)(y - y0) * gap + t] = in_c[(size_t)y * OW + hi + t + shift];
-    for (size_t q = first; q < last; q++) in_c[q + shift] += row[q];
-    for (int y = y0; y + 1 < y1; y++)
-        for (int t = 0; t < gap; t++) in_c[(size_t)y * OW + hi + t + shift] = saved[(size_t)(y - y0) * gap + t];
+    saved.resize((size_t)(r.y1 - r.y0) * gap);
+    for (int y = r.y0; y + 1 < r.y1; y++)
+        for (int t = 0; t < gap; t++) saved[(size_t)(y - r.y0) * gap + t] = in_c[(size_t)y * OW + hi + t + r.shift];
+    for (size_t q = r.first; q < r.last; q++) in_c[q + r.shift] += row[q];
+    for (int y = r.y0; y + 1 < r.y1; y++)
+        for (int t = 0; t < gap; t++) in_c[(size_t)y * OW + hi + t + r.shift] = saved[(size_t)(y - r.y0) * gap + t];
 }
 
 // the adjoint of im2col: every column entry adds back into the pixel it was copied from

@@ -169,6 +169,27 @@ TEST_CASE("conv2d: gradient check, stride 2, padding 1 (inp, W, b)") {
     check_gradient("conv2d db", loss, b.data(), db.data(), b.size());
 }
 
+TEST_CASE("conv2d: gradient check, stride 1, 'same' padding 1 (col2im's one run per plane)") {
+    Rng rng(6);
+    const int B = 2, C_in = 2, H = 5, Wd = 6, C_out = 3, K = 3, S = 1, P = 1;
+    const int OH = conv2d_out_size(H, K, S, P), OW = conv2d_out_size(Wd, K, S, P);
+    REQUIRE(OW == Wd);
+    Buf inp = random_buf((size_t)B * C_in * H * Wd, rng), W = random_buf((size_t)C_out * C_in * K * K, rng);
+    Buf b = random_buf(C_out, rng), R = random_buf((size_t)B * C_out * OH * OW, rng);
+    Buf out(R.size()), cols(conv2d_cols_size(B, C_in, H, Wd, K, K, S, P));
+    auto loss = [&] {
+        conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), b.data(), B, C_in, H, Wd, C_out, K, K, S, P);
+        return dot_double(out.data(), R.data(), out.size());
+    };
+    Buf dinp(inp.size(), 0.0f), dW(W.size(), 0.0f), db(b.size(), 0.0f);
+    loss();
+    conv2d_backward(dinp.data(), dW.data(), db.data(), R.data(), inp.data(), W.data(), cols.data(), B, C_in, H, Wd,
+                    C_out, K, K, S, P);
+    check_gradient("conv2d same dinp", loss, inp.data(), dinp.data(), inp.size());
+    check_gradient("conv2d same dW", loss, W.data(), dW.data(), W.size());
+    check_gradient("conv2d same db", loss, b.data(), db.data(), b.size());
+}
+
 TEST_CASE("conv2d: forward and backward are bit-identical on 1, 2 and 3 threads") {
     Rng rng(9);
     // large enough images (C_in·K²·OH·OW > 16384 per image) that the batch is really split among threads

@@ -1,14 +1,15 @@
-// matmul_kernels.hpp — the pieces of the fast matmul (used only by matmul.cpp): packing and the
-// register-tiled micro-kernel. Plain C++ loops, and in the micro-kernel one vector type of 16 floats
-// (GCC and clang's vector extension); g++/clang -O3 -march=native turn them into vector FMAs. No
-// intrinsics, so the same code runs (slower) on any CPU.
+// matmul_kernels.hpp — the pieces of the fast matmul (used by matmul.cpp; the bench's FMA peak takes
+// its vector type): packing and the register-tiled micro-kernel. Plain C++ loops, and in the
+// micro-kernel one vector type of VL floats (GCC and clang's vector extension); g++/clang -O3
+// -march=native turn them into vector FMAs. No intrinsics, so the same code runs on any CPU.
 //
 // The idea (Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication", 2008):
 //   C[M,N] += A[M,K] · B[K,N] is cut into blocks so that every number the inner loop touches
 //   is already close to the CPU:
 //     - a KC×NC panel of B (up to 1 MB) is packed once and streamed from L2,
 //     - an MR×KC sliver of A (16 KB) sits in L1 while it meets every NR-column sliver of that panel,
-//     - an MR×NR tile of C (8×32 floats = 16 AVX-512 registers) sits in registers for KC steps.
+//     - an MR×NR tile of C (8×32 floats = 16 AVX-512 registers, 6×16 = 12 AVX2 ones) sits in
+//       registers for KC steps.
 //   Packing copies each block once into the exact order the micro-kernel reads it (contiguous,
 //   64-byte aligned, zero-padded to whole tiles), whatever the layout of the original matrix.
 //   That is also how the three layouts (nt, nn, tn) share one kernel: only the packing differs.
@@ -35,17 +36,25 @@
 
 namespace attn::kernels {
 
+// The vector: VL floats, as wide as this CPU's vector registers (AVX-512 16, AVX/AVX2 8, SSE or
+// NEON 4). A vector type wider than the registers is not split into registers but expanded into
+// scalar code (g++ 12): a 16-float type on an AVX2 CPU made this kernel 7.5 GFLOP/s, a twelfth of
+// OpenBLAS's (CMakeLists.txt turns that warning, -Wvector-operation-performance, into an error).
 // The register tile: MR×NR accumulators must fit the vector registers with room for the B row and
 // the broadcast a value. AVX-512 has 32 registers of 16 floats: 8×32 = 16 registers. AVX2 has 16
-// registers of 8 floats, where 8×32 would spill and 4×16 = 8 registers fits (the kernel alone,
-// on this CPU with AVX-512 switched off: 59 vs 102 GFLOP/s). (__AVX512F__ is the compiler's own "what can this CPU do" macro, set by -march.)
+// registers of 8 floats: 6×16 = 12 registers (BLIS's tile for these cores). (__AVX512F__ and
+// __AVX__ are the compiler's own "what can this CPU do" macros, set by -march.)
 #if defined(__AVX512F__)
+constexpr int VL = 16;
 constexpr int MR = 8;
-constexpr int NR = 32;
+#elif defined(__AVX__)
+constexpr int VL = 8;
+constexpr int MR = 6;
 #else
+constexpr int VL = 4;
 constexpr int MR = 4;
-constexpr int NR = 16;
 #endif
+constexpr int NR = 2 * VL;  // two vectors per row of the tile
 constexpr int KC = 512;   // depth of a packed block: MR*KC*4 B = 16 KB of A (in L1)
 constexpr int NC = 512;   // columns of a packed B panel (KC*NC*4 B = 1 MB)
 
@@ -55,52 +64,54 @@ constexpr int NC = 512;   // columns of a packed B panel (KC*NC*4 B = 1 MB)
 //   pack_copy:       src[k*ld + w]  (w contiguous)   B stored (K,N); Aᵀ stored (K,M) in matmul_tn
 //   pack_transposed: src[w*ld + k]  (k contiguous)   A stored (M,K); B stored (N,K) in matmul_nt
 //
-// vec16: 16 floats as one value (GCC and clang's vector extension: one AVX-512 register, two AVX2
-// ones), used by pack_copy and the micro-kernel below.
-using vec16 = float __attribute__((vector_size(64)));
-inline vec16 load16(const float* p) {
-    vec16 v;
+// vecf: VL floats as one value (GCC and clang's vector extension: one vector register), used by
+// pack_copy, pack_transposed and the micro-kernel below.
+using vecf = float __attribute__((vector_size(VL * sizeof(float))));
+inline vecf loadv(const float* p) {
+    vecf v;
     __builtin_memcpy(&v, p, sizeof v);  // any alignment: the rows of C are not aligned
     return v;
 }
-inline void store16(float* p, const vec16& v) { __builtin_memcpy(p, &v, sizeof v); }
+inline void storev(float* p, const vecf& v) { __builtin_memcpy(p, &v, sizeof v); }
 
 template <int W>
 inline void pack_copy(float* __restrict dst, const float* __restrict src, size_t ld, int width, int kc) {
     for (int k = 0; k < kc; k++) {
         const float* s = src + (size_t)k * ld;
         float* d = dst + (size_t)k * W;
-        if (width == W && W % 16 == 0)  // whole vectors: the plain loop compiled to a memmove call per row
-            for (int v = 0; v < W / 16; v++) store16(d + 16 * v, load16(s + 16 * v));
+        if (width == W && W % VL == 0)  // whole vectors: the plain loop compiled to a memmove call per row
+            for (int v = 0; v < W / VL; v++) storev(d + VL * v, loadv(s + VL * v));
         else if (width == W)
             for (int w = 0; w < W; w++) d[w] = s[w];
         else
             for (int w = 0; w < W; w++) d[w] = w < width ? s[w] : 0.0f;
     }
 }
-// A 16×16 block transposed in registers: r[i] holds row i on entry, column i on return. Four rounds,
-// each swapping the off-diagonal b×b blocks of every 2b×2b block (b = 8, 4, 2, 1): row i (bit b clear)
-// and row i + b trade their halves,
+// A VL×VL block transposed in registers: r[i] holds row i on entry, column i on return. log2(VL)
+// rounds, each swapping the off-diagonal b×b blocks of every 2b×2b block (b = VL/2, ..., 2, 1): row i
+// (bit b clear) and row i + b trade their halves,
 //   r[i][j]     <- (j & b) ? r[i + b][j − b] : r[i][j]
 //   r[i + b][j] <- (j & b) ? r[i + b][j]     : r[i][j + b]
-// each a two-source shuffle (one instruction on AVX-512); after the four rounds element (i, j) sits
-// at (j, i). 64 shuffles move 256 numbers: a quarter of a cycle per number.
+// each a two-source shuffle (one instruction on AVX-512); after the last round element (i, j) sits
+// at (j, i). On AVX-512, 64 shuffles move 256 numbers: a quarter of a cycle per number.
 template <int b, int... j>
-inline void swap_blocks(vec16& lo, vec16& hi, std::integer_sequence<int, j...>) {
-    const vec16 x = __builtin_shufflevector(lo, hi, ((j & b) ? 16 + j - b : j)...);
-    const vec16 y = __builtin_shufflevector(lo, hi, ((j & b) ? 16 + j : j + b)...);
+inline void swap_blocks(vecf& lo, vecf& hi, std::integer_sequence<int, j...>) {
+    const vecf x = __builtin_shufflevector(lo, hi, ((j & b) ? VL + j - b : j)...);
+    const vecf y = __builtin_shufflevector(lo, hi, ((j & b) ? VL + j : j + b)...);
     lo = x, hi = y;
 }
 template <int b>
-inline void transpose_round(vec16* r) {
-    for (int i = 0; i < 16; i++)
-        if (!(i & b)) swap_blocks<b>(r[i], r[i + b], std::make_integer_sequence<int, 16>{});
+inline void transpose_round(vecf* r) {
+    for (int i = 0; i < VL; i++)
+        if (!(i & b)) swap_blocks<b>(r[i], r[i + b], std::make_integer_sequence<int, VL>{});
 }
-inline void transpose16(vec16* r) {
-    transpose_round<8>(r), transpose_round<4>(r), transpose_round<2>(r), transpose_round<1>(r);
+template <int b = VL / 2>
+inline void transpose_block(vecf* r) {
+    transpose_round<b>(r);
+    if constexpr (b > 1) transpose_block<b / 2>(r);
 }
 
-// A transpose. Whole slivers (W a multiple of 16) go in 16×16 blocks through registers (transpose16);
+// A transpose. Whole slivers (W a multiple of VL) go in VL×VL blocks through registers (transpose_block);
 // the rest in 8-deep chunks of k: reading along k and writing across W at once would
 // scatter stores over the whole sliver (one cache line per k), which made packing cost ~20% of a
 // 512³ product; now it is about one cycle per number.
@@ -108,13 +119,13 @@ template <int W>
 inline void pack_transposed(float* __restrict dst, const float* __restrict src, size_t ld, int width, int kc) {
     constexpr int KB = 8;
     int k0 = 0;
-    if (W % 16 == 0 && width == W)
-        for (; k0 + 16 <= kc; k0 += 16)
-            for (int w0 = 0; w0 < W; w0 += 16) {
-                vec16 r[16];  // r[w] = src[(w0 + w)·ld + k0 ...], 16 values of k
-                for (int w = 0; w < 16; w++) r[w] = load16(src + (size_t)(w0 + w) * ld + k0);
-                transpose16(r);  // r[kk] = the 16 values of w at depth k0 + kk
-                for (int kk = 0; kk < 16; kk++) store16(dst + (size_t)(k0 + kk) * W + w0, r[kk]);
+    if (W % VL == 0 && width == W)
+        for (; k0 + VL <= kc; k0 += VL)
+            for (int w0 = 0; w0 < W; w0 += VL) {
+                vecf r[VL];  // r[w] = src[(w0 + w)·ld + k0 ...], VL values of k
+                for (int w = 0; w < VL; w++) r[w] = loadv(src + (size_t)(w0 + w) * ld + k0);
+                transpose_block(r);  // r[kk] = the VL values of w at depth k0 + kk
+                for (int kk = 0; kk < VL; kk++) storev(dst + (size_t)(k0 + kk) * W + w0, r[kk]);
             }
     for (; k0 + KB <= kc; k0 += KB) {
         for (int w = 0; w < width; w++) {
@@ -154,9 +165,9 @@ inline void pack_b(float* Bp, View B, int p0, int kc, int j0, int nc) {
 
 // The micro-kernel: an MR×NR tile of C (row stride ldc) += (MR×kc sliver of A) · (kc×NR sliver of B).
 // load=false starts the chain from 0 instead of reading C (the first K block of an overwrite).
-// Each row of the tile is NR/16 vectors of 16 floats (vec16, above), held in registers for the kc
-// steps; each k step loads the NR/16 vectors of b[k][:] and, for each row i, multiplies them by the
-// one number a[k][i] and adds: a broadcast from memory and NR/16 vector FMAs. (Written as plain
+// Each row of the tile is NR/VL vectors of VL floats (vecf, above), held in registers for the kc
+// steps; each k step loads the NR/VL vectors of b[k][:] and, for each row i, multiplies them by the
+// one number a[k][i] and adds: a broadcast from memory and NR/VL vector FMAs. (Written as plain
 // scalar loops, g++ 12 loaded the a values as a vector and spread them with permutes, which on Intel
 // cores take the port of one of the two FMA units: 92 GFLOP/s on a Xeon where this kernel makes 150.
 // The arithmetic is the same: c_ij = c_ij + a_ik b_kj for k in order, each a fused multiply-add, so
@@ -167,11 +178,11 @@ inline void pack_b(float* Bp, View B, int p0, int kc, int j0, int nc) {
 // are contiguous along k already; see gemm_block in matmul.cpp). One body, two ways to find a_ik.
 template <bool InPlace>
 inline void kernel_steps(int kc, const float* __restrict a, size_t lda, const float* __restrict b,
-                         vec16 (&acc)[MR][NR / 16]) {
-    constexpr int NV = NR / 16;  // vectors per row of the tile
+                         vecf (&acc)[MR][NR / VL]) {
+    constexpr int NV = NR / VL;  // vectors per row of the tile
     for (int k = 0; k < kc; k++) {
-        vec16 bk[NV];  // row k of the B sliver
-        for (int v = 0; v < NV; v++) bk[v] = load16(b + k * NR + 16 * v);
+        vecf bk[NV];  // row k of the B sliver
+        for (int v = 0; v < NV; v++) bk[v] = loadv(b + k * NR + VL * v);
 #pragma GCC unroll 8
         for (int i = 0; i < MR; i++) {
             const float ai = InPlace ? a[i * lda + k] : a[k * MR + i];  // a_ik
@@ -183,14 +194,14 @@ inline void kernel_steps(int kc, const float* __restrict a, size_t lda, const fl
 // lda = 0: a is a packed sliver; lda > 0: a is A read in place (kernel_steps).
 inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, float* __restrict c,
                          size_t ldc, bool load, size_t lda = 0) {
-    constexpr int NV = NR / 16;
-    vec16 acc[MR][NV];
+    constexpr int NV = NR / VL;
+    vecf acc[MR][NV];
     for (int i = 0; i < MR; i++)
-        for (int v = 0; v < NV; v++) acc[i][v] = load ? load16(c + i * ldc + 16 * v) : vec16{};
+        for (int v = 0; v < NV; v++) acc[i][v] = load ? loadv(c + i * ldc + VL * v) : vecf{};
     if (lda == 0) kernel_steps<false>(kc, a, 0, b, acc);
     else kernel_steps<true>(kc, a, lda, b, acc);
     for (int i = 0; i < MR; i++)
-        for (int v = 0; v < NV; v++) store16(c + i * ldc + 16 * v, acc[i][v]);
+        for (int v = 0; v < NV; v++) storev(c + i * ldc + VL * v, acc[i][v]);
 }
 
 // The same for a tile cut short by the edge of C (rows < MR or cols < NR): run the full kernel

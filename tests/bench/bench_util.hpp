@@ -13,6 +13,8 @@
 // share of it reached (peak_share=). A benchmark of two ways of our own names both columns
 // (print_named_line): bench transformer_decode_cache threads=N cached=… recomputed=…
 #pragma once
+#include "common/core/matmul_kernels.hpp"  // vecf, VL: the FMA peak below uses the kernel's vector
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -63,19 +65,20 @@ inline double self_cpu_s() {
 }
 
 // The machine's measured single-precision FMA peak, GFLOP/s, on `threads` threads at once: each runs
-// ten independent chains a = a·b + c, each a vector of 16 floats (GCC's vector extension, fused into
-// one FMA: one AVX-512 register, or two AVX2 ones), enough of them in flight to hide the FMA latency
+// ten independent chains a = a·b + c, each a vector of VL floats (the matmul kernel's vector type: one
+// register, 16 floats on AVX-512, 8 on AVX2), enough of them in flight to hide the FMA latency
 // on every pipe; 2 FLOP per float per iteration. Each thread's speed is taken over its own CPU time
 // (CLOCK_THREAD_CPUTIME_ID), so another program sharing the core by turns does not lower it; the
 // threads' speeds are summed; the best of 3 tries of about 0.1 s. A step's GFLOP/s over this is the
 // share of the peak it reaches.
-using fma_vec = float __attribute__((vector_size(64)));
+using attn::kernels::VL;
+using fma_vec = attn::kernels::vecf;
 __attribute__((noinline, optimize("fp-contract=fast"))) inline void fma_chains(long iters, double* gflops,
                                                                                 float* sink) {
     timespec t0{}, t1{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
     fma_vec b, c, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9;  // ten chains: each its own register
-    for (int j = 0; j < 16; j++) {
+    for (int j = 0; j < VL; j++) {
         b[j] = 0.999999f, c[j] = 1e-7f;
         a0[j] = a1[j] = a2[j] = a3[j] = a4[j] = 1e-3f * j, a5[j] = a6[j] = a7[j] = a8[j] = a9[j] = 2e-3f * j;
     }
@@ -86,7 +89,7 @@ __attribute__((noinline, optimize("fp-contract=fast"))) inline void fma_chains(l
     const fma_vec sum = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
     const double cpu = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
-    *gflops = 2.0 * 10 * 16 * iters / cpu / 1e9;
+    *gflops = 2.0 * 10 * VL * iters / cpu / 1e9;
     *sink = sum[0];  // the result is used: the chains cannot be dropped
 }
 inline double fma_peak_gflops(int threads) {

@@ -5,10 +5,9 @@
 // changes a result; small arrays (< kChunk elements) stay on the calling thread.
 #include "common/nn/activations.hpp"
 
-#include <bit>
 #include <cmath>
-#include <cstdint>
 
+#include "common/core/select.hpp"
 #include "common/core/thread_pool.hpp"
 
 namespace attn {
@@ -27,20 +26,13 @@ void relu_forward(float* out, const float* inp, int n) {
     }, kChunk);
 }
 // forward: out = max(0, x)   =>   dout/dx = 1 if x > 0 else 0 (we take 0 at the kink x = 0, as PyTorch)
-// g · [x > 0] as a select of bits: g's 32 bits and-ed with all ones where x > 0, else with zeros
-// (+0). The same numbers as `x > 0 ? g : 0`, but that ?: became a branch per element on AVX2
-// CPUs (g++ will not add 0 + g before knowing it is needed; AVX-512 has masked adds, AVX2 does
-// not): 22 % of chapter 11's CNN step on a Zen 3; the and is one vector instruction on any CPU.
-static inline float relu_grad(float g, float x) {
-    const uint32_t keep = x > 0.0f ? 0xFFFFFFFFu : 0u;
-    return std::bit_cast<float>(std::bit_cast<uint32_t>(g) & keep);
-}
+// g · [x > 0]: keep_or_zero (select.hpp) instead of x > 0 ? g : 0, the same numbers in vectors on AVX2
 void relu_backward(float* dinp, const float* dout, const float* inp, int n, bool accumulate) {
     parallel_for(n, [&](int i0, int i1) {
         if (accumulate)
-            for (int i = i0; i < i1; i++) dinp[i] += relu_grad(dout[i], inp[i]);
+            for (int i = i0; i < i1; i++) dinp[i] += keep_or_zero(inp[i] > 0.0f, dout[i]);
         else  // 0 + g, not g: exactly what += into a cleared buffer gives (a −0 gradient becomes +0)
-            for (int i = i0; i < i1; i++) dinp[i] = 0.0f + relu_grad(dout[i], inp[i]);
+            for (int i = i0; i < i1; i++) dinp[i] = 0.0f + keep_or_zero(inp[i] > 0.0f, dout[i]);
     }, kChunk);
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/core/error.hpp"
+#include "common/core/select.hpp"  // keep_or_zero: mask ? v : 0 in vectors on any CPU
 #include "common/core/thread_pool.hpp"
 
 namespace attn {
@@ -27,7 +28,7 @@ void dropout_forward(float* out, uint8_t* mask, const float* inp, int n, float p
     // the mask serially, on purpose: the Rng stream fixes it; then the values, on every thread
     for (int i = 0; i < n; i++) mask[i] = rng.uniform() >= p ? 1 : 0;
     parallel_for(n, [=](int i0, int i1) {
-        for (int i = i0; i < i1; i++) out[i] = mask[i] ? inp[i] * scale : 0.0f;
+        for (int i = i0; i < i1; i++) out[i] = keep_or_zero(mask[i], inp[i] * scale);  // mask ? x·s : 0
     }, kChunk);
 }
 // forward: out_i = mask_i · x_i / (1 − p)   =>   dx_i = mask_i · dout_i / (1 − p)
@@ -35,9 +36,9 @@ void dropout_backward(float* dinp, const float* dout, const uint8_t* mask, int n
     const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
     parallel_for(n, [=](int i0, int i1) {
         if (accumulate)
-            for (int i = i0; i < i1; i++) dinp[i] += mask[i] ? dout[i] * scale : 0.0f;
+            for (int i = i0; i < i1; i++) dinp[i] += keep_or_zero(mask[i], dout[i] * scale);
         else  // 0 + g: what += into a cleared buffer gives
-            for (int i = i0; i < i1; i++) dinp[i] = 0.0f + (mask[i] ? dout[i] * scale : 0.0f);
+            for (int i = i0; i < i1; i++) dinp[i] = 0.0f + keep_or_zero(mask[i], dout[i] * scale);
     }, kChunk);
 }
 

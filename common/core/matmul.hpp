@@ -12,7 +12,7 @@
 // Speed (tests/bench/bench_matmul.cpp), one core: ~90-97 GFLOP/s from 256³ up on a Zen 4, ~0.8-1.0x
 // OpenBLAS; on an AVX-512 Xeon 0.88-1.15x OpenBLAS on one thread from 256³ up and at the chapters'
 // shapes (1.22-1.43x with M = 64 rows; 0.88x for chapter 02's dW_out, a tn product), 0.95-1.43x on
-// two (results/BENCH.md); on an AVX2 Zen 3 0.96-1.04x on one thread, 1.04-1.51x on two
+// two (results/BENCH.md); on an AVX2 Zen 3 0.96-1.04x on one thread, 0.96-1.06x on two
 // (results/BENCH_avx2.md). Packed and blocked loops, one vector type (matmul_kernels.hpp), no intrinsics.
 #pragma once
 #include "common/core/buffer.hpp"

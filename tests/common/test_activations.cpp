@@ -110,7 +110,8 @@ TEST_CASE("relu_backward without accumulate: the bits of += into zeros, whatever
 TEST_CASE("keep_or_zero: the bits of keep ? v : 0 for every kind of float") {
     // the select that relu_backward and dropout use (select.hpp): the value where kept, +0 where
     // dropped, whatever the value is (−0, NaN, infinities, subnormals)
-    const float values[] = {1.5f, -2.25f, 0.0f, -0.0f, 1e-40f, -1e-40f, INFINITY, -INFINITY, NAN, -NAN, 3.4e38f};
+    const float values[] = {1.5f, -2.25f, 0.0f, -0.0f, 1e-40f, -1e-40f,  // subnormals
+                            INFINITY, -INFINITY, NAN, -NAN, 3.4e38f};
     for (float v : values)
         for (bool keep : {true, false}) {
             const float want = keep ? v : 0.0f, got = keep_or_zero(keep, v);

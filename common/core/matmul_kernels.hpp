@@ -7,7 +7,7 @@
 //   C[M,N] += A[M,K] · B[K,N] is cut into blocks so that every number the inner loop touches
 //   is already close to the CPU:
 //     - a KC×NC panel of B (up to 1 MB) is packed once and streamed from L2,
-//     - an MR×KC sliver of A (16 KB) sits in L1 while it meets every NR-column sliver of that panel,
+//     - an MR×KC sliver of A (16 KB on AVX-512) sits in L1 while it meets every NR-column sliver,
 //     - an MR×NR tile of C (8×32 floats = 16 AVX-512 registers, 6×16 = 12 AVX2 ones) sits in
 //       registers for KC steps.
 //   Packing copies each block once into the exact order the micro-kernel reads it (contiguous,
@@ -55,7 +55,7 @@ constexpr int VL = 4;
 constexpr int MR = 4;
 #endif
 constexpr int NR = 2 * VL;  // two vectors per row of the tile
-constexpr int KC = 512;   // depth of a packed block: MR*KC*4 B = 16 KB of A (in L1)
+constexpr int KC = 512;   // depth of a packed block: MR*KC*4 B = 16 KB of A on AVX-512, 12 on AVX2 (in L1)
 constexpr int NC = 512;   // columns of a packed B panel (KC*NC*4 B = 1 MB)
 
 // Packing. A sliver is W rows (or columns) wide and kc deep, stored as dst[k*W + w]: the W values

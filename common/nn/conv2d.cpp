@@ -165,14 +165,15 @@ static bool tiny(int C_out, int K, int P) { return (double)C_out * K * P < 4096;
 //   cols_g (K, g·P),   and   out_g (C_out, g·P) = W · cols_g   holds out_b in the same columns.
 // A group is as many images as fit kGroupFloats (512 KB, a quarter of this Xeon's L2): im2col writes
 // it and the matmul packs it from the cache, not from memory (the whole batch's cols is up to 20 MB,
-// written then read back), and its g·P columns fill the kernel's 32-column tiles where one image
-// would not (chapter 11's last stage has P = 7·7 = 49). Every output element is still the same dot
-// product, summed in the same order (k = 0, 1, ... as in the product of one image; the matmul's
-// blocking never reorders a sum): the numbers are those of the image-by-image products, for any
-// thread count and any group size. Each thread takes whole images; its groups live in its own
-// images' share of `cols`, and the (C_out, g·P) products in a scratch per thread (grown once),
-// copied into (B, C_out, P) with the bias. (Chapter 09's step: 3 % faster than one product for the
-// whole batch; chapter 11's: no faster, its 3×3 "same" planes were one copy each already.)
+// written then read back), and its g·P columns fill the kernel's NR-column tiles (32 columns on
+// AVX-512, 16 on AVX2) where one image would not (chapter 11's last stage has P = 7·7 = 49). Every
+// output element is still the same dot product, summed in the same order (k = 0, 1, ... as in the
+// product of one image; the matmul's blocking never reorders a sum): the numbers are those of the
+// image-by-image products, for any thread count and any group size. Each thread takes whole images;
+// its groups live in its own images' share of `cols`, and the (C_out, g·P) products in a scratch per
+// thread (grown once), copied into (B, C_out, P) with the bias. (Chapter 09's step: 3 % faster than
+// one product for the whole batch; chapter 11's: no faster, its 3×3 "same" planes were one copy
+// each already.)
 constexpr size_t kGroupFloats = 131072;
 static int group_images(int K, int P) { return (int)std::max<size_t>(1, kGroupFloats / ((size_t)K * P)); }
 static Buf& by_channel_scratch(size_t n) {

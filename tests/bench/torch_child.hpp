@@ -8,11 +8,15 @@
 // beside OpenBLAS on all (`blas`) — and each side's number is its median round; PyTorch's is its
 // fastest configuration's. One `bench` line (bench_util.hpp) per call, each configuration's speed
 // at its end. Without PyTorch only our numbers are printed, and it says why.
+//
+// Each round starts on a quiet machine: the previous round's process must have stopped running
+// first (quiet_others below), whichever side it was.
 #pragma once
 #include <cstdio>
 #include <fcntl.h>
 #include <string>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <vector>
 
@@ -74,6 +78,36 @@ struct TorchChild {
     }
 };
 
+// CPU seconds that process `pid` has run so far, all its threads (nanoseconds, not clock ticks).
+inline double process_cpu_s(pid_t pid) {
+    clockid_t id;
+    timespec ts{};
+    if (clock_getcpuclockid(pid, &id) != 0 || clock_gettime(id, &ts) != 0) return -1;
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+// Wait until none of the PyTorch children but `except` runs: their CPU time grows by under 0.5 ms
+// in 10 ms (at most 2 s). Rounds take turns, and a round must not share the cores with the previous
+// one's leftovers: after PyTorch's last call its OpenBLAS threads keep spinning for up to 2^28
+// cycles (about 0.1 s), and in chapter 03's two-thread bench they took 0.01–0.05 s of CPU during
+// each of our 0.25 s rounds that followed. Our own workers spin at most 2 ms and yield
+// (thread_pool.cpp), so they are asleep before this returns.
+inline void quiet_others(const std::vector<TorchChild>& torch, const TorchChild* except = nullptr) {
+    auto busy = [&] {
+        double s = 0;
+        for (const auto& t : torch)
+            if (&t != except && t.pid > 0) s += std::max(0.0, process_cpu_s(t.pid));
+        return s;
+    };
+    double before = busy();
+    for (int i = 0; i < 200; i++) {
+        usleep(10000);
+        double after = busy();
+        if (after - before < 0.0005) return;
+        before = after;
+    }
+}
+
 // `rounds` alternating rounds of `steps` steps of batch `batch`: ours_step() (one training step of ours,
 // at the thread count already set) beside `script` with `model_args`; prints the `bench NAME` line.
 template <class Step>
@@ -93,10 +127,14 @@ void compare_with_torch(const std::string& name, int threads, int batch, int ste
     const double step_flops = (double)(attn::matmul_flops() - f0);
     std::vector<double> wall, cpu;
     for (int r = 0; r < rounds; r++) {
+        quiet_others(torch);
         const double w0 = now_s(), c0 = self_cpu_s();
         for (int i = 0; i < steps; i++) ours_step();
         wall.push_back(now_s() - w0), cpu.push_back(self_cpu_s() - c0);
-        for (auto& t : torch) have = have && t.round(steps);
+        for (auto& t : torch) {
+            quiet_others(torch, &t);
+            have = have && t.round(steps);
+        }
     }
     const double la = load_average(), samples = (double)steps * batch;
     TorchChild* best = &torch[0];

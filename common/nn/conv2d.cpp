@@ -232,19 +232,36 @@ void conv2d_forward(float* out, float* cols, const float* inp, const float* W, c
     }, G);
 }
 
+// out_b += b[o]  ->  db[o] += Σ_b Σ_p dout[b,o,p], each channel's sum one chain in the order b = 0, 1, ...,
+// p = 0, 1, ... . One chain waits on its adder at every term (4 cycles each); eight channels' chains side
+// by side keep it busy, and the blocks of eight split across the threads. Each chain is unchanged, so
+// the sums are those of one channel at a time, on any thread count.
+static void bias_grad(float* db, const float* dout, int B, int C_out, int P) {
+    constexpr int kC = 8;
+    parallel_for((C_out + kC - 1) / kC, [&](int q0, int q1) {
+        for (int o0 = q0 * kC; o0 < std::min(C_out, q1 * kC); o0 += kC) {
+            float s[kC] = {};
+            if (o0 + kC <= C_out)
+                for (int bi = 0; bi < B; bi++) {
+                    const float* d = dout + ((size_t)bi * C_out + o0) * P;  // d[c·P + p] = dout[b, o0 + c, p]
+                    for (int p = 0; p < P; p++)
+                        for (int c = 0; c < kC; c++) s[c] += d[(size_t)c * P + p];
+                }
+            else  // the last channels, one chain at a time
+                for (int c = 0; c < C_out - o0; c++)
+                    for (int bi = 0; bi < B; bi++)
+                        for (int p = 0; p < P; p++) s[c] += dout[((size_t)bi * C_out + o0 + c) * P + p];
+            for (int c = 0; c < kC && o0 + c < C_out; c++) db[o0 + c] += s[c];
+        }
+    });
+}
+
 void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const float* inp, const float* W,
                      float* cols, int B, int C_in, int H, int Wd, int C_out, int KH, int KW, int stride, int pad) {
     // dout is (B,C_out,OH,OW); dinp (B,C_in,H,Wd), dW (C_out, C_in·KH·KW), db (C_out)
     const int OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad);
     const int K = C_in * KH * KW, P = OH * OW;
-    // out_b += b[o]  ->  db[o] += Σ_b Σ_p dout[b,o,p]
-    if (db)
-        for (int o = 0; o < C_out; o++) {
-            float s = 0.0f;
-            for (int bi = 0; bi < B; bi++)
-                for (int p = 0; p < P; p++) s += dout[((size_t)bi * C_out + o) * P + p];
-            db[o] += s;
-        }
+    if (db) bias_grad(db, dout, B, C_out, P);
     if (tiny(C_out, K, P)) {  // image by image, as the forward
         for (int bi = 0; bi < B; bi++) {
             const float* dout_b = dout + (size_t)bi * C_out * P;

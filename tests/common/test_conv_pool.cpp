@@ -206,6 +206,35 @@ TEST_CASE("conv2d: forward and backward are bit-identical on 1, 2 and 3 threads"
     CHECK(std::memcmp(results[0].data(), results[2].data(), results[0].size() * sizeof(float)) == 0);
 }
 
+TEST_CASE("conv2d: the bias gradient is each channel's serial sum, bit for bit, on 1 and 2 threads") {
+    // conv2d_backward sums eight channels side by side (and splits the blocks of eight across the
+    // threads); each channel must still get the one chain db[o] += (((0 + d_0) + d_1) + ...) over b, then p.
+    for (int C_out : {3, 8, 13, 24}) {
+        Rng rng(20 + C_out);
+        const int B = 3, C_in = 2, H = 9, Wd = 7, K = 3, S = 1, P = 1;
+        const int OH = conv2d_out_size(H, K, S, P), OW = conv2d_out_size(Wd, K, S, P), HW = OH * OW;
+        Buf inp = random_buf((size_t)B * C_in * H * Wd, rng), W = random_buf((size_t)C_out * C_in * K * K, rng);
+        Buf dout = random_buf((size_t)B * C_out * HW, rng), db0 = random_buf(C_out, rng), ref(db0);
+        for (int o = 0; o < C_out; o++) {
+            float sum = 0.0f;
+            for (int b = 0; b < B; b++)
+                for (int q = 0; q < HW; q++) sum += dout[((size_t)b * C_out + o) * HW + q];
+            ref[o] += sum;
+        }
+        Buf cols(conv2d_cols_size(B, C_in, H, Wd, K, K, S, P));
+        for (int threads : {1, 2}) {
+            set_threads(threads);
+            Buf db(db0);
+            conv2d_backward(nullptr, nullptr, db.data(), dout.data(), inp.data(), W.data(), cols.data(), B, C_in, H,
+                            Wd, C_out, K, K, S, P);
+            CAPTURE(C_out);
+            CAPTURE(threads);
+            CHECK(std::memcmp(db.data(), ref.data(), C_out * sizeof(float)) == 0);
+        }
+        set_threads(0);
+    }
+}
+
 TEST_CASE("conv2d: the whole batch in one product gives the numbers of one product per image") {
     // conv2d_forward/backward multiply the batch's im2col columns side by side in one matmul; every
     // output and every dW element must still be the sum an image-by-image loop computes, bit for bit

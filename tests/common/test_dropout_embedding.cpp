@@ -66,6 +66,21 @@ TEST_CASE("dropout: same seed same mask, different seed different mask; eval and
     CHECK_THROWS_AS(dropout_forward(o3.data(), m3.data(), x.data(), n, -0.1f, a, true), attn::Error);
 }
 
+TEST_CASE("dropout: the mask is uniform() >= p, one draw per element in order, and the caller's Rng moves on n draws") {
+    // dropout_forward draws from a local copy of the generator (dropout.cpp); the caller must see
+    // exactly what drawing from its own Rng element by element would give, mask and state after.
+    const int n = 777;
+    Rng r0(3);
+    Buf x = random_buf(n, r0), o(n);
+    std::vector<uint8_t> mask(n);
+    for (float p : {0.1f, 0.5f, 0.9f}) {
+        Rng rng(11), ref(11);
+        dropout_forward(o.data(), mask.data(), x.data(), n, p, rng, true);
+        for (int i = 0; i < n; i++) CHECK(mask[i] == (ref.uniform() >= p ? 1 : 0));
+        CHECK(rng.next_u64() == ref.next_u64());
+    }
+}
+
 TEST_CASE("dropout: gradient check (fixed mask) and accumulation") {
     const int n = 50;
     const float p = 0.4f;

@@ -6,29 +6,13 @@
 #include <cmath>
 
 #include "common/core/thread_pool.hpp"
+#include "common/nn/channel_sums.hpp"  // channel_sums, channel_group, channels_chunk
 
 namespace attn {
 
-// channels per thread chunk: a channel of a small batch is too little work to hand to a thread
-static int channels_chunk(int B, int HW) { return std::max(1, 16384 / std::max(B * HW, 1)); }
+// The sums below are in double, G channels side by side (channel_sums.hpp says why).
+constexpr int kG = kChannelGroup;
 
-// The sums below are in double and in a fixed order (b, then p), so each is a chain of dependent
-// additions: one add must finish before the next starts. Summing G channels side by side runs G
-// independent chains at once (each in the order it has alone), which keeps the adder busy: G times
-// the speed, the same numbers. G is 8 where 8 channels are left in the thread's range, else 4, else 1.
-constexpr int kG = 8;
-static int group_size(int c, int c1) { return c + kG <= c1 ? kG : c + 4 <= c1 ? 4 : 1; }
-
-// s[g] = Σ_{b,p} x[b, c+g, p] for g < G
-template <int G>
-static void channel_sums(double* s, const float* inp, int c, int B, int C, int HW) {
-    for (int g = 0; g < G; g++) s[g] = 0.0;
-    for (int b = 0; b < B; b++) {
-        const float* x = inp + ((size_t)b * C + c) * HW;
-        for (int p = 0; p < HW; p++)
-            for (int g = 0; g < G; g++) s[g] += x[(size_t)g * HW + p];
-    }
-}
 // v[g] = Σ_{b,p} (x[b, c+g, p] − m[g])² for g < G
 template <int G>
 static void channel_square_sums(double* v, const float* inp, const float* m, int c, int B, int C, int HW) {
@@ -65,13 +49,11 @@ void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* runn
     const double N = (double)B * HW;
     parallel_for(C, [&](int c0, int c1) {
         for (int c = c0; c < c1;) {
-            const int G = group_size(c, c1);  // G channels at a time
+            const int G = channel_group(c, c1);  // G channels at a time
             // pass 1: μ_c = (1/N) Σ_{b,p} x      (sums in double: N is up to 10⁵ values)
             double s[kG], v[kG];
             float m[kG];
-            if (G == kG) channel_sums<kG>(s, inp, c, B, C, HW);
-            else if (G == 4) channel_sums<4>(s, inp, c, B, C, HW);
-            else channel_sums<1>(s, inp, c, B, C, HW);
+            channel_sums(G, s, inp, c, B, C, HW);
             for (int g = 0; g < G; g++) m[g] = (float)(s[g] / N);
             // pass 2: σ²_c = (1/N) Σ (x − μ)²   (two passes, not E[x²] − μ², which cancels badly)
             if (G == kG) channel_square_sums<kG>(v, inp, m, c, B, C, HW);
@@ -123,7 +105,7 @@ void batchnorm2d_backward(float* dinp, float* dgamma, float* dbeta, const float*
     parallel_for(C, [&](int c0, int c1) {
         for (int c = c0; c < c1;) {
             // pass 1: the channel's sums Σ dout and Σ dout · x̂ (kG channels at a time, as the forward)
-            const int G = group_size(c, c1);
+            const int G = channel_group(c, c1);
             double sd[kG], sdx[kG];
             if (G == kG) channel_grad_sums<kG>(sd, sdx, dout, inp, mean + c, rstd + c, c, B, C, HW);
             else if (G == 4) channel_grad_sums<4>(sd, sdx, dout, inp, mean + c, rstd + c, c, B, C, HW);

@@ -10,6 +10,7 @@
 #include "common/core/error.hpp"
 #include "common/core/matmul.hpp"
 #include "common/core/thread_pool.hpp"
+#include "common/nn/channel_sums.hpp"  // bias_grad's per-channel sums
 
 namespace attn {
 
@@ -232,28 +233,17 @@ void conv2d_forward(float* out, float* cols, const float* inp, const float* W, c
     }, G);
 }
 
-// out_b += b[o]  ->  db[o] += Σ_b Σ_p dout[b,o,p], each channel's sum one chain in the order b = 0, 1, ...,
-// p = 0, 1, ... . One chain waits on its adder at every term (4 cycles each); eight channels' chains side
-// by side keep it busy, and the blocks of eight split across the threads. Each chain is unchanged, so
-// the sums are those of one channel at a time, on any thread count.
+// out_b += b[o]  ->  db[o] += Σ_b Σ_p dout[b,o,p]: each channel's sum in float, in the order b, then p,
+// several channels side by side and the channels across the threads (channel_sums.hpp, as batch norm)
 static void bias_grad(float* db, const float* dout, int B, int C_out, int P) {
-    constexpr int kC = 8;
-    parallel_for((C_out + kC - 1) / kC, [&](int q0, int q1) {
-        for (int o0 = q0 * kC; o0 < std::min(C_out, q1 * kC); o0 += kC) {
-            float s[kC] = {};
-            if (o0 + kC <= C_out)
-                for (int bi = 0; bi < B; bi++) {
-                    const float* d = dout + ((size_t)bi * C_out + o0) * P;  // d[c·P + p] = dout[b, o0 + c, p]
-                    for (int p = 0; p < P; p++)
-                        for (int c = 0; c < kC; c++) s[c] += d[(size_t)c * P + p];
-                }
-            else  // the last channels, one chain at a time
-                for (int c = 0; c < C_out - o0; c++)
-                    for (int bi = 0; bi < B; bi++)
-                        for (int p = 0; p < P; p++) s[c] += dout[((size_t)bi * C_out + o0 + c) * P + p];
-            for (int c = 0; c < kC && o0 + c < C_out; c++) db[o0 + c] += s[c];
+    parallel_for(C_out, [&](int c0, int c1) {
+        for (int c = c0; c < c1;) {
+            const int G = channel_group(c, c1);
+            float s[kChannelGroup];
+            channel_sums(G, s, dout, c, B, C_out, P);
+            for (int g = 0; g < G; g++, c++) db[c] += s[g];
         }
-    });
+    }, channels_chunk(B, P));
 }
 
 void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const float* inp, const float* W,

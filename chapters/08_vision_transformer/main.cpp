@@ -272,7 +272,7 @@ static int run(int argc, char** argv) {
     auto t_start = std::chrono::steady_clock::now();
     make_out_dir(f.out);  // (--save was checked when the flags were read: apply_common_flags)
     ImageSplits d = load_image_splits(f.data, f.data_dir, o.val_count, (uint64_t)f.seed, o.max_train, o.max_test);
-    o.f.batch = fit_batch(f.batch, d.train.count);
+    o.f.batch = o.step.batch = fit_batch(f.batch, d.train.count);  // step.batch sizes the batch buffers
     apply_data_defaults(o, d.name);
     if (d.test.rows != 28 || d.test.cols != 28) fail(d.test.source, "28x28 images");
     const std::string erase = o.step.erase > 0 ? ", random erasing p " + fmt_g(o.step.erase) : "";

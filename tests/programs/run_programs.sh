@@ -72,11 +72,16 @@ for exe in "$bin"/[0-9][0-9]_*; do
   echo "ok   $name: $key = $value (resumed: $resumed), $pngs figures"
 done
 # a --batch larger than the training set is cut to it, with a notice (chapter 00 once hung, sizing a
-# start-up measurement by --batch). ATTN_PROGRAM_TIMEOUT: longer under ThreadSanitizer (CMakeLists.txt),
-# whose 5–15× slowdown alone took chapter 08 past 120 s.
+# start-up measurement by --batch), and buffers are sized by the cut batch: the run must fit in 2 GB of
+# address space on 2 threads (chapter 08 once sized its batch buffers by --batch: 3.5 GB for 300
+# images; each thread adds its stack and malloc arena to the address space, hence a fixed count).
+# ATTN_PROGRAM_TIMEOUT: longer under ThreadSanitizer, whose 5–15× slowdown alone took chapter 08 past
+# 120 s; ATTN_PROGRAM_MEMORY_KB: unlimited under the sanitizers, whose shadow memory reserves
+# terabytes of address space (CMakeLists.txt).
 for name in 00_foundations 05_attention_classifier 06_self_attention 08_vision_transformer 09_spatial_transformer 10_recurrent_attention 11_attention_in_cnns; do
   # shellcheck disable=SC2086
-  timeout "${ATTN_PROGRAM_TIMEOUT:-120}" "$bin/$name" ${tiny[$name]} --epochs 1 --batch 1000000 --out "$out/$name/bigbatch" > "$out/$name.bigbatch.log" 2>&1 ||
+  (ulimit -v "${ATTN_PROGRAM_MEMORY_KB:-2000000}" &&
+    timeout "${ATTN_PROGRAM_TIMEOUT:-120}" "$bin/$name" ${tiny[$name]} --epochs 1 --batch 1000000 --threads 2 --out "$out/$name/bigbatch") > "$out/$name.bigbatch.log" 2>&1 ||
     fail "$name: --batch 1000000 exit $? ($out/$name.bigbatch.log)"
   grep -q -- "--batch 1000000 is more than the" "$out/$name.bigbatch.log" || fail "$name: --batch 1000000 was not cut to the training set"
 done

@@ -137,7 +137,6 @@ static Options parse_options(int argc, char** argv) {
     if (o.full && !cli.was_set("epochs")) f.epochs = 30;
     if (f.quick && o.full) fail("command line", "at most one of --quick and --full", "pick one");
     vit_check_config(o.vit);
-    o.step.batch = f.batch;
     apply_common_flags(f);
     return o;
 }

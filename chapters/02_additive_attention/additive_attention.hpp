@@ -22,6 +22,7 @@
 
 #include "common/core/buffer.hpp"
 #include "common/core/matmul.hpp"
+#include "common/nn/activations.hpp"  // tanh_forward
 #include "common/nn/softmax.hpp"
 #include "common/core/thread_pool.hpp"
 
@@ -62,11 +63,10 @@ inline void additive_attend_forward(float* ctx, float* alpha, float* scores, flo
                 float* t = th + ((size_t)b * S + i) * A;
                 const float* k = keys + ((size_t)b * S + i) * A;
                 const float* qb = q + (size_t)b * A;
+                for (int a = 0; a < A; a++) t[a] = qb[a] + k[a];
+                tanh_forward(t, t, A);  // tanh(q + U h_i)
                 double e = 0;
-                for (int a = 0; a < A; a++) {
-                    t[a] = std::tanh(qb[a] + k[a]);  // tanh(q + U h_i)
-                    e += (double)v[a] * t[a];        // e_i = vᵀ tanh(...)
-                }
+                for (int a = 0; a < A; a++) e += (double)v[a] * t[a];  // e_i = vᵀ tanh(...)
                 scores[(size_t)b * S + i] = i < len ? (float)e : -INFINITY;
             }
         }

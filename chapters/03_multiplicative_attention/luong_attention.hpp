@@ -29,6 +29,7 @@
 #include "common/core/error.hpp"
 #include "common/core/matmul.hpp"
 #include "common/core/thread_pool.hpp"
+#include "common/nn/activations.hpp"  // tanh_forward
 
 namespace ch03 {
 using namespace attn;
@@ -128,11 +129,10 @@ inline void concat_score_forward(float* e, float* th, float* q, const float* h, 
                 }
                 float* t = th + ((size_t)b * S + s) * A;
                 const float* k = keys + ((size_t)b * S + s) * A;
+                for (int a = 0; a < A; a++) t[a] = q[(size_t)b * A + a] + k[a];
+                tanh_forward(t, t, A);  // tanh(W_q h_t + U_a h̄_s)
                 double d = 0;
-                for (int a = 0; a < A; a++) {
-                    t[a] = std::tanh(q[(size_t)b * A + a] + k[a]);  // tanh(W_q h_t + U_a h̄_s)
-                    d += (double)v[a] * t[a];                        // e_ts = v_aᵀ tanh(...)
-                }
+                for (int a = 0; a < A; a++) d += (double)v[a] * t[a];  // e_ts = v_aᵀ tanh(...)
                 e[(size_t)b * S + s] = (float)d;
             }
     });
@@ -220,7 +220,7 @@ inline void attentional_forward(float* htil, float* cat, const float* c, const f
         std::copy_n(h + (size_t)b * H, H, cat + (size_t)b * (D + H) + D);
     }
     linear_forward(htil, cat, Wc, nullptr, B, D + H, H);             // W_c [c_t ; h_t]
-    for (size_t i = 0; i < (size_t)B * H; i++) htil[i] = std::tanh(htil[i]);  // h̃_t = tanh(·)
+    tanh_forward(htil, htil, B * H);  // h̃_t = tanh(·)
 }
 // dhtil (B,H) = ∂L/∂h̃. Adds into dc (B,D), dh (B,H), dWc (H,D+H). scratch: B·(D+2H) floats.
 inline void attentional_backward(float* dc, float* dh, float* dWc, const float* dhtil, const float* htil,

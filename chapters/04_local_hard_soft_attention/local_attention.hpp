@@ -42,6 +42,7 @@
 #include "common/core/buffer.hpp"
 #include "common/core/error.hpp"
 #include "common/core/matmul.hpp"
+#include "common/nn/activations.hpp"  // tanh_forward
 #include "common/nn/softmax.hpp"
 
 namespace ch04 {
@@ -97,7 +98,7 @@ inline void local_p_position_forward(float* p, float* z, const float* h, const f
     // h is (B,H), W_p is (A,H), v_p is (A), len is (B); p is (B), z is (B,A)
     // BEGIN SOLUTION
     linear_forward(z, h, W_p, nullptr, B, H, A);  // W_p h_t
-    for (size_t i = 0; i < (size_t)B * A; i++) z[i] = std::tanh(z[i]);
+    tanh_forward(z, z, B * A);  // tanh(W_p h_t)
     for (int b = 0; b < B; b++) {
         double u = 0;
         for (int a = 0; a < A; a++) u += (double)v_p[a] * z[(size_t)b * A + a];  // v_pᵀ tanh(W_p h_t)

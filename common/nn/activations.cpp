@@ -5,12 +5,16 @@
 // changes a result; small arrays (< kChunk elements) stay on the calling thread.
 #include "common/nn/activations.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/core/select.hpp"
 #include "common/core/thread_pool.hpp"
+#include "common/core/vmath.hpp"  // vtanh, vsigmoid on VL floats
 
 namespace attn {
+
+using namespace vm;
 
 namespace {
 constexpr int kChunk = 1 << 15;  // below this many elements a thread hand-off costs more than it saves
@@ -40,10 +44,11 @@ void relu_backward(float* dinp, const float* dout, const float* inp, int n, bool
 // inp, out are (n)
 void gelu_forward(float* out, const float* inp, int n) {
     parallel_for(n, [&](int i0, int i1) {
-        for (int i = i0; i < i1; i++) {
-            float x = inp[i];
-            float u = kGeluScale * (x + kGeluCubic * x * x * x);  // u = √(2/π)(x + 0.044715 x³)
-            out[i] = 0.5f * x * (1.0f + std::tanh(u));            // out = ½ x (1 + tanh u)
+        for (int i = i0; i < i1; i += VL) {  // VL at a time (vmath.hpp)
+            const int m = std::min(VL, i1 - i);
+            vecf x = load_n(inp + i, m);
+            vecf u = kGeluScale * (x + kGeluCubic * x * x * x);    // u = √(2/π)(x + 0.044715 x³)
+            store_n(out + i, 0.5f * x * (1.0f + vtanh(u)), m);     // out = ½ x (1 + tanh u)
         }
     }, kChunk);
 }
@@ -51,13 +56,14 @@ void gelu_forward(float* out, const float* inp, int n) {
 //   dout/dx = ½(1 + tanh u) + ½ x (1 − tanh² u) · du/dx,   du/dx = √(2/π)(1 + 3·0.044715 x²)
 void gelu_backward(float* dinp, const float* dout, const float* inp, int n) {
     parallel_for(n, [&](int i0, int i1) {
-        for (int i = i0; i < i1; i++) {
-            float x = inp[i];
-            float u = kGeluScale * (x + kGeluCubic * x * x * x);
-            float t = std::tanh(u);
-            float du_dx = kGeluScale * (1.0f + 3.0f * kGeluCubic * x * x);
-            float local = 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du_dx;
-            dinp[i] += local * dout[i];
+        for (int i = i0; i < i1; i += VL) {
+            const int m = std::min(VL, i1 - i);
+            vecf x = load_n(inp + i, m);
+            vecf u = kGeluScale * (x + kGeluCubic * x * x * x);
+            vecf t = vtanh(u);  // the forward's tanh, recomputed
+            vecf du_dx = kGeluScale * (1.0f + 3.0f * kGeluCubic * x * x);
+            vecf local = 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du_dx;
+            store_n(dinp + i, load_n(dinp + i, m) + local * load_n(dout + i, m), m);
         }
     }, kChunk);
 }
@@ -66,7 +72,10 @@ void gelu_backward(float* dinp, const float* dout, const float* inp, int n) {
 // inp, out are (n)
 void tanh_forward(float* out, const float* inp, int n) {
     parallel_for(n, [&](int i0, int i1) {
-        for (int i = i0; i < i1; i++) out[i] = std::tanh(inp[i]);
+        for (int i = i0; i < i1; i += VL) {  // VL at a time (vmath.hpp)
+            const int m = std::min(VL, i1 - i);
+            store_n(out + i, vtanh(load_n(inp + i, m)), m);
+        }
     }, kChunk);
 }
 // forward: out = tanh(x)   =>   dout/dx = 1 − tanh²(x) = 1 − out²  (so we need only the output)
@@ -80,16 +89,10 @@ void tanh_backward(float* dinp, const float* dout, const float* out, int n) {
 // inp, out are (n)
 void sigmoid_forward(float* out, const float* inp, int n) {
     parallel_for(n, [&](int i0, int i1) {
-        for (int i = i0; i < i1; i++) {
-            float x = inp[i];
-            // Two algebraically equal forms, chosen so exp() never overflows:
-            //   x ≥ 0: 1 / (1 + e^−x)       x < 0: e^x / (1 + e^x)
-            if (x >= 0.0f) {
-                out[i] = 1.0f / (1.0f + std::exp(-x));
-            } else {
-                float e = std::exp(x);
-                out[i] = e / (1.0f + e);
-            }
+        // 1 / (1 + e^−x): for x < −89, e^−x = ∞ and the quotient is 0, as it should be
+        for (int i = i0; i < i1; i += VL) {
+            const int m = std::min(VL, i1 - i);
+            store_n(out + i, vsigmoid(load_n(inp + i, m)), m);
         }
     }, kChunk);
 }

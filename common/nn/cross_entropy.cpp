@@ -9,6 +9,7 @@
 
 #include "common/core/error.hpp"
 #include "common/core/reduce.hpp"
+#include "common/core/vmath.hpp"  // vexp, vtanh, vsigmoid on VL floats
 #include "common/core/thread_pool.hpp"
 
 namespace attn {
@@ -52,7 +53,10 @@ float cross_entropy_forward(float* probs, float* losses, const float* logits, co
             const float m = max_lanes(x, V);  // m = max_j x_j
             // e^{x_j − m}, then the sums (in double, in order). Two loops, the same numbers: a sum
             // carried through a loop that calls exp() is stored and reloaded around every call.
-            for (int j = 0; j < V; j++) p[j] = std::exp(x[j] - m);
+            for (int j = 0; j < V; j += vm::VL) {  // VL at a time (vmath.hpp)
+                const int n = std::min(vm::VL, V - j);
+                vm::store_n(p + j, vm::vexp(vm::load_n(x + j, n) - m), n);
+            }
             double sum = 0.0, sum_x = 0.0;
             for (int j = 0; j < V; j++) {
                 sum += p[j];

@@ -1,11 +1,13 @@
 // gru.cpp — GRU cell and sequence unroll, forward and backward; equations in gru.hpp.
 #include "common/nn/gru.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <utility>
 
 #include "common/core/matmul.hpp"
+#include "common/core/vmath.hpp"  // vexp, vtanh, vsigmoid on VL floats
 #include "common/nn/rnn_sequence.hpp"
 #include "common/core/thread_pool.hpp"
 
@@ -24,20 +26,21 @@ void gru_init(GRUParams& p, Rng& rng, int H) {
         for (size_t i = 0; i < t->size; i++) t->data[i] = rng.uniform(-a, a);
 }
 
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
 // One row of the gate equations. gi, gh (3H) are the pre-activations W_i· x + b_i· and W_h· h + b_h·.
-// Writes gates (3H) = r, z, n; ghn (H) = W_hn h + b_hn; h_new (H). gates may alias gi: every j
-// reads its three inputs before writing its three outputs.
+// Writes gates (3H) = r, z, n; ghn (H) = W_hn h + b_hn; h_new (H). gates may alias gi: every unit
+// reads its three inputs before writing its three outputs. VL units at a time (vmath.hpp).
 static void gru_row_forward(float* h_new, float* gates, float* ghn, const float* gi, const float* gh, const float* h,
                             int H) {
-    for (int j = 0; j < H; j++) {
-        float r = sigmoidf(gi[j] + gh[j]);                    // r = σ(W_ir x + b_ir + W_hr h + b_hr)
-        float z = sigmoidf(gi[H + j] + gh[H + j]);            // z = σ(W_iz x + b_iz + W_hz h + b_hz)
-        float hn = gh[2 * H + j];                             //     W_hn h + b_hn
-        float n = std::tanh(gi[2 * H + j] + r * hn);          // n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-        gates[j] = r, gates[H + j] = z, gates[2 * H + j] = n, ghn[j] = hn;
-        h_new[j] = (1.0f - z) * n + z * h[j];                 // h' = (1 − z) ⊙ n + z ⊙ h
+    using namespace vm;
+    for (int j = 0; j < H; j += VL) {
+        const int m = std::min(VL, H - j);  // units j .. j + m − 1
+        vecf r = vsigmoid(load_n(gi + j, m) + load_n(gh + j, m));          // r = σ(W_ir x + b_ir + W_hr h + b_hr)
+        vecf z = vsigmoid(load_n(gi + H + j, m) + load_n(gh + H + j, m));  // z = σ(W_iz x + b_iz + W_hz h + b_hz)
+        vecf hn = load_n(gh + 2 * H + j, m);                                //     W_hn h + b_hn
+        vecf n = vtanh(load_n(gi + 2 * H + j, m) + r * hn);  // n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+        vecf hnew = (splat(1.0f) - z) * n + z * load_n(h + j, m);          // h' = (1 − z) ⊙ n + z ⊙ h
+        store_n(gates + j, r, m), store_n(gates + H + j, z, m), store_n(gates + 2 * H + j, n, m);
+        store_n(ghn + j, hn, m), store_n(h_new + j, hnew, m);
     }
 }
 

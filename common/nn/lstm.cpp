@@ -2,11 +2,13 @@
 // Organised exactly like gru.cpp, which explains the sequence bookkeeping in more words.
 #include "common/nn/lstm.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <utility>
 
 #include "common/core/matmul.hpp"
+#include "common/core/vmath.hpp"  // vexp, vtanh, vsigmoid on VL floats
 #include "common/nn/rnn_sequence.hpp"
 #include "common/core/thread_pool.hpp"
 
@@ -25,22 +27,24 @@ void lstm_init(LSTMParams& p, Rng& rng, int H) {
         for (size_t i = 0; i < t->size; i++) t->data[i] = rng.uniform(-a, a);
 }
 
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
 // One row: gi, gh (4H) pre-activations, c (H) -> gates (4H) = i, f, g, o; tc (H) = tanh(c'); c_new, h_new (H).
-// gates may alias gi (each j reads its four inputs before writing).
+// gates may alias gi (each unit reads its four inputs before writing). VL units at a time (vmath.hpp).
 static void lstm_row_forward(float* h_new, float* c_new, float* gates, float* tc, const float* gi, const float* gh,
                              const float* c, int H) {
-    for (int j = 0; j < H; j++) {
-        float i = sigmoidf(gi[j] + gh[j]);                  // i = σ(W_ii x + b_ii + W_hi h + b_hi)
-        float f = sigmoidf(gi[H + j] + gh[H + j]);          // f = σ(W_if x + b_if + W_hf h + b_hf)
-        float g = std::tanh(gi[2 * H + j] + gh[2 * H + j]); // g = tanh(W_ig x + b_ig + W_hg h + b_hg)
-        float o = sigmoidf(gi[3 * H + j] + gh[3 * H + j]);  // o = σ(W_io x + b_io + W_ho h + b_ho)
-        gates[j] = i, gates[H + j] = f, gates[2 * H + j] = g, gates[3 * H + j] = o;
-        float cn = f * c[j] + i * g;                        // c' = f ⊙ c + i ⊙ g
-        tc[j] = std::tanh(cn);
-        c_new[j] = cn;
-        h_new[j] = o * tc[j];                               // h' = o ⊙ tanh(c')
+    using namespace vm;
+    for (int j = 0; j < H; j += VL) {
+        const int m = std::min(VL, H - j);  // units j .. j + m − 1
+        auto pre = [&](int q) { return load_n(gi + q * H + j, m) + load_n(gh + q * H + j, m); };
+        vecf i = vsigmoid(pre(0));  // i = σ(W_ii x + b_ii + W_hi h + b_hi)
+        vecf f = vsigmoid(pre(1));  // f = σ(W_if x + b_if + W_hf h + b_hf)
+        vecf g = vtanh(pre(2));     // g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+        vecf o = vsigmoid(pre(3));  // o = σ(W_io x + b_io + W_ho h + b_ho)
+        store_n(gates + j, i, m), store_n(gates + H + j, f, m);
+        store_n(gates + 2 * H + j, g, m), store_n(gates + 3 * H + j, o, m);
+        vecf cn = f * load_n(c + j, m) + i * g;  // c' = f ⊙ c + i ⊙ g
+        vecf t = vtanh(cn);
+        store_n(tc + j, t, m), store_n(c_new + j, cn, m);
+        store_n(h_new + j, o * t, m);  // h' = o ⊙ tanh(c')
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include "common/core/error.hpp"
 #include "common/core/reduce.hpp"
+#include "common/core/vmath.hpp"  // vexp, vtanh, vsigmoid on VL floats
 #include "common/core/thread_pool.hpp"
 
 namespace attn {
@@ -27,7 +28,10 @@ bool softmax_row(float* out, const float* x, int cols) {
     }
     // exp(−inf) = 0 exactly for masked entries. The calls, then the sum: a sum carried through the
     // loop that calls exp() is stored and reloaded around every call (cross_entropy.cpp).
-    for (int j = 0; j < cols; j++) out[j] = std::exp(x[j] - m);
+    for (int j = 0; j < cols; j += vm::VL) {  // VL at a time (vmath.hpp); e^−∞ = 0 there too
+        const int n = std::min(vm::VL, cols - j);
+        vm::store_n(out + j, vm::vexp(vm::load_n(x + j, n) - m), n);
+    }
     double sum = 0.0;  // summed in double: a long row of small terms loses no mass
     for (int j = 0; j < cols; j++) sum += out[j];
     float inv = (float)(1.0 / sum);

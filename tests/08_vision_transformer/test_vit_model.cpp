@@ -2,6 +2,7 @@
 // random shifts, a short training run, determinism on 1, 2 and 3 threads, and save → load → continue.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -61,8 +62,15 @@ void check_whole_vit(const ViTConfig& c) {
     Rng unused(0);
     vit_forward(m, a, x.data(), y.data(), B, unused, /*training=*/true);  // dropout 0: the same as eval
     const std::vector<int> k0 = relu_signs(a, c, B);
+    // without a stem the pixels get no gradient: the patches' gradient buffer is left alone (7s stay)
+    if (c.S == 0) std::fill(a.dxp.begin(), a.dxp.end(), 7.0f);
     m.params.zero_grad();
     vit_backward(m, a, y.data(), B);
+    if (c.S == 0) {
+        size_t written = 0;
+        for (float v : a.dxp) written += v != 7.0f;
+        CHECK(written == 0);
+    }
     Buf analytic = m.params.grad;
     auto loss = [&]() -> double {
         double L = vit_forward(m, a, x.data(), y.data(), B, unused, true);
@@ -101,6 +109,12 @@ TEST_CASE("ch08 model: the whole ViT's backward (dropout off) matches finite dif
 TEST_CASE("ch08 model: the hybrid ViT with overlapping patches (stem, windows) matches finite differences") {
     ViTConfig c = tiny_vit();
     c.S = 2, c.K = 6;  // two 3x3 conv maps under 6x6 windows at stride 4: every pixel in up to 4 patches
+    check_whole_vit(c);
+}
+
+TEST_CASE("ch08 model: a hybrid with a single stem map matches finite differences") {
+    ViTConfig c = tiny_vit();
+    c.S = 1;  // one 3x3 conv map under the usual 4x4 patches: the smallest stem is still a stem
     check_whole_vit(c);
 }
 

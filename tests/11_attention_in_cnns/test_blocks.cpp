@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <vector>
 
 #include "chapters/11_attention_in_cnns/cbam.hpp"
@@ -277,6 +278,56 @@ TEST_CASE("ch11 CBAM channel attention: backward matches finite differences") {
     check_gradient("channel attention db1", loss, b1.data(), db1.data(), Cr, opts());
     check_gradient("channel attention dW2", loss, W2.data(), dW2.data(), W2.size(), opts());
     check_gradient("channel attention db2", loss, b2.data(), db2.data(), C, opts());
+}
+
+// One element past every buffer a block's forward writes, set to a guard value that must still be there
+// afterwards: 7, but -7 for h, whose relu would copy a 7 into z's guard. The input x has a plane of huge
+// values past its end, which a read one plane too far would carry into the output.
+namespace {
+struct Guarded {
+    Buf* buf;
+    float value;
+};
+void add_guards(std::initializer_list<Guarded> gs) {
+    for (const Guarded& g : gs) g.buf->push_back(g.value);
+}
+size_t guards_moved(std::initializer_list<Guarded> gs) {
+    size_t moved = 0;
+    for (const Guarded& g : gs) moved += g.buf->back() != g.value;
+    return moved;
+}
+}  // namespace
+
+TEST_CASE("ch11 SE and CBAM channel attention: the forwards write nothing past their buffers") {
+    OneThread one;
+    Rng rng(15);
+    const int B = 2, C = 4, Cr = 2, HW = 5;
+    const size_t n = (size_t)B * C * HW;
+    Buf x = random_buf(n, rng), W1 = random_buf((size_t)Cr * C, rng), b1 = random_buf(Cr, rng);
+    Buf W2 = random_buf((size_t)C * Cr, rng), b2 = random_buf(C, rng);
+    x.resize(n + HW, 1e6f);  // past the end: a plane of huge values
+    Buf out(n, 0.0f);
+    SUBCASE("SE") {
+        SEActs a;
+        a.resize(B, C, Cr);
+        const auto guards = {Guarded{&out, 7}, Guarded{&a.s, 7}, Guarded{&a.h, -7}, Guarded{&a.z, 7},
+                             Guarded{&a.u, 7}, Guarded{&a.e, 7}};
+        add_guards(guards);
+        se_forward(out.data(), a, x.data(), W1.data(), b1.data(), W2.data(), b2.data(), B, C, Cr, HW);
+        CHECK(guards_moved(guards) == 0);
+        for (size_t i = 0; i < n; i++) CHECK_MESSAGE(std::fabs(out[i]) < 1e3f, "out[" << i << "] read past x");
+    }
+    SUBCASE("CBAM channel attention") {
+        ChannelAttnActs a;
+        a.resize(B, C, Cr);
+        const auto guards = {Guarded{&out, 7}, Guarded{&a.pooled, 7}, Guarded{&a.h, -7}, Guarded{&a.z, 7},
+                             Guarded{&a.o, 7}, Guarded{&a.u, 7}, Guarded{&a.e, 7}};
+        add_guards(guards);
+        channel_attention_forward(out.data(), a, x.data(), W1.data(), b1.data(), W2.data(), b2.data(), B, C, Cr,
+                                  HW);
+        CHECK(guards_moved(guards) == 0);
+        for (size_t i = 0; i < n; i++) CHECK_MESSAGE(std::fabs(out[i]) < 1e3f, "out[" << i << "] read past x");
+    }
 }
 
 TEST_CASE("ch11 CBAM spatial attention: the direct conv equals conv2d; backward matches finite differences") {

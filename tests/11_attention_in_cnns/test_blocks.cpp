@@ -37,6 +37,15 @@ GradCheckOptions opts() {
     return o;
 }
 
+// A backward run into buffers that held 1 must leave 1 + the gradient it gave into zeros: how many
+// elements of got are not 1 + want.
+size_t added_onto_ones(const Buf& got, const Buf& want) {
+    size_t differ = 0;
+    for (size_t i = 0; i < want.size(); i++)
+        differ += !(std::fabs(got[i] - 1.0f - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
+    return differ;
+}
+
 }  // namespace
 
 TEST_CASE("ch11 batch norm: training forward normalises each channel; eval uses the running statistics") {
@@ -238,12 +247,9 @@ TEST_CASE("ch11 SE: a hand-computable excitation; backward matches finite differ
     Buf ex(n, 1.0f), eW1(W1.size(), 1.0f), eb1(Cr, 1.0f), eW2(W2.size(), 1.0f), eb2(C, 1.0f);
     se_backward(ex.data(), eW1.data(), eb1.data(), eW2.data(), eb2.data(), a, R.data(), x.data(), W1.data(), W2.data(),
                 B, C, Cr, HW);
-    size_t differ = 0;
-    auto compare = [&](const Buf& got, const Buf& want) {
-        for (size_t i = 0; i < want.size(); i++) differ += !(std::fabs(got[i] - 1.0f - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
-    };
-    compare(ex, dx), compare(eW1, dW1), compare(eb1, db1), compare(eW2, dW2), compare(eb2, db2);
-    CHECK(differ == 0);
+    CHECK(added_onto_ones(ex, dx) + added_onto_ones(eW1, dW1) + added_onto_ones(eb1, db1) +
+              added_onto_ones(eW2, dW2) + added_onto_ones(eb2, db2) ==
+          0);
 }
 
 TEST_CASE("ch11 CBAM channel attention: backward matches finite differences") {
@@ -278,6 +284,15 @@ TEST_CASE("ch11 CBAM channel attention: backward matches finite differences") {
     check_gradient("channel attention db1", loss, b1.data(), db1.data(), Cr, opts());
     check_gradient("channel attention dW2", loss, W2.data(), dW2.data(), W2.size(), opts());
     check_gradient("channel attention db2", loss, b2.data(), db2.data(), C, opts());
+    // the same forward and backward again, into buffers that hold 1: each gets 1 + the same gradient
+    // (the block's scratch is cleared first; dx is added into, not assigned)
+    fwd();
+    Buf ex(n, 1.0f), eW1(W1.size(), 1.0f), eb1(Cr, 1.0f), eW2(W2.size(), 1.0f), eb2(C, 1.0f);
+    channel_attention_backward(ex.data(), eW1.data(), eb1.data(), eW2.data(), eb2.data(), a, R.data(), x.data(),
+                               W1.data(), W2.data(), B, C, Cr, HW);
+    CHECK(added_onto_ones(ex, dx) + added_onto_ones(eW1, dW1) + added_onto_ones(eb1, db1) +
+              added_onto_ones(eW2, dW2) + added_onto_ones(eb2, db2) ==
+          0);
 }
 
 // One element past every buffer a block's forward writes, set to a guard value that must still be there

@@ -334,16 +334,22 @@ static void write_metrics(const Options& o, const CNNConfig& c, const ImageSplit
         mo.set("params", (long)k.params);
         mo.set("test_accuracy", k.mean());
         mo.set("train_seconds", k.seconds());
-        if (o.seeds > 1) {
+        if (o.seeds > 1) {  // accuracy and error: the mean over the seeds; the rest is the first seed's
             std::vector<double> accs;
             for (const ModelResult& r : k.runs) accs.push_back(r.test.acc);
+            mo.set("test_error_percent", 100 * (1 - k.mean()));
             mo.set("test_accuracy_sd", k.sd());
             mo.set("test_accuracies", accs);
+            mo.set("report_seed", (long)f.seed);
         }
         j.set(attention_key(k.kind), mo);
     }
     j.set("test_accuracy", h.mean());
-    if (o.seeds > 1) j.set("test_accuracy_sd", h.sd());
+    if (o.seeds > 1) {
+        j.set("test_error_percent", 100 * (1 - h.mean()));
+        j.set("test_accuracy_sd", h.sd());
+        j.set("report_seed", (long)f.seed);  // the F1s (and each model's curves and report): this seed's
+    }
     if (!figs.empty()) j.set("figure", figs.front()), j.set("figures", figs);
     set_takeaway(j, kinds, o.seeds, d.name);
     save_metrics(j, f.out);

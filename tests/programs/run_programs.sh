@@ -95,6 +95,16 @@ grep -q "label smoothing 0.1;" "$out/$ch11.smoothing.log" || fail "$ch11 --smoot
 "$bin/$ch11" --smoothing 1 > "$out/$ch11.badsmoothing.log" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || fail "$ch11 --smoothing 1: exit $rc, expected 2 (a flag error)"
+# chapter 11's --seeds: the headline's accuracy is the mean over the seeds, and its error is 100 − that
+# mean (not the first seed's error); report_seed names the seed whose F1s and curves are kept
+# shellcheck disable=SC2086
+"$bin/$ch11" ${tiny[$ch11]} --epochs 1 --seeds 2 --out "$out/$ch11/seeds" > "$out/$ch11.seeds.log" 2>&1 ||
+  fail "$ch11 --seeds 2: exit $? ($out/$ch11.seeds.log)"
+m="$out/$ch11/seeds/metrics.json"
+awk -v a="$(field "$m" test_accuracy)" -v e="$(field "$m" test_error_percent)" \
+  'BEGIN { d = 100 * (1 - a) - e; exit !(d < 1e-6 && d > -1e-6) }' ||
+  fail "$ch11 --seeds 2: test_error_percent is not 100 × (1 − the mean test_accuracy) ($m)"
+[ "$(field "$m" report_seed)" = "42" ] || fail "$ch11 --seeds 2: metrics.json's report_seed is not 42 ($m)"
 # chapter 08's --erase: in the training line and metrics.json; --full shifts MNIST-like data by 2 pixels,
 # Fashion-MNIST not at all (its own default: the shifts cost it accuracy), unless --shift is given
 ch08=08_vision_transformer

@@ -46,11 +46,12 @@ using namespace kernels;
 // N rounded up to whole NR-column slivers: the row length of a B packed whole (PackedB)
 size_t padded_cols(int N) { return (size_t)(N + NR - 1) / NR * NR; }
 
-// C rows [i0,i1) x columns [j0,j1) (+)= A(i, k) · B(k, j), one thread, blocked as in matmul_kernels.hpp.
+// C rows [i0,i1) x columns [j0,j1) (+)= A(i, k) · B(k, j), one thread, blocked as in matmul_kernels.hpp;
+// C's rows are ldc apart (N, unless C is a block of a wider matrix).
 // Packing scratch is per thread and kept between calls: it grows once, never per tile. Bpacked, when
 // given, is all of B packed already (PackedB below), and its slivers are read where they lie.
-void gemm_block(float* C, View A, View B, const float* Bpacked, int K, int N, int i0, int i1, int j0, int j1,
-                bool accumulate) {
+void gemm_block(float* C, size_t ldc, View A, View B, const float* Bpacked, int K, int N, int i0, int i1, int j0,
+                int j1, bool accumulate) {
     thread_local Buf Ap, Bp;
     if (Ap.size() < (size_t)MR * KC) Ap.resize((size_t)MR * KC);
     if (!Bpacked && Bp.size() < (size_t)KC * NC) Bp.resize((size_t)KC * NC);
@@ -71,37 +72,46 @@ void gemm_block(float* C, View A, View B, const float* Bpacked, int K, int N, in
                 if (!in_place) pack_a(Ap.data(), A, ir, rows, pc, kc);
                 for (int jr = 0; jr < nc; jr += NR) {  // ... meets every B sliver of the panel
                     const float* b = panel + (size_t)jr * kc;
-                    float* c = C + (size_t)ir * N + (jc + jr);
+                    float* c = C + (size_t)ir * ldc + (jc + jr);
                     int cols = std::min(NR, nc - jr);
-                    if (rows == MR && cols == NR) micro_kernel(kc, a, b, c, N, load, lda);
-                    else edge_kernel(kc, a, b, c, N, load, rows, cols, lda);
+                    if (rows == MR && cols == NR) micro_kernel(kc, a, b, c, ldc, load, lda);
+                    else edge_kernel(kc, a, b, c, ldc, load, rows, cols, lda);
                 }
             }
         }
     }
 }
 
+}  // namespace
+
 // Threads split the OUTPUT: whole MR-row strips when C is tall, whole NR-column strips when it
 // is wide (M=64, N=2000 still gives both cores work). The thread count changes who computes an
 // element, never the order of its sum, so results are bit-identical for any thread count.
+OutputStrips output_strips(int M, int N, double macs) {
+    OutputStrips s;
+    s.by_rows = M >= N;
+    s.width = s.by_rows ? MR : NR;
+    s.count = s.by_rows ? (M + MR - 1) / MR : (N + NR - 1) / NR;
+    // at least ~256K multiply-adds per thread, or handing the work over costs more than it saves
+    s.min_chunk = (int)std::min<double>(s.count, std::max(1.0, 262144.0 * s.count / macs));
+    return s;
+}
+
+namespace {
 void gemm(float* C, View A, View B, int M, int K, int N, bool accumulate, const float* Bpacked = nullptr) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
         if (!accumulate) std::memset(C, 0, sizeof(float) * (size_t)M * N);
         return;
     }
-    const double macs = (double)M * N * K;
-    bool by_rows = M >= N;
-    int units = by_rows ? (M + MR - 1) / MR : (N + NR - 1) / NR;
-    // at least ~256K multiply-adds per thread, or handing the work over costs more than it saves
-    int min_chunk = (int)std::min<double>(units, std::max(1.0, 262144.0 * units / macs));
+    const OutputStrips s = output_strips(M, N, (double)M * N * K);
     parallel_for(
-        units,
+        s.count,
         [&](int u0, int u1) {
-            if (by_rows) gemm_block(C, A, B, Bpacked, K, N, u0 * MR, std::min(M, u1 * MR), 0, N, accumulate);
-            else gemm_block(C, A, B, Bpacked, K, N, 0, M, u0 * NR, std::min(N, u1 * NR), accumulate);
+            if (s.by_rows) gemm_block(C, N, A, B, Bpacked, K, N, u0 * MR, std::min(M, u1 * MR), 0, N, accumulate);
+            else gemm_block(C, N, A, B, Bpacked, K, N, 0, M, u0 * NR, std::min(N, u1 * NR), accumulate);
         },
-        min_chunk);
+        s.min_chunk);
 }
 
 // Below this many multiply-adds, packing costs more than it saves: use the textbook loop.
@@ -131,6 +141,21 @@ void matmul_tn(float* C, const float* A, const float* B, int M, int K, int N, bo
     count(M, K, N);
     if ((double)M * N * K < kTiny) return matmul_tn_naive(C, A, B, M, K, N, accumulate);
     gemm(C, View{A, 1, (size_t)M}, View{B, (size_t)N, 1}, M, K, N, accumulate);
+}
+
+// One thread's block of a product whose threads the caller arranges (conv2d's weight gradient): the
+// fast kernels only, on the calling thread, never the textbook loop (so that a product cut into such
+// blocks gives the bits of the whole product through gemm).
+void matmul_nt_serial(float* C, size_t ldc, const float* A, size_t lda, const float* B, size_t ldb, int M, int K,
+                      int N, bool accumulate) {
+    // A is (M,K) with rows lda apart, B is (N,K) with rows ldb apart, C is (M,N) with rows ldc apart
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        for (int i = 0; i < M && !accumulate; i++) std::fill(C + (size_t)i * ldc, C + (size_t)i * ldc + N, 0.0f);
+        return;
+    }
+    count(M, K, N);
+    gemm_block(C, ldc, View{A, lda, 1}, View{B, 1, ldb}, nullptr, K, N, 0, M, 0, N, accumulate);
 }
 
 // ---- B packed once -------------------------------------------------------------------------

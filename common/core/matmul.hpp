@@ -28,6 +28,21 @@ void matmul_nn_naive(float* C, const float* A, const float* B, int M, int K, int
 void matmul_tn(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate = false);
 void matmul_tn_naive(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate = false);
 
+// ---- a product cut among threads by the caller ---------------------------------------------
+// How the fast path cuts C (M,N) among threads: `count` strips of `width` rows (by_rows, when C is
+// tall) or columns, at least `min_chunk` strips per hand-off (macs = the product's multiply-adds).
+// A caller that runs a product in pieces of its own (conv2d's weight gradient, image by image) cuts
+// C the same way, so that the whole product's tiles, and so its bits, are kept.
+struct OutputStrips {
+    bool by_rows;
+    int width, count, min_chunk;
+};
+OutputStrips output_strips(int M, int N, double macs);
+// On the calling thread only, one block of C: C (M,N) (+)= A (M,K) · B (N,K)ᵀ, with the rows of C,
+// A and B ldc, lda and ldb floats apart. Always the fast kernels, even for tiny sizes.
+void matmul_nt_serial(float* C, size_t ldc, const float* A, size_t lda, const float* B, size_t ldb, int M, int K,
+                      int N, bool accumulate);
+
 // ---- B packed once, for many products with it ---------------------------------------------
 // The fast path copies B into the kernel's order on every call: a third of the time of a product
 // with M = 64 rows (an RNN step: h_{t−1} · W_hhᵀ at every t, the same W_hh). Pack it once instead;

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "common/core/thread_pool.hpp"
-#include "common/nn/channel_sums.hpp"  // channel_sums, channel_group, channels_chunk
+#include "common/nn/channel_sums.hpp"  // channel_sums, channel_group, channels_chunk, channel_columns
 
 namespace attn {
 
@@ -16,6 +16,16 @@ constexpr int kG = kChannelGroup;
 // v[g] = Σ_{b,p} (x[b, c+g, p] − m[g])² for g < G
 template <int G>
 static void channel_square_sums(double* v, const float* inp, const float* m, int c, int B, int C, int HW) {
+    if constexpr (G == VL) {  // lanes (channel_sums.hpp): the same float difference, the same double chain
+        const vecf mv = kernels::loadv(m);
+        Doubles acc;
+        channel_columns([&](const vecf& x) {
+            const Doubles d = widen(x - mv);
+            acc.lo += d.lo * d.lo, acc.hi += d.hi * d.hi;
+        }, inp, c, B, C, HW);
+        store(v, acc);
+        return;
+    }
     for (int g = 0; g < G; g++) v[g] = 0.0;
     for (int b = 0; b < B; b++) {
         const float* x = inp + ((size_t)b * C + c) * HW;
@@ -30,6 +40,17 @@ static void channel_square_sums(double* v, const float* inp, const float* m, int
 template <int G>
 static void channel_grad_sums(double* sd, double* sdx, const float* dout, const float* inp, const float* m,
                               const float* r, int c, int B, int C, int HW) {
+    if constexpr (G == VL) {  // lanes, as channel_square_sums
+        const vecf mv = kernels::loadv(m), rv = kernels::loadv(r);
+        Doubles acc_d, acc_dx;
+        channel_columns([&](const vecf& dv, const vecf& x) {
+            const Doubles d = widen(dv), xh = widen((x - mv) * rv);
+            acc_d.lo += d.lo, acc_d.hi += d.hi;
+            acc_dx.lo += d.lo * xh.lo, acc_dx.hi += d.hi * xh.hi;
+        }, dout, inp, c, B, C, HW);
+        store(sd, acc_d), store(sdx, acc_dx);
+        return;
+    }
     for (int g = 0; g < G; g++) sd[g] = 0.0, sdx[g] = 0.0;
     for (int b = 0; b < B; b++) {
         const float* x = inp + ((size_t)b * C + c) * HW;

@@ -14,9 +14,6 @@
 
 namespace attn {
 
-// images per thread chunk: tiny batches of tiny images stay on one thread
-static int images_chunk(int K, int P) { return std::max(1, 16384 / std::max(K * P, 1)); }
-
 int conv2d_out_size(int in, int k, int stride, int pad) {
     if (stride < 1 || pad < 0 || k < 1 || in + 2 * pad < k)
         fail("conv2d", "kernel " + std::to_string(k) + " with stride " + std::to_string(stride) + " and padding " +
@@ -80,37 +77,37 @@ static void im2col_same(float* row, const float* in_c, int H, int Wd, int OH, in
 }
 
 // cols_b (C_in·KH·KW, OH·OW): row (c,i,j), column (y,x) holds inp_b[c, y·s − pad + i, x·s − pad + j] or 0.
-// Row r starts at cols_b + r·ld: ld = OH·OW packs one image's matrix; a larger ld writes the image's
-// columns into a matrix shared by the whole batch (conv2d_backward's dW).
-static void im2col(float* cols_b, const float* inp_b, int C_in, int H, int Wd, int KH, int KW, int stride, int pad,
-                   int OH, int OW, size_t ld) {
-    for (int c = 0; c < C_in; c++)
-        for (int i = 0; i < KH; i++)
-            for (int j = 0; j < KW; j++) {
-                float* row = cols_b + ((size_t)(c * KH + i) * KW + j) * ld;
-                int lo, hi;
-                inside_range(j, stride, pad, Wd, OW, lo, hi);
-                if (stride == 1 && OW == Wd) {  // "same" padding: one copy per plane (im2col_same)
-                    im2col_same(row, inp_b + (size_t)c * H * Wd, H, Wd, OH, OW, i - pad, j - pad, lo, hi);
-                    continue;
-                }
-                for (int y = 0; y < OH; y++) {
-                    float* out = row + (size_t)y * OW;
-                    int iy = y * stride - pad + i;
-                    if (iy < 0 || iy >= H) {  // a padding row
-                        std::fill(out, out + OW, 0.0f);
-                        continue;
-                    }
-                    const float* src = inp_b + ((size_t)c * H + iy) * Wd;  // src[x·s + off] = inp_b[c, iy, ix]
-                    const int off = j - pad;                                 // x ≥ lo keeps x·s + off ≥ 0
-                    std::fill(out, out + lo, 0.0f);
-                    if (stride == 1)
-                        std::copy(src + lo + off, src + hi + off, out + lo);
-                    else
-                        for (int x = lo; x < hi; x++) out[x] = src[x * stride + off];
-                    std::fill(out + hi, out + OW, 0.0f);
-                }
+// Only rows [r0, r1) are written, row r at cols_b + (r − r0)·ld: all of them (r0 = 0, r1 = C_in·KH·KW)
+// with ld = OH·OW packs one image's matrix; a larger ld writes the image's columns into a matrix of
+// several images side by side (conv2d_forward's groups).
+static void im2col(float* cols_b, const float* inp_b, int H, int Wd, int KH, int KW, int stride, int pad,
+                   int OH, int OW, size_t ld, int r0, int r1) {
+    for (int r = r0; r < r1; r++) {
+        const int c = r / (KH * KW), i = r / KW % KH, j = r % KW;  // r = (c·KH + i)·KW + j
+        float* row = cols_b + (size_t)(r - r0) * ld;
+        int lo, hi;
+        inside_range(j, stride, pad, Wd, OW, lo, hi);
+        if (stride == 1 && OW == Wd) {  // "same" padding: one copy per plane (im2col_same)
+            im2col_same(row, inp_b + (size_t)c * H * Wd, H, Wd, OH, OW, i - pad, j - pad, lo, hi);
+            continue;
+        }
+        for (int y = 0; y < OH; y++) {
+            float* out = row + (size_t)y * OW;
+            int iy = y * stride - pad + i;
+            if (iy < 0 || iy >= H) {  // a padding row
+                std::fill(out, out + OW, 0.0f);
+                continue;
             }
+            const float* src = inp_b + ((size_t)c * H + iy) * Wd;  // src[x·s + off] = inp_b[c, iy, ix]
+            const int off = j - pad;                                 // x ≥ lo keeps x·s + off ≥ 0
+            std::fill(out, out + lo, 0.0f);
+            if (stride == 1)
+                std::copy(src + lo + off, src + hi + off, out + lo);
+            else
+                for (int x = lo; x < hi; x++) out[x] = src[x * stride + off];
+            std::fill(out + hi, out + OW, 0.0f);
+        }
+    }
 }
 
 // The adjoint of im2col_same: row (i, j) of dcols adds into the plane shifted by (di, dj), as one
@@ -174,10 +171,14 @@ static bool tiny(int C_out, int K, int P) { return (double)C_out * K * P < 4096;
 // its groups live in its own images' share of `cols`, and the (C_out, g·P) products in a scratch per
 // thread (grown once), copied into (B, C_out, P) with the bias. (Chapter 09's step: 3 % faster than
 // one product for the whole batch; chapter 11's: no faster, its 3×3 "same" planes were one copy
-// each already.)
+// each already.) An image of 128 columns or more fills the tiles alone: its group is that one image,
+// whose product is written straight into out_b, without the copy (chapter 11's first stage, 784
+// columns: its forward 1.65 → 1.17 ms a batch; its middle one, 196: 7.8 → 7.5 ms).
 constexpr size_t kGroupFloats = 131072;
-static int group_images(int K, int P) { return (int)std::max<size_t>(1, kGroupFloats / ((size_t)K * P)); }
-static Buf& by_channel_scratch(size_t n) {
+static int group_images(int K, int P) {
+    return P >= 128 ? 1 : (int)std::max<size_t>(1, kGroupFloats / ((size_t)K * P));
+}
+static Buf& thread_scratch(size_t n) {
     thread_local Buf buf;
     if (buf.size() < n) buf.resize(n);
     return buf;
@@ -201,7 +202,7 @@ void conv2d_forward(float* out, float* cols, const float* inp, const float* W, c
     if (tiny(C_out, K, P)) {  // image by image: out_b (C_out, P) = W (C_out, K) · cols_b (K, P)
         for (int bi = 0; bi < B; bi++) {
             float* out_b = out + (size_t)bi * C_out * P;
-            im2col(cols, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad, OH, OW, (size_t)P);
+            im2col(cols, inp + (size_t)bi * C_in * H * Wd, H, Wd, KH, KW, stride, pad, OH, OW, (size_t)P, 0, K);
             matmul_nn(out_b, W, cols, C_out, K, P);
             if (b)
                 for (int o = 0; o < C_out; o++)
@@ -212,13 +213,21 @@ void conv2d_forward(float* out, float* cols, const float* inp, const float* W, c
     const int G = group_images(K, P);
     parallel_for(B, [&](int b0, int b1) {
         float* cg = cols + (size_t)b0 * K * P;  // this thread's group cols (K, g·P): within its images' share
-        float* og = by_channel_scratch((size_t)C_out * G * P).data();
+        float* og = thread_scratch((size_t)C_out * G * P).data();
         for (int g0 = b0; g0 < b1; g0 += G) {
             const int g = std::min(G, b1 - g0);
             const size_t gP = (size_t)g * P;
             for (int bi = g0; bi < g0 + g; bi++)
-                im2col(cg + (size_t)(bi - g0) * P, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride,
-                       pad, OH, OW, gP);
+                im2col(cg + (size_t)(bi - g0) * P, inp + (size_t)bi * C_in * H * Wd, H, Wd, KH, KW, stride,
+                       pad, OH, OW, gP, 0, K);
+            if (g == 1) {  // one image: its product is out_b (C_out, P) itself, written in place
+                float* out_b = out + (size_t)g0 * C_out * P;
+                matmul_nn(out_b, W, cg, C_out, K, P);
+                if (b)
+                    for (int o = 0; o < C_out; o++)
+                        for (int p = 0; p < P; p++) out_b[(size_t)o * P + p] += b[o];
+                continue;
+            }
             matmul_nn(og, W, cg, C_out, K, (int)gP);  // og (C_out, g·P) = W (C_out, K) · cols_g (K, g·P)
             for (int bi = g0; bi < g0 + g; bi++)      // out[b,o,p] = og[o, (b − g0)·P + p] + bias[o]
                 for (int o = 0; o < C_out; o++) {
@@ -246,6 +255,33 @@ static void bias_grad(float* db, const float* dout, int B, int C_out, int P) {
     }, channels_chunk(B, P));
 }
 
+// out_b = W · cols_b  ->  dW (C_out, K) += Σ_b dout_b (C_out, P) · cols_bᵀ (P, K), image after image:
+// every dW element sums image 0's P terms, then image 1's, ..., which is the one product
+// dW += dout (C_out, B·P) · cols (K, B·P)ᵀ of the whole batch's matrices side by side (the kernels
+// continue a sum from C, so it makes no difference where the k loop is cut). Image by image, dout_b is
+// read where it lies and cols_b is built in a scratch that stays in the cache, instead of copying
+// dout into (C_out, B·P) and building all of cols (for chapter 11's middle stage, 5.4 million floats,
+// written to memory and read back): the weight gradient took 1.4 times the forward's matmul time.
+// Threads cut dW as matmul_nt would (output_strips: the same tiles, the same bits); a thread with a
+// strip of dW's columns builds only the rows of cols_b (the (c,i,j) of its columns) they need.
+static void weight_grad(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd, int C_out,
+                        int KH, int KW, int stride, int pad, int OH, int OW) {
+    const int K = C_in * KH * KW, P = OH * OW;
+    const OutputStrips s = output_strips(C_out, K, (double)C_out * K * P * B);
+    parallel_for(s.count, [&](int u0, int u1) {
+        // this thread's block of dW: rows [i0, i1) x columns [r0, r1)
+        const int i0 = s.by_rows ? u0 * s.width : 0, i1 = s.by_rows ? std::min(C_out, u1 * s.width) : C_out;
+        const int r0 = s.by_rows ? 0 : u0 * s.width, r1 = s.by_rows ? K : std::min(K, u1 * s.width);
+        float* rows = thread_scratch((size_t)(r1 - r0) * P).data();  // rows [r0, r1) of cols_b (r1 − r0, P)
+        for (int bi = 0; bi < B; bi++) {
+            im2col(rows, inp + (size_t)bi * C_in * H * Wd, H, Wd, KH, KW, stride, pad, OH, OW, (size_t)P, r0,
+                   r1);
+            const float* dout_b = dout + ((size_t)bi * C_out + i0) * P;  // rows [i0, i1) of dout_b (C_out, P)
+            matmul_nt_serial(dW + (size_t)i0 * K + r0, K, dout_b, P, rows, P, i1 - i0, P, r1 - r0, true);
+        }
+    }, s.min_chunk);
+}
+
 void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const float* inp, const float* W,
                      float* cols, int B, int C_in, int H, int Wd, int C_out, int KH, int KW, int stride, int pad) {
     // dout is (B,C_out,OH,OW); dinp (B,C_in,H,Wd), dW (C_out, C_in·KH·KW), db (C_out)
@@ -256,7 +292,7 @@ void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const
         for (int bi = 0; bi < B; bi++) {
             const float* dout_b = dout + (size_t)bi * C_out * P;
             if (dW) {  // out_b = W · cols_b  ->  dW += dout_b · cols_bᵀ
-                im2col(cols, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad, OH, OW, (size_t)P);
+                im2col(cols, inp + (size_t)bi * C_in * H * Wd, H, Wd, KH, KW, stride, pad, OH, OW, (size_t)P, 0, K);
                 matmul_nt(dW, dout_b, cols, C_out, P, K, true);
             }
             if (dinp) {  // dcols_b = Wᵀ · dout_b, then col2im sends each entry back to its pixel
@@ -267,27 +303,14 @@ void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const
         }
         return;
     }
-    // dW: the batch as one product, dout in the (C_out, B·P) layout first.
-    const size_t BP = (size_t)B * P;
-    if (dW) {
-        float* dc = by_channel_scratch((size_t)C_out * BP).data();
-        parallel_for(B, [&](int b0, int b1) {  // dc[o, b·P + p] = dout[b,o,p]; cols rebuilt (forward's is gone)
-            by_channel(dc + (size_t)b0 * P, BP, dout, b0, b1, C_out, P);
-            for (int bi = b0; bi < b1; bi++)
-                im2col(cols + (size_t)bi * P, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad,
-                       OH, OW, BP);
-        }, images_chunk(K, P));
-        // out = W · cols  ->  dW (C_out, K) += dc (C_out, B·P) · cols (K, B·P)ᵀ: every dW element sums
-        // image 0's P terms, then image 1's, ...: the order of the image-by-image sum, in one product
-        matmul_nt(dW, dc, cols, C_out, (int)BP, K, true);
-    }
+    if (dW) weight_grad(dW, dout, inp, B, C_in, H, Wd, C_out, KH, KW, stride, pad, OH, OW);
     // out_g = W · cols_g  ->  dcols_g (K, g·P) = Wᵀ · dout_g, group by group as the forward (each thread
     // owns whole images, its groups in its share of cols), then col2im sends each entry back to its pixel
     if (dinp) {
         const int G = group_images(K, P);
         parallel_for(B, [&](int b0, int b1) {
             float* cg = cols + (size_t)b0 * K * P;
-            float* dg_buf = by_channel_scratch((size_t)C_out * G * P).data();  // (dW's dc is done with)
+            float* dg_buf = thread_scratch((size_t)C_out * G * P).data();  // (weight_grad's rows are done with)
             for (int g0 = b0; g0 < b1; g0 += G) {
                 const int g = std::min(G, b1 - g0);
                 const size_t gP = (size_t)g * P;

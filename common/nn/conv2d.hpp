@@ -11,9 +11,9 @@
 // turns the convolution into one matrix product out_b (C_out, OH·OW) = W (C_out, C_in·KH·KW) · cols_b,
 // and the matmul is where all the speed lives. The products take a few images at a time, their
 // matrices side by side (cols_g (C_in·KH·KW, g·OH·OW), small enough to stay in the cache between
-// im2col and the matmul); the gradient dW takes the whole batch at once, every image's matrix side by
-// side in the scratch `cols` (C_in·KH·KW, B·OH·OW) = conv2d_cols_size(...) floats. Each output is
-// still the sum image by image would give, in the same order (conv2d.cpp).
+// im2col and the matmul), in the scratch `cols` (C_in·KH·KW, B·OH·OW) = conv2d_cols_size(...) floats;
+// the gradient dW adds image after image. Each output is still the sum image by image would give,
+// in the same order (conv2d.cpp).
 #pragma once
 #include <cstddef>
 

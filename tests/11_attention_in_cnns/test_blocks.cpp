@@ -90,12 +90,14 @@ TEST_CASE("ch11 batch norm: backward matches finite differences (input, γ, β)"
 }
 
 TEST_CASE("ch11 batch norm: channels summed side by side give each channel's numbers alone, on 1, 2 and 3 threads") {
-    // batchnorm2d sums several channels at once (independent chains, each in its own order); the
-    // statistics, outputs and gradients must be those of the channel normalised alone, bit for bit,
-    // however the threads cut the channels (C = 13: on one thread a group of 8, one of 4 and a single
-    // channel; on 2 and 3 threads groups of 4 and single channels).
+    // batchnorm2d sums several channels at once (independent chains, each in its own order; a group of
+    // VL channels in the lanes of a vector); the statistics, outputs and gradients must be those of the
+    // channel normalised alone, bit for bit, however the threads cut the channels (C = 21 with VL = 8:
+    // on one thread two groups of 8, one of 4 and a single channel; on 2 and 3 threads groups of 8 and
+    // 4 and single channels; with VL = 16, one of 16, one of 4, one single). HW = 6001 is no multiple
+    // of VL: the last position of each image takes the lanes one at a time.
     Rng rng(31);
-    const int B = 3, C = 13, HW = 6000;  // B·HW > 16384: the channels are spread over the threads
+    const int B = 3, C = 21, HW = 6001;  // B·HW > 16384: the channels are spread over the threads
     const size_t n = (size_t)B * C * HW;
     Buf x = random_buf(n, rng, -2, 2), g = random_buf(C, rng, 0.5f, 1.5f), be = random_buf(C, rng), R = random_buf(n, rng);
     auto run = [&](int Cn, const float* xs, const float* gs, const float* bs, const float* Rs, Buf& all) {

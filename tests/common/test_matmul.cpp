@@ -10,6 +10,7 @@
 // Across thread counts we require EXACT equality (memcmp): the partition never changes the order.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -235,4 +236,38 @@ TEST_CASE("linear_forward_packed: the bits of linear_forward, with and without b
         linear_forward_packed(got.data(), inp.data(), P, bias, M);
         CHECK(same_bits(got, want));
     }
+}
+
+TEST_CASE("matmul_nt_serial: a product cut along output_strips and along k gives the bits of matmul_nt") {
+    // conv2d's weight gradient runs dW += Σ_b dout_b · cols_bᵀ as blocks of its own: each thread a
+    // strip of C cut where matmul_nt's threads would cut it, and k cut into pieces (one per image),
+    // each added onto C (the first piece overwrites C when not accumulating). Reference: matmul_nt of
+    // the whole product. Shapes: through the blocked path, strips of rows (M >= N) and of columns, odd
+    // edges, pieces shorter and longer than KC.
+    const Shape shapes[] = {{24, 784 * 3, 9}, {48, 196 * 4, 216}, {13, 700, 40}, {7, 1100, 3}, {30, 49 * 5, 70}};
+    Rng rng(23);
+    for (Shape s : shapes)
+        for (int piece : {49, 196, 600})
+            for (bool accumulate : {true, false}) {
+                CAPTURE(s.M);
+                CAPTURE(s.K);
+                CAPTURE(s.N);
+                CAPTURE(piece);
+                CAPTURE(accumulate);
+                Buf A = random_buf((size_t)s.M * s.K, rng), B = random_buf((size_t)s.N * s.K, rng);
+                Buf C0 = random_buf((size_t)s.M * s.N, rng), want = C0, got = C0;
+                matmul_nt(want.data(), A.data(), B.data(), s.M, s.K, s.N, accumulate);
+                const OutputStrips st = output_strips(s.M, s.N, (double)s.M * s.N * s.K);
+                for (int u = 0; u < st.count; u++) {  // strip u: rows [i0, i1) x columns [j0, j1)
+                    const int i0 = st.by_rows ? u * st.width : 0, i1 = st.by_rows ? std::min(s.M, i0 + st.width) : s.M;
+                    const int j0 = st.by_rows ? 0 : u * st.width, j1 = st.by_rows ? s.N : std::min(s.N, j0 + st.width);
+                    for (int k0 = 0; k0 < s.K; k0 += piece) {
+                        const int kn = std::min(piece, s.K - k0);
+                        matmul_nt_serial(got.data() + (size_t)i0 * s.N + j0, s.N, A.data() + (size_t)i0 * s.K + k0, s.K,
+                                         B.data() + (size_t)j0 * s.K + k0, s.K, i1 - i0, kn, j1 - j0,
+                                         accumulate || k0 > 0);
+                    }
+                }
+                CHECK(same_bits(got, want));
+            }
 }

@@ -13,7 +13,9 @@
 // positions, each row one load) and transposes it in registers (matmul_kernels.hpp): column q is
 // then position p + q of every channel, one vector, and the sums take the columns in order. Written
 // with scalars, the VL chains compiled to one scalar add per element, and the 16 double chains of
-// batch norm's backward did not fit the registers: batch norm was 15 % of chapter 11's step.
+// batch norm's backward did not fit the registers: batch norm was 15 % of chapter 11's step. In lanes,
+// its first stage (128 × 24 × 28 × 28) takes 2.1–2.4 ms forward (was 2.5), 2.4–2.9 backward (3.2–3.5).
+// The numbers are the same: each lane adds its channel's terms in the scalar order.
 #pragma once
 #include <algorithm>
 #include <cstddef>

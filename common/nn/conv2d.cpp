@@ -173,7 +173,8 @@ static bool tiny(int C_out, int K, int P) { return (double)C_out * K * P < 4096;
 // one product for the whole batch; chapter 11's: no faster, its 3×3 "same" planes were one copy
 // each already.) An image of 128 columns or more fills the tiles alone: its group is that one image,
 // whose product is written straight into out_b, without the copy (chapter 11's first stage, 784
-// columns: its forward 1.65 → 1.17 ms a batch; its middle one, 196: 7.8 → 7.5 ms).
+// columns: its forward 1.77 → 1.14–1.22 ms a batch of 128 on one thread; its middle one, 196
+// columns: 7.7 → 7.5 ms).
 constexpr size_t kGroupFloats = 131072;
 static int group_images(int K, int P) {
     return P >= 128 ? 1 : (int)std::max<size_t>(1, kGroupFloats / ((size_t)K * P));
@@ -261,7 +262,8 @@ static void bias_grad(float* db, const float* dout, int B, int C_out, int P) {
 // continue a sum from C, so it makes no difference where the k loop is cut). Image by image, dout_b is
 // read where it lies and cols_b is built in a scratch that stays in the cache, instead of copying
 // dout into (C_out, B·P) and building all of cols (for chapter 11's middle stage, 5.4 million floats,
-// written to memory and read back): the weight gradient took 1.4 times the forward's matmul time.
+// written to memory and read back), which took 1.4 times the forward's time. A batch of 128 on one
+// thread, chapter 11's three stages: 3.1–3.4 → 2.5–2.6 ms, 11.0–11.3 → 8.3–8.5, 9.3–9.8 → 7.6.
 // Threads cut dW as matmul_nt would (output_strips: the same tiles, the same bits); a thread with a
 // strip of dW's columns builds only the rows of cols_b (the (c,i,j) of its columns) they need.
 static void weight_grad(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd, int C_out,

@@ -12,6 +12,7 @@ namespace attn {
 
 // The sums below are in double, G channels side by side (channel_sums.hpp says why).
 constexpr int kG = kChannelGroup;
+using namespace lanes;  // VL channels in the lanes of a vector: vecf, Doubles, widen, channel_columns
 
 // v[g] = Σ_{b,p} (x[b, c+g, p] − m[g])² for g < G
 template <int G>

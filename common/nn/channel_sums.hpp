@@ -34,7 +34,8 @@ inline int channel_group(int c, int c1) {
     return c + kChannelGroup <= c1 ? kChannelGroup : c + 4 <= c1 ? 4 : 1;
 }
 
-// ---- VL channels in the lanes of a vector ----------------------------------------------------
+// ---- VL channels in the lanes of a vector (namespace lanes: these short names stay out of attn) ----
+namespace lanes {
 using kernels::vecf;
 using kernels::VL;
 // VL doubles as two vectors of VL/2 (each as wide as a vecf): lanes [0, VL/2) and [VL/2, VL)
@@ -52,6 +53,19 @@ inline void store(double* s, const Doubles& d) {
     for (int g = 0; g < VL / 2; g++) s[g] = d.lo[g], s[g + VL / 2] = d.hi[g];
 }
 
+// x holds VL channels HW floats apart (channel g at x + g·HW). column_block: r[q] = positions p + q
+// of the VL channels, q < VL (the VL×VL block loaded row by row, then transposed); column: one
+// position, lane by lane (the last HW mod VL positions).
+inline void column_block(vecf* r, const float* x, int HW, int p) {
+    for (int g = 0; g < VL; g++) r[g] = kernels::loadv(x + (size_t)g * HW + p);
+    kernels::transpose_block(r);
+}
+inline vecf column(const float* x, int HW, int p) {
+    vecf v;
+    for (int g = 0; g < VL; g++) v[g] = x[(size_t)g * HW + p];
+    return v;
+}
+
 // f(x[b, c…c+VL−1, p]) for b = 0 … B−1, then p = 0 … HW−1: the VL channels of one position as one
 // vector; with two tensors, f(x[b, c…, p], y[b, c…, p]).
 template <class F>
@@ -60,16 +74,11 @@ inline void channel_columns(F&& f, const float* inp, int c, int B, int C, int HW
         const float* x = inp + ((size_t)b * C + c) * HW;
         int p = 0;
         for (; p + VL <= HW; p += VL) {
-            vecf r[VL];  // r[g] = channel g at positions p … p+VL−1; transposed: r[q] = position p+q
-            for (int g = 0; g < VL; g++) r[g] = kernels::loadv(x + (size_t)g * HW + p);
-            kernels::transpose_block(r);
+            vecf r[VL];
+            column_block(r, x, HW, p);
             for (int q = 0; q < VL; q++) f(r[q]);
         }
-        for (; p < HW; p++) {  // the last HW mod VL positions, one lane at a time
-            vecf v;
-            for (int g = 0; g < VL; g++) v[g] = x[(size_t)g * HW + p];
-            f(v);
-        }
+        for (; p < HW; p++) f(column(x, HW, p));
     }
 }
 template <class F>
@@ -80,22 +89,18 @@ inline void channel_columns(F&& f, const float* inp, const float* inp2, int c, i
         int p = 0;
         for (; p + VL <= HW; p += VL) {
             vecf r[VL], s[VL];
-            for (int g = 0; g < VL; g++)
-                r[g] = kernels::loadv(x + (size_t)g * HW + p), s[g] = kernels::loadv(y + (size_t)g * HW + p);
-            kernels::transpose_block(r), kernels::transpose_block(s);
+            column_block(r, x, HW, p), column_block(s, y, HW, p);
             for (int q = 0; q < VL; q++) f(r[q], s[q]);
         }
-        for (; p < HW; p++) {
-            vecf v, w;
-            for (int g = 0; g < VL; g++) v[g] = x[(size_t)g * HW + p], w[g] = y[(size_t)g * HW + p];
-            f(v, w);
-        }
+        for (; p < HW; p++) f(column(x, HW, p), column(y, HW, p));
     }
 }
+}  // namespace lanes
 
 // s[g] = Σ_{b,p} x[b, c+g, p] for g < G
 template <int G, class T>
 void channel_sums(T* s, const float* inp, int c, int B, int C, int HW) {
+    using namespace lanes;
     if constexpr (G == VL) {  // lanes: s = s + x, in double (widened) or in float
         if constexpr (sizeof(T) == sizeof(double)) {
             Doubles acc;

@@ -195,38 +195,39 @@ static void by_channel(float* dst, size_t ld, const float* x, int b0, int b1, in
         }
 }
 
+// One image: out_b (C_out, P) = W (C_out, K) · cols_b (K, P), + b[o] on row o when there is a bias.
+static void image_product(float* out_b, const float* W, const float* cols_b, const float* b, int C_out, int K,
+                          int P) {
+    matmul_nn(out_b, W, cols_b, C_out, K, P);
+    if (b)
+        for (int o = 0; o < C_out; o++)
+            for (int p = 0; p < P; p++) out_b[(size_t)o * P + p] += b[o];
+}
+
 void conv2d_forward(float* out, float* cols, const float* inp, const float* W, const float* b, int B, int C_in,
                     int H, int Wd, int C_out, int KH, int KW, int stride, int pad) {
     // inp is (B,C_in,H,Wd), W is (C_out, C_in·KH·KW), cols is (C_in·KH·KW, B·OH·OW), out is (B,C_out,OH,OW)
     const int OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad);
     const int K = C_in * KH * KW, P = OH * OW;
-    if (tiny(C_out, K, P)) {  // image by image: out_b (C_out, P) = W (C_out, K) · cols_b (K, P)
+    if (tiny(C_out, K, P)) {  // image by image, on the calling thread
         for (int bi = 0; bi < B; bi++) {
-            float* out_b = out + (size_t)bi * C_out * P;
             im2col(cols, inp + (size_t)bi * C_in * H * Wd, H, Wd, KH, KW, stride, pad, OH, OW, (size_t)P, 0, K);
-            matmul_nn(out_b, W, cols, C_out, K, P);
-            if (b)
-                for (int o = 0; o < C_out; o++)
-                    for (int p = 0; p < P; p++) out_b[(size_t)o * P + p] += b[o];
+            image_product(out + (size_t)bi * C_out * P, W, cols, b, C_out, K, P);
         }
         return;
     }
     const int G = group_images(K, P);
     parallel_for(B, [&](int b0, int b1) {
         float* cg = cols + (size_t)b0 * K * P;  // this thread's group cols (K, g·P): within its images' share
-        float* og = thread_scratch((size_t)C_out * G * P).data();
+        float* og = G > 1 ? thread_scratch((size_t)C_out * G * P).data() : nullptr;
         for (int g0 = b0; g0 < b1; g0 += G) {
             const int g = std::min(G, b1 - g0);
             const size_t gP = (size_t)g * P;
             for (int bi = g0; bi < g0 + g; bi++)
                 im2col(cg + (size_t)(bi - g0) * P, inp + (size_t)bi * C_in * H * Wd, H, Wd, KH, KW, stride,
                        pad, OH, OW, gP, 0, K);
-            if (g == 1) {  // one image: its product is out_b (C_out, P) itself, written in place
-                float* out_b = out + (size_t)g0 * C_out * P;
-                matmul_nn(out_b, W, cg, C_out, K, P);
-                if (b)
-                    for (int o = 0; o < C_out; o++)
-                        for (int p = 0; p < P; p++) out_b[(size_t)o * P + p] += b[o];
+            if (g == 1) {  // one image: its product is out_b itself, written in place
+                image_product(out + (size_t)g0 * C_out * P, W, cg, b, C_out, K, P);
                 continue;
             }
             matmul_nn(og, W, cg, C_out, K, (int)gP);  // og (C_out, g·P) = W (C_out, K) · cols_g (K, g·P)

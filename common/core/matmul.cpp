@@ -166,7 +166,19 @@ static void pack_all(PackedB& P, View B, const float* src, int K, int N, bool nt
     P.src = src, P.K = K, P.N = N, P.nt = nt;
     const size_t n_pad = padded_cols(N);
     P.data.resize(n_pad * (size_t)K);
-    for (int pc = 0; pc < K; pc += KC) pack_b(P.data.data() + (size_t)pc * n_pad, B, pc, std::min(KC, K - pc), 0, N);
+    // A copy, split across the threads by NR-column slivers (a sliver of depth block pc lies at
+    // pc·n_pad + j·kc): packed once per pass, but on one thread the others would wait for it.
+    const int slivers = (int)(n_pad / NR);
+    parallel_for(
+        slivers,
+        [&](int s0, int s1) {
+            const int j0 = s0 * NR, j1 = std::min(N, s1 * NR);
+            for (int pc = 0; pc < K; pc += KC) {
+                const int kc = std::min(KC, K - pc);
+                pack_b(P.data.data() + (size_t)pc * n_pad + (size_t)j0 * kc, B, pc, kc, j0, j1 - j0);
+            }
+        },
+        std::max(1, 512 / std::max(K, 1)));  // at least ~16K floats a range
 }
 void pack_nt(PackedB& P, const float* B, int K, int N) { pack_all(P, View{B, 1, (size_t)K}, B, K, N, true); }
 void pack_nn(PackedB& P, const float* B, int K, int N) { pack_all(P, View{B, (size_t)N, 1}, B, K, N, false); }

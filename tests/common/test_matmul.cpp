@@ -194,7 +194,7 @@ TEST_CASE("linear_backward without accumulate: dinp gets the bits of += into zer
     }
 }
 
-TEST_CASE("matmul_packed: B packed once gives the bits of matmul_nt / matmul_nn, on 1, 2 and 3 threads") {
+TEST_CASE("matmul_packed: B packed once (on 1, 2 or 3 threads) gives the bits of matmul_nt / matmul_nn, on 1, 2 and 3 threads") {
     // Shapes as kShapes (tiny, odd edges, K > KC, N > NC, one row), and the GRU step's (64, 256, 768)
     const Shape shapes[] = {{1, 1, 1},   {7, 13, 5},  {129, 257, 63}, {64, 520, 500}, {33, 1, 17},
                             {5, 40, 333}, {1, 300, 40}, {3, 5, 1100},  {64, 256, 768}, {64, 768, 256}};
@@ -209,12 +209,12 @@ TEST_CASE("matmul_packed: B packed once gives the bits of matmul_nt / matmul_nn,
                 CAPTURE(accumulate);
                 Buf A = random_buf((size_t)s.M * s.K, rng), B = random_buf((size_t)s.K * s.N, rng);
                 Buf C0 = random_buf((size_t)s.M * s.N, rng);
-                PackedB P;
-                if (nt) pack_nt(P, B.data(), s.K, s.N);
-                else pack_nn(P, B.data(), s.K, s.N);
                 for (int threads : {1, 2, 3}) {
                     set_threads(threads);
                     CAPTURE(threads);
+                    PackedB P;  // packed on this many threads too (pack_all splits the slivers)
+                    if (nt) pack_nt(P, B.data(), s.K, s.N);
+                    else pack_nn(P, B.data(), s.K, s.N);
                     Buf want = C0, got = C0;
                     (nt ? matmul_nt : matmul_nn)(want.data(), A.data(), B.data(), s.M, s.K, s.N, accumulate);
                     matmul_packed(got.data(), A.data(), P, s.M, accumulate);

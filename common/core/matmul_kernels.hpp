@@ -31,6 +31,7 @@
 // padded rows/columns, which are never written back. (The textbook loop sums in the same order
 // too, but the compiler may fuse its multiply-adds differently, so the two agree to rounding.)
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <utility>
 
@@ -176,43 +177,57 @@ inline void pack_b(float* Bp, View B, int p0, int kc, int j0, int nc) {
 // The kc steps of the kernel on the accumulators of the tile. InPlace = false: a is a packed sliver,
 // a[k*MR + i]. InPlace = true: a is A itself, row-major with row stride lda, a[i*lda + k] (rows of A
 // are contiguous along k already; see gemm_block in matmul.cpp). One body, two ways to find a_ik.
-template <bool InPlace>
+// NV, MU: the vectors of each row and the rows that are computed, NR/VL and MR for a whole tile;
+// fewer for a tile cut short by the edge of C (edge_kernel), which then reads only the first NV·VL
+// floats of each row of b and the first MU values of each step of a.
+template <bool InPlace, int NV, int MU>
 inline void kernel_steps(int kc, const float* __restrict a, size_t lda, const float* __restrict b,
-                         vecf (&acc)[MR][NR / VL]) {
-    constexpr int NV = NR / VL;  // vectors per row of the tile
+                         vecf (&acc)[MU][NV]) {
     for (int k = 0; k < kc; k++) {
         vecf bk[NV];  // row k of the B sliver
         for (int v = 0; v < NV; v++) bk[v] = loadv(b + k * NR + VL * v);
 #pragma GCC unroll 8
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < MU; i++) {
             const float ai = InPlace ? a[i * lda + k] : a[k * MR + i];  // a_ik
             for (int v = 0; v < NV; v++) acc[i][v] += ai * bk[v];      // c_ij = c_ij + a_ik b_kj
         }
     }
 }
 
-// lda = 0: a is a packed sliver; lda > 0: a is A read in place (kernel_steps).
+// lda = 0: a is a packed sliver; lda > 0: a is A read in place (kernel_steps). NV, MU as kernel_steps:
+// rows [0, MU) × columns [0, NV·VL) of the tile are computed and stored, the others are not touched.
+template <int NV = NR / VL, int MU = MR>
 inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, float* __restrict c,
                          size_t ldc, bool load, size_t lda = 0) {
-    constexpr int NV = NR / VL;
-    vecf acc[MR][NV];
-    for (int i = 0; i < MR; i++)
+    vecf acc[MU][NV];
+    for (int i = 0; i < MU; i++)
         for (int v = 0; v < NV; v++) acc[i][v] = load ? loadv(c + i * ldc + VL * v) : vecf{};
-    if (lda == 0) kernel_steps<false>(kc, a, 0, b, acc);
-    else kernel_steps<true>(kc, a, lda, b, acc);
-    for (int i = 0; i < MR; i++)
+    if (lda == 0) kernel_steps<false, NV, MU>(kc, a, 0, b, acc);
+    else kernel_steps<true, NV, MU>(kc, a, lda, b, acc);
+    for (int i = 0; i < MU; i++)
         for (int v = 0; v < NV; v++) storev(c + i * ldc + VL * v, acc[i][v]);
 }
 
-// The same for a tile cut short by the edge of C (rows < MR or cols < NR): run the full kernel
-// on a private MR×NR copy, then write back only the part that exists.
+// The same for a tile cut short by the edge of C (rows < MR or cols < NR): run the kernel on a
+// private MR×NR copy, then write back only the part that exists. A tile of at most VL columns (the
+// attention's products of one head, 16 or 8 wide) computes one vector per row instead of NR/VL, and
+// one of at most MR/2 rows (the last of 17 tokens) computes MR/2 rows: each c_ij is the same chain
+// of multiply-adds either way. The copy is read only when load is set. (An edge tile is always packed:
+// gemm_block reads A in place only for whole slivers.)
 inline void edge_kernel(int kc, const float* a, const float* b, float* c, size_t ldc, bool load, int rows,
                         int cols, size_t lda = 0) {
-    alignas(64) float tile[MR * NR] = {};
-    if (load)
+    alignas(64) float tile[MR * NR];
+    if (load) {
+        std::fill(tile, tile + MR * NR, 0.0f);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) tile[i * NR + j] = c[i * ldc + j];
-    micro_kernel(kc, a, b, tile, NR, load, lda);
+    }
+    constexpr int NV = NR / VL, HALF = MR / 2;
+    const bool narrow = cols <= VL, short_ = rows <= HALF;
+    if (narrow && short_) micro_kernel<1, HALF>(kc, a, b, tile, NR, load, lda);
+    else if (narrow) micro_kernel<1, MR>(kc, a, b, tile, NR, load, lda);
+    else if (short_) micro_kernel<NV, HALF>(kc, a, b, tile, NR, load, lda);
+    else micro_kernel<NV, MR>(kc, a, b, tile, NR, load, lda);
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++) c[i * ldc + j] = tile[i * NR + j];
 }

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "common/core/buffer.hpp"
@@ -192,6 +193,50 @@ TEST_CASE("linear_backward without accumulate: dinp gets the bits of += into zer
         CHECK(same_bits(dW1, dW2));
         CHECK(same_bits(db1, db2));
     }
+}
+
+// The first m rows and n columns of a product, cut out of a (rows, cols) matrix stored row by row.
+Buf corner(const Buf& x, int cols, int m, int n) {
+    Buf y((size_t)m * n);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) y[(size_t)i * n + j] = x[(size_t)i * cols + j];
+    return y;
+}
+
+TEST_CASE("matmul: a narrow or short product (the edge kernels) gives the bits of the same corner of a larger one") {
+    // The larger product computes its top-left corner with whole tiles; the smaller one, whose rows or
+    // columns stop inside a tile, with edge_kernel's narrower kernels (one vector per row, half the rows).
+    // Shapes as the attention's products of one head: 17 tokens × 16 floats, 8 tokens × 64, and others.
+    const int Mb = 48, Nb = 96;  // whole tiles at the corner for any MR (4, 6 or 8) and NR (8, 16, 32)
+    Rng rng(23);
+    int checked = 0;
+    for (int K : {16, 17, 64, 600})
+        for (auto [m, n] : {std::pair{17, 16}, {17, 17}, {8, 8}, {1, 5}, {3, 16}, {4, 33}, {2, 1}, {33, 8}, {9, 40}, {14, 20}})
+            for (const Layout& L : kLayouts)
+                for (bool accumulate : {false, true}) {
+                    // under 4096 multiply-adds the textbook loop runs instead (matmul.cpp), equal to rounding only
+                    if ((double)m * n * K < 4096) continue;
+                    checked++;
+                    CAPTURE(L.name);
+                    CAPTURE(K);
+                    CAPTURE(m);
+                    CAPTURE(n);
+                    CAPTURE(accumulate);
+                    // the operands as (M,K) and (K,N) matrices, stored in the layout's orientation
+                    Buf A = random_buf((size_t)Mb * K, rng), B = random_buf((size_t)K * Nb, rng);
+                    Buf C0 = random_buf((size_t)Mb * Nb, rng);
+                    Buf big = C0;
+                    L.fast(big.data(), A.data(), B.data(), Mb, K, Nb, accumulate);
+                    // the small operands: A's first m rows (of A stored (M,K), or columns of Aᵀ stored (K,M)),
+                    // B's first n columns (of B stored (K,N), or rows of Bᵀ stored (N,K))
+                    const bool a_rows = L.fast != matmul_tn, b_rows = L.fast == matmul_nt;
+                    Buf a = a_rows ? corner(A, K, m, K) : corner(A, Mb, K, m);
+                    Buf b = b_rows ? corner(B, K, n, K) : corner(B, Nb, K, n);
+                    Buf small = corner(C0, Nb, m, n);
+                    L.fast(small.data(), a.data(), b.data(), m, K, n, accumulate);
+                    CHECK(same_bits(small, corner(big, Nb, m, n)));
+                }
+    CHECK(checked == 150);  // the shapes above that reach the kernels
 }
 
 TEST_CASE("matmul_packed: B packed once (on 1, 2 or 3 threads) gives the bits of matmul_nt / matmul_nn, on 1, 2 and 3 threads") {

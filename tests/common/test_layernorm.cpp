@@ -109,3 +109,25 @@ TEST_CASE("layernorm_backward without accumulate: dinp gets the bits of += into 
     CHECK(dg1 == dg2);
     CHECK(db1 == db2);
 }
+
+TEST_CASE("layernorm: rows normalised four side by side give the bits of each row alone") {
+    // layernorm.cpp runs kRows = 4 rows' sums as independent chains; each must keep its own order
+    const int N = 7, C = 37;  // one group of four and three rows alone; then every row alone
+    Rng rng(34);
+    Buf x = random_buf(N * C, rng, -2, 3), g = random_buf(C, rng), b = random_buf(C, rng), R = random_buf(N * C, rng);
+    Buf out(N * C), mean(N), rstd(N), dx(N * C, 0.5f), dg(C, 0.0f), db(C, 0.0f);
+    layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), g.data(), b.data(), N, C);
+    layernorm_backward(dx.data(), dg.data(), db.data(), R.data(), x.data(), g.data(), mean.data(), rstd.data(), N, C);
+    for (int n = 0; n < N; n++) {
+        CAPTURE(n);
+        const size_t o = (size_t)n * C;
+        Buf out1(C), mean1(1), rstd1(1), dx1(C, 0.5f), dg1(C, 0.0f), db1(C, 0.0f);
+        layernorm_forward(out1.data(), mean1.data(), rstd1.data(), x.data() + o, g.data(), b.data(), 1, C);
+        layernorm_backward(dx1.data(), dg1.data(), db1.data(), R.data() + o, x.data() + o, g.data(), mean1.data(),
+                           rstd1.data(), 1, C);
+        CHECK(std::memcmp(out1.data(), out.data() + o, C * sizeof(float)) == 0);
+        CHECK(std::memcmp(&mean1[0], &mean[n], sizeof(float)) == 0);
+        CHECK(std::memcmp(&rstd1[0], &rstd[n], sizeof(float)) == 0);
+        CHECK(std::memcmp(dx1.data(), dx.data() + o, C * sizeof(float)) == 0);
+    }
+}

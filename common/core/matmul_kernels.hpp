@@ -212,8 +212,8 @@ inline void micro_kernel(int kc, const float* __restrict a, const float* __restr
 // private MR×NR copy, then write back only the part that exists. A tile of at most VL columns (the
 // attention's products of one head, 16 or 8 wide) computes one vector per row instead of NR/VL, and
 // one of at most MR/2 rows (the last of 17 tokens) computes MR/2 rows: each c_ij is the same chain
-// of multiply-adds either way. The copy is read only when load is set. (An edge tile is always packed:
-// gemm_block reads A in place only for whole slivers.)
+// of multiply-adds either way. The copy is read only when load is set. (A tile of fewer than MR rows
+// is always packed, lda = 0: gemm_block reads A in place only for whole slivers.)
 inline void edge_kernel(int kc, const float* a, const float* b, float* c, size_t ldc, bool load, int rows,
                         int cols, size_t lda = 0) {
     alignas(64) float tile[MR * NR];
@@ -223,10 +223,10 @@ inline void edge_kernel(int kc, const float* a, const float* b, float* c, size_t
             for (int j = 0; j < cols; j++) tile[i * NR + j] = c[i * ldc + j];
     }
     constexpr int NV = NR / VL, HALF = MR / 2;
-    const bool narrow = cols <= VL, short_ = rows <= HALF;
-    if (narrow && short_) micro_kernel<1, HALF>(kc, a, b, tile, NR, load, lda);
+    const bool narrow = cols <= VL, few_rows = rows <= HALF;
+    if (narrow && few_rows) micro_kernel<1, HALF>(kc, a, b, tile, NR, load, lda);
     else if (narrow) micro_kernel<1, MR>(kc, a, b, tile, NR, load, lda);
-    else if (short_) micro_kernel<NV, HALF>(kc, a, b, tile, NR, load, lda);
+    else if (few_rows) micro_kernel<NV, HALF>(kc, a, b, tile, NR, load, lda);
     else micro_kernel<NV, MR>(kc, a, b, tile, NR, load, lda);
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++) c[i * ldc + j] = tile[i * NR + j];

@@ -178,7 +178,7 @@ static void pack_all(PackedB& P, View B, const float* src, int K, int N, bool nt
                 pack_b(P.data.data() + (size_t)pc * n_pad + (size_t)j0 * kc, B, pc, kc, j0, j1 - j0);
             }
         },
-        std::max(1, 512 / std::max(K, 1)));  // at least ~16K floats a range
+        std::max(1, 16384 / (NR * std::max(K, 1))));  // at least ~16K floats (slivers of NR × K) a range
 }
 void pack_nt(PackedB& P, const float* B, int K, int N) { pack_all(P, View{B, 1, (size_t)K}, B, K, N, true); }
 void pack_nn(PackedB& P, const float* B, int K, int N) { pack_all(P, View{B, (size_t)N, 1}, B, K, N, false); }

@@ -82,10 +82,11 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, c
                        const float* beta, int N, int C, float eps) {
     parallel_for(N, [&](int n0, int n1) {
         int n = n0;
+        const auto at = [&](auto* p) { return p + (size_t)n * C; };  // row n of an (N,C) tensor
         for (; n + kRows <= n1; n += kRows)
-            forward_rows<kRows>(out + (size_t)n * C, mean + n, rstd + n, inp + (size_t)n * C, gamma, beta, C, eps);
+            forward_rows<kRows>(at(out), mean + n, rstd + n, at(inp), gamma, beta, C, eps);
         for (; n < n1; n++)
-            forward_rows<1>(out + (size_t)n * C, mean + n, rstd + n, inp + (size_t)n * C, gamma, beta, C, eps);
+            forward_rows<1>(at(out), mean + n, rstd + n, at(inp), gamma, beta, C, eps);
     }, std::max(1, kMinWork / std::max(C, 1)));
 }
 // forward: out = γ x̂ + β,  x̂ = (x − μ) r.
@@ -99,7 +100,7 @@ void layernorm_backward(float* dinp, float* dgamma, float* dbeta, const float* d
     if (dinp)
         parallel_for(N, [&](int n0, int n1) {
             int n = n0;
-            const auto at = [&](auto* p) { return p + (size_t)n * C; };
+            const auto at = [&](auto* p) { return p + (size_t)n * C; };  // row n of an (N,C) tensor
             for (; n + kRows <= n1; n += kRows)
                 backward_rows<kRows>(at(dinp), at(dout), at(inp), gamma, mean + n, rstd + n, C, accumulate);
             for (; n < n1; n++)

@@ -23,6 +23,12 @@ mkdir -p "$(dirname "$out")"
   echo "Training samples per second (tokens per second for decoding), medians of alternating rounds in one run;"
   echo "wall and CPU seconds are per round, ours/theirs; load is the 1-minute load average at the end of the"
   echo "measurement (a shared machine makes ratios noisy: read them beside it)."
+  # PyTorch's libraries, as its first child reported them, and a replaced OPENBLAS_CORETYPE (bench_util.hpp)
+  ready=$(grep -m1 '^PyTorch ready' "$txt" || true)
+  [ -z "$ready" ] || echo "PyTorch: \`${ready#PyTorch ready }\` (the first configuration's; \`more\` lists every" \
+                          "configuration's speed, \`_avx512\` with ATEN_CPU_CAPABILITY=avx512)."
+  replaced=$(grep -m1 '^OPENBLAS_CORETYPE=.* replaced by' "$txt" || true)
+  [ -z "$replaced" ] || echo "$replaced."
   echo
   awk '
     /^bench [^ ]+ threads=/ {

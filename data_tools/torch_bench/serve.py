@@ -24,9 +24,12 @@ them sleep at once (OMP_WAIT_POLICY=PASSIVE, GOMP_SPINCOUNT=0, OPENBLAS_THREAD_T
 smallest). Spinning is faster on an idle machine and much slower when other programs want the cores;
 the benchmarks measure every configuration and compare with the fastest.
 
+Kernels. PyTorch's own loops have AVX2 and AVX-512 versions; 1.13 picks AVX2 unless the environment
+says ATEN_CPU_CAPABILITY=avx512, which the benchmarks also try on a CPU that has AVX-512.
+
 Rounds. run() prints one line, `ready torch=<version> threads=<intra-op threads> os_threads=<threads
-this process runs> blas=<OpenBLAS/its kernels>`, then reads lines from standard input, each a number
-of steps: it runs that many steps and answers `wall=<seconds> cpu=<seconds>` (cpu: user + system of
+this process runs> blas=<OpenBLAS/its kernels> kernels=<PyTorch's own: AVX2, AVX512>`, then reads
+lines from standard input, each a number of steps: it runs that many steps and answers `wall=<seconds> cpu=<seconds>` (cpu: user + system of
 every thread of this process). It ends at the end of its input. The C++ side (tests/bench/torch_child.hpp)
 alternates these rounds with its own, so both sides see the same machine.
 """
@@ -63,8 +66,11 @@ def run(step, warmup=20):
         blas = "OpenBLAS/" + corename().decode()
     except (OSError, AttributeError):
         blas = "not-OpenBLAS"
-    print("ready torch=%s threads=%d os_threads=%d blas=%s" % (torch.__version__, torch.get_num_threads(),
-                                                               len(os.listdir("/proc/self/task")), blas), flush=True)
+    kernels = [line.split(":")[1].strip() for line in torch.__config__.show().splitlines()
+               if "CPU capability usage" in line]  # ATEN_CPU_CAPABILITY, or PyTorch's own choice
+    print("ready torch=%s threads=%d os_threads=%d blas=%s kernels=%s" % (
+        torch.__version__, torch.get_num_threads(), len(os.listdir("/proc/self/task")), blas,
+        kernels[0] if kernels else "unknown"), flush=True)
     for line in sys.stdin:
         steps = int(line)
         w0, c0 = time.perf_counter(), time.process_time()

@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -132,13 +133,9 @@ inline void print_line(const std::string& name, int threads, double ours, const 
                      extra);
 }
 
-// OpenBLAS picks its kernels from the processor's model number, and falls back to old SSE3 ones
-// ("Prescott", a third of the speed) on a model it does not know yet, as Debian 12's 0.3.21 does on
-// recent Xeons. A baseline on those kernels is not honest, so unless OPENBLAS_CORETYPE is already
-// set, the benchmarks set it from the processor's features before OpenBLAS loads: SkylakeX
-// (AVX-512) or Haswell (AVX2 + FMA). Returns the core set, or "" when none was.
-inline std::string choose_openblas_core() {
-    if (std::getenv("OPENBLAS_CORETYPE")) return "";
+// Whether the processor has every one of these feature flags, as /proc/cpuinfo lists them (false
+// when it cannot be read).
+inline bool cpu_has_flags(std::initializer_list<const char*> wanted) {
     std::ifstream f("/proc/cpuinfo");
     std::string line, flags;
     while (std::getline(f, line))
@@ -146,11 +143,31 @@ inline std::string choose_openblas_core() {
             flags = line + " ";
             break;
         }
-    auto has = [&](const char* x) { return flags.find(std::string(" ") + x + " ") != std::string::npos; };
-    const char* core = has("avx512f") && has("avx512vl") && has("avx512bw") && has("avx512dq") ? "SkylakeX"
-                       : has("avx2") && has("fma")                                             ? "Haswell"
-                                                                                               : "";
-    if (*core) setenv("OPENBLAS_CORETYPE", core, 1);
+    for (const char* x : wanted)
+        if (flags.find(std::string(" ") + x + " ") == std::string::npos) return false;
+    return true;
+}
+// What OpenBLAS's SkylakeX kernels and PyTorch's AVX-512 kernels need.
+inline bool cpu_has_avx512() { return cpu_has_flags({"avx512f", "avx512vl", "avx512bw", "avx512dq"}); }
+
+// OpenBLAS picks its kernels from the processor's model number, and falls back to old SSE3 ones
+// ("Prescott", a third of the speed) on a model it does not know yet, as Debian 12's 0.3.21 does on
+// recent Xeons. An OPENBLAS_CORETYPE left in the environment can hold it back too: a machine of
+// stop 39 (a Zen 5 with AVX-512) had OPENBLAS_CORETYPE=Haswell set for every program, and PyTorch's
+// products ran at half the speed of its SkylakeX kernels (chapter 02's step 339 samples/s against
+// 433). A baseline on those kernels is not honest, so the benchmarks set it from the processor's
+// features before OpenBLAS loads: SkylakeX (AVX-512) or Haswell (AVX2 + FMA), and say so when they
+// replace another value. Returns the core set, or "" when the environment already had it (or none).
+inline std::string choose_openblas_core() {
+    const char* core = cpu_has_avx512()                 ? "SkylakeX"
+                       : cpu_has_flags({"avx2", "fma"}) ? "Haswell"
+                                                        : "";
+    const char* before = std::getenv("OPENBLAS_CORETYPE");
+    if (!*core || (before && std::string(before) == core)) return "";
+    if (before)
+        std::printf("OPENBLAS_CORETYPE=%s in the environment replaced by %s, this CPU's fastest OpenBLAS kernels\n",
+                    before, core);
+    setenv("OPENBLAS_CORETYPE", core, 1);
     return core;
 }
 

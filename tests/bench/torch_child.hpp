@@ -5,8 +5,11 @@
 // requests, so the rounds alternate: ours, PyTorch in each configuration, ours, ... PyTorch runs in
 // every configuration that can be its fastest — threads spinning between calls (the libraries'
 // default), threads sleeping at once (passive), and with 2+ threads also its own loops on one thread
-// beside OpenBLAS on all (`blas`) — and each side's number is its median round; PyTorch's is its
-// fastest configuration's. One `bench` line (bench_util.hpp) per call, each configuration's speed
+// beside OpenBLAS on all (`blas`); on a CPU with AVX-512 each of these again with PyTorch's own
+// AVX-512 kernels (`_avx512`: ATEN_CPU_CAPABILITY=avx512; PyTorch 1.13 picks its AVX2 ones by itself,
+// and on the Zen 5 of stop 39 the transformer's step ran 15 % faster on the AVX-512 ones, chapter
+// 02's the same) — and each side's number is its median round; PyTorch's is its fastest
+// configuration's. One `bench` line (bench_util.hpp) per call, each configuration's speed
 // at its end. Without PyTorch only our numbers are printed, and it says why.
 //
 // Each round starts on a quiet machine: the previous round's process must have stopped running
@@ -17,6 +20,7 @@
 #include <string>
 #include <sys/wait.h>
 #include <time.h>
+#include <utility>
 #include <unistd.h>
 #include <vector>
 
@@ -29,12 +33,13 @@ namespace bench {
 struct TorchChild {
     pid_t pid = -1;
     FILE *to = nullptr, *from = nullptr;
-    std::string name;   // spin, passive or blas
+    std::string name;   // spin, passive or blas, with _avx512 for PyTorch's AVX-512 kernels
     std::string ready;  // its first line, or why it did not start
     std::vector<double> wall, cpu;
 
-    bool start(const std::string& script, int threads, const std::string& how, const std::vector<int>& model_args) {
-        name = how;
+    bool start(const std::string& script, int threads, const std::string& how, bool avx512,
+               const std::vector<int>& model_args) {
+        name = avx512 ? how + "_avx512" : how;
         int in[2], out[2];
         // close-on-exec: the next child must not hold this one's pipes open (it would never see EOF)
         if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return false;
@@ -45,6 +50,7 @@ struct TorchChild {
         pid = fork();
         if (pid == 0) {
             dup2(in[0], 0), dup2(out[1], 1), dup2(out[1], 2);
+            if (avx512) setenv("ATEN_CPU_CAPABILITY", "avx512", 1);
             std::vector<char*> argv;
             for (auto& a : args) argv.push_back(a.data());
             argv.push_back(nullptr);
@@ -113,13 +119,20 @@ inline void quiet_others(const std::vector<TorchChild>& torch, const TorchChild*
 template <class Step>
 void compare_with_torch(const std::string& name, int threads, int batch, int steps, int rounds, Step ours_step,
                         const std::string& script, const std::vector<int>& model_args) {
-    std::vector<TorchChild> torch(threads > 1 ? 3 : 2);
-    const char* how[] = {"spin", "passive", "blas"};
+    // every configuration (see the top): how its threads wait, and whether on its AVX-512 kernels
+    std::vector<std::pair<std::string, bool>> configs;
+    for (bool avx512 : {false, true})
+        if (!avx512 || cpu_has_avx512())
+            for (const char* how : {"spin", "passive", "blas"})
+                if (threads > 1 || std::string(how) != "blas") configs.push_back({how, avx512});
+    std::vector<TorchChild> torch(configs.size());
     bool have = true;
-    for (size_t k = 0; k < torch.size() && have; k++) have = torch[k].start(script, threads, how[k], model_args);
+    size_t k = 0;
+    for (; k < torch.size() && have; k++) have = torch[k].start(script, threads, configs[k].first, configs[k].second,
+                                                               model_args);
     if (!have)
         std::printf("PyTorch did not start (%s): our numbers only (Debian: apt-get install python3-torch)\n",
-                    torch.back().ready.empty() ? "no output" : torch.back().ready.c_str());
+                    torch[k - 1].ready.empty() ? "no output" : torch[k - 1].ready.c_str());
     else
         std::printf("PyTorch %s\n", torch[0].ready.c_str());
     const long long f0 = attn::matmul_flops();

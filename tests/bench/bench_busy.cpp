@@ -87,7 +87,9 @@ bool run_once(const fs::path& bin, const Chapter& ch, bool one_thread, const fs:
 
 int main(int argc, char** argv) {
     bool idle = false;
-    int rounds = 3;
+    // Five rounds: with three, runs of under a second each on a shared 2-core VM read chapter 04 at
+    // 0.71 and 1.01 minutes apart (stop 39, a Zen 5); five read 0.97 and 0.98 (results/BENCH_zen5.md).
+    int rounds = 5;
     std::string only;
     fs::path bin_dir = fs::canonical("/proc/self/exe").parent_path();
     for (int i = 1; i < argc; i++) {

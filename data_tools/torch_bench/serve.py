@@ -25,12 +25,14 @@ smallest). Spinning is faster on an idle machine and much slower when other prog
 the benchmarks measure every configuration and compare with the fastest.
 
 Kernels. PyTorch's own loops have AVX2 and AVX-512 versions; 1.13 picks AVX2 unless the environment
-says ATEN_CPU_CAPABILITY=avx512, which the benchmarks also try on a CPU that has AVX-512.
+says ATEN_CPU_CAPABILITY=avx512, which the benchmarks also try on a CPU that has AVX-512 (the C++
+side sets it in this process's environment, and leaves it out for the other configurations).
 
 Rounds. run() prints one line, `ready torch=<version> threads=<intra-op threads> os_threads=<threads
 this process runs> blas=<OpenBLAS/its kernels> kernels=<PyTorch's own: AVX2, AVX512>`, then reads
-lines from standard input, each a number of steps: it runs that many steps and answers `wall=<seconds> cpu=<seconds>` (cpu: user + system of
-every thread of this process). It ends at the end of its input. The C++ side (tests/bench/torch_child.hpp)
+lines from standard input, each a number of steps: it runs that many steps and answers
+`wall=<seconds> cpu=<seconds>` (cpu: user + system of every thread of this process). It ends at the
+end of its input. The C++ side (tests/bench/torch_child.hpp)
 alternates these rounds with its own, so both sides see the same machine.
 """
 import os

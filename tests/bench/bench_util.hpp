@@ -164,9 +164,11 @@ inline std::string choose_openblas_core() {
                                                         : "";
     const char* before = std::getenv("OPENBLAS_CORETYPE");
     if (!*core || (before && std::string(before) == core)) return "";
-    if (before)
+    if (before) {
         std::printf("OPENBLAS_CORETYPE=%s in the environment replaced by %s, this CPU's fastest OpenBLAS kernels\n",
                     before, core);
+        std::fflush(stdout);  // out before bench_matmul starts itself again (exec drops what is buffered)
+    }
     setenv("OPENBLAS_CORETYPE", core, 1);
     return core;
 }

@@ -16,6 +16,7 @@
 // first (quiet_others below), whichever side it was.
 #pragma once
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <string>
 #include <sys/wait.h>
@@ -47,14 +48,20 @@ struct TorchChild {
                                          std::to_string(threads), how == "passive" ? "passive" : "spin",
                                          std::to_string(how == "blas" ? 1 : threads)};
         for (int a : model_args) args.push_back(std::to_string(a));
+        // its environment: ours, with PyTorch's kernels named only for the AVX-512 configurations
+        std::vector<std::string> env;
+        for (char** e = environ; *e; e++)
+            if (std::strncmp(*e, "ATEN_CPU_CAPABILITY=", 20) != 0) env.push_back(*e);
+        if (avx512) env.push_back("ATEN_CPU_CAPABILITY=avx512");
+        // both lists made here: the child of a process with threads only calls async-signal-safe functions
+        std::vector<char*> argv, envp;
+        for (auto& a : args) argv.push_back(a.data());
+        for (auto& e : env) envp.push_back(e.data());
+        argv.push_back(nullptr), envp.push_back(nullptr);
         pid = fork();
         if (pid == 0) {
             dup2(in[0], 0), dup2(out[1], 1), dup2(out[1], 2);
-            if (avx512) setenv("ATEN_CPU_CAPABILITY", "avx512", 1);
-            std::vector<char*> argv;
-            for (auto& a : args) argv.push_back(a.data());
-            argv.push_back(nullptr);
-            execv("/usr/bin/python3", argv.data());
+            execve("/usr/bin/python3", argv.data(), envp.data());
             std::printf("cannot run /usr/bin/python3\n");
             _exit(127);
         }
@@ -134,7 +141,9 @@ void compare_with_torch(const std::string& name, int threads, int batch, int ste
         std::printf("PyTorch did not start (%s): our numbers only (Debian: apt-get install python3-torch)\n",
                     torch[k - 1].ready.empty() ? "no output" : torch[k - 1].ready.c_str());
     else
-        std::printf("PyTorch %s\n", torch[0].ready.c_str());
+        for (size_t c = 0; c < torch.size(); c++)  // the first configuration's, and the first on AVX-512 kernels
+            if (c == 0 || (configs[c].second && !configs[c - 1].second))
+                std::printf("PyTorch %s%s\n", configs[c].second ? "(_avx512) " : "", torch[c].ready.c_str());
     const long long f0 = attn::matmul_flops();
     ours_step();  // one more step, to count its matrix products' FLOPs
     const double step_flops = (double)(attn::matmul_flops() - f0);

@@ -43,10 +43,16 @@ using vecd = double __attribute__((vector_size(VL / 2 * sizeof(double))));
 struct Doubles {
     vecd lo = {}, hi = {};
 };
+// (each half picked out as a VL/2-float vector and converted; with VL = 4, SSE2 without -march, that
+// half is two floats, a type narrower than a register that g++ builds piecewise, so the lanes are
+// converted one by one: the same values)
 template <int... i>
 inline Doubles widen(const vecf& v, std::integer_sequence<int, i...>) {
-    return {__builtin_convertvector(__builtin_shufflevector(v, v, i...), vecd),
-            __builtin_convertvector(__builtin_shufflevector(v, v, (i + VL / 2)...), vecd)};
+    if constexpr (VL == 4)
+        return {vecd{(double)v[i]...}, vecd{(double)v[i + VL / 2]...}};
+    else
+        return {__builtin_convertvector(__builtin_shufflevector(v, v, i...), vecd),
+                __builtin_convertvector(__builtin_shufflevector(v, v, (i + VL / 2)...), vecd)};
 }
 inline Doubles widen(const vecf& v) { return widen(v, std::make_integer_sequence<int, VL / 2>{}); }
 inline void store(double* s, const Doubles& d) {

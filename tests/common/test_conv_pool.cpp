@@ -63,13 +63,16 @@ TEST_CASE("conv2d: im2col + matmul equals the naive loop (non-square kernel, sev
         }
 }
 
-TEST_CASE("conv2d: stride 1 with the output as wide as the input (im2col's one copy per plane) equals the naive loop") {
+TEST_CASE("conv2d: stride 1 with the output as wide as the input (im2col's masked copy per plane) equals the naive loop") {
     // OW = Wd when 2·pad = KW − 1; the kernel's height may differ (then OH ≠ H, and rows fall outside
-    // the image at the top and bottom), and images may be smaller than the kernel
+    // the image at the top and bottom), and images may be smaller than the kernel. The larger planes
+    // (7×7, 9×17, 11×11, 28×28) take the vector path, and the lane-by-lane one at the edges of each
+    // image's first and last plane, with planes of whole vectors and with a remainder.
     Rng rng(4);
     struct Case { int H, Wd, KH, KW, pad; };
     for (Case k : {Case{9, 8, 3, 3, 1}, Case{6, 7, 5, 3, 1}, Case{4, 5, 1, 3, 1}, Case{7, 6, 3, 5, 2},
-                   Case{5, 4, 4, 1, 0}, Case{1, 1, 3, 3, 1}, Case{2, 3, 5, 5, 2}, Case{3, 2, 3, 5, 2}}) {
+                   Case{5, 4, 4, 1, 0}, Case{1, 1, 3, 3, 1}, Case{2, 3, 5, 5, 2}, Case{3, 2, 3, 5, 2},
+                   Case{7, 7, 3, 3, 1}, Case{9, 17, 3, 3, 1}, Case{11, 11, 5, 5, 2}, Case{28, 28, 3, 3, 1}}) {
         CAPTURE(k.H);
         CAPTURE(k.KH);
         CAPTURE(k.KW);
@@ -89,14 +92,16 @@ TEST_CASE("conv2d: stride 1 with the output as wide as the input (im2col's one c
 }
 
 TEST_CASE("conv2d: stride 1 with the output as wide as the input: dinp is the row-by-row col2im's, bit for bit") {
-    // col2im's one run per plane (col2im_same) adds across the padding columns and writes their pixels
-    // back; the reference sends every entry of dcols_b = Wᵀ · dout_b back to its pixel one at a time,
-    // in the order (c, i, j, y, x). Small cases take the image-by-image path, the last the grouped one.
+    // col2im's masked run per plane (col2im_same) adds VL lanes at a time and writes the lanes outside
+    // the image back unchanged; the reference sends every entry of dcols_b = Wᵀ · dout_b back to its
+    // pixel one at a time, in the order (c, i, j, y, x). Small cases take the image-by-image path, the
+    // larger ones the grouped one, with planes of whole vectors (28×28 on AVX-512 and AVX2) and not.
     Rng rng(14);
     struct Case { int B, C_in, C_out, H, Wd, KH, KW, pad; };
     for (Case k : {Case{2, 3, 2, 9, 8, 3, 3, 1}, Case{2, 3, 2, 6, 7, 5, 3, 1}, Case{2, 3, 2, 4, 5, 1, 3, 1},
                    Case{2, 3, 2, 7, 6, 3, 5, 2}, Case{2, 3, 2, 1, 1, 3, 3, 1}, Case{2, 3, 2, 3, 2, 3, 5, 2},
-                   Case{5, 4, 8, 14, 14, 3, 3, 1}}) {
+                   Case{5, 4, 8, 14, 14, 3, 3, 1}, Case{6, 5, 9, 7, 7, 3, 3, 1}, Case{3, 2, 4, 28, 28, 3, 3, 1},
+                   Case{4, 3, 5, 9, 17, 3, 3, 1}, Case{3, 2, 6, 11, 11, 5, 5, 2}}) {
         CAPTURE(k.H);
         CAPTURE(k.KH);
         CAPTURE(k.KW);

@@ -223,16 +223,18 @@ static Buf& thread_scratch(size_t n) {
     return buf;
 }
 
-// Images [b0, b1) of x (B, C_out, P) side by side in the columns of dst (C_out, ld):
-//   dst[o, (b − b0)·P + p] = x[b, o, p]
-static void by_channel(float* dst, size_t ld, const float* x, int b0, int b1, int C_out, int P) {
+// Images [b0, b1) of x (B, C_out, P) side by side in the columns of dst, channels [o0, o1) of them
+// (by default all) in rows 0, 1, ... of dst (o1 − o0, ld):
+//   dst[o − o0, (b − b0)·P + p] = x[b, o, p]
+static void by_channel(float* dst, size_t ld, const float* x, int b0, int b1, int C_out, int P, int o0 = 0,
+                       int o1 = -1) {
+    if (o1 < 0) o1 = C_out;
     for (int bi = b0; bi < b1; bi++)
-        for (int o = 0; o < C_out; o++) {
+        for (int o = o0; o < o1; o++) {
             const float* src = x + ((size_t)bi * C_out + o) * P;
-            std::copy(src, src + P, dst + (size_t)o * ld + (size_t)(bi - b0) * P);
+            std::copy(src, src + P, dst + (size_t)(o - o0) * ld + (size_t)(bi - b0) * P);
         }
 }
-
 // One image: out_b (C_out, P) = W (C_out, K) · cols_b (K, P), + b[o] on row o when there is a bias.
 static void image_product(float* out_b, const float* W, const float* cols_b, const float* b, int C_out, int K,
                           int P) {
@@ -305,20 +307,38 @@ static void bias_grad(float* db, const float* dout, int B, int C_out, int P) {
 // thread, chapter 11's three stages: 3.1–3.4 → 2.5–2.6 ms, 11.0–11.3 → 8.3–8.5, 9.3–9.8 → 7.6.
 // Threads cut dW as matmul_nt would (output_strips: the same tiles, the same bits); a thread with a
 // strip of dW's columns builds only the rows of cols_b (the (c,i,j) of its columns) they need.
+// Small images go a few at a time, side by side (a group of g, as in the forward): one product
+//   dW += dout_g (C_out, g·P) · cols_g (K, g·P)ᵀ
+// whose depth g·P is about kWeightGradDepth, each dW element still summing image after image in the
+// same order, so the same bits. With the depth of one 7×7 image (49), every tile of dW went from
+// memory to registers and back after 49 steps, and each product paid its calls and packing for
+// little work: chapter 11's last stage (dout_g copied from dout, 5 images of 49 columns) on two
+// threads 2.8–3.2 → 1.9–2.3 ms a batch of 128, on one 3.6–4.3 → 3.5–3.7; the whole plain-CNN step
+// on two threads 0.96–0.98 of its time (paired rounds), on one unchanged. Images of 256 columns or
+// more (the middle stage, 196: alone too) go one at a time, read in place.
+constexpr int kWeightGradDepth = 256;
 static void weight_grad(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd, int C_out,
                         int KH, int KW, int stride, int pad, int OH, int OW) {
     const int K = C_in * KH * KW, P = OH * OW;
     const OutputStrips s = output_strips(C_out, K, (double)C_out * K * P * B);
+    const int G = std::max(1, kWeightGradDepth / P);  // images side by side in one product
     parallel_for(s.count, [&](int u0, int u1) {
         // this thread's block of dW: rows [i0, i1) x columns [r0, r1)
         const int i0 = s.by_rows ? u0 * s.width : 0, i1 = s.by_rows ? std::min(C_out, u1 * s.width) : C_out;
         const int r0 = s.by_rows ? 0 : u0 * s.width, r1 = s.by_rows ? K : std::min(K, u1 * s.width);
-        float* rows = thread_scratch((size_t)(r1 - r0) * P).data();  // rows [r0, r1) of cols_b (r1 − r0, P)
-        for (int bi = 0; bi < B; bi++) {
-            im2col(rows, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad, OH, OW, (size_t)P, r0,
-                   r1);
-            const float* dout_b = dout + ((size_t)bi * C_out + i0) * P;  // rows [i0, i1) of dout_b (C_out, P)
-            matmul_nt_serial(dW + (size_t)i0 * K + r0, K, dout_b, P, rows, P, i1 - i0, P, r1 - r0, true);
+        const size_t depth = (size_t)G * P;
+        float* rows = thread_scratch((size_t)(r1 - r0 + (G > 1 ? i1 - i0 : 0)) * depth).data();
+        float* dg_buf = rows + (size_t)(r1 - r0) * depth;  // (i1 − i0, g·P): a group's dout rows side by side
+        for (int g0 = 0; g0 < B; g0 += G) {
+            const int g = std::min(G, B - g0);
+            const size_t gP = (size_t)g * P;
+            for (int bi = g0; bi < g0 + g; bi++)  // rows [r0, r1) of cols_g (K, g·P)
+                im2col(rows + (size_t)(bi - g0) * P, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride,
+                       pad, OH, OW, gP, r0, r1);
+            const float* dg = dout + ((size_t)g0 * C_out + i0) * P;  // rows [i0, i1) of dout_b (C_out, P)
+            size_t ldg = P;
+            if (g > 1) by_channel(dg_buf, gP, dout, g0, g0 + g, C_out, P, i0, i1), dg = dg_buf, ldg = gP;
+            matmul_nt_serial(dW + (size_t)i0 * K + r0, K, dg, ldg, rows, gP, i1 - i0, (int)gP, r1 - r0, true);
         }
     }, s.min_chunk);
 }

@@ -240,13 +240,25 @@ TEST_CASE("conv2d: the bias gradient is each channel's serial sum, bit for bit, 
     }
 }
 
+static void conv2d_batch_equals_images(int B, int C_in, int H, int Wd, int C_out);
 TEST_CASE("conv2d: the whole batch in one product gives the numbers of one product per image") {
     // conv2d_forward/backward multiply the batch's im2col columns side by side in one matmul; every
     // output and every dW element must still be the sum an image-by-image loop computes, bit for bit
     // (chapters 08, 09 and 11 kept their numbers through that change). Reference: the same layer
-    // called on one image at a time (dW accumulates image after image, in order).
+    // called on one image at a time (dW accumulates image after image, in order). The 7×7 images
+    // take the weight gradient's groups (several images side by side in one product: groups of 5
+    // and a last smaller one), with dW cut into strips of columns (C_out < K) and of rows (C_out > K),
+    // shared between two threads.
+    struct Case { int B, C_in, H, Wd, C_out; };
+    for (Case k : {Case{4, 3, 13, 11, 5}, Case{41, 8, 7, 7, 5}, Case{92, 1, 7, 7, 20}})
+        conv2d_batch_equals_images(k.B, k.C_in, k.H, k.Wd, k.C_out);
+}
+static void conv2d_batch_equals_images(int B, int C_in, int H, int Wd, int C_out) {
+    CAPTURE(B);
+    CAPTURE(C_in);
+    CAPTURE(H);
     Rng rng(12);
-    const int B = 4, C_in = 3, H = 13, Wd = 11, C_out = 5, K = 3, S = 1, P = 1;
+    const int K = 3, S = 1, P = 1;
     const int OH = conv2d_out_size(H, K, S, P), OW = conv2d_out_size(Wd, K, S, P);
     const size_t in_b = (size_t)C_in * H * Wd, out_b = (size_t)C_out * OH * OW;
     Buf inp = random_buf(B * in_b, rng), W = random_buf((size_t)C_out * C_in * K * K, rng);

@@ -12,8 +12,8 @@
 // and the matmul is where all the speed lives. The products take a few images at a time, their
 // matrices side by side (cols_g (C_in·KH·KW, g·OH·OW), small enough to stay in the cache between
 // im2col and the matmul), in the scratch `cols` (C_in·KH·KW, B·OH·OW) = conv2d_cols_size(...) floats;
-// the gradient dW adds image after image. Each output is still the sum image by image would give,
-// in the same order (conv2d.cpp).
+// the gradient dW adds image after image (small images a few side by side in one product). Each
+// output is still the sum image by image would give, in the same order (conv2d.cpp).
 #pragma once
 #include <cstddef>
 

@@ -201,10 +201,15 @@ TEST_CASE("ch09 model: four epochs on 3,000 distorted digits reach 75% on 1,000 
     STN m;
     stn_init(m, STNConfig{}, rng);
     Adam opt = make_adam(m.params, 2e-3f);
-    for (int e = 0; e < 4; e++) train_epoch(m, opt, train, 64, rng, [](long) { return 2e-3f; }, nullptr);
+    // The chapter's recipe for the localisation net: ρ = 0.3 of the classifier's learning rate (main.cpp's
+    // TrainOptions). At the full rate its θ ran away on some builds (the -O1 sanitizer build, an SSE2
+    // build without -march=native: 0.106 held-out, |θ − identity| 16.7), the rounding of the build
+    // deciding between learning and collapse.
+    for (int e = 0; e < 4; e++)
+        train_epoch(m, opt, train, 64, rng, [](long) { return 2e-3f; }, nullptr, /*loc_lr_scale=*/0.3f);
     EpochStats st = evaluate(m, held, 500);
     MESSAGE("held-out accuracy " << st.acc);
-    CHECK(st.acc >= 0.75);  // 0.849 when written (g++ 12, -O3)
+    CHECK(st.acc >= 0.75);  // 0.870 (g++ 12, -O3, -march=native on the Zen 5); an SSE2 build 0.83–0.93 over seeds 3–7
     // The localisation net has learnt something: its transforms are no longer all the identity.
     Buf xs, theta;
     rectify(m, held, {0, 1, 2, 3, 4, 5, 6, 7}, xs, theta);

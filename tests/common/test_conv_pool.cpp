@@ -180,7 +180,7 @@ static void conv2d_gradcheck(uint64_t seed, int S, const std::string& label) {
 
 TEST_CASE("conv2d: gradient check, stride 2, padding 1 (inp, W, b)") { conv2d_gradcheck(5, 2, "conv2d"); }
 
-TEST_CASE("conv2d: gradient check, stride 1, 'same' padding 1 (col2im's one run per plane)") {
+TEST_CASE("conv2d: gradient check, stride 1, 'same' padding 1 (col2im's masked run per plane)") {
     REQUIRE(conv2d_out_size(6, 3, 1, 1) == 6);  // the output as wide as the input: col2im_same's path
     conv2d_gradcheck(6, 1, "conv2d same");
 }

@@ -2,6 +2,7 @@
 #include "common/nn/conv2d.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -60,26 +61,31 @@ using kernels::vecf;
 using vm::veci;
 
 // The masks of a "same" convolution's KH·KW rows, (KH·KW, P) ints with P = OH·Wd: −1 (all bits) where
-// (y + i − pad, x + j − pad) is a pixel of the H × Wd image, 0 where it is padding. Kept per thread for
-// the last shape.
+// (y + i − pad, x + j − pad) is a pixel of the H × Wd image, 0 where it is padding. Each thread keeps
+// the tables of the shapes it has met (a model has a handful: chapter 11's step alternates three),
+// so a table is built once, not at every layer of every step.
 static const int* same_masks(int H, int Wd, int OH, int KH, int KW, int pad) {
-    thread_local std::vector<int> masks;
-    thread_local int key[6] = {-1, -1, -1, -1, -1, -1};
-    const int now[6] = {H, Wd, OH, KH, KW, pad};
-    if (!std::equal(now, now + 6, key)) {
-        const size_t P = (size_t)OH * Wd;
-        masks.resize((size_t)KH * KW * P);
-        for (int i = 0; i < KH; i++)
-            for (int j = 0; j < KW; j++)
-                for (int y = 0; y < OH; y++)
-                    for (int x = 0; x < Wd; x++) {
-                        const int iy = y + i - pad, ix = x + j - pad;
-                        masks[(size_t)(i * KW + j) * P + (size_t)y * Wd + x] =
-                            (iy >= 0 && iy < H && ix >= 0 && ix < Wd) ? -1 : 0;
-                    }
-        std::copy(now, now + 6, key);
-    }
-    return masks.data();
+    struct Table {
+        std::array<int, 6> shape;
+        std::vector<int> masks;
+    };
+    thread_local std::vector<Table> tables;
+    const std::array<int, 6> shape = {H, Wd, OH, KH, KW, pad};
+    for (const Table& t : tables)
+        if (t.shape == shape) return t.masks.data();
+    if (tables.size() >= 16) tables.clear();  // many shapes (the tests): start over; no caller holds one
+    const size_t P = (size_t)OH * Wd;
+    std::vector<int> masks((size_t)KH * KW * P);
+    for (int i = 0; i < KH; i++)
+        for (int j = 0; j < KW; j++)
+            for (int y = 0; y < OH; y++)
+                for (int x = 0; x < Wd; x++) {
+                    const int iy = y + i - pad, ix = x + j - pad;
+                    masks[(size_t)(i * KW + j) * P + (size_t)y * Wd + x] =
+                        (iy >= 0 && iy < H && ix >= 0 && ix < Wd) ? -1 : 0;
+                }
+    tables.push_back({shape, std::move(masks)});
+    return tables.back().masks.data();
 }
 inline veci load_mask(const int* m) {
     veci v;

@@ -62,7 +62,8 @@ struct TorchChild {
         if (pid == 0) {
             dup2(in[0], 0), dup2(out[1], 1), dup2(out[1], 2);
             execve("/usr/bin/python3", argv.data(), envp.data());
-            std::printf("cannot run /usr/bin/python3\n");
+            const char msg[] = "cannot run /usr/bin/python3\n";  // write, not printf: async-signal-safe
+            (void)!write(1, msg, sizeof msg - 1);
             _exit(127);
         }
         close(in[0]), close(out[1]);

@@ -79,19 +79,20 @@ inline void dot_score_forward(float* e, const float* h, const float* keys, const
                               int H) {
     // h is (B,H), keys is (B,S,H), len is (B); e is (B,S)
     // BEGIN SOLUTION
+    // The source's positions, then the padding: two loops, not one with a branch. For threads, g++ 12
+    // compiled that branchy body with the inner loop's pointer going through a vector register at
+    // every step: 3.9 times slower on two threads (64 × 6 scores of 256), 5 % of a training step.
     parallel_for(B, [&](int b0, int b1) {
         for (int b = b0; b < b1; b++) {
             const float* hb = h + (size_t)b * H;
-            for (int s = 0; s < S; s++) {
-                if (s >= len[b]) {
-                    e[(size_t)b * S + s] = -INFINITY;  // padding: weight exactly 0 after the softmax
-                    continue;
-                }
+            float* eb = e + (size_t)b * S;
+            for (int s = 0; s < len[b]; s++) {  // the source's positions
                 const float* k = keys + ((size_t)b * S + s) * H;
                 double d = 0;
                 for (int j = 0; j < H; j++) d += (double)hb[j] * k[j];  // h_tᵀ k_s
-                e[(size_t)b * S + s] = (float)(scale * d);
+                eb[s] = (float)(scale * d);
             }
+            for (int s = len[b]; s < S; s++) eb[s] = -INFINITY;  // padding: weight exactly 0 after the softmax
         }
     });
     // END SOLUTION

@@ -61,6 +61,21 @@ TEST_CASE("ch03 scores: hand-computed dot, scaled-dot and general; padding is -i
 }
 
 // Every score with its keys: L = Σ R ⊙ e over the valid positions, checked for h, h̄ and the parameters.
+
+TEST_CASE("ch03 dot scores: sources without padding fill their rows and write nothing past them") {
+    // B = 2 sources of the full S = 2 positions, H = 2; h_b · k_bs by hand. e and keys have one more
+    // row than (B,S): a loop that ran one position too far would change e's sentinel.
+    float h[4] = {1, 2, 3, 1}, keys[12] = {1, 0, 0, 1, 2, 2, 1, -1, 7, 7, 7, 7}, e[6];
+    int len[2] = {2, 2};
+    std::fill(e, e + 6, 42.0f);
+    dot_score_forward(e, h, keys, len, 0.5f, 2, 2, 2);
+    CHECK(e[0] == 0.5f);  // 0.5 · (1, 2)·(1, 0)
+    CHECK(e[1] == 1.0f);  // 0.5 · (1, 2)·(0, 1)
+    CHECK(e[2] == 4.0f);  // 0.5 · (3, 1)·(2, 2)
+    CHECK(e[3] == 1.0f);  // 0.5 · (3, 1)·(1, −1)
+    CHECK(e[4] == 42.0f);
+    CHECK(e[5] == 42.0f);
+}
 TEST_CASE("ch03 scores: gradient check of each score function (keys included), padding gets 0") {
     const int B = 3, S = 5, H = 4, A = 3;
     std::vector<int> len = {5, 2, 3};

@@ -82,8 +82,8 @@ inline void pack_copy(float* __restrict dst, const float* __restrict src, size_t
         float* d = dst + (size_t)k * W;
         if (width == W && W % VL == 0)  // whole vectors: the plain loop compiled to a memmove call per row
             for (int v = 0; v < W / VL; v++) storev(d + VL * v, loadv(s + VL * v));
-        else if (width == W)
-            for (int w = 0; w < W; w++) d[w] = s[w];
+        else if (width == W)  // narrower than a vector (A's MR = 8 < VL = 16 in matmul_tn): one copy. g++ 12
+            __builtin_memcpy(d, s, W * sizeof(float));  // built `d[w] = s[w]` float by float: tn 5–12 % slower
         else
             for (int w = 0; w < W; w++) d[w] = w < width ? s[w] : 0.0f;
     }

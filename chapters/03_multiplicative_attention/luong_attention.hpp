@@ -79,9 +79,10 @@ inline void dot_score_forward(float* e, const float* h, const float* keys, const
                               int H) {
     // h is (B,H), keys is (B,S,H), len is (B); e is (B,S)
     // BEGIN SOLUTION
-    // The source's positions, then the padding: two loops, not one with a branch. For threads, g++ 12
-    // compiled that branchy body with the inner loop's pointer going through a vector register at
-    // every step: 3.9 times slower on two threads (64 × 6 scores of 256), 5 % of a training step.
+    // The source's positions, then the padding: two loops, not one with a branch. In the copy of this
+    // body that runs on two or more threads, g++ 12 compiled the branchy version with the inner loop's
+    // pointer going through a vector register at every step: 3.9 times slower (64 × 6 scores of 256),
+    // 5 % of a two-thread training step.
     parallel_for(B, [&](int b0, int b1) {
         for (int b = b0; b < b1; b++) {
             const float* hb = h + (size_t)b * H;

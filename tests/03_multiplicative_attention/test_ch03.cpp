@@ -60,8 +60,6 @@ TEST_CASE("ch03 scores: hand-computed dot, scaled-dot and general; padding is -i
     CHECK_THROWS_AS(parse_luong_score("cosine"), attn::Error);
 }
 
-// Every score with its keys: L = Σ R ⊙ e over the valid positions, checked for h, h̄ and the parameters.
-
 TEST_CASE("ch03 dot scores: sources without padding fill their rows and write nothing past them") {
     // B = 2 sources of the full S = 2 positions, H = 2; h_b · k_bs by hand. e and keys have one more
     // row than (B,S): a loop that ran one position too far would change e's sentinel.
@@ -76,6 +74,8 @@ TEST_CASE("ch03 dot scores: sources without padding fill their rows and write no
     CHECK(e[4] == 42.0f);
     CHECK(e[5] == 42.0f);
 }
+
+// Every score with its keys: L = Σ R ⊙ e over the valid positions, checked for h, h̄ and the parameters.
 TEST_CASE("ch03 scores: gradient check of each score function (keys included), padding gets 0") {
     const int B = 3, S = 5, H = 4, A = 3;
     std::vector<int> len = {5, 2, 3};

@@ -28,8 +28,20 @@ Kernels. PyTorch's own loops have AVX2 and AVX-512 versions; 1.13 picks AVX2 unl
 says ATEN_CPU_CAPABILITY=avx512, which the benchmarks also try on a CPU that has AVX-512 (the C++
 side sets it in this process's environment, and leaves it out for the other configurations).
 
+Memory. PyTorch allocates each step's tensors anew and frees them. glibc's malloc serves blocks of
+more than 128 KiB (a threshold it raises as they are freed, up to 32 MiB) with mmap and gives them back
+to the kernel when freed, and returns the top of its heap once more than 128 KiB of it is free; so
+every step touches fresh pages, each a page fault. In a virtual machine a fault is dear: on the Zen 5
+of stop 42 (a Firecracker VM) the MLP's step took about 1,700 faults and ran at 30 steps/s on one
+thread; with freed memory kept for reuse, no faults and 90-160 steps/s. Fresh processes of one
+configuration differed by up to 3x, by how far the threshold had risen. A baseline at its best keeps
+its memory, as a PyTorch user does by setting MALLOC_MMAP_THRESHOLD_ or by preloading tcmalloc:
+configure() sets both thresholds with mallopt before torch is imported (measured on every model's
+step, one thread, three fresh processes each way: the best process 1.0-4.9x as fast, never slower).
+
 Rounds. run() prints one line, `ready torch=<version> threads=<intra-op threads> os_threads=<threads
-this process runs> blas=<OpenBLAS/its kernels> kernels=<PyTorch's own: AVX2, AVX512>`, then reads
+this process runs> blas=<OpenBLAS/its kernels> kernels=<PyTorch's own: AVX2, AVX512> malloc=<kept,
+or why not>`, then reads
 lines from standard input, each a number of steps: it runs that many steps and answers
 `wall=<seconds> cpu=<seconds>` (cpu: user + system of every thread of this process). It ends at the
 end of its input. The C++ side (tests/bench/torch_child.hpp)
@@ -39,8 +51,27 @@ import os
 import sys
 
 
+MALLOC = "not set"  # what keep_freed_memory() did, for the ready line
+
+
+def keep_freed_memory():
+    """glibc: no mmap for blocks under 32 MiB, and the heap's free top kept (see Memory above)."""
+    global MALLOC
+    import ctypes
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # malloc.h
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        MALLOC = "not-glibc"
+        return
+    ok = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 and mallopt(M_TRIM_THRESHOLD, 2**31 - 1) == 1
+    MALLOC = "kept" if ok else "mallopt-failed"
+
+
 def configure():
-    """Sets the thread and waiting variables from argv[1:4]; returns the model's arguments (ints)."""
+    """Sets the thread and waiting variables from argv[1:4] and keeps freed memory; returns the
+    model's arguments (ints)."""
+    keep_freed_memory()
     threads, wait, intra_op = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
@@ -70,9 +101,9 @@ def run(step, warmup=20):
         blas = "not-OpenBLAS"
     kernels = [line.split(":")[1].strip() for line in torch.__config__.show().splitlines()
                if "CPU capability usage" in line]  # ATEN_CPU_CAPABILITY, or PyTorch's own choice
-    print("ready torch=%s threads=%d os_threads=%d blas=%s kernels=%s" % (
+    print("ready torch=%s threads=%d os_threads=%d blas=%s kernels=%s malloc=%s" % (
         torch.__version__, torch.get_num_threads(), len(os.listdir("/proc/self/task")), blas,
-        kernels[0] if kernels else "unknown"), flush=True)
+        kernels[0] if kernels else "unknown", MALLOC), flush=True)
     for line in sys.stdin:
         steps = int(line)
         w0, c0 = time.perf_counter(), time.process_time()

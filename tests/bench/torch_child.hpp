@@ -3,14 +3,23 @@
 // PyTorch (Debian's python3-torch, /usr/bin/python3) runs the model in a script of
 // data_tools/torch_bench/ (its protocol: serve.py), as a child process that answers "run N steps"
 // requests, so the rounds alternate: ours, PyTorch in each configuration, ours, ... PyTorch runs in
-// every configuration that can be its fastest — threads spinning between calls (the libraries'
-// default), threads sleeping at once (passive), and with 2+ threads also its own loops on one thread
-// beside OpenBLAS on all (`blas`); on a CPU with AVX-512 each of these again with PyTorch's own
-// AVX-512 kernels (`_avx512`: ATEN_CPU_CAPABILITY=avx512; PyTorch 1.13 picks its AVX2 ones by itself,
-// and on the Zen 5 of stop 39 the transformer's step ran 15 % faster on the AVX-512 ones, chapter
-// 02's the same) — and each side's number is its median round; PyTorch's is its fastest
-// configuration's. One `bench` line (bench_util.hpp) per call, each configuration's speed
-// at its end. Without PyTorch only our numbers are printed, and it says why.
+// every configuration that can be its fastest — its threads sleeping at once between calls
+// (`passive`), and with 2+ threads also its own loops on one thread beside OpenBLAS on all, whose
+// threads spin (`blas`); on a CPU with AVX-512 each of these again with PyTorch's own AVX-512 kernels
+// (`_avx512`: ATEN_CPU_CAPABILITY=avx512; PyTorch 1.13 picks its AVX2 ones by itself, and on the Zen 5
+// of stop 39 the transformer's step ran 15 % faster on the AVX-512 ones, chapter 02's the same).
+// The libraries' default, every thread spinning, is not among them: with one thread nothing waits
+// (it is `passive`), and with two it lost to `passive` on every model tried (stop 42, two fresh
+// processes each: the MLP 70-86 steps/s against 141-142, the transformer 2.0-2.4 against 4.7-4.9).
+//
+// Each configuration runs in kFresh fresh processes. Two processes of one configuration do not run
+// at one speed: on the Zen 5 VM of stop 42 the MLP's step ran at 111-150 steps/s in four (and our own
+// step at 31,600-41,300 samples/s in six of ours; medians of 5 rounds). PyTorch's number is its best process's,
+// so the baseline is at its best; ours comes from the one process of the benchmark.
+//
+// Each side's number is its median round; PyTorch's is the fastest process's. One `bench` line
+// (bench_util.hpp) per call, each configuration's speeds at its end (`pytorch_passive=a/b`: one
+// per process). Without PyTorch only our numbers are printed, and it says why.
 //
 // Each round starts on a quiet machine: the previous round's process must have stopped running
 // first (quiet_others below), whichever side it was.
@@ -34,7 +43,7 @@ namespace bench {
 struct TorchChild {
     pid_t pid = -1;
     FILE *to = nullptr, *from = nullptr;
-    std::string name;   // spin, passive or blas, with _avx512 for PyTorch's AVX-512 kernels
+    std::string name;   // passive or blas, with _avx512 for PyTorch's AVX-512 kernels
     std::string ready;  // its first line, or why it did not start
     std::vector<double> wall, cpu;
 
@@ -127,12 +136,15 @@ inline void quiet_others(const std::vector<TorchChild>& torch, const TorchChild*
 template <class Step>
 void compare_with_torch(const std::string& name, int threads, int batch, int steps, int rounds, Step ours_step,
                         const std::string& script, const std::vector<int>& model_args) {
-    // every configuration (see the top): how its threads wait, and whether on its AVX-512 kernels
+    // every configuration (see the top): how its threads wait, and whether on its AVX-512 kernels;
+    // each kFresh times, a process each
+    const int kFresh = 2;
     std::vector<std::pair<std::string, bool>> configs;
     for (bool avx512 : {false, true})
         if (!avx512 || cpu_has_avx512())
-            for (const char* how : {"spin", "passive", "blas"})
-                if (threads > 1 || std::string(how) != "blas") configs.push_back({how, avx512});
+            for (const char* how : {"passive", "blas"})
+                if (threads > 1 || std::string(how) != "blas")
+                    for (int f = 0; f < kFresh; f++) configs.push_back({how, avx512});
     std::vector<TorchChild> torch(configs.size());
     bool have = true;
     size_t k = 0;
@@ -161,12 +173,15 @@ void compare_with_torch(const std::string& name, int threads, int batch, int ste
     }
     const double la = load_average(), samples = (double)steps * batch;
     TorchChild* best = &torch[0];
-    std::string each;
-    for (auto& t : torch) {
+    std::string each;  // pytorch_NAME=<samples/s of each of its processes>
+    for (size_t c = 0; c < torch.size(); c++) {
+        TorchChild& t = torch[c];
         t.stop();
         if (!have) continue;
         if (median(t.wall) < median(best->wall)) best = &t;
-        each += (each.empty() ? "pytorch_" : " pytorch_") + t.name + "=" + std::to_string((int)(samples / median(t.wall)));
+        const bool first = c == 0 || torch[c - 1].name != t.name;
+        each += (first ? (each.empty() ? "pytorch_" : " pytorch_") + t.name + "=" : "/") +
+                std::to_string((int)(samples / median(t.wall)));
     }
     const double w_ours = median(wall), w_torch = have ? median(best->wall) : 0;
     // our step's matrix products in GFLOP/s, beside the FMA peak of this many threads

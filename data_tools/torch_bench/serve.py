@@ -29,15 +29,17 @@ says ATEN_CPU_CAPABILITY=avx512, which the benchmarks also try on a CPU that has
 side sets it in this process's environment, and leaves it out for the other configurations).
 
 Memory. PyTorch allocates each step's tensors anew and frees them. glibc's malloc serves blocks of
-more than 128 KiB (a threshold it raises as they are freed, up to 32 MiB) with mmap and gives them back
-to the kernel when freed, and returns the top of its heap once more than 128 KiB of it is free; so
-every step touches fresh pages, each a page fault. In a virtual machine a fault is dear: on the Zen 5
-of stop 42 (a Firecracker VM) the MLP's step took about 1,700 faults and ran at 30 steps/s on one
-thread; with freed memory kept for reuse, no faults and 90-160 steps/s. Fresh processes of one
-configuration differed by up to 3x, by how far the threshold had risen. A baseline at its best keeps
-its memory, as a PyTorch user does by setting MALLOC_MMAP_THRESHOLD_ or by preloading tcmalloc:
-configure() sets both thresholds with mallopt before torch is imported (measured on every model's
-step, one thread, three fresh processes each way: the best process 1.0-4.9x as fast, never slower).
+more than 128 KiB (a threshold it raises as they are freed, up to 32 MiB) with mmap and gives them
+back to the kernel when freed, and returns the top of its heap once more than 128 KiB of it is free;
+so every step touches fresh pages, each a page fault. In a virtual machine a fault is dear: on the
+Zen 5 of stop 42 (a Firecracker VM, whose kernel log names a PVM hypervisor) the MLP's step took
+1,586-1,901 faults and ran at 26-37 steps/s on one thread; with freed memory kept for reuse, none
+after the first round and 94-165 (the environment variables; mallopt: 109-154). Fresh processes of
+one configuration differed by up to 3.9x (the CNN's step: 3.7-14.4 steps/s in three). A baseline at
+its best keeps its memory, as a PyTorch user does by setting MALLOC_MMAP_THRESHOLD_ or by preloading
+tcmalloc: configure() sets both thresholds with mallopt before torch is imported. Measured on every
+model's step, one thread, three fresh processes each way: the best process with memory kept
+1.02-4.9x as fast as the best without.
 
 Rounds. run() prints one line, `ready torch=<version> threads=<intra-op threads> os_threads=<threads
 this process runs> blas=<OpenBLAS/its kernels> kernels=<PyTorch's own: AVX2, AVX512> malloc=<kept,

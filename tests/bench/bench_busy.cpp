@@ -12,7 +12,12 @@
 //   bench busy/10_recurrent_attention threads=2 ours=… one_thread=… ratio=… wall_s=… cpu_s=… load=…
 // ours and one_thread are training samples per second of the whole run (epochs × training
 // examples / wall seconds from start to exit: loading, training and evaluation), medians over
-// rounds that alternate default, one thread, default, ... The competing processes are children
+// rounds of one run each way; a round runs the default first, the next one thread first, and so
+// on. The line ends with the rounds' own ratios, paired=<median>[<lowest>-<highest>]: one thread's
+// wall time over the default's in the same round. A VM's speed drifts by 10-25 % within minutes,
+// and a pair taken seconds apart shares the drift, so the paired median is the steadier reading
+// (stop 41: chapter 03's 30 rounds read 0.964 paired and 0.928 by the ratio of the medians; five
+// rounds of ratio 0.75-1.10). The competing processes are children
 // of this one, in its session: the harder case, where the scheduler shares each core among all
 // the tasks one by one (in a session of their own, they would be given half of each core as a
 // group). They are stopped after each chapter's rounds.
@@ -87,9 +92,10 @@ bool run_once(const fs::path& bin, const Chapter& ch, bool one_thread, const fs:
 
 int main(int argc, char** argv) {
     bool idle = false;
-    // Five rounds: with three, runs of under a second each on a shared 2-core VM read chapter 04 at
-    // 0.71 and 1.01 minutes apart (stop 39, a Zen 5); five read 0.97 and 0.98 (results/BENCH_zen5.md).
-    int rounds = 5;
+    // Seven rounds: with three, runs of under a second each on a shared 2-core VM read chapter 04 at
+    // 0.71 and 1.01 minutes apart (stop 39, a Zen 5); five read 0.97 and 0.98 (results/BENCH_zen5.md),
+    // but six readings of five rounds each put chapter 01 at 0.75-1.19 (stops 39-41).
+    int rounds = 7;
     std::string only;
     fs::path bin_dir = fs::canonical("/proc/self/exe").parent_path();
     for (int i = 1; i < argc; i++) {
@@ -124,8 +130,13 @@ int main(int argc, char** argv) {
         Side def, one;
         bool good = run_once(bin, ch, false, tmp / "warmup", def);  // warm-up: file cache, not counted
         def.wall.clear(), def.cpu.clear();
-        for (int r = 0; good && r < rounds; r++)
-            good = run_once(bin, ch, false, tmp / "default", def) && run_once(bin, ch, true, tmp / "one", one);
+        auto run_default = [&] { return run_once(bin, ch, false, tmp / "default", def); };
+        auto run_one = [&] { return run_once(bin, ch, true, tmp / "one", one); };
+        std::vector<double> paired;  // one thread's wall over the default's, per round
+        for (int r = 0; good && r < rounds; r++) {
+            good = r % 2 == 0 ? run_default() && run_one() : run_one() && run_default();
+            if (good) paired.push_back(one.wall.back() / def.wall.back());
+        }
         double la = bench::load_average();  // the last minute: the rounds, competing processes included
         load.stop();
         if (!good) {
@@ -133,9 +144,12 @@ int main(int argc, char** argv) {
             continue;
         }
         double w_def = bench::median(def.wall), w_one = bench::median(one.wall);
+        char pr[64];
+        std::snprintf(pr, sizeof pr, "paired=%.2f[%.2f-%.2f]", bench::median(paired),
+                      *std::min_element(paired.begin(), paired.end()), *std::max_element(paired.begin(), paired.end()));
         bench::print_line(std::string(prefix) + "/" + ch.name, def.threads, def.samples / w_def, "one_thread",
                           one.samples / w_one, w_def, w_one, bench::median(def.cpu), bench::median(one.cpu), la,
-                          "data=" + def.data);
+                          std::string(pr) + " data=" + def.data);
     }
     fs::remove_all(tmp);
     return ok ? 0 : 1;

@@ -16,8 +16,8 @@
 // on. The line ends with the rounds' own ratios, paired=<median>[<lowest>-<highest>]: one thread's
 // wall time over the default's in the same round. A VM's speed drifts by 10-25 % within minutes,
 // and a pair taken seconds apart shares the drift, so the paired median is the steadier reading
-// (stop 41: chapter 03's 30 rounds read 0.964 paired and 0.928 by the ratio of the medians; five
-// rounds of ratio 0.75-1.10). The competing processes are children
+// (stop 41: chapter 03's 30 rounds read 0.964 paired and 0.928 by the ratio of the medians; its
+// readings of five rounds each, 0.75-1.10). The competing processes are children
 // of this one, in its session: the harder case, where the scheduler shares each core among all
 // the tasks one by one (in a session of their own, they would be given half of each core as a
 // group). They are stopped after each chapter's rounds.

@@ -144,9 +144,9 @@ int main(int argc, char** argv) {
             continue;
         }
         double w_def = bench::median(def.wall), w_one = bench::median(one.wall);
+        const auto [lo, hi] = std::minmax_element(paired.begin(), paired.end());
         char pr[64];
-        std::snprintf(pr, sizeof pr, "paired=%.2f[%.2f-%.2f]", bench::median(paired),
-                      *std::min_element(paired.begin(), paired.end()), *std::max_element(paired.begin(), paired.end()));
+        std::snprintf(pr, sizeof pr, "paired=%.2f[%.2f-%.2f]", bench::median(paired), *lo, *hi);
         bench::print_line(std::string(prefix) + "/" + ch.name, def.threads, def.samples / w_def, "one_thread",
                           one.samples / w_one, w_def, w_one, bench::median(def.cpu), bench::median(one.cpu), la,
                           std::string(pr) + " data=" + def.data);

@@ -4,7 +4,8 @@
 // the same model in data_tools/torch_bench/mlp.py, in alternating rounds, in each configuration that
 // can be its fastest (tests/bench/torch_child.hpp; its threads and waiting: serve.py). One line per
 // thread count:
-//   bench mlp threads=N ours=<samples/s> pytorch=<samples/s> ratio=… wall_s=… cpu_s=… load=… pytorch_passive=a/b …
+//   bench mlp threads=N ours=<samples/s> pytorch=<samples/s> ratio=… wall_s=… cpu_s=… load=…
+//     pytorch_passive=<each process> …
 #include <cstdio>
 #include <string>
 #include <vector>

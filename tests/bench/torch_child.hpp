@@ -14,8 +14,8 @@
 //
 // Each configuration runs in kFresh fresh processes. Two processes of one configuration do not run
 // at one speed: on the Zen 5 VM of stop 42 the MLP's step ran at 111-150 steps/s in four (and our own
-// step at 31,600-41,300 samples/s in six of ours; medians of 5 rounds). PyTorch's number is its best process's,
-// so the baseline is at its best; ours comes from the one process of the benchmark.
+// step at 31,600-41,300 samples/s in six of ours; medians of 5 rounds). PyTorch's number is its best
+// process's, so the baseline is at its best; ours comes from the one process of the benchmark.
 //
 // Each side's number is its median round; PyTorch's is the fastest process's. One `bench` line
 // (bench_util.hpp) per call, each configuration's speeds at its end (`pytorch_passive=a/b`: one

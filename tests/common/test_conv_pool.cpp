@@ -114,6 +114,56 @@ static void col2im_reference(float* dinp, const float* W, const float* dout, int
     }
 }
 
+TEST_CASE("conv2d: stride 1 without padding (read in place, no im2col): forward and dW bit for bit, 1-3 threads") {
+    // conv2d_direct.cpp computes out and dW with the chains of multiply-adds of the im2col products:
+    // the reference builds cols_b (K, P) entry by entry and multiplies, out_b = W · cols_b + b and
+    // dW += dout_b · cols_bᵀ image after image. Channels from 3 to 70 take blocks of 1 to 4 vectors
+    // (and two blocks), rows of 1 to 30 pixels every tile width, 2 to 400 taps every tap tile. (Below
+    // 4096 multiply-adds an image the textbook loop stays, as before: the direct path is not taken.)
+    Rng rng(16);
+    struct Case { int B, C_in, H, Wd, C_out, KH, KW; };
+    for (Case k : {Case{3, 1, 28, 28, 16, 5, 5}, Case{3, 16, 12, 12, 48, 5, 5}, Case{2, 8, 12, 12, 10, 5, 5},
+                   Case{2, 1, 28, 28, 8, 5, 5}, Case{2, 2, 7, 34, 17, 3, 5}, Case{3, 3, 5, 6, 33, 2, 3},
+                   Case{2, 2, 4, 17, 70, 1, 1}, Case{2, 4, 40, 5, 3, 5, 5}, Case{2, 3, 60, 3, 9, 1, 3}}) {
+        CAPTURE(k.C_in);
+        CAPTURE(k.Wd);
+        CAPTURE(k.C_out);
+        const int OH = conv2d_out_size(k.H, k.KH, 1, 0), OW = conv2d_out_size(k.Wd, k.KW, 1, 0);
+        const int Kc = k.C_in * k.KH * k.KW, P = OH * OW;
+        const size_t in_b = (size_t)k.C_in * k.H * k.Wd;
+        REQUIRE((double)k.C_out * Kc * P >= 4096);
+        Buf inp = random_buf(k.B * in_b, rng), W = random_buf((size_t)k.C_out * Kc, rng), b = random_buf(k.C_out, rng);
+        Buf dout = random_buf((size_t)k.B * k.C_out * P, rng), dW0 = random_buf(W.size(), rng);
+        Buf ref_out(dout.size()), ref_dW(dW0), cols_b((size_t)Kc * P);
+        for (int bi = 0; bi < k.B; bi++) {
+            for (int c = 0; c < k.C_in; c++)
+                for (int i = 0; i < k.KH; i++)
+                    for (int j = 0; j < k.KW; j++)
+                        for (int y = 0; y < OH; y++)
+                            for (int x = 0; x < OW; x++)
+                                cols_b[((size_t)(c * k.KH + i) * k.KW + j) * P + (size_t)y * OW + x] =
+                                    inp[bi * in_b + ((size_t)c * k.H + y + i) * k.Wd + x + j];
+            float* out_b = ref_out.data() + (size_t)bi * k.C_out * P;
+            matmul_nn(out_b, W.data(), cols_b.data(), k.C_out, Kc, P);
+            for (int o = 0; o < k.C_out; o++)
+                for (int q = 0; q < P; q++) out_b[(size_t)o * P + q] += b[o];
+            matmul_nt(ref_dW.data(), dout.data() + (size_t)bi * k.C_out * P, cols_b.data(), k.C_out, P, Kc, true);
+        }
+        for (int threads : {1, 2, 3}) {
+            CAPTURE(threads);
+            set_threads(threads);
+            Buf out(dout.size()), dW(dW0), cols(conv2d_cols_size(k.B, k.C_in, k.H, k.Wd, k.KH, k.KW, 1, 0));
+            conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), b.data(), k.B, k.C_in, k.H, k.Wd, k.C_out, k.KH,
+                           k.KW, 1, 0);
+            conv2d_backward(nullptr, dW.data(), nullptr, dout.data(), inp.data(), W.data(), cols.data(), k.B, k.C_in,
+                            k.H, k.Wd, k.C_out, k.KH, k.KW, 1, 0);
+            CHECK(std::memcmp(out.data(), ref_out.data(), out.size() * sizeof(float)) == 0);
+            CHECK(std::memcmp(dW.data(), ref_dW.data(), dW.size() * sizeof(float)) == 0);
+        }
+        set_threads(0);
+    }
+}
+
 TEST_CASE("conv2d: stride 1 with the output as wide as the input: dinp is the row-by-row col2im's, bit for bit") {
     // col2im's masked run per plane (col2im_same) adds VL lanes at a time and writes the lanes outside
     // the image back unchanged; the reference sends every entry of dcols_b = Wᵀ · dout_b back to its

@@ -1,0 +1,261 @@
+// conv2d_direct.cpp — the unpadded stride-1 convolution without im2col; see conv2d_direct.hpp.
+#include "common/nn/conv2d_direct.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <vector>
+
+#include "common/core/buffer.hpp"
+#include "common/core/matmul_kernels.hpp"  // vecf, loadv, storev, transpose_block
+#include "common/core/thread_pool.hpp"
+
+namespace attn {
+
+using kernels::loadv;
+using kernels::storev;
+using kernels::VL;
+using kernels::vecf;
+
+// Accumulators a kernel keeps in registers: 24 of AVX-512's 32 vector registers, 12 of AVX2's 16
+constexpr int kAccs = VL == 16 ? 24 : 12;
+
+bool conv2d_direct_fits(int H, int Wd, int KH, int KW, int stride, int pad) {
+    return stride == 1 && pad == 0 && KH <= H && KW <= Wd;
+}
+
+// tap (K) and pix (P) of conv2d_direct.hpp for one shape. Each thread keeps the tables of the shapes
+// it has met (chapter 09 has four), as conv2d.cpp's masks.
+struct Offsets {
+    const int* tap;
+    const int* pix;
+};
+static Offsets offsets(int C_in, int H, int Wd, int KH, int KW) {
+    struct Table {
+        std::array<int, 5> shape;
+        std::vector<int> tap, pix;
+    };
+    thread_local std::vector<Table> tables;
+    const std::array<int, 5> shape = {C_in, H, Wd, KH, KW};
+    for (const Table& t : tables)
+        if (t.shape == shape) return {t.tap.data(), t.pix.data()};
+    if (tables.size() >= 16) tables.clear();  // many shapes (the tests): start over; no caller holds one
+    const int OH = H - KH + 1, OW = Wd - KW + 1;
+    Table t{shape, {}, {}};
+    for (int c = 0; c < C_in; c++)
+        for (int i = 0; i < KH; i++)
+            for (int j = 0; j < KW; j++) t.tap.push_back((c * H + i) * Wd + j);
+    for (int y = 0; y < OH; y++)
+        for (int x = 0; x < OW; x++) t.pix.push_back(y * Wd + x);
+    tables.push_back(std::move(t));
+    return {tables.back().tap.data(), tables.back().pix.data()};
+}
+
+// Channels padded to whole blocks of NO vectors: Cp columns, the ones past C_out zero
+static int padded_channels(int C_out, int NO) { return (C_out + NO * VL - 1) / (NO * VL) * (NO * VL); }
+// Vectors of channels per block: up to 4, as many as C_out fills
+static int channel_vectors(int C_out) { return std::min(4, (C_out + VL - 1) / VL); }
+
+// ---- forward ---------------------------------------------------------------------------------
+
+// One tile: channels [o0, o0 + NO·VL) (those below C_out stored) × the X pixels from x0 of output row
+// y, whose inputs src[tap[k] + x] lie side by side (src = inp_b + y·Wd + x0). out_y = out_b + y·OW + x0.
+template <int NO, int X>
+static void forward_tile(float* out_y, const float* src, const float* Wt, int Cp, const int* tap, int K, int o0,
+                         int C_out, int P, const float* bias) {
+    vecf acc[NO][X] = {};
+    for (int k = 0; k < K; k++) {
+        vecf w[NO];  // Wᵀ[k, o0 ...]: VL channels' weight of tap k
+        for (int v = 0; v < NO; v++) w[v] = loadv(Wt + (size_t)k * Cp + o0 + VL * v);
+        const float* in_k = src + tap[k];
+#pragma GCC unroll 24
+        for (int x = 0; x < X; x++) {
+            const float a = in_k[x];                                // cols_b[k, q]
+            for (int v = 0; v < NO; v++) acc[v][x] += w[v] * a;    // out[o, q] = out[o, q] + W[o, k]·cols_b[k, q]
+        }
+    }
+    alignas(64) float tile[NO][X][VL];
+    for (int v = 0; v < NO; v++)
+        for (int x = 0; x < X; x++) storev(tile[v][x], acc[v][x]);
+    for (int v = 0; v < NO; v++)
+        for (int l = 0; l < VL; l++) {
+            const int o = o0 + VL * v + l;
+            if (o >= C_out) return;
+            float* dst = out_y + (size_t)o * P;
+            for (int x = 0; x < X; x++) dst[x] = bias ? tile[v][x][l] + bias[o] : tile[v][x][l];  // then + b[o]
+        }
+}
+
+// Every tile of one image: rows y, X pixels at a time (the last tile of a row moved left to end at OW:
+// its pixels computed twice, the same numbers), channel blocks o0
+template <int NO, int X>
+static void forward_image(float* out_b, const float* in_b, const float* Wt, int Cp, const int* tap, int K, int C_out,
+                          int Wd, int OH, int OW, const float* bias) {
+    for (int y = 0; y < OH; y++)
+        for (int x = 0; x < OW; x += X) {
+            const int x0 = std::min(x, OW - X);
+            for (int o0 = 0; o0 < C_out; o0 += NO * VL)
+                forward_tile<NO, X>(out_b + (size_t)y * OW + x0, in_b + (size_t)y * Wd + x0, Wt, Cp, tap, K, o0, C_out,
+                                    OH * OW, bias);
+        }
+}
+// The widest tile of NO vectors' accumulators that fits a row of OW pixels
+template <int NO>
+static void forward_batch(float* out, const float* inp, const float* Wt, int Cp, const int* tap, int B, int K,
+                          int C_out, int in_size, int Wd, int OH, int OW, const float* bias) {
+    constexpr int X1 = kAccs / NO, X2 = std::max(1, X1 / 2), X3 = std::max(1, X1 / 3);
+    parallel_for(B, [&](int b0, int b1) {
+        for (int b = b0; b < b1; b++) {
+            float* out_b = out + (size_t)b * C_out * OH * OW;
+            const float* in_b = inp + (size_t)b * in_size;
+            if (OW >= X1) forward_image<NO, X1>(out_b, in_b, Wt, Cp, tap, K, C_out, Wd, OH, OW, bias);
+            else if (OW >= X2) forward_image<NO, X2>(out_b, in_b, Wt, Cp, tap, K, C_out, Wd, OH, OW, bias);
+            else if (OW >= X3) forward_image<NO, X3>(out_b, in_b, Wt, Cp, tap, K, C_out, Wd, OH, OW, bias);
+            else forward_image<NO, 1>(out_b, in_b, Wt, Cp, tap, K, C_out, Wd, OH, OW, bias);
+        }
+    });
+}
+
+void conv2d_direct_forward(float* out, const float* inp, const float* W, const float* b, int B, int C_in, int H,
+                           int Wd, int C_out, int KH, int KW) {
+    const int OH = H - KH + 1, OW = Wd - KW + 1, K = C_in * KH * KW;
+    const int NO = channel_vectors(C_out), Cp = padded_channels(C_out, NO);
+    thread_local Buf Wt;  // Wᵀ (K, Cp): Wt[k, o] = W[o, k], 0 past C_out
+    Wt.assign((size_t)K * Cp, 0.0f);
+    for (int o = 0; o < C_out; o++)
+        for (int k = 0; k < K; k++) Wt[(size_t)k * Cp + o] = W[(size_t)o * K + k];
+    const int* tap = offsets(C_in, H, Wd, KH, KW).tap;
+    const int in_size = C_in * H * Wd;
+    switch (NO) {
+        case 1: return forward_batch<1>(out, inp, Wt.data(), Cp, tap, B, K, C_out, in_size, Wd, OH, OW, b);
+        case 2: return forward_batch<2>(out, inp, Wt.data(), Cp, tap, B, K, C_out, in_size, Wd, OH, OW, b);
+        case 3: return forward_batch<3>(out, inp, Wt.data(), Cp, tap, B, K, C_out, in_size, Wd, OH, OW, b);
+        default: return forward_batch<4>(out, inp, Wt.data(), Cp, tap, B, K, C_out, in_size, Wd, OH, OW, b);
+    }
+}
+
+// ---- weight gradient -------------------------------------------------------------------------
+
+// doutᵀ (B, P, Cp) of dout (B, C_out, P): dt[b, q, o] = dout[b, o, q], 0 past C_out. Blocks of VL
+// channels × VL pixels go through registers (transpose_block), the rest one number at a time.
+static void transpose_dout(float* dt, const float* dout, int B, int C_out, int P, int Cp) {
+    parallel_for(B, [&](int b0, int b1) {
+        for (int b = b0; b < b1; b++) {
+            const float* src = dout + (size_t)b * C_out * P;
+            float* dst = dt + (size_t)b * P * Cp;
+            int o0 = 0;
+            if (P % VL == 0)
+                for (; o0 + VL <= C_out; o0 += VL)
+                    for (int q0 = 0; q0 < P; q0 += VL) {
+                        vecf r[VL];  // r[i] = dout_b[o0 + i, q0 ...]
+                        for (int i = 0; i < VL; i++) r[i] = loadv(src + (size_t)(o0 + i) * P + q0);
+                        kernels::transpose_block(r);  // r[i] = dout_b[o0 ..., q0 + i]
+                        for (int i = 0; i < VL; i++) storev(dst + (size_t)(q0 + i) * Cp + o0, r[i]);
+                    }
+            for (int q = 0; q < P; q++)
+                for (int o = o0; o < Cp; o++) dst[(size_t)q * Cp + o] = o < C_out ? src[(size_t)o * P + q] : 0.0f;
+        }
+    });
+}
+
+// A tile of dW: channels [o0, o0 + NO·VL) (those below C_out) × taps [k0, k0 + T), its chains carried
+// on over images [b0, b1): from dW's value, + doutᵀ[b, q, o]·cols_b[k, q] for b, then q, in order.
+template <int NO, int T>
+static void weight_tile(float* dW, const float* dt, const float* inp, const int* tap, const int* pix, int b0, int b1,
+                        int P, int Cp, int in_size, int K, int k0, int o0, int C_out) {
+    alignas(64) float tile[NO][T][VL];
+    for (int v = 0; v < NO; v++)
+        for (int t = 0; t < T; t++)
+            for (int l = 0; l < VL; l++) {
+                const int o = o0 + VL * v + l;
+                tile[v][t][l] = o < C_out ? dW[(size_t)o * K + k0 + t] : 0.0f;
+            }
+    vecf acc[NO][T];
+    for (int v = 0; v < NO; v++)
+        for (int t = 0; t < T; t++) acc[v][t] = loadv(tile[v][t]);
+    int tp[T];
+    for (int t = 0; t < T; t++) tp[t] = tap[k0 + t];
+    for (int b = b0; b < b1; b++) {
+        const float* in_b = inp + (size_t)b * in_size;
+        const float* d = dt + (size_t)b * P * Cp + o0;
+        for (int q = 0; q < P; q++) {
+            vecf g[NO];  // doutᵀ[b, q, o0 ...]
+            for (int v = 0; v < NO; v++) g[v] = loadv(d + (size_t)q * Cp + VL * v);
+            const float* src = in_b + pix[q];
+#pragma GCC unroll 24
+            for (int t = 0; t < T; t++) {
+                const float a = src[tp[t]];                              // cols_b[k0 + t, q]
+                for (int v = 0; v < NO; v++) acc[v][t] += g[v] * a;     // dW[o, k] += dout_b[o, q]·cols_b[k, q]
+            }
+        }
+    }
+    for (int v = 0; v < NO; v++)
+        for (int t = 0; t < T; t++) storev(tile[v][t], acc[v][t]);
+    for (int v = 0; v < NO; v++)
+        for (int l = 0; l < VL; l++) {
+            const int o = o0 + VL * v + l;
+            if (o >= C_out) return;
+            for (int t = 0; t < T; t++) dW[(size_t)o * K + k0 + t] = tile[v][t][l];
+        }
+}
+
+// The tiles' widths: the widest, kAccs / NO taps, then narrower ones for the taps left over
+template <int NO>
+constexpr std::array<int, 5> kTapWidths = {kAccs / NO, std::min(8, kAccs / NO), std::min(4, kAccs / NO), 2, 1};
+struct WeightTile {
+    int o0, k0, T;
+};
+
+template <int NO>
+static void weight_grad_blocks(float* dW, const float* dt, const float* inp, const int* tap, const int* pix, int B,
+                               int P, int Cp, int in_size, int K, int C_out) {
+    constexpr auto widths = kTapWidths<NO>;
+    // Tiles of the widest width; on several threads narrower ones when that leaves fewer than two
+    // tiles per thread (chapter 09's first convs: 25 taps, one block of channels). Any tiling gives
+    // the same numbers: each dW element is one tile's chain.
+    int first = 0;
+    while (num_threads() > 1 && first < 2 && (K / widths[first]) * (Cp / (NO * VL)) < 2 * num_threads()) first++;
+    std::vector<WeightTile> tiles;
+    for (int o0 = 0; o0 < C_out; o0 += NO * VL)
+        for (int k0 = 0, w = first; k0 < K; k0 += widths[w]) {
+            while (k0 + widths[w] > K) w++;
+            tiles.push_back({o0, k0, widths[w]});
+        }
+    // Images a chunk at a time (doutᵀ's chunk about 256 KB: in L2 while every tile runs over it)
+    const int chunk = std::max(1, 65536 / (P * Cp));
+    parallel_for((int)tiles.size(), [&](int u0, int u1) {
+        for (int b0 = 0; b0 < B; b0 += chunk) {
+            const int b1 = std::min(B, b0 + chunk);
+            for (int u = u0; u < u1; u++) {
+                const WeightTile& w = tiles[u];
+                auto run = [&]<int T>() {
+                    weight_tile<NO, T>(dW, dt, inp, tap, pix, b0, b1, P, Cp, in_size, K, w.k0, w.o0, C_out);
+                };
+                if (w.T == widths[0]) run.template operator()<widths[0]>();
+                else if (w.T == widths[1]) run.template operator()<widths[1]>();
+                else if (w.T == widths[2]) run.template operator()<widths[2]>();
+                else if (w.T == 2) run.template operator()<2>();
+                else run.template operator()<1>();
+            }
+        }
+    });
+}
+
+void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd,
+                               int C_out, int KH, int KW) {
+    const int OH = H - KH + 1, OW = Wd - KW + 1, K = C_in * KH * KW, P = OH * OW;
+    const int NO = channel_vectors(C_out), Cp = padded_channels(C_out, NO);
+    thread_local Buf dt;
+    if (dt.size() < (size_t)B * P * Cp) dt.resize((size_t)B * P * Cp);
+    transpose_dout(dt.data(), dout, B, C_out, P, Cp);
+    const Offsets t = offsets(C_in, H, Wd, KH, KW);
+    const int in_size = C_in * H * Wd;
+    switch (NO) {
+        case 1: return weight_grad_blocks<1>(dW, dt.data(), inp, t.tap, t.pix, B, P, Cp, in_size, K, C_out);
+        case 2: return weight_grad_blocks<2>(dW, dt.data(), inp, t.tap, t.pix, B, P, Cp, in_size, K, C_out);
+        case 3: return weight_grad_blocks<3>(dW, dt.data(), inp, t.tap, t.pix, B, P, Cp, in_size, K, C_out);
+        default: return weight_grad_blocks<4>(dW, dt.data(), inp, t.tap, t.pix, B, P, Cp, in_size, K, C_out);
+    }
+}
+
+}  // namespace attn

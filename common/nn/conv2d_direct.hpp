@@ -1,0 +1,33 @@
+// conv2d_direct.hpp — the unpadded stride-1 convolution (chapter 09's 5×5 convs) without im2col.
+//
+//   out[b,o,q] = bias[o] + Σ_k W[o,k] · inp_b[tap[k] + pix[q]]
+//   tap[k] = c·H·Wd + i·Wd + j  for k = (c·KH + i)·KW + j,    pix[q] = y·Wd + x  for q = y·OW + x
+//
+// With no padding every tap of every output pixel is a pixel of the image, so the im2col matrix
+// cols_b[k, q] = inp_b[tap[k] + pix[q]] need not be written: a kernel reads each entry where it lies
+// (an "implicit" im2col). Its lanes are VL output channels; for one tap k it loads W[o0 .. o0+VL, k]
+// (from Wᵀ, transposed once per call) and multiplies it by the one input number of each of a row of
+// pixels, X of them at once in X accumulators:
+//   acc[x] (VL channels at pixel q0 + x) += Wᵀ[k, o0 ..] · inp_b[tap[k] + pix[q0 + x]]
+// The weight gradient is the same with the roles swapped: lanes VL channels of dout (transposed to
+// (B, P, C_out) once per call), a row of T taps in T accumulators, the chain over the batch's pixels:
+//   acc[t] (dW[o0 .., k0 + t]) += doutᵀ[b, q, o0 ..] · inp_b[tap[k0 + t] + pix[q]]
+// Each output is the chain of fused multiply-adds the im2col product computed, in the same order
+// (k = 0, 1, ... from 0, then + bias; for dW from its old value, b then q), so the same bits.
+// Why: on chapter 09's 8×8 and 24×24 outputs, im2col's copies and the products' packing were most of
+// a conv's time (see conv2d.cpp for the numbers).
+#pragma once
+
+namespace attn {
+
+// Whether conv2d_forward / conv2d_backward take the direct path: stride 1, no padding, and at
+// least a kernel's row of output pixels per image (24 on AVX-512, 12 on AVX2)
+bool conv2d_direct_fits(int H, int Wd, int KH, int KW, int stride, int pad);
+// out (B, C_out, OH, OW) = W ⋆ inp + b, as conv2d_forward (b may be nullptr)
+void conv2d_direct_forward(float* out, const float* inp, const float* W, const float* b, int B, int C_in, int H,
+                           int Wd, int C_out, int KH, int KW);
+// dW (C_out, C_in·KH·KW) += Σ_b dout_b · cols_bᵀ, as conv2d_backward's weight gradient
+void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd,
+                               int C_out, int KH, int KW);
+
+}  // namespace attn

@@ -122,6 +122,7 @@ void count(int M, int K, int N) { g_flops.fetch_add(2LL * M * K * N, std::memory
 }  // namespace
 
 long long matmul_flops() { return g_flops.load(std::memory_order_relaxed); }
+void count_matmul_flops(long long flops) { g_flops.fetch_add(flops, std::memory_order_relaxed); }
 
 // Each layout only says how to read A(i,k) and B(k,j) — see View in matmul_kernels.hpp.
 void matmul_nt(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {

@@ -395,6 +395,10 @@ void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const
     if (db) bias_grad(db, dout, B, C_out, P);
     const bool direct = !tiny(C_out, K, P) && conv2d_direct_fits(H, Wd, KH, KW, stride, pad);  // (as the forward)
     if (dW && direct) conv2d_direct_weight_grad(dW, dout, inp, B, C_in, H, Wd, C_out, KH, KW);
+    if (dinp && direct && conv2d_direct_input_grad_fits(C_in)) {
+        conv2d_direct_input_grad(dinp, dout, W, B, C_in, H, Wd, C_out, KH, KW);
+        dinp = nullptr;  // done
+    }
     if (tiny(C_out, K, P)) {  // image by image, as the forward
         for (int bi = 0; bi < B; bi++) {
             const float* dout_b = dout + (size_t)bi * C_out * P;

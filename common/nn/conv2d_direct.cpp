@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/core/buffer.hpp"
+#include "common/core/matmul.hpp"  // count_matmul_flops
 #include "common/core/matmul_kernels.hpp"  // vecf, loadv, storev, transpose_block
 #include "common/core/thread_pool.hpp"
 
@@ -58,6 +59,14 @@ static int channel_vectors(int C_out) { return std::min(4, (C_out + VL - 1) / VL
 
 // ---- forward ---------------------------------------------------------------------------------
 
+// p[0, n) = the first n ≤ VL lanes of v
+inline void store_first(float* p, vecf v, int n) {
+    if (n == VL) return storev(p, v);
+    alignas(64) float lanes[VL];
+    storev(lanes, v);
+    for (int i = 0; i < n; i++) p[i] = lanes[i];
+}
+
 // One tile: channels [o0, o0 + NO·VL) (those below C_out stored) × the X pixels from x0 of output row
 // y, whose inputs src[tap[k] + x] lie side by side (src = inp_b + y·Wd + x0). out_y = out_b + y·OW + x0.
 template <int NO, int X>
@@ -74,15 +83,20 @@ static void forward_tile(float* out_y, const float* src, const float* Wt, int Cp
             for (int v = 0; v < NO; v++) acc[v][x] += w[v] * a;    // out[o, q] = out[o, q] + W[o, k]·cols_b[k, q]
         }
     }
-    alignas(64) float tile[NO][X][VL];
+    // acc[v][x] holds VL channels of one pixel; out wants each channel's pixels side by side: VL
+    // pixels at a time (zeros past X) transposed in registers, r[l] then channel o0 + VL·v + l's
     for (int v = 0; v < NO; v++)
-        for (int x = 0; x < X; x++) storev(tile[v][x], acc[v][x]);
-    for (int v = 0; v < NO; v++)
-        for (int l = 0; l < VL; l++) {
-            const int o = o0 + VL * v + l;
-            if (o >= C_out) return;
-            float* dst = out_y + (size_t)o * P;
-            for (int x = 0; x < X; x++) dst[x] = bias ? tile[v][x][l] + bias[o] : tile[v][x][l];  // then + b[o]
+        for (int x0 = 0; x0 < X; x0 += VL) {
+            const int n = std::min(VL, X - x0);
+            vecf r[VL];
+            for (int x = 0; x < VL; x++) r[x] = x < n ? acc[v][x0 + x] : vecf{};
+            kernels::transpose_block(r);
+            for (int l = 0; l < VL; l++) {
+                const int o = o0 + VL * v + l;
+                if (o >= C_out) break;
+                const vecf y = bias ? r[l] + bias[o] : r[l];  // then + b[o]
+                store_first(out_y + (size_t)o * P + x0, y, n);
+            }
         }
 }
 
@@ -126,6 +140,7 @@ void conv2d_direct_forward(float* out, const float* inp, const float* W, const f
         for (int k = 0; k < K; k++) Wt[(size_t)k * Cp + o] = W[(size_t)o * K + k];
     const int* tap = offsets(C_in, H, Wd, KH, KW).tap;
     const int in_size = C_in * H * Wd;
+    count_matmul_flops(2LL * B * C_out * K * OH * OW);
     switch (NO) {
         case 1: return forward_batch<1>(out, inp, Wt.data(), Cp, tap, B, K, C_out, in_size, Wd, OH, OW, b);
         case 2: return forward_batch<2>(out, inp, Wt.data(), Cp, tap, B, K, C_out, in_size, Wd, OH, OW, b);
@@ -136,25 +151,29 @@ void conv2d_direct_forward(float* out, const float* inp, const float* W, const f
 
 // ---- weight gradient -------------------------------------------------------------------------
 
-// doutᵀ (B, P, Cp) of dout (B, C_out, P): dt[b, q, o] = dout[b, o, q], 0 past C_out. Blocks of VL
-// channels × VL pixels go through registers (transpose_block), the rest one number at a time.
+// dst (cols, ldd) = srcᵀ of src (rows, cols) with row stride lds, rows [rows, rows_p) as zeros:
+//   dst[q·ldd + r] = r < rows ? src[r·lds + q] : 0   for r < rows_p, q < cols
+// VL rows × VL columns at a time through registers (transpose_block), the columns left one by one.
+static void transpose(float* dst, size_t ldd, const float* src, size_t lds, int rows, int rows_p, int cols) {
+    for (int r0 = 0; r0 < rows_p; r0 += VL) {
+        const int n = std::min(VL, rows_p - r0);
+        int q0 = 0;
+        if (n == VL)
+            for (; q0 + VL <= cols; q0 += VL) {
+                vecf r[VL];  // r[i] = src[r0 + i, q0 ...]
+                for (int i = 0; i < VL; i++) r[i] = r0 + i < rows ? loadv(src + (r0 + i) * lds + q0) : vecf{};
+                kernels::transpose_block(r);  // r[i] = src[r0 ..., q0 + i]
+                for (int i = 0; i < VL; i++) storev(dst + (q0 + i) * ldd + r0, r[i]);
+            }
+        for (; q0 < cols; q0++)
+            for (int i = 0; i < n; i++) dst[q0 * ldd + r0 + i] = r0 + i < rows ? src[(r0 + i) * lds + q0] : 0.0f;
+    }
+}
+
+// doutᵀ (B, P, Cp) of dout (B, C_out, P): dt[b, q, o] = dout[b, o, q], 0 past C_out
 static void transpose_dout(float* dt, const float* dout, int B, int C_out, int P, int Cp) {
     parallel_for(B, [&](int b0, int b1) {
-        for (int b = b0; b < b1; b++) {
-            const float* src = dout + (size_t)b * C_out * P;
-            float* dst = dt + (size_t)b * P * Cp;
-            int o0 = 0;
-            if (P % VL == 0)
-                for (; o0 + VL <= C_out; o0 += VL)
-                    for (int q0 = 0; q0 < P; q0 += VL) {
-                        vecf r[VL];  // r[i] = dout_b[o0 + i, q0 ...]
-                        for (int i = 0; i < VL; i++) r[i] = loadv(src + (size_t)(o0 + i) * P + q0);
-                        kernels::transpose_block(r);  // r[i] = dout_b[o0 ..., q0 + i]
-                        for (int i = 0; i < VL; i++) storev(dst + (size_t)(q0 + i) * Cp + o0, r[i]);
-                    }
-            for (int q = 0; q < P; q++)
-                for (int o = o0; o < Cp; o++) dst[(size_t)q * Cp + o] = o < C_out ? src[(size_t)o * P + q] : 0.0f;
-        }
+        for (int b = b0; b < b1; b++) transpose(dt + (size_t)b * P * Cp, Cp, dout + (size_t)b * C_out * P, P, C_out, Cp, P);
     });
 }
 
@@ -250,11 +269,104 @@ void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, i
     transpose_dout(dt.data(), dout, B, C_out, P, Cp);
     const Offsets t = offsets(C_in, H, Wd, KH, KW);
     const int in_size = C_in * H * Wd;
+    count_matmul_flops(2LL * B * C_out * K * P);
     switch (NO) {
         case 1: return weight_grad_blocks<1>(dW, dt.data(), inp, t.tap, t.pix, B, P, Cp, in_size, K, C_out);
         case 2: return weight_grad_blocks<2>(dW, dt.data(), inp, t.tap, t.pix, B, P, Cp, in_size, K, C_out);
         case 3: return weight_grad_blocks<3>(dW, dt.data(), inp, t.tap, t.pix, B, P, Cp, in_size, K, C_out);
         default: return weight_grad_blocks<4>(dW, dt.data(), inp, t.tap, t.pix, B, P, Cp, in_size, K, C_out);
+    }
+}
+
+// ---- input gradient --------------------------------------------------------------------------
+
+// dinp_b[c, y + i, x + j] += Σ_o W[o, c, i, j]·dout_b[o, y, x]: col2im of dcols_b = Wᵀ · dout_b. Lanes
+// are VL input channels, the image's dinp transposed to (H·Wd, Cq) while it is summed. For output
+// pixel (y, x), tap k = (i, j)'s term is the chain over o that matmul_tn computed for dcols, then added
+// to its pixel as col2im added it. col2im added a pixel's terms in the order of the taps; with the
+// taps in groups of NT, group after group, and in a group the output pixels visited from the last to
+// the first, a pixel's terms (from the output pixels (iy − i, ix − j)) come in that order again.
+// One tile: output pixels q, q − 1, ..., q − NPX + 1 × taps [t0, t0 + NT) (the taps past T have zero
+// weights; their terms are not stored). Each weight vector loaded serves NPX pixels.
+template <int NT, int NPX>
+static void input_grad_tile(float* din_t, const float* Wg, const float* dout_b, const int* to_pixel, int t0, int T,
+                            int C_out, int P, int q, int OW, int Wd, int Cq, int c0) {
+    vecf t[NPX][NT] = {};
+    for (int o = 0; o < C_out; o++) {
+        float d[NPX];  // dout_b[o, q − px]
+        for (int px = 0; px < NPX; px++) d[px] = dout_b[(size_t)o * P + q - px];
+        const float* w = Wg + ((size_t)t0 * C_out + o) * Cq + c0;  // W[o, c0 ..., tap t0]
+        for (int n = 0; n < NT; n++) {
+            const vecf wn = loadv(w + (size_t)n * C_out * Cq);
+            for (int px = 0; px < NPX; px++) t[px][n] += wn * d[px];  // dcols + W[o, c, tap]·dout_b[o, q]
+        }
+    }
+    for (int px = 0; px < NPX; px++) {
+        const int at = (q - px) / OW * Wd + (q - px) % OW;  // output pixel (y, x) at input pixel (y, x)
+        for (int n = 0; n < NT && t0 + n < T; n++) {
+            float* p = din_t + (size_t)(at + to_pixel[t0 + n]) * Cq + c0;
+            storev(p, loadv(p) + t[px][n]);  // dinp + dcols
+        }
+    }
+}
+
+// Pixels per tile and taps per group: NPX·NT accumulators of kAccs; groups as even as NT ≤ 6 allows
+constexpr int kTilePixels = kAccs / 6;
+static int tap_group(int T) {
+    const int groups = (T + 5) / 6;
+    return (T + groups - 1) / groups;
+}
+
+bool conv2d_direct_input_grad_fits(int C_in) { return C_in >= VL / 2; }
+
+template <int NT>
+static void input_grad_batch(float* dinp, const float* dout, const float* Wg, const int* to_pixel, int B, int C_in,
+                             int H, int Wd, int C_out, int OH, int OW, int T, int Cq) {
+    const int P = OH * OW, HW = H * Wd;
+    parallel_for(B, [&](int b0, int b1) {
+        thread_local Buf din_t;  // (H·Wd, Cq): one image's dinp transposed
+        if (din_t.size() < (size_t)HW * Cq) din_t.resize((size_t)HW * Cq);
+        for (int b = b0; b < b1; b++) {
+            float* dinp_b = dinp + (size_t)b * C_in * HW;
+            const float* dout_b = dout + (size_t)b * C_out * P;
+            transpose(din_t.data(), Cq, dinp_b, HW, C_in, Cq, HW);
+            for (int c0 = 0; c0 < Cq; c0 += VL)
+                for (int t0 = 0; t0 < T; t0 += NT) {
+                    int q = P - 1;  // the output pixels from the last to the first
+                    for (; q + 1 >= kTilePixels; q -= kTilePixels)
+                        input_grad_tile<NT, kTilePixels>(din_t.data(), Wg, dout_b, to_pixel, t0, T, C_out, P, q, OW,
+                                                         Wd, Cq, c0);
+                    for (; q >= 0; q--)
+                        input_grad_tile<NT, 1>(din_t.data(), Wg, dout_b, to_pixel, t0, T, C_out, P, q, OW, Wd, Cq, c0);
+                }
+            transpose(dinp_b, HW, din_t.data(), Cq, HW, HW, C_in);
+        }
+    });
+}
+
+void conv2d_direct_input_grad(float* dinp, const float* dout, const float* W, int B, int C_in, int H, int Wd,
+                              int C_out, int KH, int KW) {
+    const int OH = H - KH + 1, OW = Wd - KW + 1, T = KH * KW;
+    const int Cq = (C_in + VL - 1) / VL * VL, NT = tap_group(T), Tp = (T + NT - 1) / NT * NT;
+    thread_local Buf Wg;  // (Tp, C_out, Cq): Wg[tap, o, c] = W[o, c, tap]; 0 past C_in and T
+    Wg.assign((size_t)Tp * C_out * Cq, 0.0f);
+    for (int o = 0; o < C_out; o++)
+        for (int c = 0; c < C_in; c++)
+            for (int k = 0; k < T; k++) Wg[((size_t)k * C_out + o) * Cq + c] = W[((size_t)o * C_in + c) * T + k];
+    thread_local std::vector<int> to_pixel;  // tap (i, j) of output pixel (y, x) lands on input pixel
+    to_pixel.resize(T);                      // (y, x) + i·Wd + j
+    for (int k = 0; k < T; k++) to_pixel[k] = k / KW * Wd + k % KW;
+    count_matmul_flops(2LL * B * C_out * C_in * T * OH * OW);
+    auto run = [&]<int N>() {
+        input_grad_batch<N>(dinp, dout, Wg.data(), to_pixel.data(), B, C_in, H, Wd, C_out, OH, OW, T, Cq);
+    };
+    switch (NT) {
+        case 1: return run.template operator()<1>();
+        case 2: return run.template operator()<2>();
+        case 3: return run.template operator()<3>();
+        case 4: return run.template operator()<4>();
+        case 5: return run.template operator()<5>();
+        default: return run.template operator()<6>();
     }
 }
 

@@ -29,5 +29,10 @@ void conv2d_direct_forward(float* out, const float* inp, const float* W, const f
 // dW (C_out, C_in·KH·KW) += Σ_b dout_b · cols_bᵀ, as conv2d_backward's weight gradient
 void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd,
                                int C_out, int KH, int KW);
+// Whether the input gradient takes the direct path too: its lanes are input channels, so at least VL/2
+bool conv2d_direct_input_grad_fits(int C_in);
+// dinp (B, C_in, H, Wd) += col2im(Wᵀ · dout_b), as conv2d_backward's input gradient
+void conv2d_direct_input_grad(float* dinp, const float* dout, const float* W, int B, int C_in, int H, int Wd,
+                              int C_out, int KH, int KW);
 
 }  // namespace attn

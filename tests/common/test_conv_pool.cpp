@@ -114,17 +114,22 @@ static void col2im_reference(float* dinp, const float* W, const float* dout, int
     }
 }
 
-TEST_CASE("conv2d: stride 1 without padding (read in place, no im2col): forward and dW bit for bit, 1-3 threads") {
-    // conv2d_direct.cpp computes out and dW with the chains of multiply-adds of the im2col products:
-    // the reference builds cols_b (K, P) entry by entry and multiplies, out_b = W · cols_b + b and
-    // dW += dout_b · cols_bᵀ image after image. Channels from 3 to 70 take blocks of 1 to 4 vectors
-    // (and two blocks), rows of 1 to 30 pixels every tile width, 2 to 400 taps every tap tile. (Below
-    // 4096 multiply-adds an image the textbook loop stays, as before: the direct path is not taken.)
+TEST_CASE("conv2d: stride 1 without padding (read in place, no im2col): out, dW, dinp bit for bit, 1-3 threads") {
+    // conv2d_direct.cpp computes out, dW and dinp with the chains of multiply-adds of the im2col
+    // products: the reference builds cols_b (K, P) entry by entry and multiplies, out_b = W · cols_b + b
+    // and dW += dout_b · cols_bᵀ image after image, and sends dcols_b = Wᵀ · dout_b back entry by entry
+    // (col2im_reference). Output channels from 3 to 70 take blocks of 1 to 4 vectors (and two blocks),
+    // rows of 1 to 30 pixels every tile width, 2 to 441 taps every tap tile; input channels 8 to 20
+    // (one or two vectors) the direct input gradient, with kernels of 1 to 49 taps (groups of 1 to 24,
+    // the last padded), fewer input channels the im2col one. (Below 4096 multiply-adds an image the
+    // textbook loop stays, as before: the direct path is not taken.)
     Rng rng(16);
     struct Case { int B, C_in, H, Wd, C_out, KH, KW; };
     for (Case k : {Case{3, 1, 28, 28, 16, 5, 5}, Case{3, 16, 12, 12, 48, 5, 5}, Case{2, 8, 12, 12, 10, 5, 5},
                    Case{2, 1, 28, 28, 8, 5, 5}, Case{2, 2, 7, 34, 17, 3, 5}, Case{3, 3, 5, 6, 33, 2, 3},
-                   Case{2, 2, 4, 17, 70, 1, 1}, Case{2, 4, 40, 5, 3, 5, 5}, Case{2, 3, 60, 3, 9, 1, 3}}) {
+                   Case{2, 2, 4, 17, 70, 1, 1}, Case{2, 4, 40, 5, 3, 5, 5}, Case{2, 3, 60, 3, 9, 1, 3},
+                   Case{2, 20, 9, 10, 12, 3, 3}, Case{2, 9, 11, 11, 5, 7, 7}, Case{2, 12, 6, 7, 40, 1, 1},
+                   Case{2, 8, 8, 9, 24, 2, 4}}) {
         CAPTURE(k.C_in);
         CAPTURE(k.Wd);
         CAPTURE(k.C_out);
@@ -134,6 +139,8 @@ TEST_CASE("conv2d: stride 1 without padding (read in place, no im2col): forward 
         REQUIRE((double)k.C_out * Kc * P >= 4096);
         Buf inp = random_buf(k.B * in_b, rng), W = random_buf((size_t)k.C_out * Kc, rng), b = random_buf(k.C_out, rng);
         Buf dout = random_buf((size_t)k.B * k.C_out * P, rng), dW0 = random_buf(W.size(), rng);
+        Buf dinp0 = random_buf(inp.size(), rng), ref_dinp(dinp0);
+        col2im_reference(ref_dinp.data(), W.data(), dout.data(), k.B, k.C_in, k.H, k.Wd, k.C_out, k.KH, k.KW, 0);
         Buf ref_out(dout.size()), ref_dW(dW0), cols_b((size_t)Kc * P);
         for (int bi = 0; bi < k.B; bi++) {
             for (int c = 0; c < k.C_in; c++)
@@ -152,13 +159,14 @@ TEST_CASE("conv2d: stride 1 without padding (read in place, no im2col): forward 
         for (int threads : {1, 2, 3}) {
             CAPTURE(threads);
             set_threads(threads);
-            Buf out(dout.size()), dW(dW0), cols(conv2d_cols_size(k.B, k.C_in, k.H, k.Wd, k.KH, k.KW, 1, 0));
+            Buf out(dout.size()), dW(dW0), dinp(dinp0), cols(conv2d_cols_size(k.B, k.C_in, k.H, k.Wd, k.KH, k.KW, 1, 0));
             conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), b.data(), k.B, k.C_in, k.H, k.Wd, k.C_out, k.KH,
                            k.KW, 1, 0);
-            conv2d_backward(nullptr, dW.data(), nullptr, dout.data(), inp.data(), W.data(), cols.data(), k.B, k.C_in,
-                            k.H, k.Wd, k.C_out, k.KH, k.KW, 1, 0);
+            conv2d_backward(dinp.data(), dW.data(), nullptr, dout.data(), inp.data(), W.data(), cols.data(), k.B,
+                            k.C_in, k.H, k.Wd, k.C_out, k.KH, k.KW, 1, 0);
             CHECK(std::memcmp(out.data(), ref_out.data(), out.size() * sizeof(float)) == 0);
             CHECK(std::memcmp(dW.data(), ref_dW.data(), dW.size() * sizeof(float)) == 0);
+            CHECK(std::memcmp(dinp.data(), ref_dinp.data(), dinp.size() * sizeof(float)) == 0);
         }
         set_threads(0);
     }

@@ -14,6 +14,8 @@
 // im2col and the matmul), in the scratch `cols` (C_in·KH·KW, B·OH·OW) = conv2d_cols_size(...) floats;
 // the gradient dW adds image after image (small images a few side by side in one product). Each
 // output is still the sum image by image would give, in the same order (conv2d.cpp).
+// Stride 1 without padding (chapter 09's 5×5 convs) skips im2col: every entry of cols_b is a pixel
+// of the image, and conv2d_direct.cpp reads it there, with the same sums in the same order.
 #pragma once
 #include <cstddef>
 

@@ -14,8 +14,13 @@
 //   acc[t] (dW[o0 .., k0 + t]) += doutᵀ[b, q, o0 ..] · inp_b[tap[k0 + t] + pix[q]]
 // Each output is the chain of fused multiply-adds the im2col product computed, in the same order
 // (k = 0, 1, ... from 0, then + bias; for dW from its old value, b then q), so the same bits.
-// Why: on chapter 09's 8×8 and 24×24 outputs, im2col's copies and the products' packing were most of
-// a conv's time (see conv2d.cpp for the numbers).
+// The input gradient has lanes of VL input channels (conv2d_direct.cpp), so it is taken with at least
+// VL/2 of them; with fewer (chapter 09's first convs, one channel) it stays im2col's.
+// Why: on chapter 09's 8×8 and 24×24 outputs, im2col's copies and the products' packing took most of
+// a conv's time. One thread, a batch of 64, the classifier's second conv (16 → 48 channels, 12×12 →
+// 8×8): forward 1.67–2.36 → 0.67–0.71 ms, backward 3.28–4.47 → 1.73–1.82; the localisation net's
+// second (8 → 10) forward 0.90–0.95 → 0.14 (runs minutes apart: this machine's speed drifts). Chapter
+// 09's whole step, in alternating rounds in one process: 0.68 of its time on one thread, 0.71 on two.
 #pragma once
 
 namespace attn {

@@ -181,7 +181,8 @@ static void transpose(float* dst, size_t ldd, const float* src, size_t lds, int 
 // doutᵀ (B, P, Cp) of dout (B, C_out, P): dt[b, q, o] = dout[b, o, q], 0 past C_out
 static void transpose_dout(float* dt, const float* dout, int B, int C_out, int P, int Cp) {
     parallel_for(B, [&](int b0, int b1) {
-        for (int b = b0; b < b1; b++) transpose(dt + (size_t)b * P * Cp, Cp, dout + (size_t)b * C_out * P, P, C_out, Cp, P);
+        for (int b = b0; b < b1; b++)
+            transpose(dt + (size_t)b * P * Cp, Cp, dout + (size_t)b * C_out * P, P, C_out, Cp, P);
     });
 }
 

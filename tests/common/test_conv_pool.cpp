@@ -159,9 +159,10 @@ TEST_CASE("conv2d: stride 1 without padding (read in place, no im2col): out, dW,
         for (int threads : {1, 2, 3}) {
             CAPTURE(threads);
             set_threads(threads);
-            Buf out(dout.size()), dW(dW0), dinp(dinp0), cols(conv2d_cols_size(k.B, k.C_in, k.H, k.Wd, k.KH, k.KW, 1, 0));
-            conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), b.data(), k.B, k.C_in, k.H, k.Wd, k.C_out, k.KH,
-                           k.KW, 1, 0);
+            Buf out(dout.size()), dW(dW0), dinp(dinp0);
+            Buf cols(conv2d_cols_size(k.B, k.C_in, k.H, k.Wd, k.KH, k.KW, 1, 0));
+            conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), b.data(), k.B, k.C_in, k.H, k.Wd, k.C_out,
+                           k.KH, k.KW, 1, 0);
             conv2d_backward(dinp.data(), dW.data(), nullptr, dout.data(), inp.data(), W.data(), cols.data(), k.B,
                             k.C_in, k.H, k.Wd, k.C_out, k.KH, k.KW, 1, 0);
             CHECK(std::memcmp(out.data(), ref_out.data(), out.size() * sizeof(float)) == 0);

@@ -291,8 +291,6 @@ void conv2d_forward(float* out, float* cols, const float* inp, const float* W, c
     // inp is (B,C_in,H,Wd), W is (C_out, C_in·KH·KW), cols is (C_in·KH·KW, B·OH·OW), out is (B,C_out,OH,OW)
     const int OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad);
     const int K = C_in * KH * KW, P = OH * OW;
-    if (!tiny(C_out, K, P) && conv2d_direct_fits(H, Wd, KH, KW, stride, pad))  // stride 1, no padding: no im2col
-        return conv2d_direct_forward(out, inp, W, b, B, C_in, H, Wd, C_out, KH, KW);
     if (tiny(C_out, K, P)) {  // image by image, on the calling thread
         for (int bi = 0; bi < B; bi++) {
             im2col(cols, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad, OH, OW, (size_t)P, 0, K);
@@ -300,6 +298,8 @@ void conv2d_forward(float* out, float* cols, const float* inp, const float* W, c
         }
         return;
     }
+    if (conv2d_direct_fits(stride, pad))  // stride 1, no padding: cols read where they lie, no im2col
+        return conv2d_direct_forward(out, inp, W, b, B, C_in, H, Wd, C_out, KH, KW);
     const int G = group_images(K, P);
     parallel_for(B, [&](int b0, int b1) {
         float* cg = cols + (size_t)b0 * K * P;  // this thread's group cols (K, g·P): within its images' share
@@ -393,16 +393,10 @@ void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const
     const int OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad);
     const int K = C_in * KH * KW, P = OH * OW;
     if (db) bias_grad(db, dout, B, C_out, P);
-    const bool direct = !tiny(C_out, K, P) && conv2d_direct_fits(H, Wd, KH, KW, stride, pad);  // (as the forward)
-    if (dW && direct) conv2d_direct_weight_grad(dW, dout, inp, B, C_in, H, Wd, C_out, KH, KW);
-    if (dinp && direct && conv2d_direct_input_grad_fits(C_in)) {
-        conv2d_direct_input_grad(dinp, dout, W, B, C_in, H, Wd, C_out, KH, KW);
-        dinp = nullptr;  // done
-    }
     if (tiny(C_out, K, P)) {  // image by image, as the forward
         for (int bi = 0; bi < B; bi++) {
             const float* dout_b = dout + (size_t)bi * C_out * P;
-            if (dW && !direct) {  // out_b = W · cols_b  ->  dW += dout_b · cols_bᵀ
+            if (dW) {  // out_b = W · cols_b  ->  dW += dout_b · cols_bᵀ
                 im2col(cols, inp + (size_t)bi * C_in * H * Wd, C_in, H, Wd, KH, KW, stride, pad, OH, OW, (size_t)P, 0, K);
                 matmul_nt(dW, dout_b, cols, C_out, P, K, true);
             }
@@ -414,7 +408,11 @@ void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const
         }
         return;
     }
-    if (dW && !direct) weight_grad(dW, dout, inp, B, C_in, H, Wd, C_out, KH, KW, stride, pad, OH, OW);
+    const bool direct = conv2d_direct_fits(stride, pad);  // as the forward: no im2col
+    if (dW && direct) conv2d_direct_weight_grad(dW, dout, inp, B, C_in, H, Wd, C_out, KH, KW);
+    else if (dW) weight_grad(dW, dout, inp, B, C_in, H, Wd, C_out, KH, KW, stride, pad, OH, OW);
+    if (dinp && direct && conv2d_direct_input_grad_fits(C_in))
+        return conv2d_direct_input_grad(dinp, dout, W, B, C_in, H, Wd, C_out, KH, KW);
     // out_g = W · cols_g  ->  dcols_g (K, g·P) = Wᵀ · dout_g, group by group as the forward (each thread
     // owns whole images, its groups in its share of cols), then col2im sends each entry back to its pixel
     if (dinp) {

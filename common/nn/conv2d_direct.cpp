@@ -10,6 +10,7 @@
 #include "common/core/matmul.hpp"  // count_matmul_flops
 #include "common/core/matmul_kernels.hpp"  // vecf, loadv, storev, transpose_block
 #include "common/core/thread_pool.hpp"
+#include "common/core/vmath.hpp"  // store_n
 
 namespace attn {
 
@@ -21,35 +22,21 @@ using kernels::vecf;
 // Accumulators a kernel keeps in registers: 24 of AVX-512's 32 vector registers, 12 of AVX2's 16
 constexpr int kAccs = VL == 16 ? 24 : 12;
 
-bool conv2d_direct_fits(int H, int Wd, int KH, int KW, int stride, int pad) {
-    return stride == 1 && pad == 0 && KH <= H && KW <= Wd;
-}
+bool conv2d_direct_fits(int stride, int pad) { return stride == 1 && pad == 0; }
 
-// tap (K) and pix (P) of conv2d_direct.hpp for one shape. Each thread keeps the tables of the shapes
-// it has met (chapter 09 has four), as conv2d.cpp's masks.
-struct Offsets {
-    const int* tap;
-    const int* pix;
-};
-static Offsets offsets(int C_in, int H, int Wd, int KH, int KW) {
-    struct Table {
-        std::array<int, 5> shape;
-        std::vector<int> tap, pix;
-    };
-    thread_local std::vector<Table> tables;
-    const std::array<int, 5> shape = {C_in, H, Wd, KH, KW};
-    for (const Table& t : tables)
-        if (t.shape == shape) return {t.tap.data(), t.pix.data()};
-    if (tables.size() >= 16) tables.clear();  // many shapes (the tests): start over; no caller holds one
-    const int OH = H - KH + 1, OW = Wd - KW + 1;
-    Table t{shape, {}, {}};
+// tap[k] = c·H·Wd + i·Wd + j for k = (c·KH + i)·KW + j, and pix[q] = y·Wd + x for q = y·OW + x (the
+// offsets of conv2d_direct.hpp), into vectors the caller keeps: a few hundred ints a call, no allocation
+// once they have grown
+static void tap_offsets(std::vector<int>& tap, int C_in, int H, int Wd, int KH, int KW) {
+    tap.clear();
     for (int c = 0; c < C_in; c++)
         for (int i = 0; i < KH; i++)
-            for (int j = 0; j < KW; j++) t.tap.push_back((c * H + i) * Wd + j);
+            for (int j = 0; j < KW; j++) tap.push_back((c * H + i) * Wd + j);
+}
+static void pixel_offsets(std::vector<int>& pix, int Wd, int OH, int OW) {
+    pix.clear();
     for (int y = 0; y < OH; y++)
-        for (int x = 0; x < OW; x++) t.pix.push_back(y * Wd + x);
-    tables.push_back(std::move(t));
-    return {tables.back().tap.data(), tables.back().pix.data()};
+        for (int x = 0; x < OW; x++) pix.push_back(y * Wd + x);
 }
 
 // Channels padded to whole blocks of NO vectors: Cp columns, the ones past C_out zero
@@ -66,14 +53,6 @@ static int channel_vectors(int C_out) {
 }
 
 // ---- forward ---------------------------------------------------------------------------------
-
-// p[0, n) = the first n ≤ VL lanes of v
-inline void store_first(float* p, vecf v, int n) {
-    if (n == VL) return storev(p, v);
-    alignas(64) float lanes[VL];
-    storev(lanes, v);
-    for (int i = 0; i < n; i++) p[i] = lanes[i];
-}
 
 // One tile: channels [o0, o0 + NO·VL) (those below C_out stored) × the X pixels from x0 of output row
 // y, whose inputs src[tap[k] + x] lie side by side (src = inp_b + y·Wd + x0). out_y = out_b + y·OW + x0.
@@ -103,7 +82,7 @@ static void forward_tile(float* out_y, const float* src, const float* Wt, int Cp
                 const int o = o0 + VL * v + l;
                 if (o >= C_out) break;
                 const vecf y = bias ? r[l] + bias[o] : r[l];  // then + b[o]
-                store_first(out_y + (size_t)o * P + x0, y, n);
+                vm::store_n(out_y + (size_t)o * P + x0, y, n);  // its first n lanes
             }
         }
 }
@@ -146,14 +125,15 @@ void conv2d_direct_forward(float* out, const float* inp, const float* W, const f
     Wt.assign((size_t)K * Cp, 0.0f);
     for (int o = 0; o < C_out; o++)
         for (int k = 0; k < K; k++) Wt[(size_t)k * Cp + o] = W[(size_t)o * K + k];
-    const int* tap = offsets(C_in, H, Wd, KH, KW).tap;
+    thread_local std::vector<int> tap;
+    tap_offsets(tap, C_in, H, Wd, KH, KW);
     const int in_size = C_in * H * Wd;
     count_matmul_flops(2LL * B * C_out * K * OH * OW);
     switch (NO) {
-        case 1: return forward_batch<1>(out, inp, Wt.data(), Cp, tap, B, K, C_out, in_size, Wd, OH, OW, b);
-        case 2: return forward_batch<2>(out, inp, Wt.data(), Cp, tap, B, K, C_out, in_size, Wd, OH, OW, b);
-        case 3: return forward_batch<3>(out, inp, Wt.data(), Cp, tap, B, K, C_out, in_size, Wd, OH, OW, b);
-        default: return forward_batch<4>(out, inp, Wt.data(), Cp, tap, B, K, C_out, in_size, Wd, OH, OW, b);
+        case 1: return forward_batch<1>(out, inp, Wt.data(), Cp, tap.data(), B, K, C_out, in_size, Wd, OH, OW, b);
+        case 2: return forward_batch<2>(out, inp, Wt.data(), Cp, tap.data(), B, K, C_out, in_size, Wd, OH, OW, b);
+        case 3: return forward_batch<3>(out, inp, Wt.data(), Cp, tap.data(), B, K, C_out, in_size, Wd, OH, OW, b);
+        default: return forward_batch<4>(out, inp, Wt.data(), Cp, tap.data(), B, K, C_out, in_size, Wd, OH, OW, b);
     }
 }
 
@@ -243,15 +223,17 @@ static void weight_grad_blocks(float* dW, const float* dt, const float* inp, con
     // the same numbers: each dW element is one tile's chain.
     int first = 0;
     while (num_threads() > 1 && first < 2 && (K / widths[first]) * (Cp / (NO * VL)) < 2 * num_threads()) first++;
-    std::vector<WeightTile> tiles;
+    thread_local std::vector<WeightTile> tile_list;  // (the workers read it through `tiles`: a thread_local
+    tile_list.clear();                                // named in the lambda would be each worker's own)
     for (int o0 = 0; o0 < C_out; o0 += NO * VL)
         for (int k0 = 0, w = first; k0 < K; k0 += widths[w]) {
             while (k0 + widths[w] > K) w++;
-            tiles.push_back({o0, k0, widths[w]});
+            tile_list.push_back({o0, k0, widths[w]});
         }
+    const WeightTile* tiles = tile_list.data();
     // Images a chunk at a time (doutᵀ's chunk about 256 KB: in L2 while every tile runs over it)
     const int chunk = std::max(1, 65536 / (P * Cp));
-    parallel_for((int)tiles.size(), [&](int u0, int u1) {
+    parallel_for((int)tile_list.size(), [&](int u0, int u1) {
         for (int b0 = 0; b0 < B; b0 += chunk) {
             const int b1 = std::min(B, b0 + chunk);
             for (int u = u0; u < u1; u++) {
@@ -276,14 +258,15 @@ void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, i
     thread_local Buf dt;
     if (dt.size() < (size_t)B * P * Cp) dt.resize((size_t)B * P * Cp);
     transpose_dout(dt.data(), dout, B, C_out, P, Cp);
-    const Offsets t = offsets(C_in, H, Wd, KH, KW);
+    thread_local std::vector<int> tap, pix;
+    tap_offsets(tap, C_in, H, Wd, KH, KW), pixel_offsets(pix, Wd, OH, OW);
     const int in_size = C_in * H * Wd;
     count_matmul_flops(2LL * B * C_out * K * P);
     switch (NO) {
-        case 1: return weight_grad_blocks<1>(dW, dt.data(), inp, t.tap, t.pix, B, P, Cp, in_size, K, C_out);
-        case 2: return weight_grad_blocks<2>(dW, dt.data(), inp, t.tap, t.pix, B, P, Cp, in_size, K, C_out);
-        case 3: return weight_grad_blocks<3>(dW, dt.data(), inp, t.tap, t.pix, B, P, Cp, in_size, K, C_out);
-        default: return weight_grad_blocks<4>(dW, dt.data(), inp, t.tap, t.pix, B, P, Cp, in_size, K, C_out);
+        case 1: return weight_grad_blocks<1>(dW, dt.data(), inp, tap.data(), pix.data(), B, P, Cp, in_size, K, C_out);
+        case 2: return weight_grad_blocks<2>(dW, dt.data(), inp, tap.data(), pix.data(), B, P, Cp, in_size, K, C_out);
+        case 3: return weight_grad_blocks<3>(dW, dt.data(), inp, tap.data(), pix.data(), B, P, Cp, in_size, K, C_out);
+        default: return weight_grad_blocks<4>(dW, dt.data(), inp, tap.data(), pix.data(), B, P, Cp, in_size, K, C_out);
     }
 }
 
@@ -363,8 +346,7 @@ void conv2d_direct_input_grad(float* dinp, const float* dout, const float* W, in
         for (int c = 0; c < C_in; c++)
             for (int k = 0; k < T; k++) Wg[((size_t)k * C_out + o) * Cq + c] = W[((size_t)o * C_in + c) * T + k];
     thread_local std::vector<int> to_pixel;  // tap (i, j) of output pixel (y, x) lands on input pixel
-    to_pixel.resize(T);                      // (y, x) + i·Wd + j
-    for (int k = 0; k < T; k++) to_pixel[k] = k / KW * Wd + k % KW;
+    tap_offsets(to_pixel, 1, H, Wd, KH, KW);  // (y, x) + i·Wd + j: one channel's taps
     count_matmul_flops(2LL * B * C_out * C_in * T * OH * OW);
     auto run = [&]<int N>() {
         input_grad_batch<N>(dinp, dout, Wg.data(), to_pixel.data(), B, C_in, H, Wd, C_out, OH, OW, T, Cq);

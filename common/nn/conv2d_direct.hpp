@@ -25,9 +25,9 @@
 
 namespace attn {
 
-// Whether conv2d_forward / conv2d_backward take the direct path: stride 1, no padding, and at
-// least a kernel's row of output pixels per image (24 on AVX-512, 12 on AVX2)
-bool conv2d_direct_fits(int H, int Wd, int KH, int KW, int stride, int pad);
+// Whether conv2d_forward / conv2d_backward take the direct path: stride 1, no padding (and, they
+// check, at least 4096 multiply-adds an image)
+bool conv2d_direct_fits(int stride, int pad);
 // out (B, C_out, OH, OW) = W ⋆ inp + b, as conv2d_forward (b may be nullptr)
 void conv2d_direct_forward(float* out, const float* inp, const float* W, const float* b, int B, int C_in, int H,
                            int Wd, int C_out, int KH, int KW);

@@ -253,10 +253,11 @@ TEST_CASE("conv2d: the input gradient is the forward's adjoint, for every stride
 }
 
 // Finite differences of dinp, dW and db through conv2d_forward / conv2d_backward: a 3×3 kernel with
-// padding 1 on a batch of 2 small images, loss = Σ out ⊙ R
-static void conv2d_gradcheck(uint64_t seed, int S, const std::string& label) {
+// padding P (1 unless given) on a batch of 2 small images, loss = Σ out ⊙ R
+static void conv2d_gradcheck(uint64_t seed, int S, const std::string& label, int P = 1, int C_in = 2, int H = 5,
+                             int Wd = 6, int C_out = 3) {
     Rng rng(seed);
-    const int B = 2, C_in = 2, H = 5, Wd = 6, C_out = 3, K = 3, P = 1;
+    const int B = 2, K = 3;
     const int OH = conv2d_out_size(H, K, S, P), OW = conv2d_out_size(Wd, K, S, P);
     Buf inp = random_buf((size_t)B * C_in * H * Wd, rng), W = random_buf((size_t)C_out * C_in * K * K, rng);
     Buf b = random_buf(C_out, rng), R = random_buf((size_t)B * C_out * OH * OW, rng);
@@ -275,6 +276,13 @@ static void conv2d_gradcheck(uint64_t seed, int S, const std::string& label) {
 }
 
 TEST_CASE("conv2d: gradient check, stride 2, padding 1 (inp, W, b)") { conv2d_gradcheck(5, 2, "conv2d"); }
+
+TEST_CASE("conv2d: gradient check, stride 1 without padding (the direct path: out, dW and dinp)") {
+    // 8 input channels (the direct input gradient's least, VL/2, on AVX-512), and 5 · 72 · 20 = 7200
+    // multiply-adds an image: not the textbook loop's tiny shapes
+    REQUIRE(conv2d_out_size(6, 3, 1, 0) * conv2d_out_size(7, 3, 1, 0) * 5 * 8 * 9 >= 4096);
+    conv2d_gradcheck(17, 1, "conv2d direct", /*P=*/0, /*C_in=*/8, /*H=*/6, /*Wd=*/7, /*C_out=*/5);
+}
 
 TEST_CASE("conv2d: gradient check, stride 1, 'same' padding 1 (col2im's masked run per plane)") {
     REQUIRE(conv2d_out_size(6, 3, 1, 1) == 6);  // the output as wide as the input: col2im_same's path

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/core/select.hpp"  // keep_or_zero
 #include "common/core/thread_pool.hpp"
 #include "common/nn/channel_sums.hpp"  // channel_sums, channel_group, channels_chunk, channel_columns
 
@@ -37,23 +38,35 @@ static void channel_square_sums(double* v, const float* inp, const float* m, int
             }
     }
 }
-// sd[g] = Σ dout, sdx[g] = Σ dout · x̂ over channel c+g, for g < G
+// sd[g] = Σ dout, sdx[g] = Σ dout · x̂ over channel c+g, for g < G. With keep (the relu's output, or
+// nullptr), dout is first made dout ⊙ [keep > 0] in place, image by image (each image's rows are
+// then read again from the cache): relu_backward's numbers, in its own buffer.
 template <int G>
-static void channel_grad_sums(double* sd, double* sdx, const float* dout, const float* inp, const float* m,
-                              const float* r, int c, int B, int C, int HW) {
+static void channel_grad_sums(double* sd, double* sdx, float* dout, const float* keep, const float* inp,
+                              const float* m, const float* r, int c, int B, int C, int HW) {
+    auto relu_mask = [&](int b) {  // 0 + g · [keep > 0], as relu_backward into a cleared buffer
+        if (!keep) return;
+        const size_t at = ((size_t)b * C + c) * HW;
+        for (size_t i = at; i < at + (size_t)G * HW; i++) dout[i] = 0.0f + keep_or_zero(keep[i] > 0.0f, dout[i]);
+    };
     if constexpr (G == VL) {  // lanes, as channel_square_sums
         const vecf mv = kernels::loadv(m), rv = kernels::loadv(r);
         Doubles acc_d, acc_dx;
-        channel_columns([&](const vecf& dv, const vecf& x) {
-            const Doubles d = widen(dv), xh = widen((x - mv) * rv);
-            acc_d.lo += d.lo, acc_d.hi += d.hi;
-            acc_dx.lo += d.lo * xh.lo, acc_dx.hi += d.hi * xh.hi;
-        }, dout, inp, c, B, C, HW);
+        for (int b = 0; b < B; b++) {
+            relu_mask(b);
+            const size_t at = (size_t)b * C * HW;  // image b (channel_columns of a batch of one)
+            channel_columns([&](const vecf& dv, const vecf& x) {
+                const Doubles d = widen(dv), xh = widen((x - mv) * rv);
+                acc_d.lo += d.lo, acc_d.hi += d.hi;
+                acc_dx.lo += d.lo * xh.lo, acc_dx.hi += d.hi * xh.hi;
+            }, dout + at, inp + at, c, 1, C, HW);
+        }
         store(sd, acc_d), store(sdx, acc_dx);
         return;
     }
     for (int g = 0; g < G; g++) sd[g] = 0.0, sdx[g] = 0.0;
     for (int b = 0; b < B; b++) {
+        relu_mask(b);
         const float* x = inp + ((size_t)b * C + c) * HW;
         const float* d = dout + ((size_t)b * C + c) * HW;
         for (int p = 0; p < HW; p++)
@@ -65,9 +78,23 @@ static void channel_grad_sums(double* sd, double* sdx, const float* dout, const 
     }
 }
 
-void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
-                               const float* inp, const float* gamma, const float* beta, int B, int C, int HW,
-                               float momentum, float eps) {
+// pass 3 of channel c: out = x·scale + shift, then (Relu) max(0, out): relu_forward's x > 0 ? x : 0
+template <bool Relu>
+static void normalise_channel(float* out, const float* inp, float scale, float shift, int c, int B, int C, int HW) {
+    for (int b = 0; b < B; b++) {
+        const float* x = inp + ((size_t)b * C + c) * HW;
+        float* o = out + ((size_t)b * C + c) * HW;
+        for (int p = 0; p < HW; p++) {
+            const float y = x[p] * scale + shift;
+            o[p] = Relu ? (y > 0.0f ? y : 0.0f) : y;
+        }
+    }
+}
+
+template <bool Relu>
+static void forward_train(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
+                          const float* inp, const float* gamma, const float* beta, int B, int C, int HW,
+                          float momentum, float eps) {
     const double N = (double)B * HW;
     parallel_for(C, [&](int c0, int c1) {
         for (int c = c0; c < c1;) {
@@ -86,11 +113,7 @@ void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* runn
                 // pass 3: out = γ (x − μ) r + β  =  x·(γr) + (β − μγr)
                 const float gm = gamma ? gamma[c] : 1.0f, scale = gm * r;
                 const float shift = (beta ? beta[c] : 0.0f) - m[g] * scale;
-                for (int b = 0; b < B; b++) {
-                    const float* x = inp + ((size_t)b * C + c) * HW;
-                    float* o = out + ((size_t)b * C + c) * HW;
-                    for (int p = 0; p < HW; p++) o[p] = x[p] * scale + shift;
-                }
+                normalise_channel<Relu>(out, inp, scale, shift, c, B, C, HW);
                 mean[c] = m[g], rstd[c] = r;
                 if (running_mean) running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * m[g];
                 if (running_var)
@@ -101,37 +124,57 @@ void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* runn
     }, channels_chunk(B, HW));
 }
 
-void batchnorm2d_forward_eval(float* out, const float* inp, const float* gamma, const float* beta,
-                              const float* running_mean, const float* running_var, int B, int C, int HW, float eps) {
+void batchnorm2d_forward_train(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
+                               const float* inp, const float* gamma, const float* beta, int B, int C, int HW,
+                               float momentum, float eps) {
+    forward_train<false>(out, mean, rstd, running_mean, running_var, inp, gamma, beta, B, C, HW, momentum, eps);
+}
+void batchnorm2d_relu_forward_train(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
+                                    const float* inp, const float* gamma, const float* beta, int B, int C, int HW,
+                                    float momentum, float eps) {
+    forward_train<true>(out, mean, rstd, running_mean, running_var, inp, gamma, beta, B, C, HW, momentum, eps);
+}
+
+template <bool Relu>
+static void forward_eval(float* out, const float* inp, const float* gamma, const float* beta,
+                         const float* running_mean, const float* running_var, int B, int C, int HW, float eps) {
     parallel_for(C, [&](int c0, int c1) {
         for (int c = c0; c < c1; c++) {
             const float r = 1.0f / std::sqrt(running_var[c] + eps), g = gamma ? gamma[c] : 1.0f;
             const float scale = g * r, shift = (beta ? beta[c] : 0.0f) - running_mean[c] * scale;
-            for (int b = 0; b < B; b++) {
-                const float* x = inp + ((size_t)b * C + c) * HW;
-                float* o = out + ((size_t)b * C + c) * HW;
-                for (int p = 0; p < HW; p++) o[p] = x[p] * scale + shift;
-            }
+            normalise_channel<Relu>(out, inp, scale, shift, c, B, C, HW);
         }
     }, channels_chunk(B, HW));
+}
+void batchnorm2d_forward_eval(float* out, const float* inp, const float* gamma, const float* beta,
+                              const float* running_mean, const float* running_var, int B, int C, int HW, float eps) {
+    forward_eval<false>(out, inp, gamma, beta, running_mean, running_var, B, C, HW, eps);
+}
+void batchnorm2d_relu_forward_eval(float* out, const float* inp, const float* gamma, const float* beta,
+                                   const float* running_mean, const float* running_var, int B, int C, int HW,
+                                   float eps) {
+    forward_eval<true>(out, inp, gamma, beta, running_mean, running_var, B, C, HW, eps);
 }
 
 // forward: out = γ x̂ + β, x̂ = (x − μ) r, with μ and r functions of every x of the channel.
 //   dβ_c += Σ dout          dγ_c += Σ dout · x̂          dx̂ = γ_c · dout
 //   As layer norm's, over the channel's N values instead of a row's C (x̂ sums to 0, x̂² to N):
 //   dx += r · ( dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂) )
-void batchnorm2d_backward(float* dinp, float* dgamma, float* dbeta, const float* dout, const float* inp,
-                          const float* gamma, const float* mean, const float* rstd, int B, int C, int HW,
-                          bool accumulate) {
+// Both backward passes; keep: the relu's output (batchnorm2d_relu_backward: dout is masked in place in
+// pass 1, which pass 2 then reads), or nullptr (dout only read).
+static void backward(float* dinp, float* dgamma, float* dbeta, float* dout, const float* keep,
+                     const float* inp, const float* gamma, const float* mean, const float* rstd, int B, int C, int HW,
+                     bool accumulate) {
     const double N = (double)B * HW;
     parallel_for(C, [&](int c0, int c1) {
         for (int c = c0; c < c1;) {
             // pass 1: the channel's sums Σ dout and Σ dout · x̂ (kG channels at a time, as the forward)
             const int G = channel_group(c, c1);
             double sd[kG], sdx[kG];
-            if (G == kG) channel_grad_sums<kG>(sd, sdx, dout, inp, mean + c, rstd + c, c, B, C, HW);
-            else if (G == 4) channel_grad_sums<4>(sd, sdx, dout, inp, mean + c, rstd + c, c, B, C, HW);
-            else channel_grad_sums<1>(sd, sdx, dout, inp, mean + c, rstd + c, c, B, C, HW);
+            const float *mc = mean + c, *rc = rstd + c;
+            if (G == kG) channel_grad_sums<kG>(sd, sdx, dout, keep, inp, mc, rc, c, B, C, HW);
+            else if (G == 4) channel_grad_sums<4>(sd, sdx, dout, keep, inp, mc, rc, c, B, C, HW);
+            else channel_grad_sums<1>(sd, sdx, dout, keep, inp, mc, rc, c, B, C, HW);
             for (int k = 0; k < G; k++, c++) {
                 const float m = mean[c], r = rstd[c], g = gamma ? gamma[c] : 1.0f;
                 const double sum_d = sd[k], sum_dx = sdx[k];
@@ -152,6 +195,18 @@ void batchnorm2d_backward(float* dinp, float* dgamma, float* dbeta, const float*
             }
         }
     }, channels_chunk(B, HW));
+}
+
+void batchnorm2d_backward(float* dinp, float* dgamma, float* dbeta, const float* dout, const float* inp,
+                          const float* gamma, const float* mean, const float* rstd, int B, int C, int HW,
+                          bool accumulate) {
+    // (without keep, backward only reads dout)
+    backward(dinp, dgamma, dbeta, const_cast<float*>(dout), nullptr, inp, gamma, mean, rstd, B, C, HW, accumulate);
+}
+void batchnorm2d_relu_backward(float* dinp, float* dgamma, float* dbeta, float* dout, const float* out,
+                               const float* inp, const float* gamma, const float* mean, const float* rstd, int B,
+                               int C, int HW, bool accumulate) {
+    backward(dinp, dgamma, dbeta, dout, out, inp, gamma, mean, rstd, B, C, HW, accumulate);
 }
 
 }  // namespace attn

@@ -34,4 +34,22 @@ void batchnorm2d_backward(float* dinp, float* dgamma, float* dbeta, const float*
                           const float* gamma, const float* mean, const float* rstd, int B, int C, int HW,
                           bool accumulate = true);
 
+// Batch norm and then relu, in one pass (chapter 11's conv → BN → relu blocks):
+//   out = max(0, γ x̂ + β)
+// The same numbers as batchnorm2d_forward_train (or _eval) followed by relu_forward, without writing
+// the normalised values out and reading them back in. Arguments as above.
+void batchnorm2d_relu_forward_train(float* out, float* mean, float* rstd, float* running_mean, float* running_var,
+                                    const float* inp, const float* gamma, const float* beta, int B, int C, int HW,
+                                    float momentum = 0.1f, float eps = 1e-5f);
+void batchnorm2d_relu_forward_eval(float* out, const float* inp, const float* gamma, const float* beta,
+                                   const float* running_mean, const float* running_var, int B, int C, int HW,
+                                   float eps = 1e-5f);
+// Its backward. dout is ∂L/∂out and out the forward's output: the relu passes dout where out > 0,
+// which is where γ x̂ + β > 0 (relu_backward's mask), and batch norm's backward takes it from there,
+// with the same numbers as relu_backward then batchnorm2d_backward. dout is OVERWRITTEN with the
+// relu's gradient, dout ⊙ [out > 0], while batch norm's first pass reads it: no pass of its own.
+void batchnorm2d_relu_backward(float* dinp, float* dgamma, float* dbeta, float* dout, const float* out,
+                               const float* inp, const float* gamma, const float* mean, const float* rstd, int B,
+                               int C, int HW, bool accumulate = true);
+
 }  // namespace attn

@@ -14,6 +14,7 @@
 #include "chapters/11_attention_in_cnns/conv_block.hpp"
 #include "chapters/11_attention_in_cnns/squeeze_excitation.hpp"
 #include "common/core/thread_pool.hpp"
+#include "common/nn/activations.hpp"
 #include "common/nn/batchnorm2d.hpp"
 #include "common/nn/conv2d.hpp"
 #include "tests/gradcheck.hpp"
@@ -157,6 +158,51 @@ TEST_CASE("ch11 batch norm: the backward without accumulate gives the bits of +=
     CHECK(db_add == db_set);
 }
 
+TEST_CASE("ch11 batch norm + relu in one pass: the bits of batch norm then relu, forward and backward") {
+    // batchnorm2d_relu_* against batchnorm2d_* and relu_forward / relu_backward (into a cleared buffer,
+    // as the conv block did), bit for bit: training and evaluation forward, the backward with and
+    // without accumulate, on 1 and 2 threads. 21 channels take groups of 16, 4 and 1 (channel_group);
+    // dout has zeros and −0s, and out has zeros (relu's kink) where the norm's output is negative.
+    Rng rng(33);
+    const int B = 3, C = 21, HW = 45;
+    const size_t n = (size_t)B * C * HW;
+    Buf x = random_buf(n, rng, -2, 2), g = random_buf(C, rng, 0.5f, 1.5f), be = random_buf(C, rng, -0.5f, 0.5f);
+    Buf d = random_buf(n, rng);
+    for (size_t i = 0; i < n; i += 5) d[i] = (i % 2) ? 0.0f : -0.0f;
+    for (int threads : {1, 2}) {
+        CAPTURE(threads);
+        set_threads(threads);
+        Buf bn(n), act(n), fused(n), mean(C), rstd(C), mean2(C), rstd2(C);
+        Buf rm(C, 0.1f), rv(C, 1.2f), rm2(rm), rv2(rv);
+        batchnorm2d_forward_train(bn.data(), mean.data(), rstd.data(), rm.data(), rv.data(), x.data(), g.data(),
+                                  be.data(), B, C, HW);
+        relu_forward(act.data(), bn.data(), (int)n);
+        batchnorm2d_relu_forward_train(fused.data(), mean2.data(), rstd2.data(), rm2.data(), rv2.data(), x.data(),
+                                       g.data(), be.data(), B, C, HW);
+        CHECK(std::memcmp(act.data(), fused.data(), n * sizeof(float)) == 0);
+        CHECK((mean == mean2 && rstd == rstd2 && rm == rm2 && rv == rv2));
+        Buf ev(n), ev_fused(n);
+        batchnorm2d_forward_eval(ev.data(), x.data(), g.data(), be.data(), rm.data(), rv.data(), B, C, HW);
+        relu_forward(ev.data(), ev.data(), (int)n);
+        batchnorm2d_relu_forward_eval(ev_fused.data(), x.data(), g.data(), be.data(), rm.data(), rv.data(), B, C, HW);
+        CHECK(std::memcmp(ev.data(), ev_fused.data(), n * sizeof(float)) == 0);
+        for (bool accumulate : {true, false}) {
+            CAPTURE(accumulate);
+            Buf dbn(n, 3.0f), dx(n, 0.5f), dx_fused(dx), dg(C, 0.5f), dg_fused(dg), db(C, 0.25f), db_fused(db);
+            relu_backward(dbn.data(), d.data(), bn.data(), (int)n, /*accumulate=*/false);
+            batchnorm2d_backward(dx.data(), dg.data(), db.data(), dbn.data(), x.data(), g.data(), mean.data(),
+                                 rstd.data(), B, C, HW, accumulate);
+            Buf dout(d);  // overwritten with the relu's gradient
+            batchnorm2d_relu_backward(dx_fused.data(), dg_fused.data(), db_fused.data(), dout.data(), fused.data(),
+                                      x.data(), g.data(), mean.data(), rstd.data(), B, C, HW, accumulate);
+            CHECK(std::memcmp(dx.data(), dx_fused.data(), n * sizeof(float)) == 0);
+            CHECK((dg == dg_fused && db == db_fused));
+            CHECK(std::memcmp(dout.data(), dbn.data(), n * sizeof(float)) == 0);
+        }
+    }
+    set_threads(0);
+}
+
 TEST_CASE("ch11 conv block: backward matches finite differences") {
     OneThread one;
     Rng rng(12);
@@ -173,7 +219,7 @@ TEST_CASE("ch11 conv block: backward matches finite differences") {
     std::vector<int> signs0;
     auto signs = [&] {
         std::vector<int> s;
-        for (size_t i = 0; i < n; i++) s.push_back(a.bn[i] > 0);
+        for (size_t i = 0; i < n; i++) s.push_back(a.act[i] > 0);  // act > 0 where BN's output is
         return s;
     };
     auto loss = [&]() -> double {

@@ -48,7 +48,7 @@ std::vector<int> kinks(const CNNActs& a, const CNNConfig& c, int B) {
         const StageActs& t = a.st[s];
         const size_t n = (size_t)B * c.width[s] * c.side(s) * c.side(s);
         for (int j = 0; j < c.convs; j++)
-            for (size_t i = 0; i < n; i++) k.push_back(t.blk[j].bn[i] > 0);
+            for (size_t i = 0; i < n; i++) k.push_back(t.blk[j].act[i] > 0);  // (> 0 where its input is)
         k.insert(k.end(), t.argmax.begin(), t.argmax.end());
         if (c.attention == Attention::SE)
             for (size_t i = 0; i < (size_t)B * c.Cr(s); i++) k.push_back(t.se.h[i] > 0);

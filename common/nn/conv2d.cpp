@@ -286,6 +286,27 @@ static void image_product(float* out_b, const float* W, const float* cols_b, con
             for (int p = 0; p < P; p++) out_b[(size_t)o * P + p] += b[o];
 }
 
+// The direct path with padding (conv2d_direct.hpp) convolves zero-bordered copies of the images:
+//   dst (B·C, H + 2·pad, Wd + 2·pad) = src (B·C, H, Wd) with `pad` zeros around each plane
+// in `cols`, which holds at least as many floats (KH·KW·OH·OW ≥ (H + 2·pad)(Wd + 2·pad) when the
+// kernel fits). Returns dst.
+static float* padded_images(float* dst, const float* src, int planes, int H, int Wd, int pad) {
+    const int Hp = H + 2 * pad, Wp = Wd + 2 * pad;
+    parallel_for(planes, [&](int p0, int p1) {
+        for (int p = p0; p < p1; p++) {
+            float* d = dst + (size_t)p * Hp * Wp;
+            std::fill(d, d + (size_t)pad * Wp + pad, 0.0f);  // the top rows, and the left of the first
+            for (int y = 0; y < H; y++) {
+                float* row = d + (size_t)(y + pad) * Wp + pad;
+                run<false>(row, src + ((size_t)p * H + y) * Wd, Wd);
+                std::fill(row + Wd, row + Wd + 2 * pad, 0.0f);  // its right, the next row's left
+            }
+            std::fill(d + (size_t)(H + pad) * Wp + pad, d + (size_t)Hp * Wp, 0.0f);  // the bottom rows
+        }
+    }, 8);
+    return dst;
+}
+
 void conv2d_forward(float* out, float* cols, const float* inp, const float* W, const float* b, int B, int C_in,
                     int H, int Wd, int C_out, int KH, int KW, int stride, int pad) {
     // inp is (B,C_in,H,Wd), W is (C_out, C_in·KH·KW), cols is (C_in·KH·KW, B·OH·OW), out is (B,C_out,OH,OW)
@@ -298,8 +319,11 @@ void conv2d_forward(float* out, float* cols, const float* inp, const float* W, c
         }
         return;
     }
-    if (conv2d_direct_fits(stride, pad))  // stride 1, no padding: cols read where they lie, no im2col
-        return conv2d_direct_forward(out, inp, W, b, B, C_in, H, Wd, C_out, KH, KW);
+    if (conv2d_direct_forward_fits(C_in, C_out, OW, stride, pad)) {  // stride 1: cols read where they lie
+        if (pad == 0) return conv2d_direct_forward(out, inp, W, b, B, C_in, H, Wd, C_out, KH, KW);
+        const float* padded = padded_images(cols, inp, B * C_in, H, Wd, pad);
+        return conv2d_direct_forward(out, padded, W, b, B, C_in, H + 2 * pad, Wd + 2 * pad, C_out, KH, KW);
+    }
     const int G = group_images(K, P);
     parallel_for(B, [&](int b0, int b1) {
         float* cg = cols + (size_t)b0 * K * P;  // this thread's group cols (K, g·P): within its images' share
@@ -408,10 +432,13 @@ void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const
         }
         return;
     }
-    const bool direct = conv2d_direct_fits(stride, pad);  // as the forward: no im2col
-    if (dW && direct) conv2d_direct_weight_grad(dW, dout, inp, B, C_in, H, Wd, C_out, KH, KW);
-    else if (dW) weight_grad(dW, dout, inp, B, C_in, H, Wd, C_out, KH, KW, stride, pad, OH, OW);
-    if (dinp && direct && conv2d_direct_input_grad_fits(C_in))
+    if (dW && conv2d_direct_weight_grad_fits(C_in, stride, pad)) {  // as the forward: no im2col
+        const float* src = pad ? padded_images(cols, inp, B * C_in, H, Wd, pad) : inp;
+        conv2d_direct_weight_grad(dW, dout, src, B, C_in, H + 2 * pad, Wd + 2 * pad, C_out, KH, KW);
+    } else if (dW) {
+        weight_grad(dW, dout, inp, B, C_in, H, Wd, C_out, KH, KW, stride, pad, OH, OW);
+    }
+    if (dinp && conv2d_direct_input_grad_fits(C_in, stride, pad))
         return conv2d_direct_input_grad(dinp, dout, W, B, C_in, H, Wd, C_out, KH, KW);
     // out_g = W · cols_g  ->  dcols_g (K, g·P) = Wᵀ · dout_g, group by group as the forward (each thread
     // owns whole images, its groups in its share of cols), then col2im sends each entry back to its pixel

@@ -1,4 +1,5 @@
-// conv2d_direct.cpp — the unpadded stride-1 convolution without im2col; see conv2d_direct.hpp.
+// conv2d_direct.cpp — the stride-1 convolution without im2col, on images without padding (conv2d.cpp
+// pads them first where there is padding); see conv2d_direct.hpp.
 #include "common/nn/conv2d_direct.hpp"
 
 #include <algorithm>
@@ -21,8 +22,6 @@ using kernels::vecf;
 
 // Accumulators a kernel keeps in registers: 24 of AVX-512's 32 vector registers, 12 of AVX2's 16
 constexpr int kAccs = VL == 16 ? 24 : 12;
-
-bool conv2d_direct_fits(int stride, int pad) { return stride == 1 && pad == 0; }
 
 // tap[k] = c·H·Wd + i·Wd + j for k = (c·KH + i)·KW + j, and pix[q] = y·Wd + x for q = y·OW + x (the
 // offsets of conv2d_direct.hpp), into vectors the caller keeps: a few hundred ints a call, no allocation
@@ -51,6 +50,12 @@ static int channel_vectors(int C_out) {
         if (padded_channels(C_out, no) <= padded_channels(C_out, best)) best = no;
     return best;
 }
+
+// (a row of OW pixels fills a forward tile of NO channel vectors when OW ≥ kAccs / NO: forward_batch)
+bool conv2d_direct_forward_fits(int C_in, int C_out, int OW, int stride, int pad) {
+    return stride == 1 && (pad == 0 || (C_in >= VL / 2 && OW >= kAccs / channel_vectors(C_out)));
+}
+bool conv2d_direct_weight_grad_fits(int C_in, int stride, int pad) { return stride == 1 && (pad == 0 || C_in >= VL / 2); }
 
 // ---- forward ---------------------------------------------------------------------------------
 
@@ -309,7 +314,7 @@ static int tap_group(int T) {
     return (T + groups - 1) / groups;
 }
 
-bool conv2d_direct_input_grad_fits(int C_in) { return C_in >= VL / 2; }
+bool conv2d_direct_input_grad_fits(int C_in, int stride, int pad) { return stride == 1 && pad == 0 && C_in >= VL / 2; }
 
 template <int NT>
 static void input_grad_batch(float* dinp, const float* dout, const float* Wg, const int* to_pixel, int B, int C_in,

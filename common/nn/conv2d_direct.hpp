@@ -1,4 +1,5 @@
-// conv2d_direct.hpp — the unpadded stride-1 convolution (chapter 09's 5×5 convs) without im2col.
+// conv2d_direct.hpp — the stride-1 convolution (chapter 09's 5×5 convs, chapter 11's 3×3 ones) without
+// im2col.
 //
 //   out[b,o,q] = bias[o] + Σ_k W[o,k] · inp_b[tap[k] + pix[q]]
 //   tap[k] = c·H·Wd + i·Wd + j  for k = (c·KH + i)·KW + j,    pix[q] = y·Wd + x  for q = y·OW + x
@@ -25,17 +26,27 @@
 
 namespace attn {
 
-// Whether conv2d_forward / conv2d_backward take the direct path: stride 1, no padding (and, they
-// check, at least 4096 multiply-adds an image)
-bool conv2d_direct_fits(int stride, int pad);
+// Whether conv2d_forward / conv2d_backward take the direct path (they check first that an image has
+// at least 4096 multiply-adds). Stride 1, and
+//   - no padding: the forward and the weight gradient always (chapter 09's convs);
+//   - with padding: conv2d.cpp copies the images into zero-bordered ones (in the scratch that im2col
+//     would fill; padding·2 wider and higher) and convolves those without padding, the same sums
+//     again (each padding zero enters its chain as im2col's zero does). That copy is a pass more, so
+//     it is taken where the direct kernels beat im2col's product by more: at least VL/2 input channels
+//     (for the forward, also rows at least one whole tile wide). Chapter 11's middle stage (24 → 48
+//     channels, 14×14) takes both, its last stage (48 → 96, 7×7) the weight gradient.
+bool conv2d_direct_forward_fits(int C_in, int C_out, int OW, int stride, int pad);
+bool conv2d_direct_weight_grad_fits(int C_in, int stride, int pad);
 // out (B, C_out, OH, OW) = W ⋆ inp + b, as conv2d_forward (b may be nullptr)
 void conv2d_direct_forward(float* out, const float* inp, const float* W, const float* b, int B, int C_in, int H,
                            int Wd, int C_out, int KH, int KW);
 // dW (C_out, C_in·KH·KW) += Σ_b dout_b · cols_bᵀ, as conv2d_backward's weight gradient
 void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd,
                                int C_out, int KH, int KW);
-// Whether the input gradient takes the direct path too: its lanes are input channels, so at least VL/2
-bool conv2d_direct_input_grad_fits(int C_in);
+// Whether the input gradient takes the direct path too: stride 1, no padding, and (its lanes are input
+// channels) at least VL/2 of them. (With padding it lost to im2col's: chapter 11's middle stage
+// 4.1 → 6.6 ms on one thread.)
+bool conv2d_direct_input_grad_fits(int C_in, int stride, int pad);
 // dinp (B, C_in, H, Wd) += col2im(Wᵀ · dout_b), as conv2d_backward's input gradient
 void conv2d_direct_input_grad(float* dinp, const float* dout, const float* W, int B, int C_in, int H, int Wd,
                               int C_out, int KH, int KW);

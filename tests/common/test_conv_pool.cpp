@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/nn/conv2d.hpp"
+#include "common/nn/conv2d_direct.hpp"
 #include "common/core/matmul.hpp"
 #include "common/core/error.hpp"
 #include "common/nn/pool2d.hpp"
@@ -114,42 +115,52 @@ static void col2im_reference(float* dinp, const float* W, const float* dout, int
     }
 }
 
-TEST_CASE("conv2d: stride 1 without padding (read in place, no im2col): out, dW, dinp bit for bit, 1-3 threads") {
+TEST_CASE("conv2d: stride 1 (read in place, no im2col): out, dW, dinp bit for bit, 1-3 threads, padded or not") {
     // conv2d_direct.cpp computes out, dW and dinp with the chains of multiply-adds of the im2col
-    // products: the reference builds cols_b (K, P) entry by entry and multiplies, out_b = W · cols_b + b
-    // and dW += dout_b · cols_bᵀ image after image, and sends dcols_b = Wᵀ · dout_b back entry by entry
-    // (col2im_reference). Output channels from 3 to 70 take blocks of 1 to 4 vectors (and two blocks),
-    // rows of 1 to 30 pixels every tile width, 2 to 441 taps every tap tile; input channels 8 to 20
-    // (one or two vectors) the direct input gradient, with kernels of 1 to 49 taps (groups of 1 to 24,
-    // the last padded), fewer input channels the im2col one. (Below 4096 multiply-adds an image the
-    // textbook loop stays, as before: the direct path is not taken.)
+    // products: the reference builds cols_b (K, P) entry by entry (zeros where a tap falls in the
+    // padding) and multiplies, out_b = W · cols_b + b and dW += dout_b · cols_bᵀ image after image, and
+    // sends dcols_b = Wᵀ · dout_b back entry by entry (col2im_reference). Without padding: output
+    // channels from 3 to 70 take blocks of 1 to 4 vectors (and two blocks), rows of 1 to 30 pixels
+    // every tile width, 2 to 441 taps every tap tile; input channels 8 to 20 (one or two vectors) the
+    // direct input gradient, with kernels of 1 to 49 taps (groups of 1 to 24, the last padded), fewer
+    // input channels the im2col one. With padding (the images copied into zero-bordered ones): chapter
+    // 11's middle and last stages (the forward direct or not by the width of the rows, the weight
+    // gradient direct, the input gradient im2col's), rows of 24 to 30 pixels, padding 1 to 3, and too
+    // few input channels for the direct path (im2col's throughout). (Below 4096 multiply-adds an image
+    // the textbook loop stays, as before: the direct path is not taken.)
     Rng rng(16);
-    struct Case { int B, C_in, H, Wd, C_out, KH, KW; };
+    struct Case { int B, C_in, H, Wd, C_out, KH, KW, pad = 0; };
     for (Case k : {Case{3, 1, 28, 28, 16, 5, 5}, Case{3, 16, 12, 12, 48, 5, 5}, Case{2, 8, 12, 12, 10, 5, 5},
                    Case{2, 1, 28, 28, 8, 5, 5}, Case{2, 2, 7, 34, 17, 3, 5}, Case{3, 3, 5, 6, 33, 2, 3},
                    Case{2, 2, 4, 17, 70, 1, 1}, Case{2, 4, 40, 5, 3, 5, 5}, Case{2, 3, 60, 3, 9, 1, 3},
                    Case{2, 20, 9, 10, 12, 3, 3}, Case{2, 9, 11, 11, 5, 7, 7}, Case{2, 12, 6, 7, 40, 1, 1},
-                   Case{2, 8, 8, 9, 24, 2, 4}}) {
+                   Case{2, 8, 8, 9, 24, 2, 4}, Case{2, 24, 14, 14, 48, 3, 3, 1}, Case{2, 48, 7, 7, 96, 3, 3, 1},
+                   Case{2, 8, 5, 30, 20, 3, 3, 1}, Case{3, 9, 6, 24, 5, 5, 5, 2}, Case{2, 16, 4, 26, 70, 3, 7, 3},
+                   Case{2, 2, 9, 28, 24, 3, 3, 1}}) {
         CAPTURE(k.C_in);
         CAPTURE(k.Wd);
         CAPTURE(k.C_out);
-        const int OH = conv2d_out_size(k.H, k.KH, 1, 0), OW = conv2d_out_size(k.Wd, k.KW, 1, 0);
+        CAPTURE(k.pad);
+        const int OH = conv2d_out_size(k.H, k.KH, 1, k.pad), OW = conv2d_out_size(k.Wd, k.KW, 1, k.pad);
         const int Kc = k.C_in * k.KH * k.KW, P = OH * OW;
         const size_t in_b = (size_t)k.C_in * k.H * k.Wd;
         REQUIRE((double)k.C_out * Kc * P >= 4096);
         Buf inp = random_buf(k.B * in_b, rng), W = random_buf((size_t)k.C_out * Kc, rng), b = random_buf(k.C_out, rng);
         Buf dout = random_buf((size_t)k.B * k.C_out * P, rng), dW0 = random_buf(W.size(), rng);
         Buf dinp0 = random_buf(inp.size(), rng), ref_dinp(dinp0);
-        col2im_reference(ref_dinp.data(), W.data(), dout.data(), k.B, k.C_in, k.H, k.Wd, k.C_out, k.KH, k.KW, 0);
+        col2im_reference(ref_dinp.data(), W.data(), dout.data(), k.B, k.C_in, k.H, k.Wd, k.C_out, k.KH, k.KW, k.pad);
         Buf ref_out(dout.size()), ref_dW(dW0), cols_b((size_t)Kc * P);
         for (int bi = 0; bi < k.B; bi++) {
             for (int c = 0; c < k.C_in; c++)
                 for (int i = 0; i < k.KH; i++)
                     for (int j = 0; j < k.KW; j++)
                         for (int y = 0; y < OH; y++)
-                            for (int x = 0; x < OW; x++)
+                            for (int x = 0; x < OW; x++) {
+                                const int iy = y - k.pad + i, ix = x - k.pad + j;
+                                const bool in = iy >= 0 && iy < k.H && ix >= 0 && ix < k.Wd;
                                 cols_b[((size_t)(c * k.KH + i) * k.KW + j) * P + (size_t)y * OW + x] =
-                                    inp[bi * in_b + ((size_t)c * k.H + y + i) * k.Wd + x + j];
+                                    in ? inp[bi * in_b + ((size_t)c * k.H + iy) * k.Wd + ix] : 0.0f;
+                            }
             float* out_b = ref_out.data() + (size_t)bi * k.C_out * P;
             matmul_nn(out_b, W.data(), cols_b.data(), k.C_out, Kc, P);
             for (int o = 0; o < k.C_out; o++)
@@ -160,11 +171,11 @@ TEST_CASE("conv2d: stride 1 without padding (read in place, no im2col): out, dW,
             CAPTURE(threads);
             set_threads(threads);
             Buf out(dout.size()), dW(dW0), dinp(dinp0);
-            Buf cols(conv2d_cols_size(k.B, k.C_in, k.H, k.Wd, k.KH, k.KW, 1, 0));
+            Buf cols(conv2d_cols_size(k.B, k.C_in, k.H, k.Wd, k.KH, k.KW, 1, k.pad));
             conv2d_forward(out.data(), cols.data(), inp.data(), W.data(), b.data(), k.B, k.C_in, k.H, k.Wd, k.C_out,
-                           k.KH, k.KW, 1, 0);
+                           k.KH, k.KW, 1, k.pad);
             conv2d_backward(dinp.data(), dW.data(), nullptr, dout.data(), inp.data(), W.data(), cols.data(), k.B,
-                            k.C_in, k.H, k.Wd, k.C_out, k.KH, k.KW, 1, 0);
+                            k.C_in, k.H, k.Wd, k.C_out, k.KH, k.KW, 1, k.pad);
             CHECK(std::memcmp(out.data(), ref_out.data(), out.size() * sizeof(float)) == 0);
             CHECK(std::memcmp(dW.data(), ref_dW.data(), dW.size() * sizeof(float)) == 0);
             CHECK(std::memcmp(dinp.data(), ref_dinp.data(), dinp.size() * sizeof(float)) == 0);
@@ -282,6 +293,15 @@ TEST_CASE("conv2d: gradient check, stride 1 without padding (the direct path: ou
     // multiply-adds an image: not the textbook loop's tiny shapes
     REQUIRE(conv2d_out_size(6, 3, 1, 0) * conv2d_out_size(7, 3, 1, 0) * 5 * 8 * 9 >= 4096);
     conv2d_gradcheck(17, 1, "conv2d direct", /*P=*/0, /*C_in=*/8, /*H=*/6, /*Wd=*/7, /*C_out=*/5);
+}
+
+TEST_CASE("conv2d: gradient check, stride 1, padding 1, on zero-bordered copies (the direct path: out and dW)") {
+    // 8 input channels (VL/2 on AVX-512) and rows of 24 pixels (a whole forward tile of one channel
+    // vector on every vector width): the forward and the weight gradient take the direct path on the
+    // padded copies, the input gradient im2col's
+    REQUIRE(conv2d_direct_forward_fits(8, 5, conv2d_out_size(24, 3, 1, 1), 1, 1));
+    REQUIRE(conv2d_direct_weight_grad_fits(8, 1, 1));
+    conv2d_gradcheck(18, 1, "conv2d padded direct", /*P=*/1, /*C_in=*/8, /*H=*/3, /*Wd=*/24, /*C_out=*/5);
 }
 
 TEST_CASE("conv2d: gradient check, stride 1, 'same' padding 1 (col2im's masked run per plane)") {

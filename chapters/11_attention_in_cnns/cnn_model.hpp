@@ -205,7 +205,8 @@ inline void attention_forward(CNN& m, CNNActs& a, int s, const float* x, int B) 
             break;
     }
 }
-// t.dy holds ∂L/∂y on entry; dx (B,C,Hs,Hs) += ∂L/∂x, and the attention's weight gradients.
+// t.dy holds ∂L/∂y on entry; dx (B,C,Hs,Hs) = ∂L/∂x (written: x reaches the loss only through the
+// attention), and the attention's weight gradients.
 inline void attention_backward(CNN& m, CNNActs& a, int s, float* dx, const float* x, int B) {
     const CNNConfig& c = m.cfg;
     const AttnParams& p = m.stage[s].att;
@@ -214,12 +215,12 @@ inline void attention_backward(CNN& m, CNNActs& a, int s, float* dx, const float
     switch (c.attention) {
         case Attention::None:  // y = x: stage_backward wrote dy straight into dx
             break;
-        case Attention::SE:
+        case Attention::SE:  // (dx written)
             se_backward(dx, p.fc1_W.grad, p.fc1_b.grad, p.fc2_W.grad, p.fc2_b.grad, t.se, t.dy.data(), x,
                         p.fc1_W.data, p.fc2_W.data, B, C, Cr, H * H);
             break;
-        case Attention::CBAM:  // in reverse: the spatial step, then the channel step
-            parallel_zero(t.dx1.data(), (size_t)B * C * H * H);
+        case Attention::CBAM:  // in reverse: the spatial step, then the channel step (both add into theirs)
+            parallel_zero(t.dx1.data(), (size_t)B * C * H * H), parallel_zero(dx, (size_t)B * C * H * H);
             spatial_attention_backward(t.dx1.data(), p.sp_W.grad, p.sp_b.grad, t.sa, t.dy.data(), t.x1.data(),
                                        p.sp_W.data, B, C, H, c.spatial_k);
             channel_attention_backward(dx, p.fc1_W.grad, p.fc1_b.grad, p.fc2_W.grad, p.fc2_b.grad, t.ca, t.dx1.data(),
@@ -277,10 +278,7 @@ inline void stage_backward(CNN& m, CNNActs& a, int s, float* dinp, const float* 
         for (size_t i = 0; i < n; i++) dy[i] = a.dgap[i / HW] / HW;
     }                           // (the flatten head: cnn_backward wrote dy)
     ConvBlockActs& last = t.blk[c.convs - 1];
-    if (c.attention != Attention::None) {
-        parallel_zero(last.dact.data(), n);
-        attention_backward(m, a, s, last.dact.data(), last.act.data(), B);
-    }
+    if (c.attention != Attention::None) attention_backward(m, a, s, last.dact.data(), last.act.data(), B);
     for (int j = c.convs - 1; j >= 0; j--) {
         const float* x = j > 0 ? t.blk[j - 1].act.data() : inp;
         float* dx = j > 0 ? t.blk[j - 1].dact.data() : dinp;

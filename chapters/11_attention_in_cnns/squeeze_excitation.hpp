@@ -62,21 +62,19 @@ inline void se_forward(float* out, SEActs& a, const float* x, const float* W1, c
     // END SOLUTION
 }
 
-// dx (B,C,HW), dW1, db1, dW2, db2 += gradients; dout (B,C,HW); x and a from the forward.
+// dx (B,C,HW) = ∂L/∂x, written (x reaches the loss only through this block: no clearing first);
+// dW1, db1, dW2, db2 += gradients; dout (B,C,HW); x and a from the forward.
 inline void se_backward(float* dx, float* dW1, float* db1, float* dW2, float* db2, SEActs& a, const float* dout,
                         const float* x, const float* W1, const float* W2, int B, int C, int Cr, int HW) {
     // BEGIN SOLUTION
     std::fill(a.ds.begin(), a.ds.end(), 0.0f), std::fill(a.dh.begin(), a.dh.end(), 0.0f);
     std::fill(a.dz.begin(), a.dz.end(), 0.0f), std::fill(a.du.begin(), a.du.end(), 0.0f);
-    // out = e · x   →   de[b,c] = Σ_p dout[b,c,p] · x[b,c,p];   dx += e · dout  (the direct path)
+    // out = e · x   →   de[b,c] = Σ_p dout[b,c,p] · x[b,c,p]
     parallel_for(B * C, [&](int i0, int i1) {
         for (int bc = i0; bc < i1; bc++) {
             const float* xp = x + (size_t)bc * HW;
             const float* gp = dout + (size_t)bc * HW;
-            float* dxp = dx + (size_t)bc * HW;
-            const float e = a.e[bc];
             a.de[bc] = dot_lanes(gp, xp, HW);
-            for (int p = 0; p < HW; p++) dxp[p] += e * gp[p];
         }
     }, planes_chunk(HW));
     // e = σ(u) → du;  u = z W2ᵀ + b2 → dz, dW2, db2;  z = relu(h) → dh;  h = s W1ᵀ + b1 → ds, dW1, db1
@@ -84,12 +82,14 @@ inline void se_backward(float* dx, float* dW1, float* db1, float* dW2, float* db
     linear_backward(a.dz.data(), dW2, db2, a.du.data(), a.z.data(), W2, B, Cr, C);
     relu_backward(a.dh.data(), a.dz.data(), a.h.data(), B * Cr);
     linear_backward(a.ds.data(), dW1, db1, a.dh.data(), a.s.data(), W1, B, C, Cr);
-    // s = mean_p x   →   dx[b,c,p] += ds[b,c] / HW   (the path through the squeeze)
+    // both paths into x in one pass: out = e · x  →  e · dout;  s = mean_p x  →  ds[b,c] / HW
+    //   dx[b,c,p] = e[b,c] · dout[b,c,p] + ds[b,c] / HW     (0 + …: the bits of adding into a cleared dx)
     parallel_for(B * C, [&](int i0, int i1) {
         for (int bc = i0; bc < i1; bc++) {
+            const float* gp = dout + (size_t)bc * HW;
             float* dxp = dx + (size_t)bc * HW;
-            const float g = a.ds[bc] / HW;
-            for (int p = 0; p < HW; p++) dxp[p] += g;
+            const float e = a.e[bc], g = a.ds[bc] / HW;
+            for (int p = 0; p < HW; p++) dxp[p] = (0.0f + e * gp[p]) + g;
         }
     }, planes_chunk(HW));
     // END SOLUTION

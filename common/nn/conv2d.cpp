@@ -432,7 +432,7 @@ void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const
         }
         return;
     }
-    if (dW && conv2d_direct_weight_grad_fits(C_in, stride, pad)) {  // as the forward: no im2col
+    if (dW && conv2d_direct_weight_grad_fits(C_in, C_out, stride, pad)) {  // as the forward: no im2col
         const float* src = pad ? padded_images(cols, inp, B * C_in, H, Wd, pad) : inp;
         conv2d_direct_weight_grad(dW, dout, src, B, C_in, H + 2 * pad, Wd + 2 * pad, C_out, KH, KW);
     } else if (dW) {

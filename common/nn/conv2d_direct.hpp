@@ -32,11 +32,12 @@ namespace attn {
 //   - with padding: conv2d.cpp copies the images into zero-bordered ones (in the scratch that im2col
 //     would fill; padding·2 wider and higher) and convolves those without padding, the same sums
 //     again (each padding zero enters its chain as im2col's zero does). That copy is a pass more, so
-//     it is taken where the direct kernels beat im2col's product by more: at least VL/2 input channels
-//     (for the forward, also rows at least one whole tile wide). Chapter 11's middle stage (24 → 48
-//     channels, 14×14) takes both, its last stage (48 → 96, 7×7) the weight gradient.
+//     it is taken where the direct kernels beat im2col's product by more: at least VL/2 input
+//     channels, tiles at least 4 pixels or taps wide, and for the forward rows at least a tile wide.
+//     On AVX-512 chapter 11's middle stage (24 → 48 channels, 14×14) takes both, its last stage
+//     (48 → 96, 7×7) the weight gradient; on AVX2 the middle stage both, the last stage neither.
 bool conv2d_direct_forward_fits(int C_in, int C_out, int OW, int stride, int pad);
-bool conv2d_direct_weight_grad_fits(int C_in, int stride, int pad);
+bool conv2d_direct_weight_grad_fits(int C_in, int C_out, int stride, int pad);
 // out (B, C_out, OH, OW) = W ⋆ inp + b, as conv2d_forward (b may be nullptr)
 void conv2d_direct_forward(float* out, const float* inp, const float* W, const float* b, int B, int C_in, int H,
                            int Wd, int C_out, int KH, int KW);

@@ -289,14 +289,15 @@ TEST_CASE("ch11 SE: a hand-computable excitation; backward matches finite differ
     check_gradient("SE db1", loss, b1.data(), db1.data(), Cr, opts());
     check_gradient("SE dW2", loss, W2.data(), dW2.data(), W2.size(), opts());
     check_gradient("SE db2", loss, b2.data(), db2.data(), C, opts());
-    // the same forward and backward again, into buffers that hold 1: each gets 1 + the same gradient
-    // (the block's scratch is cleared first; dx is added into, not assigned)
+    // the same forward and backward again, into weight gradients that hold 1: each gets 1 + the same
+    // gradient (the block's scratch is cleared first); dx, holding NaN, is written over: the same dx
     se_forward(out.data(), a, x.data(), W1.data(), b1.data(), W2.data(), b2.data(), B, C, Cr, HW);
-    Buf ex(n, 1.0f), eW1(W1.size(), 1.0f), eb1(Cr, 1.0f), eW2(W2.size(), 1.0f), eb2(C, 1.0f);
+    Buf ex(n, NAN), eW1(W1.size(), 1.0f), eb1(Cr, 1.0f), eW2(W2.size(), 1.0f), eb2(C, 1.0f);
     se_backward(ex.data(), eW1.data(), eb1.data(), eW2.data(), eb2.data(), a, R.data(), x.data(), W1.data(), W2.data(),
                 B, C, Cr, HW);
-    CHECK(added_onto_ones(ex, dx) + added_onto_ones(eW1, dW1) + added_onto_ones(eb1, db1) +
-              added_onto_ones(eW2, dW2) + added_onto_ones(eb2, db2) ==
+    CHECK(std::memcmp(ex.data(), dx.data(), n * sizeof(float)) == 0);
+    CHECK(added_onto_ones(eW1, dW1) + added_onto_ones(eb1, db1) + added_onto_ones(eW2, dW2) +
+              added_onto_ones(eb2, db2) ==
           0);
 }
 

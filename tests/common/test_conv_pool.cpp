@@ -124,8 +124,8 @@ TEST_CASE("conv2d: stride 1 (read in place, no im2col): out, dW, dinp bit for bi
     // every tile width, 2 to 441 taps every tap tile; input channels 8 to 20 (one or two vectors) the
     // direct input gradient, with kernels of 1 to 49 taps (groups of 1 to 24, the last padded), fewer
     // input channels the im2col one. With padding (the images copied into zero-bordered ones): chapter
-    // 11's middle and last stages (the forward direct or not by the width of the rows, the weight
-    // gradient direct, the input gradient im2col's), rows of 24 to 30 pixels, padding 1 to 3, and too
+    // 11's middle and last stages (forward and weight gradient direct or not by the width of their
+    // tiles and rows, the input gradient im2col's), rows of 24 to 30 pixels, padding 1 to 3, and too
     // few input channels for the direct path (im2col's throughout). (Below 4096 multiply-adds an image
     // the textbook loop stays, as before: the direct path is not taken.)
     Rng rng(16);
@@ -300,7 +300,7 @@ TEST_CASE("conv2d: gradient check, stride 1, padding 1, on zero-bordered copies 
     // vector on every vector width): the forward and the weight gradient take the direct path on the
     // padded copies, the input gradient im2col's
     REQUIRE(conv2d_direct_forward_fits(8, 5, conv2d_out_size(24, 3, 1, 1), 1, 1));
-    REQUIRE(conv2d_direct_weight_grad_fits(8, 1, 1));
+    REQUIRE(conv2d_direct_weight_grad_fits(8, 5, 1, 1));
     conv2d_gradcheck(18, 1, "conv2d padded direct", /*P=*/1, /*C_in=*/8, /*H=*/3, /*Wd=*/24, /*C_out=*/5);
 }
 

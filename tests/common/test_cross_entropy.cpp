@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "common/nn/cross_entropy.hpp"
@@ -140,4 +141,32 @@ TEST_CASE("cross-entropy: same loss and gradient on 1 and 3 threads, and backwar
     for (int j = 0; j < V; j++) s += d1[j];
     CHECK(s == doctest::Approx(0.25 * V));
     CHECK(d1[targets[0]] < 0.25f);  // the target's logit is pushed up
+}
+
+TEST_CASE("cross-entropy: rows four at a time give each row's probabilities and loss alone, bit for bit") {
+    // cross_entropy.cpp sums four rows side by side (each in its own order) where a thread has four
+    // left, then one by one: every row's probabilities and loss, on 1 and 3 threads, against the row in
+    // a call of its own; rows counts 1–11, padding rows (ignore_index) among them, label smoothing.
+    Rng rng(23);
+    for (int V : {5, 37, 4244})
+        for (int rows = 1; rows <= 11; rows++) {
+            CAPTURE(V);
+            CAPTURE(rows);
+            Buf x = random_buf((size_t)rows * V, rng, -8, 8);
+            std::vector<int> t(rows);
+            for (int r = 0; r < rows; r++) t[r] = r % 4 == 2 ? 0 : 1 + (int)rng.below(V - 1);  // 0: padding
+            for (int threads : {1, 3}) {
+                set_threads(threads);
+                Buf probs(x.size()), loss(rows);
+                cross_entropy_forward(probs.data(), loss.data(), x.data(), t.data(), nullptr, rows, V, 0, 0.1f);
+                for (int r = 0; r < rows; r++) {
+                    const size_t at = (size_t)r * V;
+                    Buf p1(V), l1(1);
+                    cross_entropy_forward(p1.data(), l1.data(), x.data() + at, &t[r], nullptr, 1, V, 0, 0.1f);
+                    CHECK(std::memcmp(probs.data() + at, p1.data(), V * sizeof(float)) == 0);
+                    CHECK(std::memcmp(&loss[r], &l1[0], sizeof(float)) == 0);
+                }
+            }
+        }
+    set_threads(0);
 }

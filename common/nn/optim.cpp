@@ -130,16 +130,19 @@ float clip_grad_norm(ParamSet& ps, float max_norm) {
     const float* g = ps.grad.data();
     auto sum_blocks = [&](int b0, int b1) {
         int b = b0;
-        // Four whole blocks side by side: four independent chains of additions (each in the order it
-        // has alone, so the same sums) keep the adder busy instead of waiting on one chain.
-        for (; b + 4 <= b1 && (b + 4) * block <= n; b += 4) {
-            double s4[4] = {0, 0, 0, 0};
+        // kTogether whole blocks side by side: independent chains of additions (each in the order it
+        // has alone, so the same sums) keep the adder busy instead of waiting on one chain. (5 million
+        // gradients, one thread: 4 blocks 1.46 ms, 8 blocks 0.91, 16 blocks 2.38 — more chains than
+        // registers.)
+        constexpr int kTogether = 8;
+        for (; b + kTogether <= b1 && (b + kTogether) * block <= n; b += kTogether) {
+            double sk[kTogether] = {};
             for (int i = 0; i < block; i++)
-                for (int k = 0; k < 4; k++) {
+                for (int k = 0; k < kTogether; k++) {
                     const double x = g[(size_t)(b + k) * block + i];
-                    s4[k] += x * x;
+                    sk[k] += x * x;
                 }
-            for (int k = 0; k < 4; k++) partial[b + k] = s4[k];
+            for (int k = 0; k < kTogether; k++) partial[b + k] = sk[k];
         }
         for (; b < b1; b++) {
             double sum = 0;

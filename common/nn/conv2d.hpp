@@ -15,7 +15,9 @@
 // the gradient dW adds image after image (small images a few side by side in one product). Each
 // output is still the sum image by image would give, in the same order (conv2d.cpp).
 // Stride 1 without padding (chapter 09's 5×5 convs) skips im2col: every entry of cols_b is a pixel
-// of the image, and conv2d_direct.cpp reads it there, with the same sums in the same order.
+// of the image, and conv2d_direct.cpp reads it there, with the same sums in the same order. With
+// padding, where the direct kernels win (conv2d_direct.hpp says when: chapter 11's wider 3×3 convs),
+// the images are first copied into zero-bordered ones in `cols`, and those are convolved directly.
 #pragma once
 #include <cstddef>
 

@@ -3,9 +3,9 @@
 //   inp (B,C_in,H,H) ─ conv3×3 ─▶ conv (B,C,H,H) ─ BN ─▶ relu ─▶ act (B,C,H,H)
 //
 // Batch norm and relu run as one pass (batchnorm2d.hpp: batchnorm2d_relu_*): act = max(0, BN(conv)),
-// the normalised values never written out. They are pure memory traffic on these large images (a
-// stage's activations are 128 × 24 × 28 × 28 floats), so one pass less is time saved; the numbers
-// are those of BN and then relu. The backward reads relu's mask from act (act > 0 exactly where
+// the normalised values never written out. On these large images (a stage's activations are 128 × 24
+// × 28 × 28 floats) a pass is pure memory traffic, so one pass less is time saved; the numbers are
+// those of BN and then relu. The backward reads relu's mask from act (act > 0 exactly where
 // BN's output is > 0) and writes the relu's gradient over dact.
 // The conv has no bias: batch norm subtracts each channel's mean right after it, which would cancel
 // any bias (BN's β is the bias). Padding 1 keeps the side H, so the pooling between stages alone

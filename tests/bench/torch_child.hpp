@@ -12,20 +12,26 @@
 // (it is `passive`), and with two it lost to `passive` on every model tried (stop 42, two fresh
 // processes each: the MLP 70-86 steps/s against 141-142, the transformer 2.0-2.4 against 4.7-4.9).
 //
-// Each configuration runs in kFresh fresh processes. Two processes of one configuration do not run
-// at one speed: on the Zen 5 VM of stop 42 the MLP's step ran at 111-150 steps/s in four (and our own
-// step at 31,600-41,300 samples/s in six of ours; medians of 5 rounds). PyTorch's number is its best
-// process's, so the baseline is at its best; ours comes from the one process of the benchmark.
+// Each configuration runs in kFresh fresh processes, and so does our step: two processes of one
+// program do not run at one speed. On the Zen 5 VM of stop 42 the MLP's step ran at 111-150 steps/s in
+// four PyTorch processes, and our own at 31,600-41,300 samples/s in six (medians of 5 rounds). Each
+// side's number is its best process's: PyTorch's best of every process of every configuration, so the
+// baseline is at its best, and ours the best of our kFresh. (Until stop 45 our side was the one process
+// of the benchmark, against PyTorch's best of four or eight: the ratio leaned against us by up to that
+// spread.) Our processes are forks of the benchmark, made after the model is built: each runs the same
+// steps on the same weights, on its own copy of the memory, at the thread count asked for.
 //
-// Each side's number is its median round; PyTorch's is the fastest process's. One `bench` line
-// (bench_util.hpp) per call, each configuration's speeds at its end (`pytorch_passive=a/b`: one
-// per process). Without PyTorch only our numbers are printed, and it says why.
+// A process's number is its median round. One `bench` line (bench_util.hpp) per call, each process's
+// speed at its end (`ours_each=a/b`, `pytorch_passive=c/d`: one per process). Without PyTorch only
+// our numbers are printed, and it says why.
 //
 // Each round starts on a quiet machine: the previous round's process must have stopped running
 // first (quiet_others below), whichever side it was.
 #pragma once
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fcntl.h>
 #include <string>
 #include <sys/wait.h>
@@ -35,6 +41,7 @@
 #include <vector>
 
 #include "common/core/matmul.hpp"
+#include "common/core/thread_pool.hpp"
 #include "tests/bench/bench_util.hpp"
 
 namespace bench {
@@ -101,6 +108,61 @@ struct TorchChild {
     }
 };
 
+// Our step in a process of its own: a fork of the benchmark, on `threads` threads, that answers each
+// request "run N steps" (an int on one pipe) with their wall and CPU seconds (two doubles on the other),
+// as a TorchChild's script does. It ends when its request pipe is closed.
+struct OursChild {
+    pid_t pid = -1;
+    int to = -1, from = -1;
+    std::vector<double> wall, cpu;
+
+    template <class Step>
+    bool start(int threads, Step& step) {
+        int in[2], out[2];
+        // close-on-exec: PyTorch's children, started after this one, must not hold its pipes open
+        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return false;
+        std::fflush(nullptr);  // nothing buffered is written twice
+        pid = fork();
+        if (pid == 0) {
+            // an earlier OursChild's pipes, inherited: closed, so that its end of file is seen
+            for (int fd = 3; fd < 1024; fd++)
+                if (fd != in[0] && fd != out[1]) close(fd);
+            try {
+                attn::set_threads(threads);  // a fork has no workers (thread_pool.cpp): a fresh pool
+                for (int i = 0; i < 3; i++) step();  // warm: its own copies of the pages it writes
+                int n = 0;
+                while (read(in[0], &n, sizeof n) == (ssize_t)sizeof n) {
+                    const double w0 = now_s(), c0 = self_cpu_s();
+                    for (int i = 0; i < n; i++) step();
+                    const double r[2] = {now_s() - w0, self_cpu_s() - c0};
+                    if (write(out[1], r, sizeof r) != (ssize_t)sizeof r) break;
+                }
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "bench: our step failed: %s\n", e.what());
+                _exit(1);
+            }
+            _exit(0);
+        }
+        close(in[0]), close(out[1]);
+        to = in[1], from = out[0];
+        if (pid < 0) stop();
+        return pid > 0;
+    }
+    bool round(int steps) {
+        double r[2];
+        if (write(to, &steps, sizeof steps) != (ssize_t)sizeof steps || read(from, r, sizeof r) != (ssize_t)sizeof r)
+            return false;
+        wall.push_back(r[0]), cpu.push_back(r[1]);
+        return true;
+    }
+    void stop() {
+        if (to >= 0) close(to);
+        if (from >= 0) close(from);
+        if (pid > 0) waitpid(pid, nullptr, 0);
+        to = from = -1, pid = -1;
+    }
+};
+
 // CPU seconds that process `pid` has run so far, all its threads (nanoseconds, not clock ticks).
 inline double process_cpu_s(pid_t pid) {
     clockid_t id;
@@ -109,17 +171,17 @@ inline double process_cpu_s(pid_t pid) {
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-// Wait until none of the PyTorch children but `except` runs: their CPU time grows by under 0.5 ms
+// Wait until none of the benchmark's children but `except` runs: their CPU time grows by under 0.5 ms
 // in 10 ms (at most 2 s). Rounds take turns, and a round must not share the cores with the previous
 // one's leftovers: after PyTorch's last call its OpenBLAS threads keep spinning for up to 2^28
 // cycles (about 0.1 s), and in chapter 03's two-thread bench they took 0.01–0.05 s of CPU during
 // each of our 0.25 s rounds that followed. Our own workers spin at most 2 ms and yield
-// (thread_pool.cpp), so they are asleep before this returns.
-inline void quiet_others(const std::vector<TorchChild>& torch, const TorchChild* except = nullptr) {
+// (thread_pool.cpp).
+inline void quiet_others(const std::vector<pid_t>& children, pid_t except = -1) {
     auto busy = [&] {
         double s = 0;
-        for (const auto& t : torch)
-            if (&t != except && t.pid > 0) s += std::max(0.0, process_cpu_s(t.pid));
+        for (pid_t p : children)
+            if (p != except && p > 0) s += std::max(0.0, process_cpu_s(p));
         return s;
     };
     double before = busy();
@@ -131,14 +193,24 @@ inline void quiet_others(const std::vector<TorchChild>& torch, const TorchChild*
     }
 }
 
-// `rounds` alternating rounds of `steps` steps of batch `batch`: ours_step() (one training step of ours,
-// at the thread count already set) beside `script` with `model_args`; prints the `bench NAME` line.
+// `rounds` alternating rounds of `steps` steps of batch `batch`: ours_step() (one training step of ours)
+// in kFresh processes on `threads` threads, beside `script` with `model_args`; prints the `bench NAME` line.
 template <class Step>
 void compare_with_torch(const std::string& name, int threads, int batch, int steps, int rounds, Step ours_step,
                         const std::string& script, const std::vector<int>& model_args) {
-    // every configuration (see the top): how its threads wait, and whether on its AVX-512 kernels;
-    // each kFresh times, a process each
-    const int kFresh = 2;
+    const int kFresh = 2;  // processes of each side's every configuration (see the top)
+    const long long f0 = attn::matmul_flops();
+    ours_step();  // one more step, here, to count its matrix products' FLOPs
+    const double step_flops = (double)(attn::matmul_flops() - f0);
+    // ours first: forked before PyTorch's children exist, so they inherit none of their pipes
+    std::vector<OursChild> ours(kFresh);
+    for (auto& o : ours)
+        if (!o.start(threads, ours_step)) {
+            std::printf("bench %s error: could not start a process of our step\n", name.c_str());
+            for (auto& p : ours) p.stop();
+            return;
+        }
+    // every PyTorch configuration (see the top): how its threads wait, and whether on its AVX-512 kernels
     std::vector<std::pair<std::string, bool>> configs;
     for (bool avx512 : {false, true})
         if (!avx512 || cpu_has_avx512())
@@ -157,41 +229,51 @@ void compare_with_torch(const std::string& name, int threads, int batch, int ste
         for (size_t c = 0; c < torch.size(); c++)  // the first configuration's, and the first on AVX-512 kernels
             if (c == 0 || (configs[c].second && !configs[c - 1].second))
                 std::printf("PyTorch %s%s\n", configs[c].second ? "(_avx512) " : "", torch[c].ready.c_str());
-    const long long f0 = attn::matmul_flops();
-    ours_step();  // one more step, to count its matrix products' FLOPs
-    const double step_flops = (double)(attn::matmul_flops() - f0);
-    std::vector<double> wall, cpu;
-    for (int r = 0; r < rounds; r++) {
-        quiet_others(torch);
-        const double w0 = now_s(), c0 = self_cpu_s();
-        for (int i = 0; i < steps; i++) ours_step();
-        wall.push_back(now_s() - w0), cpu.push_back(self_cpu_s() - c0);
+    std::vector<pid_t> children;
+    for (const auto& o : ours) children.push_back(o.pid);
+    for (const auto& t : torch) children.push_back(t.pid);
+    bool ran = true;
+    for (int r = 0; r < rounds && ran; r++) {
+        for (auto& o : ours) {
+            quiet_others(children, o.pid);
+            ran = ran && o.round(steps);
+        }
         for (auto& t : torch) {
-            quiet_others(torch, &t);
+            quiet_others(children, t.pid);
             have = have && t.round(steps);
         }
     }
+    for (auto& o : ours) o.stop();
+    if (!ran) {
+        std::printf("bench %s error: a process of our step stopped (its message above)\n", name.c_str());
+        for (auto& t : torch) t.stop();
+        return;
+    }
     const double la = load_average(), samples = (double)steps * batch;
+    // each side's best process, and every process's samples/s: ours_each=a/b pytorch_NAME=c/d ...
+    const OursChild* mine = &ours[0];
+    std::string each = "ours_each=";
+    for (size_t c = 0; c < ours.size(); c++) {
+        if (median(ours[c].wall) < median(mine->wall)) mine = &ours[c];
+        each += (c ? "/" : "") + std::to_string(std::lround(samples / median(ours[c].wall)));
+    }
     TorchChild* best = &torch[0];
-    std::string each;  // pytorch_NAME=<samples/s of each of its processes>
     for (size_t c = 0; c < torch.size(); c++) {
         TorchChild& t = torch[c];
         t.stop();
         if (!have) continue;
         if (median(t.wall) < median(best->wall)) best = &t;
         const bool first = c == 0 || torch[c - 1].name != t.name;
-        each += (first ? (each.empty() ? "pytorch_" : " pytorch_") + t.name + "=" : "/") +
-                std::to_string((int)(samples / median(t.wall)));
+        each += (first ? " pytorch_" + t.name + "=" : "/") + std::to_string(std::lround(samples / median(t.wall)));
     }
-    const double w_ours = median(wall), w_torch = have ? median(best->wall) : 0;
+    const double w_ours = median(mine->wall), w_torch = have ? median(best->wall) : 0;
     // our step's matrix products in GFLOP/s, beside the FMA peak of this many threads
     char gf[96];
     const double gflops = step_flops * steps / w_ours / 1e9, peak = fma_peak_gflops(threads);
-    std::snprintf(gf, sizeof gf, "gflops=%.1f peak=%.0f peak_share=%.0f%%", gflops, peak, 100 * gflops / peak);
-    if (!each.empty()) each += " ";
+    std::snprintf(gf, sizeof gf, " gflops=%.1f peak=%.0f peak_share=%.0f%%", gflops, peak, 100 * gflops / peak);
     each += gf;
-    print_line(name, threads, samples / w_ours, "pytorch", have ? samples / w_torch : 0, w_ours, w_torch, median(cpu),
-               have ? median(best->cpu) : 0, la, each);
+    print_line(name, threads, samples / w_ours, "pytorch", have ? samples / w_torch : 0, w_ours, w_torch,
+               median(mine->cpu), have ? median(best->cpu) : 0, la, each);
 }
 
 }  // namespace bench

@@ -21,8 +21,9 @@ mkdir -p "$(dirname "$out")"
   echo "From $txt, written $(date -u -r "$txt" '+%Y-%m-%d %H:%M UTC'), on $(nproc) cores:" \
        "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')."
   echo "Training samples per second (tokens per second for decoding), medians of alternating rounds in one run;"
-  echo "wall and CPU seconds are per round, ours/theirs; load is the 1-minute load average at the end of the"
-  echo "measurement (a shared machine makes ratios noisy: read them beside it)."
+  echo "against PyTorch, each side's number is its fastest process's (\`more\` gives every process's: \`ours_each\`,"
+  echo "\`pytorch_…\`); wall and CPU seconds are per round, ours/theirs; load is the 1-minute load average at the end"
+  echo "of the measurement (a shared machine makes ratios noisy: read them beside it)."
   # PyTorch's libraries, as its first child reported them, and a replaced OPENBLAS_CORETYPE (bench_util.hpp)
   ready=$(grep -m1 '^PyTorch ready' "$txt" || true)
   [ -z "$ready" ] || echo "PyTorch: \`${ready#PyTorch ready }\` (the first configuration's; \`more\` lists every" \

@@ -29,6 +29,7 @@
 // first (quiet_others below), whichever side it was.
 #pragma once
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -199,6 +200,9 @@ template <class Step>
 void compare_with_torch(const std::string& name, int threads, int batch, int steps, int rounds, Step ours_step,
                         const std::string& script, const std::vector<int>& model_args) {
     const int kFresh = 2;  // processes of each side's every configuration (see the top)
+    // a child that died makes a write to its pipe fail (EPIPE, then the error below) instead of ending the
+    // benchmark with SIGPIPE
+    std::signal(SIGPIPE, SIG_IGN);
     const long long f0 = attn::matmul_flops();
     ours_step();  // one more step, here, to count its matrix products' FLOPs
     const double step_flops = (double)(attn::matmul_flops() - f0);

@@ -194,6 +194,28 @@ inline void quiet_others(const std::vector<pid_t>& children, pid_t except = -1) 
     }
 }
 
+// Starts every process of `ours` (false, and none left running, when one could not start).
+template <class Step>
+bool start_ours(std::vector<OursChild>& ours, int threads, Step& step) {
+    for (auto& o : ours)
+        if (!o.start(threads, step)) {
+            for (auto& p : ours) p.stop();
+            return false;
+        }
+    return true;
+}
+// The fastest of our processes (the least median round); `each` gets ours_each=<samples/s of each>.
+inline const OursChild* fastest_of_ours(const std::vector<OursChild>& ours, double samples, std::string& each) {
+    const OursChild* mine = &ours[0];
+    each = "ours_each=";
+    for (size_t c = 0; c < ours.size(); c++) {
+        if (median(ours[c].wall) < median(mine->wall)) mine = &ours[c];
+        if (c) each += "/";
+        each += std::to_string(std::lround(samples / median(ours[c].wall)));
+    }
+    return mine;
+}
+
 // `rounds` alternating rounds of `steps` steps of batch `batch`: ours_step() (one training step of ours)
 // in kFresh processes on `threads` threads, beside `script` with `model_args`; prints the `bench NAME` line.
 template <class Step>
@@ -208,12 +230,10 @@ void compare_with_torch(const std::string& name, int threads, int batch, int ste
     const double step_flops = (double)(attn::matmul_flops() - f0);
     // ours first: forked before PyTorch's children exist, so they inherit none of their pipes
     std::vector<OursChild> ours(kFresh);
-    for (auto& o : ours)
-        if (!o.start(threads, ours_step)) {
-            std::printf("bench %s error: could not start a process of our step\n", name.c_str());
-            for (auto& p : ours) p.stop();
-            return;
-        }
+    if (!start_ours(ours, threads, ours_step)) {
+        std::printf("bench %s error: could not start a process of our step\n", name.c_str());
+        return;
+    }
     // every PyTorch configuration (see the top): how its threads wait, and whether on its AVX-512 kernels
     std::vector<std::pair<std::string, bool>> configs;
     for (bool avx512 : {false, true})
@@ -255,12 +275,8 @@ void compare_with_torch(const std::string& name, int threads, int batch, int ste
     }
     const double la = load_average(), samples = (double)steps * batch;
     // each side's best process, and every process's samples/s: ours_each=a/b pytorch_NAME=c/d ...
-    const OursChild* mine = &ours[0];
-    std::string each = "ours_each=";
-    for (size_t c = 0; c < ours.size(); c++) {
-        if (median(ours[c].wall) < median(mine->wall)) mine = &ours[c];
-        each += (c ? "/" : "") + std::to_string(std::lround(samples / median(ours[c].wall)));
-    }
+    std::string each;
+    const OursChild* mine = fastest_of_ours(ours, samples, each);
     TorchChild* best = &torch[0];
     for (size_t c = 0; c < torch.size(); c++) {
         TorchChild& t = torch[c];

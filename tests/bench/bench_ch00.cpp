@@ -52,7 +52,6 @@ struct Ours {
 void bench_threads(int threads) {
     set_threads(threads);
     Ours ours;
-    for (int i = 0; i < 10; i++) ours.step();  // warm up
     bench::compare_with_torch("mlp", threads, kBatch, kSteps, kRounds, [&] { ours.step(); }, "mlp.py",
                               {kBatch, kHidden});
 }

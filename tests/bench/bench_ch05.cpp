@@ -58,7 +58,6 @@ struct Ours {
 void bench_threads(int threads) {
     set_threads(threads);
     Ours ours;
-    for (int i = 0; i < 3; i++) ours.step();  // warm up
     bench::compare_with_torch("ch05_attention", threads, kBatch, kSteps, kRounds, [&] { ours.step(); }, "ch05_classifier.py", {kBatch, kWords});
 }
 

@@ -53,7 +53,6 @@ struct Ours {
 void bench_threads(int threads) {
     set_threads(threads);
     Ours ours;
-    for (int i = 0; i < 10; i++) ours.step();  // warm up
     bench::compare_with_torch("self_attention", threads, kBatch, kSteps, kRounds, [&] { ours.step(); }, "encoder.py", {kBatch, kT, kV});
 }
 

@@ -91,7 +91,6 @@ struct Ours {
 void bench_training(int threads) {
     set_threads(threads);
     Ours ours;
-    for (int i = 0; i < 3; i++) ours.step();  // warm up
     const TransformerConfig& c = ours.net.cfg;
     bench::compare_with_torch("transformer", threads, kBatch, kSteps, kRounds, [&] { ours.step(); }, "transformer.py",
                               {kBatch, kS, kT, kVs, kVt, c.C, c.NH, c.F, c.enc_layers, (int)std::lround(100 * c.attn_dropout)});

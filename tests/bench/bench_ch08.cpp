@@ -58,7 +58,6 @@ ViTConfig hybrid() {  // Fashion-MNIST's default (main.cpp, apply_data_defaults)
 void bench_threads(const char* name, const ViTConfig& c, int threads) {
     set_threads(threads);
     Ours ours(c);
-    for (int i = 0; i < 5; i++) ours.step();  // warm up
     bench::compare_with_torch(name, threads, kBatch, kSteps, kRounds, [&] { ours.step(); }, "vit.py",
                               {kBatch, c.P, c.C, c.L, c.NH, c.F, c.S, (int)std::lround(c.dropout * 100)});
 }

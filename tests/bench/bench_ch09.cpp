@@ -68,7 +68,6 @@ int main() {
     for (int threads : {1, 2}) {
         set_threads(threads);
         Ours ours(c);
-        for (int i = 0; i < 3; i++) ours.step();  // warm up
         bench::compare_with_torch("ch09_stn", threads, kBatch, kSteps, kRounds, [&] { ours.step(); }, "stn.py",
                                   {kBatch, kSide, c.loc_c1, c.loc_c2, c.loc_fc, c.cls_c1, c.cls_c2, c.cls_fc, c.V,
                                    (int)std::lround(100 * kLocLrScale)});

@@ -78,7 +78,6 @@ int main() {
     for (int threads : {1, 2}) {
         set_threads(threads);
         Ours ours(c);
-        for (int i = 0; i < 3; i++) ours.step();  // warm up
         bench::compare_with_torch("ch10_ram", threads, kBatch, kSteps, kRounds, [&] { ours.step(); }, "ram.py",
                                   {kBatch, c.H, c.g, c.k, c.T, c.Dg, c.Dl, c.G, c.C, c.V,
                                    (int)std::lround(100 * c.sigma)});

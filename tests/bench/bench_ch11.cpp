@@ -57,7 +57,6 @@ void bench_threads(int threads) {
     set_threads(threads);
     for (Attention kind : {Attention::None, Attention::SE, Attention::CBAM}) {
         Ours ours(kind);
-        for (int i = 0; i < 3; i++) ours.step();  // warm up
         const std::string name = std::string("cnn_") + attention_key(kind);
         bench::compare_with_torch(name, threads, kBatch, kSteps, kRounds, [&] { ours.step(); }, "cnn_attention.py",
                                   {kBatch, (int)kind, kWidths[0], kWidths[1], kWidths[2], kReduction});

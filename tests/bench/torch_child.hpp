@@ -117,8 +117,11 @@ struct OursChild {
     int to = -1, from = -1;
     std::vector<double> wall, cpu;
 
+    int status = 0;  // as waitpid gives it, once stopped
+
+    // warm: steps run first and not counted (the benchmark itself runs none: only its children measure)
     template <class Step>
-    bool start(int threads, Step& step) {
+    bool start(int threads, Step& step, int warm) {
         int in[2], out[2];
         // close-on-exec: PyTorch's children, started after this one, must not hold its pipes open
         if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return false;
@@ -130,7 +133,7 @@ struct OursChild {
                 if (fd != in[0] && fd != out[1]) close(fd);
             try {
                 attn::set_threads(threads);  // a fork has no workers (thread_pool.cpp): a fresh pool
-                for (int i = 0; i < 3; i++) step();  // warm: its own copies of the pages it writes
+                for (int i = 0; i < warm; i++) step();  // its own copies of the pages it writes, its caches
                 int n = 0;
                 while (read(in[0], &n, sizeof n) == (ssize_t)sizeof n) {
                     const double w0 = now_s(), c0 = self_cpu_s();
@@ -159,8 +162,13 @@ struct OursChild {
     void stop() {
         if (to >= 0) close(to);
         if (from >= 0) close(from);
-        if (pid > 0) waitpid(pid, nullptr, 0);
+        if (pid > 0) waitpid(pid, &status, 0);
         to = from = -1, pid = -1;
+    }
+    // how a stopped process ended, for an error line
+    std::string ending() const {
+        if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+        return "exit status " + std::to_string(WEXITSTATUS(status));
     }
 };
 
@@ -196,28 +204,26 @@ inline void quiet_others(const std::vector<pid_t>& children, pid_t except = -1) 
 
 // Starts every process of `ours` (false, and none left running, when one could not start).
 template <class Step>
-bool start_ours(std::vector<OursChild>& ours, int threads, Step& step) {
+bool start_ours(std::vector<OursChild>& ours, int threads, Step& step, int warm) {
     for (auto& o : ours)
-        if (!o.start(threads, step)) {
+        if (!o.start(threads, step, warm)) {
             for (auto& p : ours) p.stop();
             return false;
         }
     return true;
 }
-// The fastest of our processes (the least median round); `each` gets ours_each=<samples/s of each>.
-inline const OursChild* fastest_of_ours(const std::vector<OursChild>& ours, double samples, std::string& each) {
-    const OursChild* mine = &ours[0];
-    each = "ours_each=";
-    for (size_t c = 0; c < ours.size(); c++) {
-        if (median(ours[c].wall) < median(mine->wall)) mine = &ours[c];
-        if (c) each += "/";
-        each += std::to_string(std::lround(samples / median(ours[c].wall)));
-    }
-    return mine;
+// The process with the least median round: each side's number (OursChild or TorchChild)
+template <class Child>
+const Child* fastest(const std::vector<Child>& procs) {
+    const Child* best = &procs[0];
+    for (const Child& p : procs)
+        if (median(p.wall) < median(best->wall)) best = &p;
+    return best;
 }
 
-// `rounds` alternating rounds of `steps` steps of batch `batch`: ours_step() (one training step of ours)
-// in kFresh processes on `threads` threads, beside `script` with `model_args`; prints the `bench NAME` line.
+// `rounds` alternating rounds of `steps` steps of batch `batch`: ours_step() (one training step of ours;
+// the caller need not warm it: each process runs a round first, not counted) in kFresh processes on
+// `threads` threads, beside `script` with `model_args`; prints the `bench NAME` line.
 template <class Step>
 void compare_with_torch(const std::string& name, int threads, int batch, int steps, int rounds, Step ours_step,
                         const std::string& script, const std::vector<int>& model_args) {
@@ -230,7 +236,7 @@ void compare_with_torch(const std::string& name, int threads, int batch, int ste
     const double step_flops = (double)(attn::matmul_flops() - f0);
     // ours first: forked before PyTorch's children exist, so they inherit none of their pipes
     std::vector<OursChild> ours(kFresh);
-    if (!start_ours(ours, threads, ours_step)) {
+    if (!start_ours(ours, threads, ours_step, std::max(3, steps))) {  // each warmed by a round not counted
         std::printf("bench %s error: could not start a process of our step\n", name.c_str());
         return;
     }
@@ -268,23 +274,28 @@ void compare_with_torch(const std::string& name, int threads, int batch, int ste
         }
     }
     for (auto& o : ours) o.stop();
-    if (!ran) {
-        std::printf("bench %s error: a process of our step stopped (its message above)\n", name.c_str());
-        for (auto& t : torch) t.stop();
+    for (auto& t : torch) t.stop();
+    if (!ran) {  // the process that failed a round: its ending (a message of its own, if any, is above)
+        std::string how;
+        for (const auto& o : ours)
+            if (o.status != 0) how = o.ending();
+        std::printf("bench %s error: a process of our step stopped (%s)\n", name.c_str(),
+                    how.empty() ? "no answer" : how.c_str());
         return;
     }
     const double la = load_average(), samples = (double)steps * batch;
     // each side's best process, and every process's samples/s: ours_each=a/b pytorch_NAME=c/d ...
-    std::string each;
-    const OursChild* mine = fastest_of_ours(ours, samples, each);
-    TorchChild* best = &torch[0];
-    for (size_t c = 0; c < torch.size(); c++) {
-        TorchChild& t = torch[c];
-        t.stop();
-        if (!have) continue;
-        if (median(t.wall) < median(best->wall)) best = &t;
-        const bool first = c == 0 || torch[c - 1].name != t.name;
-        each += (first ? " pytorch_" + t.name + "=" : "/") + std::to_string(std::lround(samples / median(t.wall)));
+    const OursChild* mine = fastest(ours);
+    const TorchChild* best = have ? fastest(torch) : nullptr;
+    std::string each = "ours_each=";
+    for (size_t c = 0; c < ours.size(); c++) {
+        if (c) each += "/";
+        each += std::to_string(std::lround(samples / median(ours[c].wall)));
+    }
+    for (size_t c = 0; c < torch.size() && have; c++) {
+        const bool first = c == 0 || torch[c - 1].name != torch[c].name;
+        each += (first ? " pytorch_" + torch[c].name + "=" : "/") +
+                std::to_string(std::lround(samples / median(torch[c].wall)));
     }
     const double w_ours = median(mine->wall), w_torch = have ? median(best->wall) : 0;
     // our step's matrix products in GFLOP/s, beside the FMA peak of this many threads

@@ -10,8 +10,8 @@
 // the first pair the longest (so the padded shape is (64, 7)). data_tools/torch_bench/rnn_seq2seq.py
 // draws the same kind of batch (not the same words).
 //
-// The run: for 1 and 2 threads, a few warm-up steps of ours, then 5 alternating rounds of 5 steps of
-// ours and of PyTorch's (torch_child.hpp), one `bench NAME` line each.
+// The run: for 1 and 2 threads, 5 alternating rounds of 5 steps of ours and of PyTorch's, each process
+// warmed first (torch_child.hpp), one `bench NAME` line each.
 #pragma once
 #include <cstdio>
 #include <numeric>
@@ -47,8 +47,8 @@ inline ch01::Seq2SeqBatch translation_batch(attn::Rng& rng, const TranslationSha
     return ch01::make_seq2seq_batch(src, tgt, idx);
 }
 
-// For 1 and 2 threads: a fresh Ours (built at that thread count), 3 warm-up steps, then `rounds`
-// rounds of `steps` steps beside rnn_seq2seq.py's model of `chapter`. Ours needs Ours(shape), step()
+// For 1 and 2 threads: a fresh Ours (built at that thread count), then `rounds` rounds of `steps`
+// steps (after a round not counted) beside rnn_seq2seq.py's model of `chapter`. Ours needs Ours(shape), step()
 // and title() (the chapter's own name of the model, printed once).
 template <class Ours>
 void compare_translation(const std::string& name, int chapter, const TranslationShape& s, int steps, int rounds) {
@@ -59,7 +59,6 @@ void compare_translation(const std::string& name, int chapter, const Translation
             std::printf("chapter %02d training step, %s (Vs %d, Vt %d; batch %d, S %d, T %d; Adam, clip 1): training "
                         "samples per second, medians of %d rounds of %d steps\n",
                         chapter, ours.title().c_str(), s.Vs, s.Vt, s.B, s.S, s.T, rounds, steps);
-        for (int i = 0; i < 3; i++) ours.step();  // warm up
         compare_with_torch(name, threads, s.B, steps, rounds, [&] { ours.step(); }, "rnn_seq2seq.py",
                            {chapter, s.B, s.S, s.T, s.Vs, s.Vt, s.E, s.H, s.A, s.D});
     }

@@ -39,6 +39,38 @@ void matmul_tn_naive(float* C, const float* A, const float* B, int M, int K, int
         }
 }
 
+// ---- small products (under kTiny multiply-adds, below) -------------------------------------
+// Too small to pack, but not one dependent chain per element as in the twins above (an add every ~4
+// cycles): the loops run i, k, j, so that row i of C gains A(i,k) · (row k of B) for k = 0, 1, ..., and
+// the j loop is vector multiply-adds over VL columns at once. Each C element is still one chain,
+//     c = c + A(i,k)·B(k,j)  for k in order, from C or 0, each step one fused multiply-add,
+// the fast kernel's own chain (matmul_kernels.hpp): a product has the same bits whatever its size
+// (tests/common/test_matmul.cpp). The twins agree with it to rounding only: g++ compiles their
+// acc += a*b as a rounded product and a rounded add. The attention heads' products of chapters
+// 06–08 are this small; scalar, they were a tenth of the transformer's step. B is read by rows: the
+// nt layout's B (N,K) is first copied to (K,N).
+static void small_product(float* __restrict C, const float* A, size_t a_rs, size_t a_cs,
+                          const float* __restrict B, int M, int K, int N, bool accumulate) {
+    // A(i,k) = A[i·a_rs + k·a_cs], B (K,N) by rows, C (M,N)
+    for (int i = 0; i < M; i++) {
+        float* __restrict c = C + (size_t)i * N;
+        if (!accumulate) std::fill(c, c + N, 0.0f);  // the chain starts from +0, as the kernel's
+        for (int k = 0; k < K; k++) {
+            const float a = A[(size_t)i * a_rs + (size_t)k * a_cs];
+            const float* __restrict b = B + (size_t)k * N;
+            for (int j = 0; j < N; j++) c[j] += a * b[j];  // c[i,j] += A(i,k) · B(k,j)
+        }
+    }
+}
+static void small_nt(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
+    // A is (M,K), B is (N,K): Bt (K,N) = Bᵀ, a copy of under kTiny floats
+    thread_local Buf Bt;
+    if (Bt.size() < (size_t)K * N) Bt.resize((size_t)K * N);
+    for (int j = 0; j < N; j++)
+        for (int k = 0; k < K; k++) Bt[(size_t)k * N + j] = B[(size_t)j * K + k];
+    small_product(C, A, K, 1, Bt.data(), M, K, N, accumulate);
+}
+
 // ---- the fast path ------------------------------------------------------------------------
 namespace {
 using namespace kernels;
@@ -114,7 +146,7 @@ void gemm(float* C, View A, View B, int M, int K, int N, bool accumulate, const 
         s.min_chunk);
 }
 
-// Below this many multiply-adds, packing costs more than it saves: use the textbook loop.
+// Below this many multiply-adds, packing costs more than it saves: small_product instead.
 constexpr double kTiny = 4096;
 
 std::atomic<long long> g_flops{0};  // matmul_flops()
@@ -128,25 +160,25 @@ void count_matmul_flops(long long flops) { g_flops.fetch_add(flops, std::memory_
 void matmul_nt(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
     // A is (M,K), B is (N,K), C is (M,N)
     count(M, K, N);
-    if ((double)M * N * K < kTiny) return matmul_nt_naive(C, A, B, M, K, N, accumulate);
+    if ((double)M * N * K < kTiny) return small_nt(C, A, B, M, K, N, accumulate);
     gemm(C, View{A, (size_t)K, 1}, View{B, 1, (size_t)K}, M, K, N, accumulate);
 }
 void matmul_nn(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
     // A is (M,K), B is (K,N), C is (M,N)
     count(M, K, N);
-    if ((double)M * N * K < kTiny) return matmul_nn_naive(C, A, B, M, K, N, accumulate);
+    if ((double)M * N * K < kTiny) return small_product(C, A, K, 1, B, M, K, N, accumulate);
     gemm(C, View{A, (size_t)K, 1}, View{B, (size_t)N, 1}, M, K, N, accumulate);
 }
 void matmul_tn(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
     // A is (K,M), B is (K,N), C is (M,N)
     count(M, K, N);
-    if ((double)M * N * K < kTiny) return matmul_tn_naive(C, A, B, M, K, N, accumulate);
+    if ((double)M * N * K < kTiny) return small_product(C, A, 1, M, B, M, K, N, accumulate);
     gemm(C, View{A, 1, (size_t)M}, View{B, (size_t)N, 1}, M, K, N, accumulate);
 }
 
 // One thread's block of a product whose threads the caller arranges (conv2d's weight gradient): the
-// fast kernels only, on the calling thread, never the textbook loop (so that a product cut into such
-// blocks gives the bits of the whole product through gemm).
+// fast kernels only, on the calling thread, whatever the size (a product cut into such blocks gives
+// the bits of the whole product through gemm).
 void matmul_nt_serial(float* C, size_t ldc, const float* A, size_t lda, const float* B, size_t ldb, int M, int K,
                       int N, bool accumulate) {
     // A is (M,K) with rows lda apart, B is (N,K) with rows ldb apart, C is (M,N) with rows ldc apart
@@ -186,7 +218,7 @@ void pack_nn(PackedB& P, const float* B, int K, int N) { pack_all(P, View{B, (si
 
 void matmul_packed(float* C, const float* A, const PackedB& B, int M, bool accumulate) {
     const int K = B.K, N = B.N;
-    if ((double)M * N * K < kTiny)  // the textbook loop, as the unpacked call takes
+    if ((double)M * N * K < kTiny)  // the small loop, as the unpacked call takes
         return B.nt ? matmul_nt(C, A, B.src, M, K, N, accumulate) : matmul_nn(C, A, B.src, M, K, N, accumulate);
     count(M, K, N);
     gemm(C, View{A, (size_t)K, 1}, View{nullptr, 0, 0}, M, K, N, accumulate, B.data.data());

@@ -9,6 +9,8 @@
 // hold them equal (to rounding: see matmul_kernels.hpp). The fast ones split the *output* among
 // threads (strips of rows, or of columns when C is wide), and every element is summed in the
 // same order whoever computes it, so a result is bit-identical for any thread count.
+// Products under 4096 multiply-adds skip the packing: a loop by rows of C, one thread, the same
+// chain of fused multiply-adds for each element, so the same bits as the kernels (matmul.cpp).
 // Speed (tests/bench/bench_matmul.cpp), one core: ~90-97 GFLOP/s from 256³ up on a Zen 4, ~0.8-1.0x
 // OpenBLAS; on an AVX-512 Xeon 0.88-1.15x OpenBLAS on one thread from 256³ up and at the chapters'
 // shapes (1.22-1.43x with M = 64 rows; 0.88x for chapter 02's dW_out, a tn product), 0.95-1.43x on

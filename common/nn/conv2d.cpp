@@ -235,7 +235,7 @@ static void col2im_add(float* dinp_b, const float* dcols_b, int C_in, int H, int
             }
 }
 
-// Below this many multiply-adds per image the matmuls take their textbook loop, image by image.
+// Below this many multiply-adds per image the matmuls take their small-product loop, image by image.
 static bool tiny(int C_out, int K, int P) { return (double)C_out * K * P < 4096; }
 
 // The batch in groups of images, each group one matrix product. Image b's cols_b (K, P) is the column

@@ -127,7 +127,7 @@ TEST_CASE("conv2d: stride 1 (read in place, no im2col): out, dW, dinp bit for bi
     // 11's middle and last stages (forward and weight gradient direct or not by the width of their
     // tiles and rows, the input gradient im2col's), rows of 24 to 30 pixels, padding 1 to 3, and too
     // few input channels for the direct path (im2col's throughout). (Below 4096 multiply-adds an image
-    // the textbook loop stays, as before: the direct path is not taken.)
+    // the matmul's small-product loop stays, as before: the direct path is not taken.)
     Rng rng(16);
     struct Case { int B, C_in, H, Wd, C_out, KH, KW, pad = 0; };
     for (Case k : {Case{3, 1, 28, 28, 16, 5, 5}, Case{3, 16, 12, 12, 48, 5, 5}, Case{2, 8, 12, 12, 10, 5, 5},
@@ -290,7 +290,7 @@ TEST_CASE("conv2d: gradient check, stride 2, padding 1 (inp, W, b)") { conv2d_gr
 
 TEST_CASE("conv2d: gradient check, stride 1 without padding (the direct path: out, dW and dinp)") {
     // 8 input channels (the direct input gradient's least, VL/2, on AVX-512), and 5 · 72 · 20 = 7200
-    // multiply-adds an image: not the textbook loop's tiny shapes
+    // multiply-adds an image: not the matmul's small-product shapes
     REQUIRE(conv2d_out_size(6, 3, 1, 0) * conv2d_out_size(7, 3, 1, 0) * 5 * 8 * 9 >= 4096);
     conv2d_gradcheck(17, 1, "conv2d direct", /*P=*/0, /*C_in=*/8, /*H=*/6, /*Wd=*/7, /*C_out=*/5);
 }

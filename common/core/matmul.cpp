@@ -47,7 +47,7 @@ void matmul_tn_naive(float* C, const float* A, const float* B, int M, int K, int
 // the fast kernel's own chain (matmul_kernels.hpp): a product has the same bits whatever its size
 // (tests/common/test_matmul.cpp). The twins agree with it to rounding only: g++ compiles their
 // acc += a*b as a rounded product and a rounded add. The attention heads' products of chapters
-// 06–08 are this small; scalar, they were a tenth of the transformer's step. B is read by rows: the
+// 06 and 07 are this small; scalar, they were a tenth of the transformer's step. B is read by rows: the
 // nt layout's B (N,K) is first copied to (K,N).
 static void small_product(float* __restrict C, const float* A, size_t a_rs, size_t a_cs,
                           const float* __restrict B, int M, int K, int N, bool accumulate) {

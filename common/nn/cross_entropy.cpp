@@ -104,20 +104,26 @@ float cross_entropy_forward(float* probs, float* losses, const float* logits, co
 //   ∂loss_i/∂x_ij = Σ_k q_ik (p_ij − δ_kj) = p_ij − q_ij    (Σ_k q_ik = 1)
 //   dx_ij += dloss · (w_i / W) · (p_ij − q_ij),  q_ij = (1 − ε)[j = t_i] + ε/V
 void cross_entropy_backward(float* dlogits, const float* probs, const int* targets, const float* weights, int rows,
-                            int V, int ignore_index, float label_smoothing, float dloss) {
+                            int V, int ignore_index, float label_smoothing, float dloss, bool accumulate) {
     double den = weight_total(targets, weights, rows, ignore_index);
-    if (den == 0.0) return;  // no row counted: L = 0 is a constant
     const float eps = label_smoothing;
     const float q_off = eps / V;            // q_ij for j ≠ t_i
     const float q_on = 1.0f - eps + q_off;  // q_ij for j = t_i
     parallel_for(rows, [&](int r0, int r1) {
         for (int i = r0; i < r1; i++) {
-            if (!counts(targets, i, ignore_index)) continue;
+            float* dx = dlogits + (size_t)i * V;
+            // no row counted (den = 0: L = 0 is a constant), or this one not: it adds nothing
+            if (den == 0.0 || !counts(targets, i, ignore_index)) {
+                if (!accumulate) std::fill_n(dx, V, 0.0f);
+                continue;
+            }
             float scale = (float)(dloss * (weights ? weights[i] : 1.0f) / den);
             const float* p = probs + (size_t)i * V;
-            float* dx = dlogits + (size_t)i * V;
             int t = targets[i];
-            for (int j = 0; j < V; j++) dx[j] += scale * (p[j] - (j == t ? q_on : q_off));
+            if (accumulate)
+                for (int j = 0; j < V; j++) dx[j] += scale * (p[j] - (j == t ? q_on : q_off));
+            else  // 0 + g, as += into zeros gives (a −0 gradient becomes +0)
+                for (int j = 0; j < V; j++) dx[j] = 0.0f + scale * (p[j] - (j == t ? q_on : q_off));
         }
     }, std::max(1, kMinWork / std::max(V, 1)));
 }

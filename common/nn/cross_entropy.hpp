@@ -24,7 +24,9 @@ namespace attn {
 float cross_entropy_forward(float* probs, float* losses, const float* logits, const int* targets,
                             const float* weights, int rows, int V, int ignore_index, float label_smoothing);
 // dlogits (rows, V) += dloss · ∂L/∂logits = dloss · w_i / Σw · (p_i − q_i)   (0 for ignored rows)
+// accumulate = false: dlogits = that instead of += (not cleared first; the same bits as adding into zeros:
+// one pass over dlogits instead of a clear and a read-modify-write).
 void cross_entropy_backward(float* dlogits, const float* probs, const int* targets, const float* weights, int rows,
-                            int V, int ignore_index, float label_smoothing, float dloss);
+                            int V, int ignore_index, float label_smoothing, float dloss, bool accumulate = true);
 
 }  // namespace attn

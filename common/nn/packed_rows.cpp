@@ -37,12 +37,10 @@ float packed_output_forward(PackedRows& p, float* logits, float* probs, const fl
 
 void packed_output_backward(float* dx, float* dW, float* db, PackedRows& p, float* dlogits, const float* probs,
                             const float* W, int K, int V, float smoothing) {
-    const size_t RV = (size_t)p.R * V, RK = (size_t)p.R * K;
-    std::fill_n(dlogits, RV, 0.0f), std::fill_n(p.dx.data(), RK, 0.0f);
-    // L = CE(logits) → dlogits = (softmax − q) / R
-    cross_entropy_backward(dlogits, probs, p.targets.data(), nullptr, p.R, V, -1, smoothing, 1.0f);
-    // logits = p.x Wᵀ + b → p.dx, dW, db; then p.dx back to the rows it came from
-    linear_backward(p.dx.data(), dW, db, dlogits, p.x.data(), W, p.R, K, V);
+    // L = CE(logits) → dlogits = (softmax − q) / R, written (not added: nothing to clear first)
+    cross_entropy_backward(dlogits, probs, p.targets.data(), nullptr, p.R, V, -1, smoothing, 1.0f, false);
+    // logits = p.x Wᵀ + b → p.dx (written), dW, db (added); then p.dx back to the rows it came from
+    linear_backward(p.dx.data(), dW, db, dlogits, p.x.data(), W, p.R, K, V, false);
     unpack_rows_add(dx, p, K);
 }
 

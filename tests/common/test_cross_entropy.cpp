@@ -170,3 +170,26 @@ TEST_CASE("cross-entropy: rows four at a time give each row's probabilities and 
         }
     set_threads(0);
 }
+
+TEST_CASE("cross_entropy_backward without accumulate: the bits of += into zeros, over whatever dlogits held") {
+    // rows 0..5 with targets, row 2 ignored (target 0 = ignore_index), sample weights; and a batch where
+    // no row counts (every target ignored: L = 0, the gradient is zero everywhere)
+    const int rows = 6, V = 37;
+    Rng rng(31);
+    Buf x = random_buf(rows * V, rng, -4, 4), probs(rows * V);
+    std::vector<int> targets = {3, 5, 0, 36, 1, 7}, ignored(rows, 0);
+    const float w[rows] = {1.0f, 0.5f, 2.0f, 1.5f, 0.25f, 1.0f};
+    for (const int* t : {targets.data(), ignored.data()})
+        for (const float* wp : {(const float*)nullptr, w})
+            for (int threads : {1, 3}) {
+                set_threads(threads);
+                cross_entropy_forward(probs.data(), nullptr, x.data(), t, wp, rows, V, 0, 0.1f);
+                Buf added(rows * V, 0.0f), written = random_buf(rows * V, rng, -1, 1);  // stale values to overwrite
+                cross_entropy_backward(added.data(), probs.data(), t, wp, rows, V, 0, 0.1f, 0.7f);
+                cross_entropy_backward(written.data(), probs.data(), t, wp, rows, V, 0, 0.1f, 0.7f, false);
+                CHECK(std::memcmp(added.data(), written.data(), sizeof(float) * rows * V) == 0);
+                if (t == ignored.data())
+                    for (float v : written) CHECK(v == 0.0f);
+            }
+    set_threads(0);
+}

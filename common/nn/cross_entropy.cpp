@@ -106,13 +106,14 @@ float cross_entropy_forward(float* probs, float* losses, const float* logits, co
 void cross_entropy_backward(float* dlogits, const float* probs, const int* targets, const float* weights, int rows,
                             int V, int ignore_index, float label_smoothing, float dloss, bool accumulate) {
     double den = weight_total(targets, weights, rows, ignore_index);
+    if (den == 0.0 && accumulate) return;  // no row counted: L = 0 is a constant, nothing to add
     const float eps = label_smoothing;
     const float q_off = eps / V;            // q_ij for j ≠ t_i
     const float q_on = 1.0f - eps + q_off;  // q_ij for j = t_i
     parallel_for(rows, [&](int r0, int r1) {
         for (int i = r0; i < r1; i++) {
             float* dx = dlogits + (size_t)i * V;
-            // no row counted (den = 0: L = 0 is a constant), or this one not: it adds nothing
+            // no row counted (den = 0, only when writing), or not this one: its gradient is 0
             if (den == 0.0 || !counts(targets, i, ignore_index)) {
                 if (!accumulate) std::fill_n(dx, V, 0.0f);
                 continue;

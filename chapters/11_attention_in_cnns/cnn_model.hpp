@@ -318,12 +318,13 @@ inline float cnn_forward(CNN& m, CNNActs& a, const float* x, const int* y, int B
 inline void cnn_backward(CNN& m, CNNActs& a, const float* x, const int* y, int B) {
     const CNNConfig& c = m.cfg;
     float* dfeat = head_dfeatures(a, c);
-    std::fill(a.dlogits.begin(), a.dlogits.end(), 0.0f), std::fill(dfeat, dfeat + (size_t)B * c.features(), 0.0f);
+    // (accumulate = false: dlogits and dfeatures are written, not added into, so they need no clearing)
     // loss = mean CE(logits, q)   →  dlogits = (softmax − q) / B,  q = (1 − ε)·onehot(y) + ε/V
-    cross_entropy_backward(a.dlogits.data(), a.probs.data(), y, nullptr, B, c.V, -1, c.smoothing, 1.0f);
+    cross_entropy_backward(a.dlogits.data(), a.probs.data(), y, nullptr, B, c.V, -1, c.smoothing, 1.0f,
+                           /*accumulate=*/false);
     // logits = features · Wᵀ + b  →  dfeatures, dW, db
     linear_backward(dfeat, m.fc_W.grad, m.fc_b.grad, a.dlogits.data(), head_features(a, c), m.fc_W.data, B,
-                    c.features(), c.V);
+                    c.features(), c.V, /*accumulate=*/false);
     for (int s = kStages - 1; s >= 0; s--) {
         float* dinp = s > 0 ? a.st[s - 1].dpool.data() : nullptr;  // the image needs no gradient
         if (s > 0) parallel_zero(a.st[s - 1].dpool.data(), a.st[s - 1].dpool.size());

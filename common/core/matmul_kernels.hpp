@@ -67,9 +67,17 @@ constexpr int NC = 512;   // columns of a packed B panel (KC*NC*4 B = 1 MB)
 //
 // vecf: VL floats as one value (GCC and clang's vector extension: one vector register), used by
 // pack_copy, pack_transposed and the micro-kernel below.
-using vecf = float __attribute__((vector_size(VL * sizeof(float))));
-inline vecf loadv(const float* p) {
-    vecf v;
+// vec<W>: W floats, for W = 4, 8, ..., VL (a narrower vector is half a register, or a quarter).
+template <int W>
+struct VecOf {  // (the attribute needs a typedef: on an alias template g++ ignores it)
+    typedef float type __attribute__((vector_size(W * sizeof(float))));
+};
+template <int W>
+using vec = typename VecOf<W>::type;
+using vecf = vec<VL>;
+template <int W = VL>
+inline vec<W> loadv(const float* p) {
+    vec<W> v;
     __builtin_memcpy(&v, p, sizeof v);  // any alignment: the rows of C are not aligned
     return v;
 }
@@ -88,28 +96,28 @@ inline void pack_copy(float* __restrict dst, const float* __restrict src, size_t
             for (int w = 0; w < W; w++) d[w] = w < width ? s[w] : 0.0f;
     }
 }
-// A VL×VL block transposed in registers: r[i] holds row i on entry, column i on return. log2(VL)
-// rounds, each swapping the off-diagonal b×b blocks of every 2b×2b block (b = VL/2, ..., 2, 1): row i
-// (bit b clear) and row i + b trade their halves,
+// A W×W block transposed in registers (W = VL unless given): r[i] holds row i on entry, column i on
+// return. log2(W) rounds, each swapping the off-diagonal b×b blocks of every 2b×2b block (b = W/2,
+// ..., 2, 1): row i (bit b clear) and row i + b trade their halves,
 //   r[i][j]     <- (j & b) ? r[i + b][j − b] : r[i][j]
 //   r[i + b][j] <- (j & b) ? r[i + b][j]     : r[i][j + b]
 // each a two-source shuffle (one instruction on AVX-512); after the last round element (i, j) sits
 // at (j, i). On AVX-512, 64 shuffles move 256 numbers: a quarter of a cycle per number.
-template <int b, int... j>
-inline void swap_blocks(vecf& lo, vecf& hi, std::integer_sequence<int, j...>) {
-    const vecf x = __builtin_shufflevector(lo, hi, ((j & b) ? VL + j - b : j)...);
-    const vecf y = __builtin_shufflevector(lo, hi, ((j & b) ? VL + j : j + b)...);
+template <int W, int b, int... j>
+inline void swap_blocks(vec<W>& lo, vec<W>& hi, std::integer_sequence<int, j...>) {
+    const vec<W> x = __builtin_shufflevector(lo, hi, ((j & b) ? W + j - b : j)...);
+    const vec<W> y = __builtin_shufflevector(lo, hi, ((j & b) ? W + j : j + b)...);
     lo = x, hi = y;
 }
-template <int b>
-inline void transpose_round(vecf* r) {
-    for (int i = 0; i < VL; i++)
-        if (!(i & b)) swap_blocks<b>(r[i], r[i + b], std::make_integer_sequence<int, VL>{});
+template <int W, int b>
+inline void transpose_round(vec<W>* r) {
+    for (int i = 0; i < W; i++)
+        if (!(i & b)) swap_blocks<W, b>(r[i], r[i + b], std::make_integer_sequence<int, W>{});
 }
-template <int b = VL / 2>
-inline void transpose_block(vecf* r) {
-    transpose_round<b>(r);
-    if constexpr (b > 1) transpose_block<b / 2>(r);
+template <int W = VL, int b = W / 2>
+inline void transpose_block(vec<W>* r) {
+    transpose_round<W, b>(r);
+    if constexpr (b > 1) transpose_block<W, b / 2>(r);
 }
 
 // A transpose. Whole slivers (W a multiple of VL) go in VL×VL blocks through registers (transpose_block);

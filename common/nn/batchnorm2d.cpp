@@ -13,19 +13,19 @@ namespace attn {
 
 // The sums below are in double, G channels side by side (channel_sums.hpp says why).
 constexpr int kG = kChannelGroup;
-using namespace lanes;  // VL channels in the lanes of a vector: vecf, Doubles, widen, channel_columns
+using namespace lanes;  // G channels in the lanes of a vector: vec, Doubles, widen, channel_columns
 
 // v[g] = Σ_{b,p} (x[b, c+g, p] − m[g])² for g < G
 template <int G>
 static void channel_square_sums(double* v, const float* inp, const float* m, int c, int B, int C, int HW) {
-    if constexpr (G == VL) {  // lanes (channel_sums.hpp): the same float difference, the same double chain
-        const vecf mv = kernels::loadv(m);
-        Doubles acc;
-        channel_columns([&](const vecf& x) {
-            const Doubles d = widen(x - mv);
+    if constexpr (G >= 4) {  // lanes (channel_sums.hpp): the same float difference, the same double chain
+        const vec<G> mv = kernels::loadv<G>(m);
+        Doubles<G> acc;
+        channel_columns<G>([&](const vec<G>& x) {
+            const Doubles<G> d = widen<G>(x - mv);
             acc.lo += d.lo * d.lo, acc.hi += d.hi * d.hi;
         }, inp, c, B, C, HW);
-        store(v, acc);
+        store<G>(v, acc);
         return;
     }
     for (int g = 0; g < G; g++) v[g] = 0.0;
@@ -49,19 +49,19 @@ static void channel_grad_sums(double* sd, double* sdx, float* dout, const float*
         const size_t at = ((size_t)b * C + c) * HW;
         for (size_t i = at; i < at + (size_t)G * HW; i++) dout[i] = 0.0f + keep_or_zero(keep[i] > 0.0f, dout[i]);
     };
-    if constexpr (G == VL) {  // lanes, as channel_square_sums
-        const vecf mv = kernels::loadv(m), rv = kernels::loadv(r);
-        Doubles acc_d, acc_dx;
+    if constexpr (G >= 4) {  // lanes, as channel_square_sums
+        const vec<G> mv = kernels::loadv<G>(m), rv = kernels::loadv<G>(r);
+        Doubles<G> acc_d, acc_dx;
         for (int b = 0; b < B; b++) {
             relu_mask(b);
             const size_t at = (size_t)b * C * HW;  // image b (channel_columns of a batch of one)
-            channel_columns([&](const vecf& dv, const vecf& x) {
-                const Doubles d = widen(dv), xh = widen((x - mv) * rv);
+            channel_columns<G>([&](const vec<G>& dv, const vec<G>& x) {
+                const Doubles<G> d = widen<G>(dv), xh = widen<G>((x - mv) * rv);
                 acc_d.lo += d.lo, acc_d.hi += d.hi;
                 acc_dx.lo += d.lo * xh.lo, acc_dx.hi += d.hi * xh.hi;
             }, dout + at, inp + at, c, 1, C, HW);
         }
-        store(sd, acc_d), store(sdx, acc_dx);
+        store<G>(sd, acc_d), store<G>(sdx, acc_dx);
         return;
     }
     for (int g = 0; g < G; g++) sd[g] = 0.0, sdx[g] = 0.0;
@@ -105,9 +105,7 @@ static void forward_train(float* out, float* mean, float* rstd, float* running_m
             channel_sums(G, s, inp, c, B, C, HW);
             for (int g = 0; g < G; g++) m[g] = (float)(s[g] / N);
             // pass 2: σ²_c = (1/N) Σ (x − μ)²   (two passes, not E[x²] − μ², which cancels badly)
-            if (G == kG) channel_square_sums<kG>(v, inp, m, c, B, C, HW);
-            else if (G == 4) channel_square_sums<4>(v, inp, m, c, B, C, HW);
-            else channel_square_sums<1>(v, inp, m, c, B, C, HW);
+            with_group(G, [&](auto g) { channel_square_sums<decltype(g)::value>(v, inp, m, c, B, C, HW); });
             for (int g = 0; g < G; g++, c++) {
                 const float var = (float)(v[g] / N), r = 1.0f / std::sqrt(var + eps);
                 // pass 3: out = γ (x − μ) r + β  =  x·(γr) + (β − μγr)
@@ -172,9 +170,9 @@ static void backward(float* dinp, float* dgamma, float* dbeta, float* dout, cons
             const int G = channel_group(c, c1);
             double sd[kG], sdx[kG];
             const float *mc = mean + c, *rc = rstd + c;
-            if (G == kG) channel_grad_sums<kG>(sd, sdx, dout, keep, inp, mc, rc, c, B, C, HW);
-            else if (G == 4) channel_grad_sums<4>(sd, sdx, dout, keep, inp, mc, rc, c, B, C, HW);
-            else channel_grad_sums<1>(sd, sdx, dout, keep, inp, mc, rc, c, B, C, HW);
+            with_group(G, [&](auto g) {
+                channel_grad_sums<decltype(g)::value>(sd, sdx, dout, keep, inp, mc, rc, c, B, C, HW);
+            });
             for (int k = 0; k < G; k++, c++) {
                 const float m = mean[c], r = rstd[c], g = gamma ? gamma[c] : 1.0f;
                 const double sum_d = sd[k], sum_dx = sdx[k];

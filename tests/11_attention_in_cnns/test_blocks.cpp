@@ -123,11 +123,12 @@ TEST_CASE("ch11 batch norm + relu in one pass: backward matches finite differenc
 
 TEST_CASE("ch11 batch norm: channels summed side by side give each channel's numbers alone, on 1, 2 and 3 threads") {
     // batchnorm2d sums several channels at once (independent chains, each in its own order; a group of
-    // VL channels in the lanes of a vector); the statistics, outputs and gradients must be those of the
-    // channel normalised alone, bit for bit, however the threads cut the channels (C = 21 with VL = 8:
-    // on one thread two groups of 8, one of 4 and a single channel; on 2 and 3 threads groups of 8 and
-    // 4 and single channels; with VL = 16, one of 16, one of 4, one single). HW = 6001 is no multiple
-    // of VL: the last position of each image takes the lanes one at a time.
+    // group of 16, 8 or 4 channels in the lanes of a vector); the statistics, outputs and gradients must
+    // be those of the channel normalised alone, bit for bit, however the threads cut the channels
+    // (C = 21 with VL = 16: on one thread groups of 16 and 4 and a single channel; on two threads 10 + 11
+    // channels, a group of 8 and single ones each; on three, 7 channels each, a group of 4 and single
+    // ones. With VL = 8: 8, 8, 4, 1 on one thread). HW = 6001 is no multiple of 16, 8 or 4: the last
+    // position of each image takes the lanes one at a time.
     Rng rng(31);
     const int B = 3, C = 21, HW = 6001;  // B·HW > 16384: the channels are spread over the threads
     const size_t n = (size_t)B * C * HW;
@@ -192,7 +193,7 @@ TEST_CASE("ch11 batch norm: the backward without accumulate gives the bits of +=
 TEST_CASE("ch11 batch norm + relu in one pass: the bits of batch norm then relu, forward and backward") {
     // batchnorm2d_relu_* against batchnorm2d_* and relu_forward / relu_backward (into a cleared buffer,
     // as the conv block did), bit for bit: training and evaluation forward, the backward with and
-    // without accumulate, on 1 and 2 threads. 21 channels take groups of 16, 4 and 1 (channel_group);
+    // without accumulate, on 1 and 2 threads. 21 channels take groups of 16, 8, 4 and 1 (channel_group);
     // dout has zeros and −0s, and out has zeros (relu's kink) where the norm's output is negative.
     Rng rng(33);
     const int B = 3, C = 21, HW = 45;

@@ -336,8 +336,9 @@ TEST_CASE("conv2d: forward and backward are bit-identical on 1, 2 and 3 threads"
 }
 
 TEST_CASE("conv2d: the bias gradient is each channel's serial sum, bit for bit, on 1 and 2 threads") {
-    // conv2d_backward sums eight channels side by side (and splits the blocks of eight across the
-    // threads); each channel must still get the one chain db[o] += (((0 + d_0) + d_1) + ...) over b, then p.
+    // conv2d_backward sums up to VL channels side by side (groups of 16, 8, 4 or 1: channel_sums.hpp),
+    // the threads taking ranges of channels; each channel must still get the one chain
+    // db[o] += (((0 + d_0) + d_1) + ...) over b, then p.
     for (int C_out : {3, 8, 13, 24}) {
         Rng rng(20 + C_out);
         const int B = 3, C_in = 2, H = 9, Wd = 7, K = 3, S = 1, P = 1;

@@ -48,6 +48,10 @@ void batchnorm2d_relu_forward_eval(float* out, const float* inp, const float* ga
 // which is where γ x̂ + β > 0 (relu_backward's mask), and batch norm's backward takes it from there,
 // with the same numbers as relu_backward then batchnorm2d_backward. dout is OVERWRITTEN with the
 // relu's gradient, dout ⊙ [out > 0], while batch norm's first pass reads it: no pass of its own.
+// dinp may be dout itself (with accumulate = false): each value of dinp is written after the last read
+// of the same place in dout, so the gradient is computed in place, in the buffer it came in. (Chapter
+// 11's first stage: a 10 MB buffer fewer to stream through the caches, 0.83–0.86 of this backward's
+// time; the plain CNN's whole step 0.95 on one thread, 0.97 on two.)
 void batchnorm2d_relu_backward(float* dinp, float* dgamma, float* dbeta, float* dout, const float* out,
                                const float* inp, const float* gamma, const float* mean, const float* rstd, int B,
                                int C, int HW, bool accumulate = true);

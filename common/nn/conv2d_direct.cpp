@@ -284,6 +284,80 @@ void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, i
     }
 }
 
+// ---- weight gradient with the taps in the lanes (K = C_in·KH·KW ≤ VL) ----------------------------
+
+// With few taps (chapter 11's first conv: one input channel, 3×3, K = 9) the lanes are the taps, not
+// the channels: a row of dW is one vector, and each output pixel q of image b adds
+//   acc[o] (dW[o, 0 .. K)) += dout_b[o, q] · xs[q],   xs[q] = cols_b[0 .. K, q] (zeros past K)
+// for NA channels o at a time, in NA accumulators. Each dW element is still the one chain, from its old
+// value, over b and then q: the bits of the im2col product (any tiling), which instead padded dW's 9
+// columns to the kernel's 32 (a quarter of its multiply-adds used) and, on two threads, split dW's 24
+// rows as 16 + 8. The threads here take equal ranges of channels.
+template <int NA>
+static void taps_rows(float* acc, const float* xs, const float* dout_b, int P) {
+    vecf a[NA];
+    for (int j = 0; j < NA; j++) a[j] = loadv(acc + (size_t)j * VL);
+    for (int q = 0; q < P; q++) {
+        const vecf x = loadv(xs + (size_t)q * VL);
+        for (int j = 0; j < NA; j++) a[j] += dout_b[(size_t)j * P + q] * x;  // dW[o, k] += dout_b[o, q]·cols_b[k, q]
+    }
+    for (int j = 0; j < NA; j++) storev(acc + (size_t)j * VL, a[j]);
+}
+
+// xs[q, k] = cols_b[k, q] = in_b[tap[k] + pix[q]] for k < K, 0 for K ≤ k < VL: output row by output row,
+// VL pixels at a time through registers (row k of the block: VL pixels of tap k, side by side in the
+// image; transpose_block makes them VL vectors of taps), the last block of a row ending at OW
+// (overlapping the one before: the same values again); rows narrower than VL one value at a time.
+static void taps_columns(float* xs, const float* in_b, const int* tap, int K, int Wd, int OH, int OW) {
+    for (int y = 0; y < OH; y++) {
+        float* xs_y = xs + (size_t)y * OW * VL;
+        const float* row = in_b + (size_t)y * Wd;
+        if (OW < VL) {
+            for (int x = 0; x < OW; x++)
+                for (int k = 0; k < VL; k++) xs_y[(size_t)x * VL + k] = k < K ? row[tap[k] + x] : 0.0f;
+            continue;
+        }
+        for (int x0 = 0;; x0 = std::min(x0 + VL, OW - VL)) {
+            vecf r[VL];
+            for (int k = 0; k < VL; k++) r[k] = k < K ? loadv(row + tap[k] + x0) : vecf{};
+            kernels::transpose_block(r);  // r[i] = the taps of pixel x0 + i
+            for (int i = 0; i < VL; i++) storev(xs_y + (size_t)(x0 + i) * VL, r[i]);
+            if (x0 == OW - VL) break;
+        }
+    }
+}
+
+bool conv2d_direct_weight_grad_taps_fits(int C_in, int KH, int KW, int stride) {
+    return stride == 1 && C_in * KH * KW <= VL;
+}
+
+void conv2d_direct_weight_grad_taps(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd,
+                                    int C_out, int KH, int KW) {
+    const int OH = H - KH + 1, OW = Wd - KW + 1, K = C_in * KH * KW, P = OH * OW, in_size = C_in * H * Wd;
+    thread_local std::vector<int> tap;
+    tap_offsets(tap, C_in, H, Wd, KH, KW);
+    const int* tp = tap.data();
+    count_matmul_flops(2LL * B * C_out * K * P);
+    parallel_for(C_out, [&](int o0, int o1) {
+        thread_local Buf xs, acc;  // xs (P, VL): one image's cols, transposed, zeros past K; acc (C_out, VL): dW's rows
+        if (xs.size() < (size_t)P * VL) xs.resize((size_t)P * VL);
+        if (acc.size() < (size_t)C_out * VL) acc.resize((size_t)C_out * VL);
+        for (int o = o0; o < o1; o++)
+            for (int k = 0; k < VL; k++) acc[(size_t)o * VL + k] = k < K ? dW[(size_t)o * K + k] : 0.0f;
+        for (int b = 0; b < B; b++) {
+            const float* in_b = inp + (size_t)b * in_size;
+            taps_columns(xs.data(), in_b, tp, K, Wd, OH, OW);
+            const float* dout_b = dout + (size_t)b * C_out * P;
+            int o = o0;
+            for (; o + 8 <= o1; o += 8) taps_rows<8>(acc.data() + (size_t)o * VL, xs.data(), dout_b + (size_t)o * P, P);
+            for (; o + 4 <= o1; o += 4) taps_rows<4>(acc.data() + (size_t)o * VL, xs.data(), dout_b + (size_t)o * P, P);
+            for (; o < o1; o++) taps_rows<1>(acc.data() + (size_t)o * VL, xs.data(), dout_b + (size_t)o * P, P);
+        }
+        for (int o = o0; o < o1; o++)
+            for (int k = 0; k < K; k++) dW[(size_t)o * K + k] = acc[(size_t)o * VL + k];
+    });
+}
+
 // ---- input gradient --------------------------------------------------------------------------
 
 // dinp_b[c, y + i, x + j] += Σ_o W[o, c, i, j]·dout_b[o, y, x]: col2im of dcols_b = Wᵀ · dout_b. Lanes

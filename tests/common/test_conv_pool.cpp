@@ -365,6 +365,41 @@ TEST_CASE("conv2d: the bias gradient is each channel's serial sum, bit for bit, 
     }
 }
 
+TEST_CASE("conv2d: the weight gradient with the taps in the lanes gives the bits of the im2col product") {
+    // One input channel, 3×3 (K = 9 ≤ VL on AVX-512): conv2d_backward takes the taps-in-lanes path. The
+    // same image as channel 0 of a two-channel input whose channel 1 is zero (K = 18: the im2col
+    // product) gives dW's first 9 columns by the product's chains: they must be the same bits, from a
+    // dW that already holds values, on 1, 2 and 3 threads. Rows of 20 pixels (a vector of 16 and an
+    // overlapping one) and of 7 (narrower than a vector); 3, 13 and 24 channels (groups of 8, 4, 1).
+    for (int W : {20, 7})
+        for (int C_out : {3, 13, 24}) {
+            CAPTURE(W);
+            CAPTURE(C_out);
+            Rng rng(40 + C_out + W);
+            const int B = 3, H = 20;
+            Buf x1 = random_buf((size_t)B * H * W, rng), x2((size_t)B * 2 * H * W, 0.0f);
+            for (int b = 0; b < B; b++)
+                std::copy_n(&x1[(size_t)b * H * W], H * W, &x2[(size_t)b * 2 * H * W]);
+            Buf W1 = random_buf((size_t)C_out * 9, rng), W2((size_t)C_out * 18, 0.0f);
+            Buf dout = random_buf((size_t)B * C_out * H * W, rng), dW0 = random_buf((size_t)C_out * 9, rng);
+            Buf dW2_0((size_t)C_out * 18, 0.0f);
+            for (int o = 0; o < C_out; o++) std::copy_n(&dW0[(size_t)o * 9], 9, &dW2_0[(size_t)o * 18]);
+            Buf cols1(conv2d_cols_size(B, 1, H, W, 3, 3, 1, 1)), cols2(conv2d_cols_size(B, 2, H, W, 3, 3, 1, 1));
+            for (int threads : {1, 2, 3}) {
+                CAPTURE(threads);
+                set_threads(threads);
+                Buf dW1(dW0), dW2(dW2_0);
+                conv2d_backward(nullptr, dW1.data(), nullptr, dout.data(), x1.data(), W1.data(), cols1.data(), B, 1, H,
+                                W, C_out, 3, 3, 1, 1);
+                conv2d_backward(nullptr, dW2.data(), nullptr, dout.data(), x2.data(), W2.data(), cols2.data(), B, 2, H,
+                                W, C_out, 3, 3, 1, 1);
+                for (int o = 0; o < C_out; o++)
+                    CHECK(std::memcmp(&dW1[(size_t)o * 9], &dW2[(size_t)o * 18], 9 * sizeof(float)) == 0);
+            }
+            set_threads(0);
+        }
+}
+
 static void conv2d_batch_equals_images(int B, int C_in, int H, int Wd, int C_out);
 TEST_CASE("conv2d: the whole batch in one product gives the numbers of one product per image") {
     // conv2d_forward/backward multiply the batch's im2col columns side by side in one matmul; every

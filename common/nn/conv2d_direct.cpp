@@ -299,7 +299,8 @@ static void taps_rows(float* acc, const float* xs, const float* dout_b, int P) {
     for (int j = 0; j < NA; j++) a[j] = loadv(acc + (size_t)j * VL);
     for (int q = 0; q < P; q++) {
         const vecf x = loadv(xs + (size_t)q * VL);
-        for (int j = 0; j < NA; j++) a[j] += dout_b[(size_t)j * P + q] * x;  // dW[o, k] += dout_b[o, q]·cols_b[k, q]
+        // dW[o, k] += dout_b[o, q]·cols_b[k, q]
+        for (int j = 0; j < NA; j++) a[j] += dout_b[(size_t)j * P + q] * x;
     }
     for (int j = 0; j < NA; j++) storev(acc + (size_t)j * VL, a[j]);
 }
@@ -331,27 +332,30 @@ bool conv2d_direct_weight_grad_taps_fits(int C_in, int KH, int KW, int stride) {
     return stride == 1 && C_in * KH * KW <= VL;
 }
 
-void conv2d_direct_weight_grad_taps(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd,
-                                    int C_out, int KH, int KW) {
+void conv2d_direct_weight_grad_taps(float* dW, const float* dout, const float* inp, int B, int C_in, int H,
+                                    int Wd, int C_out, int KH, int KW) {
     const int OH = H - KH + 1, OW = Wd - KW + 1, K = C_in * KH * KW, P = OH * OW, in_size = C_in * H * Wd;
     thread_local std::vector<int> tap;
     tap_offsets(tap, C_in, H, Wd, KH, KW);
     const int* tp = tap.data();
     count_matmul_flops(2LL * B * C_out * K * P);
     parallel_for(C_out, [&](int o0, int o1) {
-        thread_local Buf xs, acc;  // xs (P, VL): one image's cols, transposed, zeros past K; acc (C_out, VL): dW's rows
+        // xs (P, VL): one image's cols, transposed, zeros past K; acc (C_out, VL): dW's rows in lanes
+        thread_local Buf xs, acc;
         if (xs.size() < (size_t)P * VL) xs.resize((size_t)P * VL);
         if (acc.size() < (size_t)C_out * VL) acc.resize((size_t)C_out * VL);
         for (int o = o0; o < o1; o++)
             for (int k = 0; k < VL; k++) acc[(size_t)o * VL + k] = k < K ? dW[(size_t)o * K + k] : 0.0f;
         for (int b = 0; b < B; b++) {
-            const float* in_b = inp + (size_t)b * in_size;
-            taps_columns(xs.data(), in_b, tp, K, Wd, OH, OW);
+            taps_columns(xs.data(), inp + (size_t)b * in_size, tp, K, Wd, OH, OW);
             const float* dout_b = dout + (size_t)b * C_out * P;
+            auto rows = [&]<int NA>(int o) {  // channels o … o + NA − 1
+                taps_rows<NA>(acc.data() + (size_t)o * VL, xs.data(), dout_b + (size_t)o * P, P);
+            };
             int o = o0;
-            for (; o + 8 <= o1; o += 8) taps_rows<8>(acc.data() + (size_t)o * VL, xs.data(), dout_b + (size_t)o * P, P);
-            for (; o + 4 <= o1; o += 4) taps_rows<4>(acc.data() + (size_t)o * VL, xs.data(), dout_b + (size_t)o * P, P);
-            for (; o < o1; o++) taps_rows<1>(acc.data() + (size_t)o * VL, xs.data(), dout_b + (size_t)o * P, P);
+            for (; o + 8 <= o1; o += 8) rows.template operator()<8>(o);
+            for (; o + 4 <= o1; o += 4) rows.template operator()<4>(o);
+            for (; o < o1; o++) rows.template operator()<1>(o);
         }
         for (int o = o0; o < o1; o++)
             for (int k = 0; k < K; k++) dW[(size_t)o * K + k] = acc[(size_t)o * VL + k];

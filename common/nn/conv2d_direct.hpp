@@ -47,8 +47,8 @@ void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, i
 // The weight gradient of a conv with few taps, C_in·KH·KW ≤ VL (chapter 11's first conv: 1 channel,
 // 3×3), stride 1: the taps in the lanes (conv2d_direct.cpp), the same sums as conv2d_backward's.
 bool conv2d_direct_weight_grad_taps_fits(int C_in, int KH, int KW, int stride);
-void conv2d_direct_weight_grad_taps(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd,
-                                    int C_out, int KH, int KW);
+void conv2d_direct_weight_grad_taps(float* dW, const float* dout, const float* inp, int B, int C_in, int H,
+                                    int Wd, int C_out, int KH, int KW);
 // Whether the input gradient takes the direct path too: stride 1, no padding, and (its lanes are input
 // channels) at least VL/2 of them. (With padding it lost to im2col's: chapter 11's middle stage
 // 4.1 → 6.6 ms on one thread.)

@@ -195,7 +195,8 @@ TEST_CASE("ch11 batch norm + relu: the backward in place (dinp = dout) gives the
     Rng rng(34);
     const int B = 3, C = 21, HW = 6001;
     const size_t n = (size_t)B * C * HW;
-    Buf x = random_buf(n, rng, -2, 2), g = random_buf(C, rng, 0.5f, 1.5f), be = random_buf(C, rng, -0.5f, 0.5f);
+    Buf x = random_buf(n, rng, -2, 2), g = random_buf(C, rng, 0.5f, 1.5f);
+    Buf be = random_buf(C, rng, -0.5f, 0.5f);
     Buf d = random_buf(n, rng), act(n), mean(C), rstd(C);
     batchnorm2d_relu_forward_train(act.data(), mean.data(), rstd.data(), nullptr, nullptr, x.data(), g.data(),
                                    be.data(), B, C, HW);
@@ -203,11 +204,12 @@ TEST_CASE("ch11 batch norm + relu: the backward in place (dinp = dout) gives the
         CAPTURE(threads);
         set_threads(threads);
         Buf dout(d), dx(n, 7.0f), dg(C, 0.5f), db(C, 0.25f);
-        batchnorm2d_relu_backward(dx.data(), dg.data(), db.data(), dout.data(), act.data(), x.data(), g.data(),
-                                  mean.data(), rstd.data(), B, C, HW, /*accumulate=*/false);
-        Buf inplace(d), dg2(C, 0.5f), db2(C, 0.25f);
-        batchnorm2d_relu_backward(inplace.data(), dg2.data(), db2.data(), inplace.data(), act.data(), x.data(),
+        batchnorm2d_relu_backward(dx.data(), dg.data(), db.data(), dout.data(), act.data(), x.data(),
                                   g.data(), mean.data(), rstd.data(), B, C, HW, /*accumulate=*/false);
+        Buf inplace(d), dg2(C, 0.5f), db2(C, 0.25f);
+        batchnorm2d_relu_backward(inplace.data(), dg2.data(), db2.data(), inplace.data(), act.data(),
+                                  x.data(), g.data(), mean.data(), rstd.data(), B, C, HW,
+                                  /*accumulate=*/false);
         CHECK(std::memcmp(dx.data(), inplace.data(), n * sizeof(float)) == 0);
         CHECK((dg == dg2 && db == db2));
     }

@@ -384,15 +384,16 @@ TEST_CASE("conv2d: the weight gradient with the taps in the lanes gives the bits
             Buf dout = random_buf((size_t)B * C_out * H * W, rng), dW0 = random_buf((size_t)C_out * 9, rng);
             Buf dW2_0((size_t)C_out * 18, 0.0f);
             for (int o = 0; o < C_out; o++) std::copy_n(&dW0[(size_t)o * 9], 9, &dW2_0[(size_t)o * 18]);
-            Buf cols1(conv2d_cols_size(B, 1, H, W, 3, 3, 1, 1)), cols2(conv2d_cols_size(B, 2, H, W, 3, 3, 1, 1));
+            Buf cols1(conv2d_cols_size(B, 1, H, W, 3, 3, 1, 1));
+            Buf cols2(conv2d_cols_size(B, 2, H, W, 3, 3, 1, 1));
             for (int threads : {1, 2, 3}) {
                 CAPTURE(threads);
                 set_threads(threads);
                 Buf dW1(dW0), dW2(dW2_0);
-                conv2d_backward(nullptr, dW1.data(), nullptr, dout.data(), x1.data(), W1.data(), cols1.data(), B, 1, H,
-                                W, C_out, 3, 3, 1, 1);
-                conv2d_backward(nullptr, dW2.data(), nullptr, dout.data(), x2.data(), W2.data(), cols2.data(), B, 2, H,
-                                W, C_out, 3, 3, 1, 1);
+                conv2d_backward(nullptr, dW1.data(), nullptr, dout.data(), x1.data(), W1.data(), cols1.data(),
+                                B, 1, H, W, C_out, 3, 3, 1, 1);
+                conv2d_backward(nullptr, dW2.data(), nullptr, dout.data(), x2.data(), W2.data(), cols2.data(),
+                                B, 2, H, W, C_out, 3, 3, 1, 1);
                 for (int o = 0; o < C_out; o++)
                     CHECK(std::memcmp(&dW1[(size_t)o * 9], &dW2[(size_t)o * 18], 9 * sizeof(float)) == 0);
             }

@@ -263,9 +263,9 @@ static int run(int argc, char** argv) {
     EpochStats te = evaluate(m, d.test, 500, &r.predictions);
     r.set_test(te, d.test.labels, cfg.V);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    std::printf("test: loss %.4f, accuracy %.4f (%d of %d wrong) — training %.1fs, total %.1fs on %d thread%s\n",
+    std::printf("test: loss %.4f, accuracy %.4f (%d of %d wrong) — training %.1fs, total %.1fs on %s\n",
                 te.loss, te.acc, (int)std::lround((1 - te.acc) * d.test.count), d.test.count, r.train_seconds,
-                seconds, num_threads(), num_threads() > 1 ? "s" : "");
+                seconds, threads_text().c_str());
 
     std::filesystem::create_directories(f.out);
     std::vector<std::string> figures;

@@ -160,8 +160,8 @@ template <class EpochFn, class LossFn, class TranslateFn>
 void run_epochs(TrainingLog& log, const TranslationSettings& s, const Seq2SeqData& d, EpochFn&& one_epoch,
                 LossFn&& loss, TranslateFn&& translate) {
     if (log.epochs_done >= s.last_epoch()) return;
-    std::printf("\ntraining: epochs %d-%d of %d, batch %d, Adam lr %g, clip %g, %d thread%s\n", log.epochs_done + 1,
-                s.last_epoch(), s.f.epochs, s.f.batch, s.f.lr, s.clip, num_threads(), num_threads() > 1 ? "s" : "");
+    std::printf("\ntraining: epochs %d-%d of %d, batch %d, Adam lr %g, clip %g, %s\n", log.epochs_done + 1,
+                s.last_epoch(), s.f.epochs, s.f.batch, s.f.lr, s.clip, threads_text().c_str());
     for (int e = log.epochs_done + 1; e <= s.last_epoch(); e++) {
         ProgressBar bar(e, s.f.epochs, (long)d.split.train.size());
         EpochStats st = one_epoch(&bar);

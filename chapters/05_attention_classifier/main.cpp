@@ -31,7 +31,6 @@
 
 #include "chapters/05_attention_classifier/attention_report.hpp"
 #include "chapters/05_attention_classifier/train.hpp"
-#include "common/core/thread_pool.hpp"
 #include "common/figures/plot.hpp"
 #include "common/nn/schedule.hpp"
 #include "common/run/classifier_metrics.hpp"
@@ -383,7 +382,7 @@ static void print_table(const std::vector<Trained*>& models, double seconds) {
     }
     std::printf("(unseen: accuracy on the %ld test texts with a word the vocabulary does not know)\n",
                 models.front()->n_unseen);
-    std::printf("total %.1fs on %d thread%s\n", seconds, num_threads(), num_threads() > 1 ? "s" : "");
+    std::printf("total %.1fs on %s\n", seconds, threads_text().c_str());
 }
 
 // ---------------------------------------------------------------------------------------------

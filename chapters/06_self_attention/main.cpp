@@ -34,7 +34,6 @@
 #include "chapters/06_self_attention/text_data.hpp"
 #include "chapters/06_self_attention/train.hpp"
 #include "common/core/error.hpp"
-#include "common/core/thread_pool.hpp"
 #include "common/figures/heatmap.hpp"
 #include "common/nn/schedule.hpp"
 #include "common/run/classifier.hpp"
@@ -430,7 +429,7 @@ static int run(int argc, char** argv) {
     const Ch05Run ch05 = read_ch05(o.f.out, d.name);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     print_table(results, ch05, d.name);
-    std::printf("total %.1fs on %d thread%s\n", seconds, num_threads(), num_threads() > 1 ? "s" : "");
+    std::printf("total %.1fs on %s\n", seconds, threads_text().c_str());
     std::optional<JsonObject> eval;
     if (eval_set) eval = eval_file(head, d, o.f.eval_file, *eval_set);
     print_examples(head, d, results.front().predictions, 8);

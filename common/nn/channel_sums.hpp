@@ -25,7 +25,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "common/core/matmul_kernels.hpp"  // vecf, VL, loadv, transpose_block
+#include "common/core/matmul_kernels.hpp"  // vec, VL, loadv, transpose_block
 
 namespace attn {
 
@@ -54,7 +54,6 @@ inline void with_group(int G, F&& f) {
 // ---- W channels in the lanes of a vector, W = 4 ... VL (namespace lanes: short names kept out of attn) ----
 namespace lanes {
 using kernels::vec;
-using kernels::VL;
 // W doubles as two vectors of W/2 (each as wide as a vec<W>): lanes [0, W/2) and [W/2, W)
 template <int W>
 struct VecdOf {

@@ -432,12 +432,12 @@ void conv2d_backward(float* dinp, float* dW, float* db, const float* dout, const
         }
         return;
     }
-    if (dW && conv2d_direct_weight_grad_fits(C_in, C_out, stride, pad)) {  // as the forward: no im2col
+    const bool direct = conv2d_direct_weight_grad_fits(C_in, C_out, stride, pad);  // as the forward: no im2col
+    if (dW && (direct || conv2d_direct_weight_grad_taps_fits(C_in, KH, KW, stride))) {  // (or few taps: in lanes)
         const float* src = pad ? padded_images(cols, inp, B * C_in, H, Wd, pad) : inp;
-        conv2d_direct_weight_grad(dW, dout, src, B, C_in, H + 2 * pad, Wd + 2 * pad, C_out, KH, KW);
-    } else if (dW && conv2d_direct_weight_grad_taps_fits(C_in, KH, KW, stride)) {  // few taps: in the lanes
-        const float* src = pad ? padded_images(cols, inp, B * C_in, H, Wd, pad) : inp;
-        conv2d_direct_weight_grad_taps(dW, dout, src, B, C_in, H + 2 * pad, Wd + 2 * pad, C_out, KH, KW);
+        const int Hp = H + 2 * pad, Wp = Wd + 2 * pad;
+        if (direct) conv2d_direct_weight_grad(dW, dout, src, B, C_in, Hp, Wp, C_out, KH, KW);
+        else conv2d_direct_weight_grad_taps(dW, dout, src, B, C_in, Hp, Wp, C_out, KH, KW);
     } else if (dW) {
         weight_grad(dW, dout, inp, B, C_in, H, Wd, C_out, KH, KW, stride, pad, OH, OW);
     }

@@ -5,7 +5,7 @@
 #include <numeric>
 
 #include "common/core/error.hpp"
-#include "common/core/thread_pool.hpp"
+#include "common/run/summary.hpp"  // threads_text
 
 namespace attn {
 
@@ -91,7 +91,7 @@ void print_comparison(const std::vector<ModelResult>& results, int label_width, 
     for (const ModelResult& r : results)
         std::printf("%-*s %9.4f %7.2f%% %10.1f %9.0f\n", label_width, (r.label.empty() ? r.name : r.label).c_str(),
                     r.test.acc, 100 * (1 - r.test.acc), r.train_seconds, r.images_per_second());
-    std::printf("total %.1fs on %d thread%s\n", total_seconds, num_threads(), num_threads() > 1 ? "s" : "");
+    std::printf("total %.1fs on %s\n", total_seconds, threads_text().c_str());
 }
 
 void ModelResult::print_test(const std::string& who) const {

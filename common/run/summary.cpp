@@ -3,7 +3,14 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/core/thread_pool.hpp"
+
 namespace attn {
+
+std::string threads_text() {
+    const int n = num_threads();
+    return std::to_string(n) + (n == 1 ? " thread" : " threads");
+}
 
 std::string with_commas(long n) {
     // Work on the magnitude as unsigned so LONG_MIN does not overflow.

@@ -22,6 +22,7 @@ struct SummaryRow {
 };
 
 std::string with_commas(long n);  // 203530 -> "203,530"
+std::string threads_text();       // num_threads() as the programs print it: "1 thread", "2 threads"
 std::string summary_str(const std::string& model_name, const std::vector<SummaryRow>& rows);
 void print_summary(const std::string& model_name, const std::vector<SummaryRow>& rows);  // to stdout
 

@@ -304,6 +304,13 @@ TEST_CASE("conv2d: gradient check, stride 1, padding 1, on zero-bordered copies 
     conv2d_gradcheck(18, 1, "conv2d padded direct", /*P=*/1, /*C_in=*/8, /*H=*/3, /*Wd=*/24, /*C_out=*/5);
 }
 
+TEST_CASE("conv2d: gradient check, one input channel, 3×3 (the weight gradient with the taps in the lanes)") {
+    // K = 9 taps ≤ VL (AVX-512): dW takes conv2d_direct_weight_grad_taps; rows of 18 pixels (a block of 16
+    // and an overlapping one); 5 · 9 · 216 multiply-adds an image: not the small-product shapes
+    REQUIRE(conv2d_out_size(12, 3, 1, 1) * conv2d_out_size(18, 3, 1, 1) * 5 * 9 >= 4096);
+    conv2d_gradcheck(19, 1, "conv2d taps", /*P=*/1, /*C_in=*/1, /*H=*/12, /*Wd=*/18, /*C_out=*/5);
+}
+
 TEST_CASE("conv2d: gradient check, stride 1, 'same' padding 1 (col2im's masked run per plane)") {
     REQUIRE(conv2d_out_size(6, 3, 1, 1) == 6);  // the output as wide as the input: col2im_same's path
     conv2d_gradcheck(6, 1, "conv2d same");

@@ -13,6 +13,7 @@
 #include "common/core/error.hpp"
 #include "common/run/metrics_json.hpp"
 #include "common/core/params.hpp"
+#include "common/core/thread_pool.hpp"
 #include "common/run/progress.hpp"
 #include "common/run/summary.hpp"
 
@@ -100,6 +101,14 @@ TEST_CASE("progress: metric and time formats") {
 }
 
 // ---- model summary ----------------------------------------------------------------------------
+
+TEST_CASE("threads_text: the thread count as the programs print it, singular for one") {
+    set_threads(1);
+    CHECK(threads_text() == "1 thread");
+    set_threads(2);
+    CHECK(threads_text() == "2 threads");
+    set_threads(0);
+}
 
 TEST_CASE("summary: thousands separators") {
     CHECK(with_commas(0) == "0");

@@ -305,7 +305,8 @@ TEST_CASE("conv2d: gradient check, stride 1, padding 1, on zero-bordered copies 
 }
 
 TEST_CASE("conv2d: gradient check, one input channel, 3×3 (the weight gradient with the taps in the lanes)") {
-    // K = 9 taps ≤ VL (AVX-512): dW takes conv2d_direct_weight_grad_taps; rows of 18 pixels (a block of 16
+    // K = 9 taps ≤ VL on AVX-512: dW takes conv2d_direct_weight_grad_taps (on AVX2, VL = 8, the im2col
+    // product: this checks that path instead); rows of 18 pixels (a block of 16
     // and an overlapping one); 5 · 9 · 216 multiply-adds an image: not the small-product shapes
     REQUIRE(conv2d_out_size(12, 3, 1, 1) * conv2d_out_size(18, 3, 1, 1) * 5 * 9 >= 4096);
     conv2d_gradcheck(19, 1, "conv2d taps", /*P=*/1, /*C_in=*/1, /*H=*/12, /*Wd=*/18, /*C_out=*/5);
@@ -373,7 +374,8 @@ TEST_CASE("conv2d: the bias gradient is each channel's serial sum, bit for bit, 
 }
 
 TEST_CASE("conv2d: the weight gradient with the taps in the lanes gives the bits of the im2col product") {
-    // One input channel, 3×3 (K = 9 ≤ VL on AVX-512): conv2d_backward takes the taps-in-lanes path. The
+    // One input channel, 3×3 (K = 9 ≤ VL on AVX-512): conv2d_backward takes the taps-in-lanes path (on
+    // AVX2, VL = 8, both sides take the product, and the test only compares two products). The
     // same image as channel 0 of a two-channel input whose channel 1 is zero (K = 18: the im2col
     // product) gives dW's first 9 columns by the product's chains: they must be the same bits, from a
     // dW that already holds values, on 1, 2 and 3 threads. Rows of 20 pixels (a vector of 16 and an

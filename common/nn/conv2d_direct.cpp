@@ -40,13 +40,19 @@ static void pixel_offsets(std::vector<int>& pix, int Wd, int OH, int OW) {
 
 // Channels padded to whole blocks of NO vectors: Cp columns, the ones past C_out zero
 static int padded_channels(int C_out, int NO) { return (C_out + NO * VL - 1) / (NO * VL) * (NO * VL); }
-// Vectors of channels per block: up to 4, the most that pad C_out least. (On AVX2 48 channels are 6
-// vectors: blocks of 4 padded them to 64 and made the classifier's second conv slower than im2col's,
-// 1.09–1.20 of its forward time; blocks of 3 pad nothing.)
+// Vectors of channels per block: the most that pad C_out least, up to 4, and as many as leave a
+// register spare beside the kAccs accumulators, the block's NO weight vectors and the broadcast pixel
+// (kAccs + NO + 1 < kRegs): AVX-512 up to 4, AVX2 up to 2. (On AVX2 48 channels are 6 vectors:
+// blocks of 4 padded them to 64 and made the classifier's second conv slower than im2col's, 1.09–1.20
+// of its forward time. Blocks of 3 pad nothing, but 12 + 3 + 1 fill all 16 registers, and g++ then
+// read the 3 weight vectors from memory at every multiply-add: 12 vector loads for 12 multiply-adds,
+// which on a Zen 3 ran at the loads' pace. Blocks of 2, tiles 6 wide, keep them in registers: chapter
+// 11's middle stage, one thread, forward 12.1–14.8 → 9.1–10.2 ms, weight gradient 11.6–14.5 → 8.6–9.0.)
+constexpr int kRegs = VL == 16 ? 32 : 16;  // vector registers: AVX-512 32, AVX2 (and SSE) 16
 static int channel_vectors(int C_out) {
     const int vectors = (C_out + VL - 1) / VL;
     int best = 1;
-    for (int no = 2; no <= std::min(4, vectors); no++)
+    for (int no = 2; no <= std::min(4, vectors) && kAccs + no + 1 < kRegs; no++)
         if (padded_channels(C_out, no) <= padded_channels(C_out, best)) best = no;
     return best;
 }
@@ -54,13 +60,15 @@ static int channel_vectors(int C_out) {
 // A tile's width: the pixels of a row (forward_batch) or the taps (weight_grad_blocks) whose sums it
 // keeps in registers, kAccs / NO for blocks of NO channel vectors
 static int tile_width(int C_out) { return kAccs / channel_vectors(C_out); }
-// With padding: tiles at least 4 wide, and for the forward rows at least one tile wide. (Built for
-// AVX2, chapter 11's last stage has blocks of 4 vectors, tiles 3 wide: its direct forward took 1.3–1.4
-// times im2col's time, its weight gradient 1.07–1.18.)
+// With padding: tiles at least 4 wide, and for the forward rows at least one tile wide, whose tiles
+// compute at most 4/3 of the row's pixels (forward_image moves the last tile of a row left, and its
+// overlap is computed twice). (Built for AVX2 with blocks of 4 vectors, chapter 11's last stage had
+// tiles 3 wide: its direct forward took 1.3–1.4 times im2col's time, its weight gradient 1.07–1.18.
+// With blocks of 2, tiles 6 wide compute 12 pixels for its rows of 7: 1.4–1.5 times im2col's time.)
 bool conv2d_direct_forward_fits(int C_in, int C_out, int OW, int stride, int pad) {
     if (stride != 1) return false;
-    const int X = tile_width(C_out);
-    return pad == 0 || (C_in >= VL / 2 && X >= 4 && OW >= X);
+    const int X = tile_width(C_out), computed = (OW + X - 1) / X * X;
+    return pad == 0 || (C_in >= VL / 2 && X >= 4 && OW >= X && 3 * computed <= 4 * OW);
 }
 bool conv2d_direct_weight_grad_fits(int C_in, int C_out, int stride, int pad) {
     return stride == 1 && (pad == 0 || (C_in >= VL / 2 && tile_width(C_out) >= 4));
@@ -284,83 +292,106 @@ void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, i
     }
 }
 
-// ---- weight gradient with the taps in the lanes (K = C_in·KH·KW ≤ VL) ----------------------------
+// ---- weight gradient with the taps in the lanes (K = C_in·KH·KW ≤ 2·VL) --------------------------
 
 // With few taps (chapter 11's first conv: one input channel, 3×3, K = 9) the lanes are the taps, not
-// the channels: a row of dW is one vector, and each output pixel q of image b adds
+// the channels: a row of dW is NV vectors (NV = 1 when K ≤ VL, as on AVX-512; 2 on AVX2, whose 8 lanes
+// hold 8 of the 9 taps), and each output pixel q of image b adds
 //   acc[o] (dW[o, 0 .. K)) += dout_b[o, q] · xs[q],   xs[q] = cols_b[0 .. K, q] (zeros past K)
-// for NA channels o at a time, in NA accumulators. Each dW element is still the one chain, from its old
-// value, over b and then q: the bits of the im2col product (any tiling), which instead padded dW's 9
-// columns to the kernel's 32 (a quarter of its multiply-adds used) and, on two threads, split dW's 24
-// rows as 16 + 8. The threads here take equal ranges of channels; each builds every image's xs itself
-// (one transpose of 9 rows an image, against 9·C_out/nt multiply-adds per pixel: cheaper than sharing).
-template <int NA>
+// for NA channels o at a time, in NA·NV accumulators. Each dW element is still the one chain, from its
+// old value, over b and then q: the bits of the im2col product (any tiling), which instead padded dW's
+// 9 columns to the kernel's 32 (a quarter of its multiply-adds used; on AVX2 16, and dW's 9 columns
+// took its narrow edge tiles: 12 GFLOP/s on a Zen 3) and, on two threads, split dW's 24 rows as 16 + 8.
+// The threads here take equal ranges of channels; each builds every image's xs itself (one transpose
+// of 9 rows an image, against 9·C_out/nt multiply-adds per pixel: cheaper than sharing).
+template <int NA, int NV>
 static void taps_rows(float* acc, const float* xs, const float* dout_b, int P) {
-    vecf a[NA];
-    for (int j = 0; j < NA; j++) a[j] = loadv(acc + (size_t)j * VL);
+    constexpr int KP = NV * VL;  // a row of acc and of xs
+    vecf a[NA][NV];
+    for (int j = 0; j < NA; j++)
+        for (int v = 0; v < NV; v++) a[j][v] = loadv(acc + (size_t)j * KP + VL * v);
     for (int q = 0; q < P; q++) {
-        const vecf x = loadv(xs + (size_t)q * VL);
+        vecf x[NV];
+        for (int v = 0; v < NV; v++) x[v] = loadv(xs + (size_t)q * KP + VL * v);
         // dW[o, k] += dout_b[o, q]·cols_b[k, q]
-        for (int j = 0; j < NA; j++) a[j] += dout_b[(size_t)j * P + q] * x;
+        for (int j = 0; j < NA; j++) {
+            const float d = dout_b[(size_t)j * P + q];
+            for (int v = 0; v < NV; v++) a[j][v] += d * x[v];
+        }
     }
-    for (int j = 0; j < NA; j++) storev(acc + (size_t)j * VL, a[j]);
+    for (int j = 0; j < NA; j++)
+        for (int v = 0; v < NV; v++) storev(acc + (size_t)j * KP + VL * v, a[j][v]);
 }
 
-// xs[q, k] = cols_b[k, q] = in_b[tap[k] + pix[q]] for k < K, 0 for K ≤ k < VL: output row by output row,
-// VL pixels at a time through registers (row k of the block: VL pixels of tap k, side by side in the
-// image; transpose_block makes them VL vectors of taps), the last block of a row ending at OW
-// (overlapping the one before: the same values again); rows narrower than VL one value at a time.
+// xs[q, k] = cols_b[k, q] = in_b[tap[k] + pix[q]] for k < K, 0 for K ≤ k < NV·VL: output row by output
+// row, VL pixels at a time through registers (row k of the block: VL pixels of tap k, side by side in
+// the image; transpose_block makes them VL vectors of taps), VL taps at a time, the last block of a row
+// ending at OW (overlapping the one before: the same values again); rows narrower than VL one value at
+// a time.
+template <int NV>
 static void taps_columns(float* xs, const float* in_b, const int* tap, int K, int Wd, int OH, int OW) {
+    constexpr int KP = NV * VL;
     for (int y = 0; y < OH; y++) {
-        float* xs_y = xs + (size_t)y * OW * VL;
+        float* xs_y = xs + (size_t)y * OW * KP;
         const float* row = in_b + (size_t)y * Wd;
         if (OW < VL) {
             for (int x = 0; x < OW; x++)
-                for (int k = 0; k < VL; k++) xs_y[(size_t)x * VL + k] = k < K ? row[tap[k] + x] : 0.0f;
+                for (int k = 0; k < KP; k++) xs_y[(size_t)x * KP + k] = k < K ? row[tap[k] + x] : 0.0f;
             continue;
         }
         for (int x0 = 0;; x0 = std::min(x0 + VL, OW - VL)) {
-            vecf r[VL];
-            for (int k = 0; k < VL; k++) r[k] = k < K ? loadv(row + tap[k] + x0) : vecf{};
-            kernels::transpose_block(r);  // r[i] = the taps of pixel x0 + i
-            for (int i = 0; i < VL; i++) storev(xs_y + (size_t)(x0 + i) * VL, r[i]);
+            for (int v = 0; v < NV; v++) {  // taps [VL·v, VL·v + VL)
+                vecf r[VL];
+                for (int k = 0; k < VL; k++)
+                    r[k] = VL * v + k < K ? loadv(row + tap[VL * v + k] + x0) : vecf{};
+                kernels::transpose_block(r);  // r[i] = those taps of pixel x0 + i
+                for (int i = 0; i < VL; i++) storev(xs_y + (size_t)(x0 + i) * KP + VL * v, r[i]);
+            }
             if (x0 == OW - VL) break;
         }
     }
 }
 
 bool conv2d_direct_weight_grad_taps_fits(int C_in, int KH, int KW, int stride) {
-    return stride == 1 && C_in * KH * KW <= VL;
+    return stride == 1 && C_in * KH * KW <= 2 * VL;
+}
+
+template <int NV>
+static void weight_grad_taps(float* dW, const float* dout, const float* inp, const int* tp, int B,
+                             int in_size, int K, int C_out, int Wd, int OH, int OW) {
+    constexpr int KP = NV * VL;
+    const int P = OH * OW;
+    parallel_for(C_out, [&](int o0, int o1) {
+        // xs (P, KP): one image's cols, transposed, zeros past K; acc (C_out, KP): dW's rows in lanes
+        thread_local Buf xs, acc;
+        if (xs.size() < (size_t)P * KP) xs.resize((size_t)P * KP);
+        if (acc.size() < (size_t)C_out * KP) acc.resize((size_t)C_out * KP);
+        for (int o = o0; o < o1; o++)
+            for (int k = 0; k < KP; k++) acc[(size_t)o * KP + k] = k < K ? dW[(size_t)o * K + k] : 0.0f;
+        for (int b = 0; b < B; b++) {
+            taps_columns<NV>(xs.data(), inp + (size_t)b * in_size, tp, K, Wd, OH, OW);
+            const float* dout_b = dout + (size_t)b * C_out * P;
+            auto rows = [&]<int NA>(int o) {  // channels o … o + NA − 1
+                taps_rows<NA, NV>(acc.data() + (size_t)o * KP, xs.data(), dout_b + (size_t)o * P, P);
+            };
+            int o = o0;  // NA·NV accumulators: 8 of AVX2's 16 registers when NV = 2
+            for (; o + 8 / NV <= o1; o += 8 / NV) rows.template operator()<8 / NV>(o);
+            for (; o + 4 / NV <= o1; o += 4 / NV) rows.template operator()<4 / NV>(o);
+            for (; o < o1; o++) rows.template operator()<1>(o);
+        }
+        for (int o = o0; o < o1; o++)
+            for (int k = 0; k < K; k++) dW[(size_t)o * K + k] = acc[(size_t)o * KP + k];
+    });
 }
 
 void conv2d_direct_weight_grad_taps(float* dW, const float* dout, const float* inp, int B, int C_in, int H,
                                     int Wd, int C_out, int KH, int KW) {
-    const int OH = H - KH + 1, OW = Wd - KW + 1, K = C_in * KH * KW, P = OH * OW, in_size = C_in * H * Wd;
+    const int OH = H - KH + 1, OW = Wd - KW + 1, K = C_in * KH * KW, in_size = C_in * H * Wd;
     thread_local std::vector<int> tap;
     tap_offsets(tap, C_in, H, Wd, KH, KW);
-    const int* tp = tap.data();
-    count_matmul_flops(2LL * B * C_out * K * P);
-    parallel_for(C_out, [&](int o0, int o1) {
-        // xs (P, VL): one image's cols, transposed, zeros past K; acc (C_out, VL): dW's rows in lanes
-        thread_local Buf xs, acc;
-        if (xs.size() < (size_t)P * VL) xs.resize((size_t)P * VL);
-        if (acc.size() < (size_t)C_out * VL) acc.resize((size_t)C_out * VL);
-        for (int o = o0; o < o1; o++)
-            for (int k = 0; k < VL; k++) acc[(size_t)o * VL + k] = k < K ? dW[(size_t)o * K + k] : 0.0f;
-        for (int b = 0; b < B; b++) {
-            taps_columns(xs.data(), inp + (size_t)b * in_size, tp, K, Wd, OH, OW);
-            const float* dout_b = dout + (size_t)b * C_out * P;
-            auto rows = [&]<int NA>(int o) {  // channels o … o + NA − 1
-                taps_rows<NA>(acc.data() + (size_t)o * VL, xs.data(), dout_b + (size_t)o * P, P);
-            };
-            int o = o0;
-            for (; o + 8 <= o1; o += 8) rows.template operator()<8>(o);
-            for (; o + 4 <= o1; o += 4) rows.template operator()<4>(o);
-            for (; o < o1; o++) rows.template operator()<1>(o);
-        }
-        for (int o = o0; o < o1; o++)
-            for (int k = 0; k < K; k++) dW[(size_t)o * K + k] = acc[(size_t)o * VL + k];
-    });
+    count_matmul_flops(2LL * B * C_out * K * OH * OW);
+    if (K <= VL) weight_grad_taps<1>(dW, dout, inp, tap.data(), B, in_size, K, C_out, Wd, OH, OW);
+    else weight_grad_taps<2>(dW, dout, inp, tap.data(), B, in_size, K, C_out, Wd, OH, OW);
 }
 
 // ---- input gradient --------------------------------------------------------------------------

@@ -35,7 +35,7 @@ namespace attn {
 //     it is taken where the direct kernels beat im2col's product by more: at least VL/2 input
 //     channels, tiles at least 4 pixels or taps wide, and for the forward rows at least a tile wide.
 //     On AVX-512 chapter 11's middle stage (24 → 48 channels, 14×14) takes both, its last stage
-//     (48 → 96, 7×7) the weight gradient; on AVX2 the middle stage both, the last stage neither.
+//     (48 → 96, 7×7) the weight gradient; so does AVX2 (conv2d_direct.cpp says why).
 bool conv2d_direct_forward_fits(int C_in, int C_out, int OW, int stride, int pad);
 bool conv2d_direct_weight_grad_fits(int C_in, int C_out, int stride, int pad);
 // out (B, C_out, OH, OW) = W ⋆ inp + b, as conv2d_forward (b may be nullptr)
@@ -44,7 +44,7 @@ void conv2d_direct_forward(float* out, const float* inp, const float* W, const f
 // dW (C_out, C_in·KH·KW) += Σ_b dout_b · cols_bᵀ, as conv2d_backward's weight gradient
 void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd,
                                int C_out, int KH, int KW);
-// The weight gradient of a conv with few taps, C_in·KH·KW ≤ VL (chapter 11's first conv: 1 channel,
+// The weight gradient of a conv with few taps, C_in·KH·KW ≤ 2·VL (chapter 11's first conv: 1 channel,
 // 3×3), stride 1: the taps in the lanes (conv2d_direct.cpp), the same sums as conv2d_backward's.
 bool conv2d_direct_weight_grad_taps_fits(int C_in, int KH, int KW, int stride);
 void conv2d_direct_weight_grad_taps(float* dW, const float* dout, const float* inp, int B, int C_in, int H,

@@ -12,6 +12,7 @@
 #include "common/nn/conv2d.hpp"
 #include "common/nn/conv2d_direct.hpp"
 #include "common/core/matmul.hpp"
+#include "common/core/matmul_kernels.hpp"  // kernels::VL
 #include "common/core/error.hpp"
 #include "common/nn/pool2d.hpp"
 #include "common/core/thread_pool.hpp"
@@ -305,9 +306,9 @@ TEST_CASE("conv2d: gradient check, stride 1, padding 1, on zero-bordered copies 
 }
 
 TEST_CASE("conv2d: gradient check, one input channel, 3×3 (the weight gradient with the taps in the lanes)") {
-    // K = 9 taps ≤ VL on AVX-512: dW takes conv2d_direct_weight_grad_taps (on AVX2, VL = 8, the im2col
-    // product: this checks that path instead); rows of 18 pixels (a block of 16
-    // and an overlapping one); 5 · 9 · 216 multiply-adds an image: not the small-product shapes
+    // K = 9 taps: dW takes conv2d_direct_weight_grad_taps (one vector of taps on AVX-512, two on AVX2);
+    // rows of 18 pixels (a block of 16 and an overlapping one); 5 · 9 · 216 multiply-adds an image: not
+    // the small-product shapes
     REQUIRE(conv2d_out_size(12, 3, 1, 1) * conv2d_out_size(18, 3, 1, 1) * 5 * 9 >= 4096);
     conv2d_gradcheck(19, 1, "conv2d taps", /*P=*/1, /*C_in=*/1, /*H=*/12, /*Wd=*/18, /*C_out=*/5);
 }
@@ -373,41 +374,65 @@ TEST_CASE("conv2d: the bias gradient is each channel's serial sum, bit for bit, 
     }
 }
 
-TEST_CASE("conv2d: the weight gradient with the taps in the lanes gives the bits of the im2col product") {
-    // One input channel, 3×3 (K = 9 ≤ VL on AVX-512): conv2d_backward takes the taps-in-lanes path (on
-    // AVX2, VL = 8, both sides take the product, and the test only compares two products). The
-    // same image as channel 0 of a two-channel input whose channel 1 is zero (K = 18: the im2col
-    // product) gives dW's first 9 columns by the product's chains: they must be the same bits, from a
-    // dW that already holds values, on 1, 2 and 3 threads. Rows of 20 pixels (a vector of 16 and an
-    // overlapping one) and of 7 (narrower than a vector); 3, 13 and 24 channels (groups of 8, 4, 1).
-    for (int W : {20, 7})
-        for (int C_out : {3, 13, 24}) {
-            CAPTURE(W);
-            CAPTURE(C_out);
-            Rng rng(40 + C_out + W);
-            const int B = 3, H = 20;
-            Buf x1 = random_buf((size_t)B * H * W, rng), x2((size_t)B * 2 * H * W, 0.0f);
+// dW's one chain per element, written out: from dW0's value, + dout[b, o, y, x] · inp[b, c, y + i − pad,
+// x + j − pad] for b, then the output pixels (y, x) in order, each step one fused multiply-add (std::fma),
+// as every path of conv2d_backward computes it (a padding pixel is a zero term, as im2col's)
+static Buf weight_grad_chain(const Buf& dW0, const Buf& dout, const Buf& inp, int B, int C_in, int H, int Wd,
+                             int C_out, int k, int pad) {
+    const int OH = conv2d_out_size(H, k, 1, pad), OW = conv2d_out_size(Wd, k, 1, pad), K = C_in * k * k;
+    Buf dW(dW0);
+    for (int o = 0; o < C_out; o++)
+        for (int t = 0; t < K; t++) {
+            const int c = t / (k * k), i = t / k % k, j = t % k;
+            float acc = dW[(size_t)o * K + t];
             for (int b = 0; b < B; b++)
-                std::copy_n(&x1[(size_t)b * H * W], H * W, &x2[(size_t)b * 2 * H * W]);
-            Buf W1 = random_buf((size_t)C_out * 9, rng), W2((size_t)C_out * 18, 0.0f);
-            Buf dout = random_buf((size_t)B * C_out * H * W, rng), dW0 = random_buf((size_t)C_out * 9, rng);
-            Buf dW2_0((size_t)C_out * 18, 0.0f);
-            for (int o = 0; o < C_out; o++) std::copy_n(&dW0[(size_t)o * 9], 9, &dW2_0[(size_t)o * 18]);
-            Buf cols1(conv2d_cols_size(B, 1, H, W, 3, 3, 1, 1));
-            Buf cols2(conv2d_cols_size(B, 2, H, W, 3, 3, 1, 1));
-            for (int threads : {1, 2, 3}) {
-                CAPTURE(threads);
-                set_threads(threads);
-                Buf dW1(dW0), dW2(dW2_0);
-                conv2d_backward(nullptr, dW1.data(), nullptr, dout.data(), x1.data(), W1.data(), cols1.data(),
-                                B, 1, H, W, C_out, 3, 3, 1, 1);
-                conv2d_backward(nullptr, dW2.data(), nullptr, dout.data(), x2.data(), W2.data(), cols2.data(),
-                                B, 2, H, W, C_out, 3, 3, 1, 1);
-                for (int o = 0; o < C_out; o++)
-                    CHECK(std::memcmp(&dW1[(size_t)o * 9], &dW2[(size_t)o * 18], 9 * sizeof(float)) == 0);
-            }
-            set_threads(0);
+                for (int y = 0; y < OH; y++)
+                    for (int x = 0; x < OW; x++) {
+                        const int iy = y + i - pad, ix = x + j - pad;
+                        const bool inside = iy >= 0 && iy < H && ix >= 0 && ix < Wd;
+                        const float v = inside ? inp[(((size_t)b * C_in + c) * H + iy) * Wd + ix] : 0.0f;
+                        acc = std::fma(dout[(((size_t)b * C_out + o) * OH + y) * OW + x], v, acc);
+                    }
+            dW[(size_t)o * K + t] = acc;
         }
+    return dW;
+}
+
+TEST_CASE("conv2d: the weight gradient with the taps in the lanes gives the bits of the one chain") {
+    // Few input channels, padding 1 (fewer than VL/2 channels: not the direct path): 1 channel 3×3
+    // (K = 9: the taps in one vector on AVX-512, in two on AVX2), 2 channels 2×2 (K = 8: one vector on
+    // both) and 2 channels 3×3 (K = 18: two vectors on AVX-512; on AVX2 the im2col product). dW already
+    // holds values; rows of 20 pixels (a vector and an overlapping one) and of 7 (narrower than a
+    // vector); 3, 13 and 24 channels (the groups of channels and the one left); 1, 2 and 3 threads.
+    // Each dW element must be the one chain of fused multiply-adds, bit for bit.
+    struct Case { int C_in, k; };
+    for (Case cs : {Case{1, 3}, Case{2, 2}, Case{2, 3}})
+        for (int W : {20, 7})
+            for (int C_out : {3, 13, 24}) {
+                CAPTURE(cs.C_in);
+                CAPTURE(cs.k);
+                CAPTURE(W);
+                CAPTURE(C_out);
+                REQUIRE(conv2d_direct_weight_grad_taps_fits(cs.C_in, cs.k, cs.k, 1) ==
+                        (cs.C_in * cs.k * cs.k <= 2 * kernels::VL));
+                Rng rng(40 + C_out + W + 7 * cs.C_in + cs.k);
+                const int B = 3, H = 20, K = cs.C_in * cs.k * cs.k;
+                const int OH = conv2d_out_size(H, cs.k, 1, 1), OW = conv2d_out_size(W, cs.k, 1, 1);
+                Buf x = random_buf((size_t)B * cs.C_in * H * W, rng), Wt = random_buf((size_t)C_out * K, rng);
+                Buf dout = random_buf((size_t)B * C_out * OH * OW, rng);
+                Buf dW0 = random_buf((size_t)C_out * K, rng);
+                const Buf want = weight_grad_chain(dW0, dout, x, B, cs.C_in, H, W, C_out, cs.k, 1);
+                Buf cols(conv2d_cols_size(B, cs.C_in, H, W, cs.k, cs.k, 1, 1));
+                for (int threads : {1, 2, 3}) {
+                    CAPTURE(threads);
+                    set_threads(threads);
+                    Buf dW(dW0);
+                    conv2d_backward(nullptr, dW.data(), nullptr, dout.data(), x.data(), Wt.data(),
+                                    cols.data(), B, cs.C_in, H, W, C_out, cs.k, cs.k, 1, 1);
+                    CHECK(std::memcmp(dW.data(), want.data(), dW.size() * sizeof(float)) == 0);
+                }
+                set_threads(0);
+            }
 }
 
 static void conv2d_batch_equals_images(int B, int C_in, int H, int Wd, int C_out);

@@ -57,18 +57,20 @@ static int channel_vectors(int C_out) {
     return best;
 }
 
-// A tile's width: the pixels of a row (forward_batch) or the taps (weight_grad_blocks) whose sums it
+// A tile's width: the output pixels (forward_batch) or the taps (weight_grad_blocks) whose sums it
 // keeps in registers, kAccs / NO for blocks of NO channel vectors
 static int tile_width(int C_out) { return kAccs / channel_vectors(C_out); }
-// With padding: tiles at least 4 wide, and for the forward rows at least one tile wide, whose tiles
-// compute at most 4/3 of the row's pixels (forward_image moves the last tile of a row left, and its
-// overlap is computed twice). (Built for AVX2 with blocks of 4 vectors, chapter 11's last stage had
-// tiles 3 wide: its direct forward took 1.3–1.4 times im2col's time, its weight gradient 1.07–1.18.
-// With blocks of 2, tiles 6 wide compute 12 pixels for its rows of 7: 1.4–1.5 times im2col's time.)
+// With padding: tiles at least 4 wide, and for the forward rows at least a tile wide, cut into whole
+// tiles with at most a third more (the forward's tiles run on across rows, forward_image, but a wider
+// tile than that measured slower than im2col's product). (Built for AVX2 with blocks of 4 vectors,
+// chapter 11's last stage had tiles 3 wide: its direct forward took 1.3–1.4 times im2col's time, its
+// weight gradient 1.07–1.18. With blocks of 2, tiles 6 wide against its rows of 7, its forward took a
+// median 6.9 ms (4.2–9.2) on two threads where im2col's took 5.3 (4.3–7.3): a batch of 128, 10 runs
+// each, alternating, on a Zen 3.)
 bool conv2d_direct_forward_fits(int C_in, int C_out, int OW, int stride, int pad) {
     if (stride != 1) return false;
-    const int X = tile_width(C_out), computed = (OW + X - 1) / X * X;
-    return pad == 0 || (C_in >= VL / 2 && X >= 4 && OW >= X && 3 * computed <= 4 * OW);
+    const int X = tile_width(C_out), whole = (OW + X - 1) / X * X;
+    return pad == 0 || (C_in >= VL / 2 && X >= 4 && OW >= X && 3 * whole <= 4 * OW);
 }
 bool conv2d_direct_weight_grad_fits(int C_in, int C_out, int stride, int pad) {
     return stride == 1 && (pad == 0 || (C_in >= VL / 2 && tile_width(C_out) >= 4));
@@ -76,19 +78,24 @@ bool conv2d_direct_weight_grad_fits(int C_in, int C_out, int stride, int pad) {
 
 // ---- forward ---------------------------------------------------------------------------------
 
-// One tile: channels [o0, o0 + NO·VL) (those below C_out stored) × the X pixels from x0 of output row
-// y, whose inputs src[tap[k] + x] lie side by side (src = inp_b + y·Wd + x0). out_y = out_b + y·OW + x0.
-template <int NO, int X>
-static void forward_tile(float* out_y, const float* src, const float* Wt, int Cp, const int* tap, int K, int o0,
-                         int C_out, int P, const float* bias) {
+// One tile: channels [o0, o0 + NO·VL) (those below C_out stored) × the X output pixels q0, ..., q0 + X − 1
+// (in the order of out_b's rows, a tile may run on into the next row), whose inputs for tap k are
+// in_b[tap[k] + px[x]] (px = pix + q0). InRow: the tile lies in one row, its inputs side by side,
+// in_b[tap[k] + px[0] + x] (the offsets x are then constants of the code, not X more registers).
+// out_q = out_b + q0.
+template <int NO, int X, bool InRow>
+static void forward_tile(float* out_q, const float* in_b, const int* px, const float* Wt, int Cp, const int* tap,
+                         int K, int o0, int C_out, int P, const float* bias) {
+    int at[X];  // the tile's pixels
+    for (int x = 0; x < X; x++) at[x] = InRow ? px[0] + x : px[x];
     vecf acc[NO][X] = {};
     for (int k = 0; k < K; k++) {
         vecf w[NO];  // Wᵀ[k, o0 ...]: VL channels' weight of tap k
         for (int v = 0; v < NO; v++) w[v] = loadv(Wt + (size_t)k * Cp + o0 + VL * v);
-        const float* in_k = src + tap[k];
+        const float* in_k = in_b + tap[k] + (InRow ? at[0] : 0);
 #pragma GCC unroll 24
         for (int x = 0; x < X; x++) {
-            const float a = in_k[x];                                // cols_b[k, q]
+            const float a = InRow ? in_k[x] : in_k[at[x]];         // cols_b[k, q]
             for (int v = 0; v < NO; v++) acc[v][x] += w[v] * a;    // out[o, q] = out[o, q] + W[o, k]·cols_b[k, q]
         }
     }
@@ -104,58 +111,60 @@ static void forward_tile(float* out_y, const float* src, const float* Wt, int Cp
                 const int o = o0 + VL * v + l;
                 if (o >= C_out) break;
                 const vecf y = bias ? r[l] + bias[o] : r[l];  // then + b[o]
-                vm::store_n(out_y + (size_t)o * P + x0, y, n);  // its first n lanes
+                vm::store_n(out_q + (size_t)o * P + x0, y, n);  // its first n lanes
             }
         }
 }
 
-// Every tile of one image: rows y, X pixels at a time (the last tile of a row moved left to end at OW:
-// its pixels computed twice, the same numbers), channel blocks o0
+// Every tile of one image: its P output pixels X at a time, in order (the last tile moved back to end
+// at P: its pixels computed twice, the same numbers), channel blocks o0. (Tiles of a row's pixels only
+// computed a row of 14 as 6 + 6 + 6 on AVX2, 18 pixels for 14; an image of 196 is now 33 tiles of 6.)
 template <int NO, int X>
-static void forward_image(float* out_b, const float* in_b, const float* Wt, int Cp, const int* tap, int K, int C_out,
-                          int Wd, int OH, int OW, const float* bias) {
-    for (int y = 0; y < OH; y++)
-        for (int x = 0; x < OW; x += X) {
-            const int x0 = std::min(x, OW - X);
-            for (int o0 = 0; o0 < C_out; o0 += NO * VL)
-                forward_tile<NO, X>(out_b + (size_t)y * OW + x0, in_b + (size_t)y * Wd + x0, Wt, Cp, tap, K, o0, C_out,
-                                    OH * OW, bias);
-        }
+static void forward_image(float* out_b, const float* in_b, const int* pix, const float* Wt, int Cp, const int* tap,
+                          int K, int C_out, int P, const float* bias) {
+    for (int q = 0; q < P; q += X) {
+        const int q0 = std::min(q, P - X);
+        const bool in_row = pix[q0 + X - 1] - pix[q0] == X - 1;
+        for (int o0 = 0; o0 < C_out; o0 += NO * VL)
+            if (in_row) forward_tile<NO, X, true>(out_b + q0, in_b, pix + q0, Wt, Cp, tap, K, o0, C_out, P, bias);
+            else forward_tile<NO, X, false>(out_b + q0, in_b, pix + q0, Wt, Cp, tap, K, o0, C_out, P, bias);
+    }
 }
-// The widest tile of NO vectors' accumulators that fits a row of OW pixels
+// The widest tile of NO vectors' accumulators that fits an image of P = OH·OW pixels
 template <int NO>
-static void forward_batch(float* out, const float* inp, const float* Wt, int Cp, const int* tap, int B, int K,
-                          int C_out, int in_size, int Wd, int OH, int OW, const float* bias) {
+static void forward_batch(float* out, const float* inp, const float* Wt, int Cp, const int* tap, const int* pix,
+                          int B, int K, int C_out, int in_size, int P, const float* bias) {
     constexpr int X1 = kAccs / NO, X2 = std::max(1, X1 / 2), X3 = std::max(1, X1 / 3);
     parallel_for(B, [&](int b0, int b1) {
         for (int b = b0; b < b1; b++) {
-            float* out_b = out + (size_t)b * C_out * OH * OW;
+            float* out_b = out + (size_t)b * C_out * P;
             const float* in_b = inp + (size_t)b * in_size;
-            if (OW >= X1) forward_image<NO, X1>(out_b, in_b, Wt, Cp, tap, K, C_out, Wd, OH, OW, bias);
-            else if (OW >= X2) forward_image<NO, X2>(out_b, in_b, Wt, Cp, tap, K, C_out, Wd, OH, OW, bias);
-            else if (OW >= X3) forward_image<NO, X3>(out_b, in_b, Wt, Cp, tap, K, C_out, Wd, OH, OW, bias);
-            else forward_image<NO, 1>(out_b, in_b, Wt, Cp, tap, K, C_out, Wd, OH, OW, bias);
+            if (P >= X1) forward_image<NO, X1>(out_b, in_b, pix, Wt, Cp, tap, K, C_out, P, bias);
+            else if (P >= X2) forward_image<NO, X2>(out_b, in_b, pix, Wt, Cp, tap, K, C_out, P, bias);
+            else if (P >= X3) forward_image<NO, X3>(out_b, in_b, pix, Wt, Cp, tap, K, C_out, P, bias);
+            else forward_image<NO, 1>(out_b, in_b, pix, Wt, Cp, tap, K, C_out, P, bias);
         }
     });
 }
 
 void conv2d_direct_forward(float* out, const float* inp, const float* W, const float* b, int B, int C_in, int H,
                            int Wd, int C_out, int KH, int KW) {
-    const int OH = H - KH + 1, OW = Wd - KW + 1, K = C_in * KH * KW;
+    const int OH = H - KH + 1, OW = Wd - KW + 1, K = C_in * KH * KW, P = OH * OW;
     const int NO = channel_vectors(C_out), Cp = padded_channels(C_out, NO);
     thread_local Buf Wt;  // Wᵀ (K, Cp): Wt[k, o] = W[o, k], 0 past C_out
     Wt.assign((size_t)K * Cp, 0.0f);
     for (int o = 0; o < C_out; o++)
         for (int k = 0; k < K; k++) Wt[(size_t)k * Cp + o] = W[(size_t)o * K + k];
-    thread_local std::vector<int> tap;
-    tap_offsets(tap, C_in, H, Wd, KH, KW);
+    thread_local std::vector<int> tap, pix;
+    tap_offsets(tap, C_in, H, Wd, KH, KW), pixel_offsets(pix, Wd, OH, OW);
     const int in_size = C_in * H * Wd;
-    count_matmul_flops(2LL * B * C_out * K * OH * OW);
+    count_matmul_flops(2LL * B * C_out * K * P);
+    const float* Wp = Wt.data();
     switch (NO) {
-        case 1: return forward_batch<1>(out, inp, Wt.data(), Cp, tap.data(), B, K, C_out, in_size, Wd, OH, OW, b);
-        case 2: return forward_batch<2>(out, inp, Wt.data(), Cp, tap.data(), B, K, C_out, in_size, Wd, OH, OW, b);
-        case 3: return forward_batch<3>(out, inp, Wt.data(), Cp, tap.data(), B, K, C_out, in_size, Wd, OH, OW, b);
-        default: return forward_batch<4>(out, inp, Wt.data(), Cp, tap.data(), B, K, C_out, in_size, Wd, OH, OW, b);
+        case 1: return forward_batch<1>(out, inp, Wp, Cp, tap.data(), pix.data(), B, K, C_out, in_size, P, b);
+        case 2: return forward_batch<2>(out, inp, Wp, Cp, tap.data(), pix.data(), B, K, C_out, in_size, P, b);
+        case 3: return forward_batch<3>(out, inp, Wp, Cp, tap.data(), pix.data(), B, K, C_out, in_size, P, b);
+        default: return forward_batch<4>(out, inp, Wp, Cp, tap.data(), pix.data(), B, K, C_out, in_size, P, b);
     }
 }
 

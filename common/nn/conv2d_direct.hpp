@@ -7,8 +7,8 @@
 // With no padding every tap of every output pixel is a pixel of the image, so the im2col matrix
 // cols_b[k, q] = inp_b[tap[k] + pix[q]] need not be written: a kernel reads each entry where it lies
 // (an "implicit" im2col). Its lanes are VL output channels; for one tap k it loads W[o0 .. o0+VL, k]
-// (from Wᵀ, transposed once per call) and multiplies it by the one input number of each of a row of
-// pixels, X of them at once in X accumulators:
+// (from Wᵀ, transposed once per call) and multiplies it by the one input number of each of X
+// consecutive output pixels (q0, ..., q0 + X − 1, on across a row's end), in X accumulators:
 //   acc[x] (VL channels at pixel q0 + x) += Wᵀ[k, o0 ..] · inp_b[tap[k] + pix[q0 + x]]
 // The weight gradient is the same with the roles swapped: lanes VL channels of dout (transposed to
 // (B, P, C_out) once per call), a row of T taps in T accumulators, the chain over the batch's pixels:

@@ -130,18 +130,21 @@ static void forward_image(float* out_b, const float* in_b, const int* pix, const
             else forward_tile<NO, X, false>(out_b + q0, in_b, pix + q0, Wt, Cp, tap, K, o0, C_out, P, bias);
     }
 }
-// The widest tile of NO vectors' accumulators that fits an image of P = OH·OW pixels
+
+// The widest tile of NO vectors' accumulators that fits a row of OW pixels (so a tile spans at most
+// two rows, and tiles as wide as the rows lie in one: on AVX-512 an image of 8×8 takes tiles of 8,
+// not 24 whose 24 offsets g++ kept on the stack, reloading one at every multiply-add)
 template <int NO>
 static void forward_batch(float* out, const float* inp, const float* Wt, int Cp, const int* tap, const int* pix,
-                          int B, int K, int C_out, int in_size, int P, const float* bias) {
+                          int B, int K, int C_out, int in_size, int OW, int P, const float* bias) {
     constexpr int X1 = kAccs / NO, X2 = std::max(1, X1 / 2), X3 = std::max(1, X1 / 3);
     parallel_for(B, [&](int b0, int b1) {
         for (int b = b0; b < b1; b++) {
             float* out_b = out + (size_t)b * C_out * P;
             const float* in_b = inp + (size_t)b * in_size;
-            if (P >= X1) forward_image<NO, X1>(out_b, in_b, pix, Wt, Cp, tap, K, C_out, P, bias);
-            else if (P >= X2) forward_image<NO, X2>(out_b, in_b, pix, Wt, Cp, tap, K, C_out, P, bias);
-            else if (P >= X3) forward_image<NO, X3>(out_b, in_b, pix, Wt, Cp, tap, K, C_out, P, bias);
+            if (OW >= X1) forward_image<NO, X1>(out_b, in_b, pix, Wt, Cp, tap, K, C_out, P, bias);
+            else if (OW >= X2) forward_image<NO, X2>(out_b, in_b, pix, Wt, Cp, tap, K, C_out, P, bias);
+            else if (OW >= X3) forward_image<NO, X3>(out_b, in_b, pix, Wt, Cp, tap, K, C_out, P, bias);
             else forward_image<NO, 1>(out_b, in_b, pix, Wt, Cp, tap, K, C_out, P, bias);
         }
     });
@@ -160,11 +163,12 @@ void conv2d_direct_forward(float* out, const float* inp, const float* W, const f
     const int in_size = C_in * H * Wd;
     count_matmul_flops(2LL * B * C_out * K * P);
     const float* Wp = Wt.data();
+    const int *tp = tap.data(), *px = pix.data();
     switch (NO) {
-        case 1: return forward_batch<1>(out, inp, Wp, Cp, tap.data(), pix.data(), B, K, C_out, in_size, P, b);
-        case 2: return forward_batch<2>(out, inp, Wp, Cp, tap.data(), pix.data(), B, K, C_out, in_size, P, b);
-        case 3: return forward_batch<3>(out, inp, Wp, Cp, tap.data(), pix.data(), B, K, C_out, in_size, P, b);
-        default: return forward_batch<4>(out, inp, Wp, Cp, tap.data(), pix.data(), B, K, C_out, in_size, P, b);
+        case 1: return forward_batch<1>(out, inp, Wp, Cp, tp, px, B, K, C_out, in_size, OW, P, b);
+        case 2: return forward_batch<2>(out, inp, Wp, Cp, tp, px, B, K, C_out, in_size, OW, P, b);
+        case 3: return forward_batch<3>(out, inp, Wp, Cp, tp, px, B, K, C_out, in_size, OW, P, b);
+        default: return forward_batch<4>(out, inp, Wp, Cp, tp, px, B, K, C_out, in_size, OW, P, b);
     }
 }
 

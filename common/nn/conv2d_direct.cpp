@@ -84,8 +84,8 @@ bool conv2d_direct_weight_grad_fits(int C_in, int C_out, int stride, int pad) {
 // in_b[tap[k] + px[0] + x] (the offsets x are then constants of the code, not X more registers).
 // out_q = out_b + q0.
 template <int NO, int X, bool InRow>
-static void forward_tile(float* out_q, const float* in_b, const int* px, const float* Wt, int Cp, const int* tap,
-                         int K, int o0, int C_out, int P, const float* bias) {
+static void forward_tile(float* out_q, const float* in_b, const int* px, const float* Wt, int Cp,
+                         const int* tap, int K, int o0, int C_out, int P, const float* bias) {
     int at[X];  // the tile's pixels
     for (int x = 0; x < X; x++) at[x] = InRow ? px[0] + x : px[x];
     vecf acc[NO][X] = {};
@@ -117,17 +117,19 @@ static void forward_tile(float* out_q, const float* in_b, const int* px, const f
 }
 
 // Every tile of one image: its P output pixels X at a time, in order (the last tile moved back to end
-// at P: its pixels computed twice, the same numbers), channel blocks o0. (Tiles of a row's pixels only
-// computed a row of 14 as 6 + 6 + 6 on AVX2, 18 pixels for 14; an image of 196 is now 33 tiles of 6.)
+// at P: its pixels computed twice, the same numbers), channel blocks o0. (When each tile held pixels
+// of one row, a row of 14 was 6 + 6 + 6 on AVX2, the last moved left: 18 computed for 14. An image of
+// 14×14 is now 33 tiles of 6, 198 computed for 196.)
 template <int NO, int X>
-static void forward_image(float* out_b, const float* in_b, const int* pix, const float* Wt, int Cp, const int* tap,
-                          int K, int C_out, int P, const float* bias) {
+static void forward_image(float* out_b, const float* in_b, const int* pix, const float* Wt, int Cp,
+                          const int* tap, int K, int C_out, int P, const float* bias) {
     for (int q = 0; q < P; q += X) {
         const int q0 = std::min(q, P - X);
         const bool in_row = pix[q0 + X - 1] - pix[q0] == X - 1;
+        float* out_q = out_b + q0;
         for (int o0 = 0; o0 < C_out; o0 += NO * VL)
-            if (in_row) forward_tile<NO, X, true>(out_b + q0, in_b, pix + q0, Wt, Cp, tap, K, o0, C_out, P, bias);
-            else forward_tile<NO, X, false>(out_b + q0, in_b, pix + q0, Wt, Cp, tap, K, o0, C_out, P, bias);
+            if (in_row) forward_tile<NO, X, true>(out_q, in_b, pix + q0, Wt, Cp, tap, K, o0, C_out, P, bias);
+            else forward_tile<NO, X, false>(out_q, in_b, pix + q0, Wt, Cp, tap, K, o0, C_out, P, bias);
     }
 }
 
@@ -135,8 +137,9 @@ static void forward_image(float* out_b, const float* in_b, const int* pix, const
 // two rows, and tiles as wide as the rows lie in one: on AVX-512 an image of 8×8 takes tiles of 8,
 // not 24 whose 24 offsets g++ kept on the stack, reloading one at every multiply-add)
 template <int NO>
-static void forward_batch(float* out, const float* inp, const float* Wt, int Cp, const int* tap, const int* pix,
-                          int B, int K, int C_out, int in_size, int OW, int P, const float* bias) {
+static void forward_batch(float* out, const float* inp, const float* Wt, int Cp, const int* tap,
+                          const int* pix, int B, int K, int C_out, int in_size, int OW, int P,
+                          const float* bias) {
     constexpr int X1 = kAccs / NO, X2 = std::max(1, X1 / 2), X3 = std::max(1, X1 / 3);
     parallel_for(B, [&](int b0, int b1) {
         for (int b = b0; b < b1; b++) {

@@ -86,8 +86,8 @@ bool conv2d_direct_weight_grad_fits(int C_in, int C_out, int stride, int pad) {
 template <int NO, int X, bool InRow>
 static void forward_tile(float* out_q, const float* in_b, const int* px, const float* Wt, int Cp,
                          const int* tap, int K, int o0, int C_out, int P, const float* bias) {
-    int at[X];  // the tile's pixels
-    for (int x = 0; x < X; x++) at[x] = InRow ? px[0] + x : px[x];
+    int at[X];  // the tile's pixels (InRow: only at[0] is read, the others are at[0] + x)
+    for (int x = 0; x < X; x++) at[x] = px[x];
     vecf acc[NO][X] = {};
     for (int k = 0; k < K; k++) {
         vecf w[NO];  // Wᵀ[k, o0 ...]: VL channels' weight of tap k

@@ -13,7 +13,7 @@ namespace attn {
 
 // splitmix64's finaliser: a 64-bit value mixed so that every input bit moves about half the output
 // bits. Rng seeds with it; data_tools/holdout_pairs hashes sentences with it.
-inline uint64_t splitmix64_mix(uint64_t z) {
+constexpr uint64_t splitmix64_mix(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
@@ -22,9 +22,9 @@ inline uint64_t splitmix64_mix(uint64_t z) {
 struct Rng {
     uint64_t s[4];
 
-    explicit Rng(uint64_t seed = 42) { reseed(seed); }
+    constexpr explicit Rng(uint64_t seed = 42) : s{} { reseed(seed); }
 
-    void reseed(uint64_t seed) {
+    constexpr void reseed(uint64_t seed) {
         uint64_t x = seed;
         for (auto& w : s) {  // splitmix64
             x += 0x9e3779b97f4a7c15ull;
@@ -32,9 +32,9 @@ struct Rng {
         }
     }
 
-    static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+    static constexpr uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-    uint64_t next_u64() {
+    constexpr uint64_t next_u64() {
         const uint64_t result = rotl(s[1] * 5, 7) * 9;
         const uint64_t t = s[1] << 17;
         s[2] ^= s[0];
@@ -45,6 +45,11 @@ struct Rng {
         s[3] = rotl(s[3], 45);
         return result;
     }
+
+    // Move on as n calls of next_u64 would, without making them: about log2(n) steps of arithmetic
+    // on polynomials and 256 of the generator, whatever n (rng_jump.cpp says how). So a stream can be
+    // cut among threads, each starting its part where the one before ends (dropout.cpp).
+    void jump(uint64_t n);
 
     // uniform in [0, 1): the top 24 bits, so every value is exactly representable as a float
     float uniform() { return (next_u64() >> 40) * (1.0f / 16777216.0f); }

@@ -4,8 +4,9 @@
 //   mask_i ~ Bernoulli(1 − p),   out_i = mask_i · x_i / (1 − p)
 // so E[out_i] = x_i and evaluation needs no rescaling: in eval mode (training == false), or
 // with p == 0, out is a copy of inp. p == 1 drops everything (out = 0).
-// The mask is drawn serially from the run's one Rng, element 0 first: the same seed gives the
-// same mask on any number of threads.
+// The mask is the run's one Rng's stream, element i its (i+1)-th draw: the same seed gives the same
+// mask on any number of threads. (The threads draw their ranges of it at once, each from a copy of
+// the generator moved on to its range's start: Rng::jump.)
 #pragma once
 #include <cstdint>
 

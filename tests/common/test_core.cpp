@@ -21,6 +21,30 @@ TEST_CASE("rng: same seed, same stream; different seed, different stream") {
     }
 }
 
+TEST_CASE("rng: jump(n) leaves the state n draws would, for short and long distances and any seed") {
+    // n below, at and past the 256 steps jump() itself takes, powers of two and their neighbours,
+    // dropout's halves of chapter 00's 128 × 1024 mask, and a few more; each against n draws
+    const uint64_t distances[] = {0, 1, 2, 3, 63, 64, 255, 256, 257, 1000, 4095, 4096, 65535, 65536, 65537,
+                                  100003, 131072, 1u << 20};
+    for (uint64_t seed : {1ull, 42ull, 0x9e3779b97f4a7c15ull}) {
+        Rng start(seed);
+        start.next_u64();  // not a freshly seeded state
+        for (uint64_t n : distances) {
+            Rng drawn = start, jumped = start;
+            for (uint64_t i = 0; i < n; i++) drawn.next_u64();
+            jumped.jump(n);
+            CAPTURE(seed);
+            CAPTURE(n);
+            for (int w = 0; w < 4; w++) CHECK(jumped.s[w] == drawn.s[w]);
+            CHECK(jumped.next_u64() == drawn.next_u64());
+        }
+    }
+    // jumps add up: 3 + 5 is 8
+    Rng a(11), b(11);
+    a.jump(3), a.jump(5), b.jump(8);
+    for (int w = 0; w < 4; w++) CHECK(a.s[w] == b.s[w]);
+}
+
 TEST_CASE("rng: uniform in [0,1), below(n) in range, normal has mean 0 and variance 1") {
     Rng r(1);
     double sum = 0, sq = 0;

@@ -67,18 +67,33 @@ TEST_CASE("dropout: same seed same mask, different seed different mask; eval and
 }
 
 TEST_CASE("dropout: the mask is uniform() >= p, one draw per element in order, and the caller's Rng moves on n draws") {
-    // dropout_forward draws from a local copy of the generator (dropout.cpp); the caller must see
-    // exactly what drawing from its own Rng element by element would give, mask and state after.
-    const int n = 777;
-    Rng r0(3);
-    Buf x = random_buf(n, r0), o(n);
-    std::vector<uint8_t> mask(n);
-    for (float p : {0.1f, 0.5f, 0.9f}) {
-        Rng rng(11), ref(11);
-        dropout_forward(o.data(), mask.data(), x.data(), n, p, rng, true);
-        for (int i = 0; i < n; i++) CHECK(mask[i] == (ref.uniform() >= p ? 1 : 0));
-        CHECK(rng.next_u64() == ref.next_u64());
+    // Each thread draws its range of the mask from a copy of the generator moved on to the range's start
+    // (Rng::jump; dropout.cpp): the caller must see exactly what drawing from its own Rng element by
+    // element would give, mask, output and state after, on any number of threads. n = 777 is one range;
+    // the others are cut into 2, 3 or 4 (at least 16384 elements each), 100003 unevenly.
+    for (int threads : {1, 2, 3, 4}) {
+        set_threads(threads);
+        for (int n : {777, 2 * 16384 + 5, 100003}) {
+            Rng r0(3);
+            Buf x = random_buf(n, r0), o(n);
+            std::vector<uint8_t> mask(n);
+            for (float p : {0.1f, 0.5f, 0.9f}) {
+                CAPTURE(threads);
+                CAPTURE(n);
+                CAPTURE(p);
+                Rng rng(11), ref(11);
+                dropout_forward(o.data(), mask.data(), x.data(), n, p, rng, true);
+                int wrong = 0;
+                for (int i = 0; i < n; i++) {
+                    const bool keep = ref.uniform() >= p;
+                    wrong += mask[i] != (keep ? 1 : 0) || o[i] != (keep ? x[i] * (1.0f / (1.0f - p)) : 0.0f);
+                }
+                CHECK(wrong == 0);
+                CHECK(rng.next_u64() == ref.next_u64());
+            }
+        }
     }
+    set_threads(0);
 }
 
 TEST_CASE("dropout: gradient check (fixed mask) and accumulation") {

@@ -17,6 +17,7 @@
 #include "common/core/matmul.hpp"
 #include "common/core/params.hpp"
 #include "common/core/rng.hpp"
+#include "common/core/thread_pool.hpp"
 
 namespace ch00 {
 using namespace attn;
@@ -90,10 +91,9 @@ inline void mlp_backward(MLP& m, MLPActs& a, const float* x, const int* y, int B
     // BEGIN SOLUTION
     const MLPConfig& c = m.cfg;
     int n = B * c.H;
-    std::fill(a.dlogits.begin(), a.dlogits.begin() + (size_t)B * c.V, 0.0f);
-    std::fill(a.dd1.begin(), a.dd1.begin() + n, 0.0f);
-    std::fill(a.da1.begin(), a.da1.begin() + n, 0.0f);
-    std::fill(a.dh1.begin(), a.dh1.begin() + n, 0.0f);
+    // the gradients below are added into these buffers: clear them (on every thread: thread_pool.hpp)
+    parallel_zero(a.dlogits.data(), (size_t)B * c.V);
+    parallel_zero(a.dd1.data(), n), parallel_zero(a.da1.data(), n), parallel_zero(a.dh1.data(), n);
     // loss = mean CE(logits, y)        →  dlogits = (softmax − onehot(y)) / B
     cross_entropy_backward(a.dlogits.data(), a.probs.data(), y, nullptr, B, c.V, -1, 0.0f, 1.0f);
     // logits = d1·W2ᵀ + b2             →  dd1 = dlogits·W2, dW2 = dlogitsᵀ·d1, db2 = Σ dlogits

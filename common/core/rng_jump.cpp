@@ -50,9 +50,10 @@ constexpr Poly characteristic_polynomial() {
     Poly low{};
     for (int i = 1; i <= L && i <= 256; i++)
         if (c[i]) low[(L - i) / 64] |= uint64_t(1) << ((L - i) % 64);
-    return L == 256 ? low : Poly{};  // (256 for this generator; the test of jump would fail otherwise)
+    return L == 256 ? low : Poly{};
 }
 constexpr Poly kP = characteristic_polynomial();
+static_assert(kP != Poly{}, "Berlekamp–Massey should find a recurrence of degree 256 for xoshiro256");
 
 // a · x mod P
 Poly times_x(Poly a) {

@@ -45,7 +45,7 @@ void dropout_forward(float* out, uint8_t* mask, const float* inp, int n, float p
         uint8_t* const keep = mask;
         const float drop = p;
         for (int i = i0; i < i1; i++) keep[i] = r.uniform() >= drop ? 1 : 0;
-        for (int i = i0; i < i1; i++) out[i] = keep_or_zero(mask[i], inp[i] * scale);  // mask ? x·s : 0
+        for (int i = i0; i < i1; i++) out[i] = keep_or_zero(keep[i], inp[i] * scale);  // mask ? x·s : 0
         if (i1 == n) *last = r;
     }, kChunk);
     rng = end;

@@ -356,12 +356,11 @@ void conv2d_forward(float* out, float* cols, const float* inp, const float* W, c
 // several channels side by side and the channels across the threads (channel_sums.hpp, as batch norm)
 static void bias_grad(float* db, const float* dout, int B, int C_out, int P) {
     parallel_for(C_out, [&](int c0, int c1) {
-        for (int c = c0; c < c1;) {
-            const int G = channel_group(c, c1);
-            float s[kChannelGroup];
-            channel_sums(G, s, dout, c, B, C_out, P);
-            for (int g = 0; g < G; g++, c++) db[c] += s[g];
-        }
+        std::vector<float> s(c1 - c0, 0.0f);
+        groups_by_image(c0, c1, B, [&](auto g, int c, int b) {
+            channel_sums<decltype(g)::value>(&s[c - c0], dout + ((size_t)b * C_out + c) * P, P);
+        });
+        for (int c = c0; c < c1; c++) db[c] += s[c - c0];
     }, channels_chunk(B, P));
 }
 

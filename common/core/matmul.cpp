@@ -156,11 +156,38 @@ void count(int M, int K, int N) { g_flops.fetch_add(2LL * M * K * N, std::memory
 long long matmul_flops() { return g_flops.load(std::memory_order_relaxed); }
 void count_matmul_flops(long long flops) { g_flops.fetch_add(flops, std::memory_order_relaxed); }
 
+// ---- a wide nt product of few rows, as its transpose ----------------------------------------
+// C (M,N) = A (M,K) · B (N,K)ᵀ with few rows and many columns (an RNN step's x · W_ihᵀ, M = 64):
+// the kernel reads B in NR-column slivers of Bᵀ, so all of B is packed (transposed) for a product
+// that meets each sliver only M/MR times: 10-15 % of its time. Its transpose gives the same numbers,
+//     Cᵀ (N,M) = B (N,K) · A (M,K)ᵀ,
+// with B now the left operand, read in place row by row (gemm_block), and only the small A packed.
+// Each element is the same chain c = c + a·b over k in order (each step one fused multiply-add, and
+// a·b = b·a), so these are matmul_nt's bits. Each thread takes whole MR-row strips of Cᵀ, as gemm,
+// computes them in a scratch of its own and writes them back as its columns of C.
+static bool transpose_pays(int M, int K, int N) { return M <= 128 && N >= 2 * M && K >= 2 * M; }
+static void nt_as_transpose(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
+    const OutputStrips s = output_strips(N, M, (double)M * N * K);  // N ≥ 2M: strips of MR rows of Cᵀ
+    parallel_for(
+        s.count,
+        [&](int u0, int u1) {
+            const int n0 = u0 * MR, n1 = std::min(N, u1 * MR), rows = n1 - n0;
+            thread_local Buf Ct;  // rows [n0, n1) of Cᵀ: (rows, M)
+            if (Ct.size() < (size_t)rows * M) Ct.resize((size_t)rows * M);
+            if (accumulate) kernels::transpose(Ct.data(), M, C + n0, N, M, M, rows);  // Cᵀ rows = C columns
+            const View Bt{B + (size_t)n0 * K, (size_t)K, 1}, At{A, 1, (size_t)K};  // rows n0.. of B; Aᵀ
+            gemm_block(Ct.data(), M, Bt, At, nullptr, K, M, 0, rows, 0, M, accumulate);
+            kernels::transpose(C + n0, N, Ct.data(), M, rows, rows, M);  // C[:, n0:n1] = (Cᵀ rows)ᵀ
+        },
+        s.min_chunk);
+}
+
 // Each layout only says how to read A(i,k) and B(k,j) — see View in matmul_kernels.hpp.
 void matmul_nt(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {
     // A is (M,K), B is (N,K), C is (M,N)
     count(M, K, N);
     if ((double)M * N * K < kTiny) return small_nt(C, A, B, M, K, N, accumulate);
+    if (transpose_pays(M, K, N)) return nt_as_transpose(C, A, B, M, K, N, accumulate);
     gemm(C, View{A, (size_t)K, 1}, View{B, 1, (size_t)K}, M, K, N, accumulate);
 }
 void matmul_nn(float* C, const float* A, const float* B, int M, int K, int N, bool accumulate) {

@@ -10,7 +10,9 @@
 // threads (strips of rows, or of columns when C is wide), and every element is summed in the
 // same order whoever computes it, so a result is bit-identical for any thread count.
 // Products under 4096 multiply-adds skip the packing: a loop by rows of C, one thread, the same
-// chain of fused multiply-adds for each element, so the same bits as the kernels (matmul.cpp).
+// chain of fused multiply-adds for each element, so the same bits as the kernels (matmul.cpp). A
+// wide matmul_nt of at most 128 rows runs as its transpose, so that its large B is read where it lies
+// rather than packed (matmul.cpp: nt_as_transpose): the same bits again.
 // Speed (tests/bench/bench_matmul.cpp), one core: ~90-97 GFLOP/s from 256³ up on a Zen 4, ~0.8-1.0x
 // OpenBLAS; on an AVX-512 Xeon 0.88-1.15x OpenBLAS on one thread from 256³ up and at the chapters'
 // shapes (1.22-1.43x with M = 64 rows; 0.88x for chapter 02's dW_out, a tn product), 0.95-1.43x on

@@ -120,6 +120,26 @@ inline void transpose_block(vec<W>* r) {
     if constexpr (b > 1) transpose_block<W, b / 2>(r);
 }
 
+// dst (cols, ldd) = srcᵀ of src (rows, cols) with row stride lds, rows [rows, rows_p) as zeros:
+//   dst[q·ldd + r] = r < rows ? src[r·lds + q] : 0   for r < rows_p, q < cols
+// VL rows × VL columns at a time through registers (transpose_block), the columns left one by one.
+inline void transpose(float* dst, size_t ldd, const float* src, size_t lds, int rows, int rows_p, int cols) {
+    for (int r0 = 0; r0 < rows_p; r0 += VL) {
+        const int n = std::min(VL, rows_p - r0);
+        int q0 = 0;
+        if (n == VL)
+            for (; q0 + VL <= cols; q0 += VL) {
+                vecf r[VL];  // r[i] = src[r0 + i, q0 ...]
+                for (int i = 0; i < VL; i++) r[i] = r0 + i < rows ? loadv(src + (r0 + i) * lds + q0) : vecf{};
+                transpose_block(r);  // r[i] = src[r0 ..., q0 + i]
+                for (int i = 0; i < VL; i++) storev(dst + (q0 + i) * ldd + r0, r[i]);
+            }
+        for (; q0 < cols; q0++)
+            for (int i = 0; i < n; i++)
+                dst[q0 * ldd + r0 + i] = r0 + i < rows ? src[(r0 + i) * lds + q0] : 0.0f;
+    }
+}
+
 // A transpose. Whole slivers (W a multiple of VL) go in VL×VL blocks through registers (transpose_block);
 // the rest in 8-deep chunks of k: reading along k and writing across W at once would
 // scatter stores over the whole sliver (one cache line per k), which made packing cost ~20% of a

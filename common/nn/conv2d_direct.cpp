@@ -9,7 +9,7 @@
 
 #include "common/core/buffer.hpp"
 #include "common/core/matmul.hpp"  // count_matmul_flops
-#include "common/core/matmul_kernels.hpp"  // vecf, loadv, storev, transpose_block
+#include "common/core/matmul_kernels.hpp"  // vecf, loadv, storev, transpose_block, transpose
 #include "common/core/thread_pool.hpp"
 #include "common/core/vmath.hpp"  // store_n
 
@@ -177,30 +177,11 @@ void conv2d_direct_forward(float* out, const float* inp, const float* W, const f
 
 // ---- weight gradient -------------------------------------------------------------------------
 
-// dst (cols, ldd) = srcᵀ of src (rows, cols) with row stride lds, rows [rows, rows_p) as zeros:
-//   dst[q·ldd + r] = r < rows ? src[r·lds + q] : 0   for r < rows_p, q < cols
-// VL rows × VL columns at a time through registers (transpose_block), the columns left one by one.
-static void transpose(float* dst, size_t ldd, const float* src, size_t lds, int rows, int rows_p, int cols) {
-    for (int r0 = 0; r0 < rows_p; r0 += VL) {
-        const int n = std::min(VL, rows_p - r0);
-        int q0 = 0;
-        if (n == VL)
-            for (; q0 + VL <= cols; q0 += VL) {
-                vecf r[VL];  // r[i] = src[r0 + i, q0 ...]
-                for (int i = 0; i < VL; i++) r[i] = r0 + i < rows ? loadv(src + (r0 + i) * lds + q0) : vecf{};
-                kernels::transpose_block(r);  // r[i] = src[r0 ..., q0 + i]
-                for (int i = 0; i < VL; i++) storev(dst + (q0 + i) * ldd + r0, r[i]);
-            }
-        for (; q0 < cols; q0++)
-            for (int i = 0; i < n; i++) dst[q0 * ldd + r0 + i] = r0 + i < rows ? src[(r0 + i) * lds + q0] : 0.0f;
-    }
-}
-
 // doutᵀ (B, P, Cp) of dout (B, C_out, P): dt[b, q, o] = dout[b, o, q], 0 past C_out
 static void transpose_dout(float* dt, const float* dout, int B, int C_out, int P, int Cp) {
     parallel_for(B, [&](int b0, int b1) {
         for (int b = b0; b < b1; b++)
-            transpose(dt + (size_t)b * P * Cp, Cp, dout + (size_t)b * C_out * P, P, C_out, Cp, P);
+            kernels::transpose(dt + (size_t)b * P * Cp, Cp, dout + (size_t)b * C_out * P, P, C_out, Cp, P);
     });
 }
 
@@ -461,7 +442,7 @@ static void input_grad_batch(float* dinp, const float* dout, const float* Wg, co
         for (int b = b0; b < b1; b++) {
             float* dinp_b = dinp + (size_t)b * C_in * HW;
             const float* dout_b = dout + (size_t)b * C_out * P;
-            transpose(din_t.data(), Cq, dinp_b, HW, C_in, Cq, HW);
+            kernels::transpose(din_t.data(), Cq, dinp_b, HW, C_in, Cq, HW);
             for (int c0 = 0; c0 < Cq; c0 += VL)
                 for (int t0 = 0; t0 < T; t0 += NT) {
                     int q = P - 1;  // the output pixels from the last to the first
@@ -471,7 +452,7 @@ static void input_grad_batch(float* dinp, const float* dout, const float* Wg, co
                     for (; q >= 0; q--)
                         input_grad_tile<NT, 1>(din_t.data(), Wg, dout_b, to_pixel, t0, T, C_out, P, q, OW, Wd, Cq, c0);
                 }
-            transpose(dinp_b, HW, din_t.data(), Cq, HW, HW, C_in);
+            kernels::transpose(dinp_b, HW, din_t.data(), Cq, HW, HW, C_in);
         }
     });
 }

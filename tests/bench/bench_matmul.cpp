@@ -184,6 +184,8 @@ int main(int, char** argv) {
         {"M=4096 K=128 N=384", 4096, 128, 384},  // ch07/08: a batch of tokens through a projection
         {"M=64 K=512 N=512", 64, 512, 512},      // a small batch through a hidden layer
         {"M=64 K=128 N=2000", 64, 128, 2000},    // output layer over a vocabulary
+        {"M=64 K=384 N=768", 64, 384, 768},      // ch03: a decoder step's x_t · W_ihᵀ (input feeding)
+        {"M=128 K=784 N=1024", 128, 784, 1024},  // ch00: a batch of images through the hidden layer
         // chapter 02's output layer at bench_ch02's batch (340 rows with a target, [s_t ; c_t] of 768,
         // 4,244 words): logits = out · W_outᵀ, dout = dlogits · W_out, dW_out += dlogitsᵀ · out
         {"ch02 logits nt", 340, 768, 4244},

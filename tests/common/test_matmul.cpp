@@ -240,9 +240,14 @@ TEST_CASE("matmul: a narrow, short or small product gives the bits of the same c
 }
 
 TEST_CASE("matmul_packed: B packed once (on 1, 2 or 3 threads) gives the bits of matmul_nt / matmul_nn, on 1, 2 and 3 threads") {
-    // Shapes as kShapes (tiny, odd edges, K > KC, N > NC, one row), and the GRU step's (64, 256, 768)
-    const Shape shapes[] = {{1, 1, 1},   {7, 13, 5},  {129, 257, 63}, {64, 520, 500}, {33, 1, 17},
-                            {5, 40, 333}, {1, 300, 40}, {3, 5, 1100},  {64, 256, 768}, {64, 768, 256}};
+    // Shapes as kShapes (tiny, odd edges, K > KC, N > NC, one row), the GRU step's (64, 256, 768) and
+    // chapter 00's first layer (128, 784, 1024). The packed product runs gemm's usual orientation; a wide
+    // matmul_nt of few rows runs as its transpose (matmul.cpp: nt_as_transpose): (64, 520, 500),
+    // (5, 40, 333), (1, 300, 40), (64, 256, 768), (128, 784, 1024), (100, 300, 701) (its strips of
+    // Cᵀ end inside a tile of MR rows and of NR columns), (7, 64, 2000).
+    const Shape shapes[] = {{1, 1, 1},    {7, 13, 5},    {129, 257, 63}, {64, 520, 500},    {33, 1, 17},
+                            {5, 40, 333}, {1, 300, 40},  {3, 5, 1100},   {64, 256, 768},    {64, 768, 256},
+                            {100, 300, 701}, {7, 64, 2000}, {128, 784, 1024}};
     Rng rng(17);
     for (bool nt : {true, false})
         for (Shape s : shapes)

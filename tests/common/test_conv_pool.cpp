@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/nn/conv2d.hpp"
@@ -601,13 +602,17 @@ TEST_CASE("maxpool2d 2x2: every row width (runs of 16, 8, 4, 1 and an overlappin
 }
 
 TEST_CASE("maxpool2d_backward without accumulate: the bits of += into zeros (tiling, overlapping, uncovered)") {
-    // k=2 s=2 on an odd side leaves the last row and column in no window; k=3 s=2 windows overlap
+    // k=2 s=2 on an odd side leaves the last row and column in no window; k=3 s=2 windows overlap. The
+    // sides are chapter 11's (28, 14, 7) and others, even and odd.
     Rng rng(14);
-    const int B = 2, C = 3, H = 9, W = 7;
-    Buf inp((size_t)B * C * H * W);
-    for (float& v : inp) v = rng.uniform() < 0.4f ? 0.0f : rng.uniform();
-    for (int k : {2, 3}) {
+    const int B = 2, C = 3;
+    for (auto [H, W, k] : {std::tuple{9, 7, 2}, {9, 7, 3}, {28, 28, 2}, {14, 14, 2}, {7, 7, 2}, {10, 34, 2},
+                           {6, 19, 2}, {11, 10, 2}}) {
+        CAPTURE(H);
+        CAPTURE(W);
         CAPTURE(k);
+        Buf inp((size_t)B * C * H * W);
+        for (float& v : inp) v = rng.uniform() < 0.4f ? 0.0f : rng.uniform();
         const int OH = pool2d_out_size(H, k, 2), OW = pool2d_out_size(W, k, 2);
         Buf out((size_t)B * C * OH * OW), dout(out.size());
         std::vector<int> arg(out.size());

@@ -174,11 +174,14 @@ static void backward(float* dinp, float* dgamma, float* dbeta, float* dout, cons
             if (dgamma) dgamma[c] += (float)sdx[c - c0];
         }
         if (!dinp) return;
-        // pass 2: dx = γ r ( dout − mean(dout) − x̂ · mean(dout ⊙ x̂) )   (γ taken out of dx̂)
+        // pass 2: dx = γ r ( dout − mean(dout) − x̂ · mean(dout ⊙ x̂) )   (γ taken out of dx̂); the two
+        // means once per channel, not once per image
+        std::vector<float> mean_d(n), mean_dx(n);
+        for (int k = 0; k < n; k++) mean_d[k] = (float)(sd[k] / N), mean_dx[k] = (float)(sdx[k] / N);
         for (int b = 0; b < B; b++)
             for (int c = c0; c < c1; c++) {
                 const float m = mean[c], r = rstd[c], gr = (gamma ? gamma[c] : 1.0f) * r;
-                const float md = (float)(sd[c - c0] / N), mdx = (float)(sdx[c - c0] / N);
+                const float md = mean_d[c - c0], mdx = mean_dx[c - c0];
                 const float* x = inp + at(b, c);
                 const float* d = dout + at(b, c);
                 float* dx = dinp + at(b, c);

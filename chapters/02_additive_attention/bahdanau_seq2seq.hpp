@@ -115,6 +115,7 @@ struct BahdanauActs {
     // backward
     Buf dlogits, dout, ddec_emb, denc_out, dkeys, denc_hT, ds, ds_prev, dx, dctx, dpre0, dsrc_x, gru_scratch,
         att_scratch;
+    GRUCellPacked dec_packed;  // the decoder's weights packed once per backward pass (gru.hpp)
 };
 
 inline void bahdanau_reserve(BahdanauActs& a, const BahdanauConfig& c, int B, int S, int T) {
@@ -218,7 +219,7 @@ inline void bahdanau_step_backward(float* demb, Bahdanau& m, BahdanauActs& a, co
     // s_t = GRU_dec(x_t, s_{t−1}) -> dx_t, ds_{t−1}
     std::fill_n(a.dx.begin(), (size_t)B * X, 0.0f), std::fill_n(a.ds_prev.begin(), (size_t)B * H, 0.0f);
     gru_cell_backward(a.dx.data(), a.ds_prev.data(), m.dec, a.ds.data(), c.gates, c.ghn, c.x, s_prev, B, X, H,
-                      a.gru_scratch.data());
+                      a.gru_scratch.data(), &a.dec_packed);
     for (int r = 0; r < B; r++) {  // x_t = [emb ; c_t]
         const float* g = a.dx.data() + (size_t)r * X;
         float* de = demb + (size_t)r * row_step * E;
@@ -264,7 +265,9 @@ inline void bahdanau_backward(Bahdanau& m, BahdanauActs& a, const Seq2SeqBatch& 
     // L = CE(logits) -> dlogits;  logits = W_out out + b_out -> dout (the rows with a target), dW_out, db_out
     packed_output_backward(a.dout.data(), m.W_out.grad, m.b_out.grad, a.rows, a.dlogits.data(), a.probs.data(),
                            m.W_out.data, 3 * H, V, 0.0f);
-    // back through the decoder steps; a.ds holds ∂L/∂s_t coming from step t+1
+    // back through the decoder steps; a.ds holds ∂L/∂s_t coming from step t+1 (the GRU's weights packed
+    // once for all of them: gru.hpp)
+    gru_cell_pack_backward(a.dec_packed, m.dec, E + 2 * H, H);
     for (int t = T - 1; t >= 0; t--) {
         bahdanau_step_backward(a.ddec_emb.data() + (size_t)t * E, m, a, a.dout.data() + (size_t)t * 3 * H,
                                bahdanau_step_cache(a, m.cfg, t, B, S), a.s.data() + (size_t)t * B * H,

@@ -151,6 +151,7 @@ struct LuongActs {
     // backward
     Buf dlogits, dout, ddec_emb, dhbar, dkeys, denc_hT, dh, dh_prev, dhtil, dhtil_feed, dx, dc, dalpha, de, dsrc_x;
     Buf gru_scratch, att_scratch, score_scratch;
+    GRUCellPacked dec_packed;  // the decoder's weights packed once per backward pass (gru.hpp)
 };
 
 inline void luong_reserve(LuongActs& a, const LuongConfig& c, int B, int S, int T) {
@@ -296,7 +297,7 @@ inline void luong_step_scores_backward(float* demb, Luong& m, LuongActs& a, Luon
     // h_t = GRU_dec(x_t, h_{t−1}) -> ∂x_t, ∂h_{t−1}
     std::fill_n(a.dx.begin(), (size_t)B * X, 0.0f), std::fill_n(a.dh_prev.begin(), (size_t)B * H, 0.0f);
     gru_cell_backward(a.dx.data(), a.dh_prev.data(), m.dec, a.dh.data(), c.gates, c.ghn, c.x, h_prev, B, X, H,
-                      a.gru_scratch.data());
+                      a.gru_scratch.data(), &a.dec_packed);
     for (int r = 0; r < B; r++) {  // x_t = [emb ; h̃_{t−1}] -> ∂emb, ∂h̃_{t−1} (carried to step t−1)
         const float* g = a.dx.data() + (size_t)r * X;
         float* de = demb + (size_t)r * row_step * E;
@@ -392,6 +393,7 @@ inline void luong_backward(Luong& m, LuongActs& a, const Seq2SeqBatch& b) {
     const int B = b.B, S = b.S, T = b.T, E = m.cfg.E, H = m.cfg.H;
     const size_t BH = (size_t)B * H;
     luong_output_backward(m, a, b);
+    gru_cell_pack_backward(a.dec_packed, m.dec, m.cfg.X(), H);  // for every step's dx_t, dh_{t−1}
     // Back through the steps. Arriving at step t: a.dh = ∂L/∂h_t from step t+1's GRU, a.dhtil_feed =
     // ∂L/∂h̃_t from step t+1's input (input feeding).
     for (int t = T - 1; t >= 0; t--) {

@@ -278,6 +278,7 @@ inline void aligned_backward(AlignedLuong& m, AlignedActs& a, const Seq2SeqBatch
     const bool reinforce = m.ac.attention == Attention::hard && w_reinforce != 0.0f;
     luong_output_backward(m.net, n, b);
     if (reinforce) hard_set_rewards(a, b, m.net.cfg.Vt);
+    gru_cell_pack_backward(n.dec_packed, m.net.dec, m.net.cfg.X(), H);
     for (int t = T - 1; t >= 0; t--) {  // as luong_backward, with the variant in each step
         aligned_step_backward(n.ddec_emb.data() + (size_t)t * E, m, a, n.dout.data() + (size_t)t * H,
                               luong_step_cache(n, m.net.cfg, t, B, S), aligned_step_cache(a, m.net.cfg, t, B, S),

@@ -82,7 +82,8 @@ void gru_cell_forward(float* h_new, float* gates, float* ghn, const float* x, co
 }
 
 void gru_cell_backward(float* dx, float* dh, const GRUParams& p, const float* dh_new, const float* gates,
-                       const float* ghn, const float* x, const float* h, int B, int C, int H, float* scratch) {
+                       const float* ghn, const float* x, const float* h, int B, int C, int H, float* scratch,
+                       const GRUCellPacked* packed) {
     // dh_new is (B,H); scratch holds dgi (B,3H) and dgh (B,3H)
     float* dgi = scratch;
     float* dgh = scratch + (size_t)3 * B * H;
@@ -92,10 +93,21 @@ void gru_cell_backward(float* dx, float* dh, const GRUParams& p, const float* dh
             gru_row_backward(dgi + r3, dgh + r3, dh ? dh + r1 : nullptr, dh_new + r1, gates + r3, ghn + r1, h + r1, H);
         }
     }, rnn_rows_chunk(H));
+    // the products with W_ih and W_hh from their packed copies, when given (of these weights): the same numbers
+    if (packed && (packed->W_ih.src != p.W_ih.data || packed->W_hh.src != p.W_hh.data)) packed = nullptr;
+    if (packed) {
+        if (dx) matmul_packed(dx, dgi, packed->W_ih, B, /*accumulate=*/true);
+        if (dh) matmul_packed(dh, dgh, packed->W_hh, B, /*accumulate=*/true);
+    }
     // gi = x W_ihᵀ + b_ih  ->  dx += dgi W_ih, dW_ih += dgiᵀ x, db_ih += Σ_rows dgi
-    linear_backward(dx, p.W_ih.grad, p.b_ih.grad, dgi, x, p.W_ih.data, B, C, 3 * H);
+    linear_backward(packed ? nullptr : dx, p.W_ih.grad, p.b_ih.grad, dgi, x, p.W_ih.data, B, C, 3 * H);
     // gh = h W_hhᵀ + b_hh  ->  dh += dgh W_hh, dW_hh += dghᵀ h, db_hh += Σ_rows dgh
-    linear_backward(dh, p.W_hh.grad, p.b_hh.grad, dgh, h, p.W_hh.data, B, H, 3 * H);
+    linear_backward(packed ? nullptr : dh, p.W_hh.grad, p.b_hh.grad, dgh, h, p.W_hh.data, B, H, 3 * H);
+}
+
+void gru_cell_pack_backward(GRUCellPacked& packed, const GRUParams& p, int C, int H) {
+    pack_nn(packed.W_ih, p.W_ih.data, 3 * H, C);  // W_ih (3H,C) as the right operand of dgi (B,3H) · W_ih
+    pack_nn(packed.W_hh, p.W_hh.data, 3 * H, H);
 }
 
 // ---- a sequence with lengths ------------------------------------------------------------------

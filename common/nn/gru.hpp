@@ -41,10 +41,21 @@ void gru_init(GRUParams& p, Rng& rng, int H);
 inline size_t gru_cell_scratch_size(int B, int H) { return (size_t)6 * B * H; }
 void gru_cell_forward(float* h_new, float* gates, float* ghn, const float* x, const float* h, const GRUParams& p,
                       int B, int C, int H, float* scratch);
+// A decoder runs gru_cell_backward at every step with the same W_ih and W_hh, and its products
+// dx = dgi · W_ih and dh = dgh · W_hh would copy them into the kernel's order at every step (for
+// chapter 02's cell, 0.7 million floats a step). Packed once at the start of the backward pass
+// instead, the steps read them where they lie: the same numbers (matmul.hpp, PackedB). Pack again at
+// every pass: the optimiser's step changes the weights.
+struct GRUCellPacked {
+    PackedB W_ih, W_hh;  // for dgi (B,3H) · W_ih (3H,C) and dgh (B,3H) · W_hh (3H,H)
+};
+void gru_cell_pack_backward(GRUCellPacked& packed, const GRUParams& p, int C, int H);
 // dx (B,C) += ∂L/∂x, dh (B,H) += ∂L/∂h (either may be nullptr); p's .grad buffers += their gradients.
-// dh_new (B,H) is ∂L/∂h_new; gates, ghn, x, h are what forward saw / saved.
+// dh_new (B,H) is ∂L/∂h_new; gates, ghn, x, h are what forward saw / saved. packed: nullptr, or p's
+// weights packed by gru_cell_pack_backward in this backward pass.
 void gru_cell_backward(float* dx, float* dh, const GRUParams& p, const float* dh_new, const float* gates,
-                       const float* ghn, const float* x, const float* h, int B, int C, int H, float* scratch);
+                       const float* ghn, const float* x, const float* h, int B, int C, int H, float* scratch,
+                       const GRUCellPacked* packed = nullptr);
 
 // ---- a sequence with lengths ------------------------------------------------------------------
 // Everything forward keeps for backward, and backward's scratch, allocated once by gru_cache_init

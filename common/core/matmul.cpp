@@ -85,7 +85,7 @@ size_t padded_cols(int N) { return (size_t)(N + NR - 1) / NR * NR; }
 void gemm_block(float* C, size_t ldc, View A, View B, const float* Bpacked, int K, int N, int i0, int i1, int j0,
                 int j1, bool accumulate) {
     thread_local Buf Ap, Bp;
-    if (Ap.size() < (size_t)MR * KC) Ap.resize((size_t)MR * KC);
+    if (Ap.size() < (size_t)MB * KC) Ap.resize((size_t)MB * KC);
     if (!Bpacked && Bp.size() < (size_t)KC * NC) Bp.resize((size_t)KC * NC);
     const size_t n_pad = padded_cols(N);
     for (int jc = j0; jc < j1; jc += NC) {
@@ -95,19 +95,23 @@ void gemm_block(float* C, size_t ldc, View A, View B, const float* Bpacked, int 
             bool load = accumulate || pc > 0;  // continue the k chain from C after the first block
             const float* panel = Bpacked ? Bpacked + (size_t)pc * n_pad + (size_t)jc * kc : Bp.data();
             if (!Bpacked) pack_b(Bp.data(), B, pc, kc, jc, nc);
-            for (int ir = i0; ir < i1; ir += MR) {  // one A sliver (in L1) ...
-                int rows = std::min(MR, i1 - ir);
-                // A stored (M,K) has each row contiguous along k already: a whole sliver is read in place
-                const bool in_place = A.cs == 1 && rows == MR;
-                const float* a = in_place ? A.at(ir, pc) : Ap.data();
-                const size_t lda = in_place ? A.rs : 0;
-                if (!in_place) pack_a(Ap.data(), A, ir, rows, pc, kc);
-                for (int jr = 0; jr < nc; jr += NR) {  // ... meets every B sliver of the panel
-                    const float* b = panel + (size_t)jr * kc;
-                    float* c = C + (size_t)ir * ldc + (jc + jr);
-                    int cols = std::min(NR, nc - jr);
-                    if (rows == MR && cols == NR) micro_kernel(kc, a, b, c, ldc, load, lda);
-                    else edge_kernel(kc, a, b, c, ldc, load, rows, cols, lda);
+            for (int ib = i0; ib < i1; ib += MB) {  // MB rows of A: Aᵀ stored (K,M) packed at once ...
+                const int ib1 = std::min(i1, ib + MB);
+                if (A.cs != 1) pack_a_block(Ap.data(), A, ib, ib1 - ib, pc, kc);
+                for (int ir = ib; ir < ib1; ir += MR) {  // ... one A sliver of them (in L1) ...
+                    int rows = std::min(MR, ib1 - ir);
+                    // A stored (M,K) has each row contiguous along k already: a whole sliver is read in place
+                    const bool in_place = A.cs == 1 && rows == MR;
+                    if (A.cs == 1 && !in_place) pack_a(Ap.data(), A, ir, rows, pc, kc);
+                    const float* a = in_place ? A.at(ir, pc) : Ap.data() + (A.cs == 1 ? 0 : (size_t)(ir - ib) * kc);
+                    const size_t lda = in_place ? A.rs : 0;
+                    for (int jr = 0; jr < nc; jr += NR) {  // ... meets every B sliver of the panel
+                        const float* b = panel + (size_t)jr * kc;
+                        float* c = C + (size_t)ir * ldc + (jc + jr);
+                        int cols = std::min(NR, nc - jr);
+                        if (rows == MR && cols == NR) micro_kernel(kc, a, b, c, ldc, load, lda);
+                        else edge_kernel(kc, a, b, c, ldc, load, rows, cols, lda);
+                    }
                 }
             }
         }

@@ -62,7 +62,8 @@ constexpr int NC = 512;   // columns of a packed B panel (KC*NC*4 B = 1 MB)
 // Packing. A sliver is W rows (or columns) wide and kc deep, stored as dst[k*W + w]: the W values
 // the micro-kernel needs at step k sit next to each other. Lanes past the edge of the matrix are
 // zero-padded. Each operand arrives in one of two orientations:
-//   pack_copy:       src[k*ld + w]  (w contiguous)   B stored (K,N); Aᵀ stored (K,M) in matmul_tn
+//   pack_copy:       src[k*ld + w]  (w contiguous)   B stored (K,N) (and Aᵀ stored (K,M) in matmul_tn,
+//                                                    several slivers at once: pack_a_block)
 //   pack_transposed: src[w*ld + k]  (k contiguous)   A stored (M,K); B stored (N,K) in matmul_nt
 //
 // vecf: VL floats as one value (GCC and clang's vector extension: one vector register), used by
@@ -90,8 +91,8 @@ inline void pack_copy(float* __restrict dst, const float* __restrict src, size_t
         float* d = dst + (size_t)k * W;
         if (width == W && W % VL == 0)  // whole vectors: the plain loop compiled to a memmove call per row
             for (int v = 0; v < W / VL; v++) storev(d + VL * v, loadv(s + VL * v));
-        else if (width == W)  // narrower than a vector (A's MR = 8 < VL = 16 in matmul_tn): one copy. g++ 12
-            __builtin_memcpy(d, s, W * sizeof(float));  // built `d[w] = s[w]` float by float: tn 5–12 % slower
+        else if (width == W)  // narrower than a vector: one copy (g++ 12 built `d[w] = s[w]` float by float)
+            __builtin_memcpy(d, s, W * sizeof(float));
         else
             for (int w = 0; w < W; w++) d[w] = w < width ? s[w] : 0.0f;
     }
@@ -176,10 +177,35 @@ struct View {
     const float* at(int r, int c) const { return p + (size_t)r * rs + (size_t)c * cs; }
 };
 
-// One sliver of A: rows [i0, i0+rows) (rows <= MR) x depth [p0, p0+kc), as Ap[k][i] = A(i0 + i, p0 + k).
+// One sliver of A stored (M,K) (A.cs = 1): rows [i0, i0+rows) (rows <= MR) x depth [p0, p0+kc), as
+// Ap[k][i] = A(i0 + i, p0 + k). (gemm_block reads a whole sliver of such an A in place: only a sliver
+// cut short by the edge of A is packed.)
 inline void pack_a(float* Ap, View A, int i0, int rows, int p0, int kc) {
-    if (A.cs == 1) pack_transposed<MR>(Ap, A.at(i0, p0), A.rs, rows, kc);
-    else pack_copy<MR>(Ap, A.at(i0, p0), A.cs, rows, kc);
+    pack_transposed<MR>(Ap, A.at(i0, p0), A.rs, rows, kc);
+}
+
+// Aᵀ stored (K,M) (A.rs = 1: matmul_tn's A, a layer's dout): the slivers of rows [i0, i0+rows)
+// (rows <= MB) side by side, sliver s (rows i0 + s·MR ...) at Ap + s·MR·kc as Ap[k][i], zeros past
+// the edge. Each row of Aᵀ is read MB floats at a time, whole cache lines. (One sliver at a time read
+// MR floats of each row, the rows M floats apart, and each line came in two or three times, evicted
+// between the slivers that share it by the B panel the kernel streams: packing took 18 % of the time
+// of chapter 02's dW_out product.)
+constexpr int MB = 8 * MR;
+inline void pack_a_block(float* Ap, View A, int i0, int rows, int p0, int kc) {
+    constexpr int kAhead = 8;  // rows of Aᵀ fetched ahead: they lie pages apart, where no prefetcher looks
+    for (int k = 0; k < kc; k++) {
+        const float* src = A.at(i0, p0 + k);  // A(i0 .. i0 + rows, p0 + k), contiguous (A.rs = 1)
+        if (k + kAhead < kc)  // every 64-byte line of row k + kAhead's floats (the last one's too)
+            for (int f = 0; f < rows + 16; f += 16)
+                __builtin_prefetch(A.at(i0 + std::min(f, rows - 1), p0 + k + kAhead));
+        for (int s = 0; s * MR < rows; s++) {
+            float* d = Ap + (size_t)s * MR * kc + (size_t)k * MR;
+            const int width = std::min(MR, rows - s * MR);
+            if (width == MR) __builtin_memcpy(d, src + s * MR, MR * sizeof(float));
+            else
+                for (int w = 0; w < MR; w++) d[w] = w < width ? src[s * MR + w] : 0.0f;
+        }
+    }
 }
 
 // Depth [p0, p0+kc) x columns [j0, j0+nc) of B as NR-column slivers: Bp[s][k][j] = B(p0 + k, j0 + s*NR + j).

@@ -103,7 +103,8 @@ void gemm_block(float* C, size_t ldc, View A, View B, const float* Bpacked, int 
                     // A stored (M,K) has each row contiguous along k already: a whole sliver is read in place
                     const bool in_place = A.cs == 1 && rows == MR;
                     if (A.cs == 1 && !in_place) pack_a(Ap.data(), A, ir, rows, pc, kc);
-                    const float* a = in_place ? A.at(ir, pc) : Ap.data() + (A.cs == 1 ? 0 : (size_t)(ir - ib) * kc);
+                    const size_t at = A.cs == 1 ? 0 : (size_t)(ir - ib) * kc;  // the sliver in the block
+                    const float* a = in_place ? A.at(ir, pc) : Ap.data() + at;
                     const size_t lda = in_place ? A.rs : 0;
                     for (int jr = 0; jr < nc; jr += NR) {  // ... meets every B sliver of the panel
                         const float* b = panel + (size_t)jr * kc;

@@ -93,7 +93,7 @@ void gru_cell_backward(float* dx, float* dh, const GRUParams& p, const float* dh
             gru_row_backward(dgi + r3, dgh + r3, dh ? dh + r1 : nullptr, dh_new + r1, gates + r3, ghn + r1, h + r1, H);
         }
     }, rnn_rows_chunk(H));
-    // the products with W_ih and W_hh from their packed copies, when given (of these weights): the same numbers
+    // the products with W_ih and W_hh from their packed copies, when given (of these weights): the same bits
     if (packed && (packed->W_ih.src != p.W_ih.data || packed->W_hh.src != p.W_hh.data)) packed = nullptr;
     if (packed) {
         if (dx) matmul_packed(dx, dgi, packed->W_ih, B, /*accumulate=*/true);

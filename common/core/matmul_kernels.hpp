@@ -235,9 +235,14 @@ inline void pack_b(float* Bp, View B, int p0, int kc, int j0, int nc) {
 // NV, MU: the vectors of each row and the rows that are computed, NR/VL and MR for a whole tile;
 // fewer for a tile cut short by the edge of C (edge_kernel), which then reads only the first NV·VL
 // floats of each row of b and the first MU values of each step of a.
+// The k loop is unrolled 4 steps deep: one step is 12 FMAs and 8 loads on AVX2, and the loop's own
+// two pointer increments, compare and branch were a sixth of its instructions. Unrolled, the products
+// of the models' shapes took 0.87-0.98 of their time on the Zen 3 of results/BENCH_avx2.md (2 or 8
+// steps deep measured the same as 4). The steps and each chain stay in order: the same numbers.
 template <bool InPlace, int NV, int MU>
 inline void kernel_steps(int kc, const float* __restrict a, size_t lda, const float* __restrict b,
                          vecf (&acc)[MU][NV]) {
+#pragma GCC unroll 4
     for (int k = 0; k < kc; k++) {
         vecf bk[NV];  // row k of the B sliver
         for (int v = 0; v < NV; v++) bk[v] = loadv(b + k * NR + VL * v);

@@ -185,45 +185,38 @@ static void transpose_dout(float* dt, const float* dout, int B, int C_out, int P
     });
 }
 
-// A tile of dW: channels [o0, o0 + NO·VL) (those below C_out) × taps [k0, k0 + T), its chains carried
-// on over images [b0, b1): from dW's value, + doutᵀ[b, q, o]·cols_b[k, q] for b, then q, in order.
+// A tile of dW: channels [o0, o0 + NO·VL) × taps [k0, k0 + T), its chains carried on over images
+// [b0, b1): from their value in dWt (dW transposed, (K, Cp): a tile's row is NO vectors), then
+// + doutᵀ[b, q, o]·cols_b[k, q] for b, then q, in order.
 template <int NO, int T>
-static void weight_tile(float* dW, const float* dt, const float* inp, const int* tap, const int* pix, int b0, int b1,
-                        int P, int Cp, int in_size, int K, int k0, int o0, int C_out) {
-    alignas(64) float tile[NO][T][VL];
-    for (int v = 0; v < NO; v++)
-        for (int t = 0; t < T; t++)
-            for (int l = 0; l < VL; l++) {
-                const int o = o0 + VL * v + l;
-                tile[v][t][l] = o < C_out ? dW[(size_t)o * K + k0 + t] : 0.0f;
-            }
+static void weight_tile(float* dWt, const float* dt, const float* inp, const int* tap, const int* pix, int b0,
+                        int b1, int P, int Cp, int in_size, int k0, int o0) {
     vecf acc[NO][T];
     for (int v = 0; v < NO; v++)
-        for (int t = 0; t < T; t++) acc[v][t] = loadv(tile[v][t]);
-    int tp[T];
-    for (int t = 0; t < T; t++) tp[t] = tap[k0 + t];
+        for (int t = 0; t < T; t++) acc[v][t] = loadv(dWt + (size_t)(k0 + t) * Cp + o0 + VL * v);
     for (int b = b0; b < b1; b++) {
-        const float* in_b = inp + (size_t)b * in_size;
         const float* d = dt + (size_t)b * P * Cp + o0;
+        // col[t][pix[q]] = cols_b[k0 + t, q]: T pointers into the image, so that each number the loop
+        // reads is one address (a pointer + pix[q]). (With one pointer and T tap offsets, g++ added
+        // image, pixel and tap in a register for each: 5 instructions more in the loop's 31. That, the
+        // loop over q unrolled 4 deep and dW's tile kept transposed in dWt took chapter 11's weight
+        // gradients 0.73–0.77 of their time (middle and last stage, one and two threads, a Zen 3).)
+        const float* col[T];
+        for (int t = 0; t < T; t++) col[t] = inp + (size_t)b * in_size + tap[k0 + t];
+#pragma GCC unroll 4
         for (int q = 0; q < P; q++) {
             vecf g[NO];  // doutᵀ[b, q, o0 ...]
             for (int v = 0; v < NO; v++) g[v] = loadv(d + (size_t)q * Cp + VL * v);
-            const float* src = in_b + pix[q];
+            const int at = pix[q];
 #pragma GCC unroll 24
             for (int t = 0; t < T; t++) {
-                const float a = src[tp[t]];                              // cols_b[k0 + t, q]
+                const float a = col[t][at];                              // cols_b[k0 + t, q]
                 for (int v = 0; v < NO; v++) acc[v][t] += g[v] * a;     // dW[o, k] += dout_b[o, q]·cols_b[k, q]
             }
         }
     }
     for (int v = 0; v < NO; v++)
-        for (int t = 0; t < T; t++) storev(tile[v][t], acc[v][t]);
-    for (int v = 0; v < NO; v++)
-        for (int l = 0; l < VL; l++) {
-            const int o = o0 + VL * v + l;
-            if (o >= C_out) return;
-            for (int t = 0; t < T; t++) dW[(size_t)o * K + k0 + t] = tile[v][t][l];
-        }
+        for (int t = 0; t < T; t++) storev(dWt + (size_t)(k0 + t) * Cp + o0 + VL * v, acc[v][t]);
 }
 
 // The tiles' widths: the widest, kAccs / NO taps, then narrower ones for the taps left over
@@ -250,15 +243,22 @@ static void weight_grad_blocks(float* dW, const float* dt, const float* inp, con
             tile_list.push_back({o0, k0, widths[w]});
         }
     const WeightTile* tiles = tile_list.data();
-    // Images a chunk at a time (doutᵀ's chunk about 256 KB: in L2 while every tile runs over it)
-    const int chunk = std::max(1, 65536 / (P * Cp));
+    // The tiles' chains start from dW and end in it, through dWt (K, Cp), 0 past C_out
+    thread_local Buf dWt_buf;
+    dWt_buf.assign((size_t)K * Cp, 0.0f);
+    float* dWt = dWt_buf.data();
+    for (int o = 0; o < C_out; o++)
+        for (int k = 0; k < K; k++) dWt[(size_t)k * Cp + o] = dW[(size_t)o * K + k];
+    // Images a chunk at a time: doutᵀ's columns of one block of channels about 32 KB (in L1 or L2
+    // while the block's tiles run over it)
+    const int chunk = std::max(1, 8192 / (P * NO * VL));
     parallel_for((int)tile_list.size(), [&](int u0, int u1) {
         for (int b0 = 0; b0 < B; b0 += chunk) {
             const int b1 = std::min(B, b0 + chunk);
             for (int u = u0; u < u1; u++) {
                 const WeightTile& w = tiles[u];
                 auto run = [&]<int T>() {
-                    weight_tile<NO, T>(dW, dt, inp, tap, pix, b0, b1, P, Cp, in_size, K, w.k0, w.o0, C_out);
+                    weight_tile<NO, T>(dWt, dt, inp, tap, pix, b0, b1, P, Cp, in_size, w.k0, w.o0);
                 };
                 if (w.T == widths[0]) run.template operator()<widths[0]>();
                 else if (w.T == widths[1]) run.template operator()<widths[1]>();
@@ -268,6 +268,8 @@ static void weight_grad_blocks(float* dW, const float* dt, const float* inp, con
             }
         }
     });
+    for (int o = 0; o < C_out; o++)
+        for (int k = 0; k < K; k++) dW[(size_t)o * K + k] = dWt[(size_t)k * Cp + o];
 }
 
 void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd,
@@ -371,8 +373,10 @@ static void weight_grad_taps(float* dW, const float* dout, const float* inp, con
             auto rows = [&]<int NA>(int o) {  // channels o … o + NA − 1
                 taps_rows<NA, NV>(acc.data() + (size_t)o * KP, xs.data(), dout_b + (size_t)o * P, P);
             };
-            int o = o0;  // NA·NV accumulators: 8 of AVX2's 16 registers when NV = 2
-            for (; o + 8 / NV <= o1; o += 8 / NV) rows.template operator()<8 / NV>(o);
+            // NA·NV accumulators: 12 of AVX2's 16 registers when NV = 2 (with 8, chapter 11's first conv
+            // took 1.12–1.17 times as long: 8 chains of multiply-adds barely cover their latency)
+            int o = o0;
+            for (; o + 12 / NV <= o1; o += 12 / NV) rows.template operator()<12 / NV>(o);
             for (; o + 4 / NV <= o1; o += 4 / NV) rows.template operator()<4 / NV>(o);
             for (; o < o1; o++) rows.template operator()<1>(o);
         }

@@ -198,8 +198,8 @@ static void weight_tile(float* dWt, const float* dt, const float* inp, const int
         const float* d = dt + (size_t)b * P * Cp + o0;
         // col[t][pix[q]] = cols_b[k0 + t, q]: T pointers into the image, so that each number the loop
         // reads is one address (a pointer + pix[q]). (With one pointer and T tap offsets, g++ added
-        // image, pixel and tap in a register for each: 5 instructions more in the loop's 31. That, the
-        // loop over q unrolled 4 deep and dW's tile kept transposed in dWt took chapter 11's weight
+        // image, pixel and tap in a register for each: 5 of the loop's 32 instructions, now 27. That,
+        // the loop over q unrolled 4 deep and dW's tile kept transposed in dWt took chapter 11's weight
         // gradients 0.73–0.77 of their time (middle and last stage, one and two threads, a Zen 3).)
         const float* col[T];
         for (int t = 0; t < T; t++) col[t] = inp + (size_t)b * in_size + tap[k0 + t];

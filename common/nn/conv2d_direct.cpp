@@ -243,12 +243,11 @@ static void weight_grad_blocks(float* dW, const float* dt, const float* inp, con
             tile_list.push_back({o0, k0, widths[w]});
         }
     const WeightTile* tiles = tile_list.data();
-    // The tiles' chains start from dW and end in it, through dWt (K, Cp), 0 past C_out
+    // The tiles' chains start from dW and end in it, through dWt = dWᵀ (K, Cp), 0 past C_out
     thread_local Buf dWt_buf;
-    dWt_buf.assign((size_t)K * Cp, 0.0f);
+    if (dWt_buf.size() < (size_t)K * Cp) dWt_buf.resize((size_t)K * Cp);
     float* dWt = dWt_buf.data();
-    for (int o = 0; o < C_out; o++)
-        for (int k = 0; k < K; k++) dWt[(size_t)k * Cp + o] = dW[(size_t)o * K + k];
+    kernels::transpose(dWt, Cp, dW, K, C_out, Cp, K);
     // Images a chunk at a time: doutᵀ's columns of one block of channels about 32 KB (in L1 or L2
     // while the block's tiles run over it)
     const int chunk = std::max(1, 8192 / (P * NO * VL));
@@ -268,8 +267,7 @@ static void weight_grad_blocks(float* dW, const float* dt, const float* inp, con
             }
         }
     });
-    for (int o = 0; o < C_out; o++)
-        for (int k = 0; k < K; k++) dW[(size_t)o * K + k] = dWt[(size_t)k * Cp + o];
+    kernels::transpose(dW, K, dWt, Cp, K, K, C_out);
 }
 
 void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd,

@@ -65,7 +65,7 @@ void matmul_packed(float* C, const float* A, const PackedB& B, int M, bool accum
 // 2·M·K·N for every product since the program started, summed over the three layouts (one relaxed
 // atomic add per call): what the benchmarks divide by a step's time to report its GFLOP/s.
 long long matmul_flops();
-// Products computed outside these functions (the direct convolution, conv2d_direct.cpp) add their own
+// Products computed outside these functions (the direct convolution, conv2d_direct*.cpp) add their own
 void count_matmul_flops(long long flops);
 
 // ---- linear layer: out = inp · Wᵀ + b ----------------------------------------------------

@@ -2,7 +2,6 @@
 #include "common/nn/conv2d.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -11,9 +10,9 @@
 #include "common/core/error.hpp"
 #include "common/core/matmul.hpp"
 #include "common/core/thread_pool.hpp"
-#include "common/core/vmath.hpp"  // vecf, veci, select: VL lanes at a time
 #include "common/nn/channel_sums.hpp"  // bias_grad's per-channel sums
 #include "common/nn/conv2d_direct.hpp"  // stride 1 without padding: no im2col
+#include "common/nn/im2col.hpp"  // im2col, col2im_add, short_run
 
 namespace attn {
 
@@ -28,211 +27,6 @@ int conv2d_out_size(int in, int k, int stride, int pad) {
 size_t conv2d_cols_size(int B, int C_in, int H, int Wd, int KH, int KW, int stride, int pad) {
     size_t OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad);
     return (size_t)B * C_in * KH * KW * OH * OW;
-}
-
-// The output columns x whose input column ix = x·s − pad + j lies inside [0, Wd): x in [lo, hi).
-// Outside that range the row holds padding zeros; inside it no test is needed per element.
-static void inside_range(int j, int stride, int pad, int Wd, int OW, int& lo, int& hi) {
-    lo = 0;
-    while (lo < OW && lo * stride - pad + j < 0) lo++;
-    hi = lo;
-    while (hi < OW && hi * stride - pad + j < Wd) hi++;
-}
-
-// The common case stride 1 with "same" padding (OW = Wd, as a 3×3 conv with padding 1): output row
-// y of the (i, j) row of cols is input row y + di shifted by dj, and since both rows are Wd wide the
-// whole plane is one shifted copy,
-//   row[q] = in_c[q + shift],   q = y·OW + x,   shift = di·Wd + dj,
-// except where (y + di, x + dj) lies outside the image: there row[q] = 0, the padding. Which q those
-// are depends only on the shape and on (i, j), so a table holds them (same_masks): for each (i, j) a
-// mask of P lanes, all ones inside the image, zeros outside. The copy goes VL floats at a time, a
-// vector load from in_c + q + shift and a select with the mask: no test and no call per row.
-//   History: a library call per 7-, 14- or 28-float row made im2col 16 % of chapter 11's step; one
-//   contiguous copy per plane with zero fills around it then still made im2col (with its fills and
-//   copies) a quarter of the last stage's weight gradient (7×7 planes: the fills cost as much as the
-//   copy). With the masks, a batch of 128 on one thread, chapter 11's last stage: forward 4.14 →
-//   3.60 ms, weight gradient 4.77 → 3.71, input gradient 5.00 → 3.55; its middle stage's input gradient
-//   5.43 → 4.10 (medians of 8 alternating runs); its first stage (28×28, one copy of 756 floats per
-//   plane before) is unchanged within noise.
-// The vector loads read lanes outside the plane too (neighbouring planes' pixels, which the mask
-// drops), so they are made only where all VL floats lie inside the image's own input [0, n); the few
-// vectors at the edges of its first and last planes go lane by lane.
-using kernels::VL;
-using kernels::vecf;
-using vm::veci;
-
-// The masks of a "same" convolution's KH·KW rows, (KH·KW, P) ints with P = OH·Wd: −1 (all bits) where
-// (y + i − pad, x + j − pad) is a pixel of the H × Wd image, 0 where it is padding. Each thread keeps
-// the tables of the shapes it has met (a model has a handful: chapter 11's step alternates three),
-// so a table is built once, not at every layer of every step.
-static const int* same_masks(int H, int Wd, int OH, int KH, int KW, int pad) {
-    struct Table {
-        std::array<int, 6> shape;
-        std::vector<int> masks;
-    };
-    thread_local std::vector<Table> tables;
-    const std::array<int, 6> shape = {H, Wd, OH, KH, KW, pad};
-    for (const Table& t : tables)
-        if (t.shape == shape) return t.masks.data();
-    if (tables.size() >= 16) tables.clear();  // many shapes (the tests): start over; no caller holds one
-    const size_t P = (size_t)OH * Wd;
-    std::vector<int> masks((size_t)KH * KW * P);
-    for (int i = 0; i < KH; i++)
-        for (int j = 0; j < KW; j++)
-            for (int y = 0; y < OH; y++)
-                for (int x = 0; x < Wd; x++) {
-                    const int iy = y + i - pad, ix = x + j - pad;
-                    masks[(size_t)(i * KW + j) * P + (size_t)y * Wd + x] =
-                        (iy >= 0 && iy < H && ix >= 0 && ix < Wd) ? -1 : 0;
-                }
-    tables.push_back({shape, std::move(masks)});
-    return tables.back().masks.data();
-}
-inline veci load_mask(const int* m) {
-    veci v;
-    __builtin_memcpy(&v, m, sizeof v);
-    return v;
-}
-// Whether the VL floats from image position `at` lie inside the image's [0, n)
-inline bool whole_vector(std::ptrdiff_t at, std::ptrdiff_t n) { return at >= 0 && at + VL <= n; }
-
-// row (P) = the plane in_c shifted by `shift`, masked: row[q] = mask[q] ? in_c[q + shift] : 0. in_c
-// starts `at` floats into an image of n floats.
-static void im2col_same(float* row, const float* in_c, std::ptrdiff_t at, std::ptrdiff_t n, std::ptrdiff_t shift,
-                        const int* mask, int P) {
-    int q = 0;
-    for (; q + VL <= P; q += VL) {
-        if (whole_vector(at + shift + q, n))
-            kernels::storev(row + q, vm::select(load_mask(mask + q), kernels::loadv(in_c + (shift + q)), vecf{}));
-        else  // in_c[shift + q + t] is read only where the mask says it is a pixel
-            for (int t = 0; t < VL; t++) row[q + t] = mask[q + t] ? in_c[shift + q + t] : 0.0f;
-    }
-    for (; q < P; q++) row[q] = mask[q] ? in_c[shift + q] : 0.0f;
-}
-// A short run of floats, copied (dst[x] = src[x]) or added (dst[x] += src[x]) for x in [0, n), inline:
-// whole vectors of VL floats, then at most one of VL/2 and one of VL/4, then single floats. The rows of
-// a small image's planes are short (8 floats for chapter 09's 8×8 outputs, 24 for its 24×24), and
-// std::copy made each one a library call: with its fills, two-thirds of chapter 09's second
-// localisation conv went to copying, calls and all (perf: im2col 28 %, col2im 16 %, memmove 14 %,
-// memset 8 %, the products 16 %). A copy is a copy and each added float gets the one term it got
-// before, in the same order: the same bits.
-// (The narrower vectors are named one by one: g++ 12 drops the vector_size of an alias template whose
-// size depends on its parameter, leaving one float. With SSE's VL = 4 a quarter is one float, left to
-// the loop: the type is then declared but not used.)
-using vec_half = float __attribute__((vector_size(VL / 2 * sizeof(float))));
-using vec_quarter = float __attribute__((vector_size(std::max(VL / 4, 2) * sizeof(float))));
-template <class V, bool Add>
-inline void run_part(float* dst, const float* src) {
-    V s, d;
-    __builtin_memcpy(&s, src, sizeof s);
-    if constexpr (Add) {
-        __builtin_memcpy(&d, dst, sizeof d);
-        s = d + s;
-    }
-    __builtin_memcpy(dst, &s, sizeof s);
-}
-template <bool Add>
-inline void run(float* dst, const float* src, int n) {
-    constexpr int half = VL / 2, quarter = VL / 4;
-    int x = 0;
-    for (; x + VL <= n; x += VL) run_part<vecf, Add>(dst + x, src + x);
-    if (half >= 2 && x + half <= n) run_part<vec_half, Add>(dst + x, src + x), x += half;
-    if (quarter >= 2 && x + quarter <= n) run_part<vec_quarter, Add>(dst + x, src + x), x += quarter;
-    for (; x < n; x++) dst[x] = Add ? dst[x] + src[x] : src[x];
-}
-
-// cols_b (C_in·KH·KW, OH·OW): row (c,i,j), column (y,x) holds inp_b[c, y·s − pad + i, x·s − pad + j] or 0.
-// Only rows [r0, r1) are written, row r at cols_b + (r − r0)·ld: all of them (r0 = 0, r1 = C_in·KH·KW)
-// with ld = OH·OW packs one image's matrix; a larger ld writes the image's columns into a matrix of
-// several images side by side (conv2d_forward's groups).
-static void im2col(float* cols_b, const float* inp_b, int C_in, int H, int Wd, int KH, int KW, int stride, int pad,
-                   int OH, int OW, size_t ld, int r0, int r1) {
-    const bool same = stride == 1 && OW == Wd;  // "same" padding: one masked copy per plane (im2col_same)
-    const int* masks = same ? same_masks(H, Wd, OH, KH, KW, pad) : nullptr;
-    const std::ptrdiff_t n = (std::ptrdiff_t)C_in * H * Wd, P = (std::ptrdiff_t)OH * OW;
-    for (int r = r0; r < r1; r++) {
-        const int c = r / (KH * KW), i = r / KW % KH, j = r % KW;  // r = (c·KH + i)·KW + j
-        float* row = cols_b + (size_t)(r - r0) * ld;
-        if (same) {
-            const std::ptrdiff_t at = (std::ptrdiff_t)c * H * Wd;
-            im2col_same(row, inp_b + at, at, n, (std::ptrdiff_t)(i - pad) * Wd + (j - pad), masks + (i * KW + j) * P,
-                        (int)P);
-            continue;
-        }
-        int lo, hi;
-        inside_range(j, stride, pad, Wd, OW, lo, hi);
-        for (int y = 0; y < OH; y++) {
-            float* out = row + (size_t)y * OW;
-            int iy = y * stride - pad + i;
-            if (iy < 0 || iy >= H) {  // a padding row
-                std::fill(out, out + OW, 0.0f);
-                continue;
-            }
-            const float* src = inp_b + ((size_t)c * H + iy) * Wd;  // src[x·s + off] = inp_b[c, iy, ix]
-            const int off = j - pad;                                 // x ≥ lo keeps x·s + off ≥ 0
-            if (lo > 0) std::fill(out, out + lo, 0.0f);              // (no padding, as chapter 09's: no call)
-            if (stride == 1)
-                run<false>(out + lo, src + lo + off, hi - lo);
-            else
-                for (int x = lo; x < hi; x++) out[x] = src[x * stride + off];
-            if (hi < OW) std::fill(out + hi, out + OW, 0.0f);
-        }
-    }
-}
-
-// The adjoint of im2col_same: row (i, j) of dcols adds into the plane shifted by `shift`,
-//   in_c[q + shift] += row[q]   where mask[q],
-// VL lanes at a time: the sum for every lane, the mask's lanes stored and the others' old values
-// written back unchanged (a select, not an add of 0, which would turn a −0 into +0). Those lanes lie
-// in this image (whole_vector), which only this thread writes, so nothing changes under anyone.
-// A pixel gets one term per row, added in the order of the rows as before: the same sums.
-static void col2im_same(float* in_c, const float* row, std::ptrdiff_t at, std::ptrdiff_t n, std::ptrdiff_t shift,
-                        const int* mask, int P) {
-    int q = 0;
-    for (; q + VL <= P; q += VL) {
-        if (whole_vector(at + shift + q, n)) {
-            float* dst = in_c + (shift + q);
-            const vecf old = kernels::loadv(dst);
-            kernels::storev(dst, vm::select(load_mask(mask + q), old + kernels::loadv(row + q), old));
-        } else {
-            for (int t = 0; t < VL; t++)
-                if (mask[q + t]) in_c[shift + q + t] += row[q + t];
-        }
-    }
-    for (; q < P; q++)
-        if (mask[q]) in_c[shift + q] += row[q];
-}
-
-// the adjoint of im2col: every column entry adds back into the pixel it was copied from
-static void col2im_add(float* dinp_b, const float* dcols_b, int C_in, int H, int Wd, int KH, int KW, int stride,
-                       int pad, int OH, int OW, size_t ld) {
-    const bool same = stride == 1 && OW == Wd;  // "same" padding: one masked run per plane (col2im_same)
-    const int* masks = same ? same_masks(H, Wd, OH, KH, KW, pad) : nullptr;
-    const std::ptrdiff_t n = (std::ptrdiff_t)C_in * H * Wd, P = (std::ptrdiff_t)OH * OW;
-    for (int c = 0; c < C_in; c++)
-        for (int i = 0; i < KH; i++)
-            for (int j = 0; j < KW; j++) {
-                const float* row = dcols_b + ((size_t)(c * KH + i) * KW + j) * ld;
-                if (same) {
-                    const std::ptrdiff_t at = (std::ptrdiff_t)c * H * Wd;
-                    col2im_same(dinp_b + at, row, at, n, (std::ptrdiff_t)(i - pad) * Wd + (j - pad),
-                                masks + (i * KW + j) * P, (int)P);
-                    continue;
-                }
-                int lo, hi;
-                inside_range(j, stride, pad, Wd, OW, lo, hi);
-                for (int y = 0; y < OH; y++) {
-                    int iy = y * stride - pad + i;
-                    if (iy < 0 || iy >= H) continue;  // padding: nothing to send back
-                    float* dst = dinp_b + ((size_t)c * H + iy) * Wd;  // dst[x·s + off] is pixel (iy, ix)
-                    const int off = j - pad;
-                    const float* g = row + (size_t)y * OW;
-                    if (stride == 1)
-                        run<true>(dst + lo + off, g + lo, hi - lo);
-                    else
-                        for (int x = lo; x < hi; x++) dst[x * stride + off] += g[x];
-                }
-            }
 }
 
 // Below this many multiply-adds per image the matmuls take their small-product loop, image by image.
@@ -274,7 +68,7 @@ static void by_channel(float* dst, size_t ld, const float* x, int b0, int b1, in
     for (int bi = b0; bi < b1; bi++)
         for (int o = o0; o < o1; o++) {
             const float* src = x + ((size_t)bi * C_out + o) * P;
-            run<false>(dst + (size_t)(o - o0) * ld + (size_t)(bi - b0) * P, src, P);
+            short_run<false>(dst + (size_t)(o - o0) * ld + (size_t)(bi - b0) * P, src, P);
         }
 }
 // One image: out_b (C_out, P) = W (C_out, K) · cols_b (K, P), + b[o] on row o when there is a bias.
@@ -298,7 +92,7 @@ static float* padded_images(float* dst, const float* src, int planes, int H, int
             std::fill(d, d + (size_t)pad * Wp + pad, 0.0f);  // the top rows, and the left of the first
             for (int y = 0; y < H; y++) {
                 float* row = d + (size_t)(y + pad) * Wp + pad;
-                run<false>(row, src + ((size_t)p * H + y) * Wd, Wd);
+                short_run<false>(row, src + ((size_t)p * H + y) * Wd, Wd);
                 std::fill(row + Wd, row + Wd + 2 * pad, 0.0f);  // its right, the next row's left
             }
             std::fill(d + (size_t)(H + pad) * Wp + pad, d + (size_t)Hp * Wp, 0.0f);  // the bottom rows
@@ -346,7 +140,7 @@ void conv2d_forward(float* out, float* cols, const float* inp, const float* W, c
                     if (b)
                         for (int p = 0; p < P; p++) dst[p] = src[p] + b[o];
                     else
-                        run<false>(dst, src, P);
+                        short_run<false>(dst, src, P);
                 }
         }
     }, G);

@@ -6,7 +6,7 @@
 //   inp (B, C_in, H, Wd)   W (C_out, C_in, KH, KW)   bias (C_out)   out (B, C_out, OH, OW)
 //   OH = conv2d_out_size(H, KH, stride, pad), OW = conv2d_out_size(Wd, KW, stride, pad)
 //
-// Why im2col: copying every receptive field of image b into a column of a matrix
+// Why im2col (im2col.hpp): copying every receptive field of image b into a column of a matrix
 //   cols_b (C_in·KH·KW, OH·OW)
 // turns the convolution into one matrix product out_b (C_out, OH·OW) = W (C_out, C_in·KH·KW) · cols_b,
 // and the matmul is where all the speed lives. The products take a few images at a time, their
@@ -15,9 +15,10 @@
 // the gradient dW adds image after image (small images a few side by side in one product). Each
 // output is still the sum image by image would give, in the same order (conv2d.cpp).
 // Stride 1 without padding (chapter 09's 5×5 convs) skips im2col: every entry of cols_b is a pixel
-// of the image, and conv2d_direct.cpp reads it there, with the same sums in the same order. With
-// padding, where the direct kernels win (conv2d_direct.hpp says when: chapter 11's wider 3×3 convs),
-// the images are first copied into zero-bordered ones in `cols`, and those are convolved directly.
+// of the image, and the direct path (conv2d_direct.hpp) reads it there, with the same sums in the
+// same order. With padding, where the direct kernels win (conv2d_direct.hpp says when: chapter 11's
+// wider 3×3 convs), the images are first copied into zero-bordered ones in `cols`, and those are
+// convolved directly.
 #pragma once
 #include <cstddef>
 

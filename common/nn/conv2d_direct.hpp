@@ -15,7 +15,7 @@
 //   acc[t] (dW[o0 .., k0 + t]) += doutᵀ[b, q, o0 ..] · inp_b[tap[k0 + t] + pix[q]]
 // Each output is the chain of fused multiply-adds the im2col product computed, in the same order
 // (k = 0, 1, ... from 0, then + bias; for dW from its old value, b then q), so the same bits.
-// The input gradient has lanes of VL input channels (conv2d_direct.cpp), so it is taken with at least
+// The input gradient has lanes of VL input channels (conv2d_direct_input_grad.cpp), so it is taken with at least
 // VL/2 of them; with fewer (chapter 09's first convs, one channel) it stays im2col's.
 // Why: on chapter 09's 8×8 and 24×24 outputs, im2col's copies and the products' packing took most of
 // a conv's time. One thread, a batch of 64, the classifier's second conv (16 → 48 channels, 12×12 →
@@ -45,7 +45,7 @@ void conv2d_direct_forward(float* out, const float* inp, const float* W, const f
 void conv2d_direct_weight_grad(float* dW, const float* dout, const float* inp, int B, int C_in, int H, int Wd,
                                int C_out, int KH, int KW);
 // The weight gradient of a conv with few taps, C_in·KH·KW ≤ 2·VL (chapter 11's first conv: 1 channel,
-// 3×3), stride 1: the taps in the lanes (conv2d_direct.cpp), the same sums as conv2d_backward's.
+// 3×3), stride 1: the taps in the lanes (conv2d_direct_weight_grad.cpp), the same sums as conv2d_backward's.
 bool conv2d_direct_weight_grad_taps_fits(int C_in, int KH, int KW, int stride);
 void conv2d_direct_weight_grad_taps(float* dW, const float* dout, const float* inp, int B, int C_in, int H,
                                     int Wd, int C_out, int KH, int KW);

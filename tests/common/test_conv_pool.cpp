@@ -118,7 +118,7 @@ static void col2im_reference(float* dinp, const float* W, const float* dout, int
 }
 
 TEST_CASE("conv2d: stride 1 (read in place, no im2col): out, dW, dinp bit for bit, 1-3 threads, padded or not") {
-    // conv2d_direct.cpp computes out, dW and dinp with the chains of multiply-adds of the im2col
+    // conv2d_direct*.cpp compute out, dW and dinp with the chains of multiply-adds of the im2col
     // products: the reference builds cols_b (K, P) entry by entry (zeros where a tap falls in the
     // padding) and multiplies, out_b = W · cols_b + b and dW += dout_b · cols_bᵀ image after image, and
     // sends dcols_b = Wᵀ · dout_b back entry by entry (col2im_reference). Without padding: output

@@ -9,7 +9,7 @@
 
 #include "common/core/buffer.hpp"
 #include "common/core/matmul.hpp"  // count_matmul_flops
-#include "common/core/matmul_kernels.hpp"  // vecf, loadv, transpose_block
+#include "common/core/matmul_kernels.hpp"  // vecf, loadv, transpose_block, transpose
 #include "common/core/thread_pool.hpp"
 #include "common/core/vmath.hpp"  // store_n
 #include "common/nn/conv2d_direct_tiles.hpp"  // kAccs, tap and pixel offsets, channel blocks
@@ -114,10 +114,9 @@ void conv2d_direct_forward(float* out, const float* inp, const float* W, const f
                            int Wd, int C_out, int KH, int KW) {
     const int OH = H - KH + 1, OW = Wd - KW + 1, K = C_in * KH * KW, P = OH * OW;
     const int NO = channel_vectors(C_out), Cp = padded_channels(C_out, NO);
-    thread_local Buf Wt;  // Wᵀ (K, Cp): Wt[k, o] = W[o, k], 0 past C_out
-    Wt.assign((size_t)K * Cp, 0.0f);
-    for (int o = 0; o < C_out; o++)
-        for (int k = 0; k < K; k++) Wt[(size_t)k * Cp + o] = W[(size_t)o * K + k];
+    thread_local Buf Wt;  // Wᵀ (K, Cp): Wt[k, o] = W[o, k], 0 past C_out (the transpose writes those zeros)
+    if (Wt.size() < (size_t)K * Cp) Wt.resize((size_t)K * Cp);
+    kernels::transpose(Wt.data(), Cp, W, K, C_out, Cp, K);
     thread_local std::vector<int> tap, pix;
     tap_offsets(tap, C_in, H, Wd, KH, KW), pixel_offsets(pix, Wd, OH, OW);
     const int in_size = C_in * H * Wd;

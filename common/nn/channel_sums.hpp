@@ -71,8 +71,8 @@ struct Doubles {
 // and the first W/2 doubles of each kept: g++ 12 converts a half picked out first in pieces of 4
 // floats, which took 4 conversions and 5 shuffles per 16 floats where this takes 2 and 1. Batch
 // norm's sums are bound by the shuffles (of the transposes too): one core of an Intel Xeon, a batch of
-// 128 28×28 images, the sums of 16 channels 0.44–0.46 → 0.33 ms, of 8 channels 0.34 → 0.20, of 24
-// (16 + 8) 0.80–0.82 → 0.52.)
+// 128 28×28 images, the sums of 16 channels 0.44–0.46 → 0.33 ms, of 8 channels 0.34 → 0.19–0.20, of
+// 24 (16 + 8) 0.80–0.82 → 0.52–0.53.)
 template <int W, int... i>
 inline Doubles<W> widen(const vec<W>& v, std::integer_sequence<int, i...>) {
     if constexpr (kernels::VL == 16 && W >= 8) {
